@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Actors.Net.Tcp;
+using Akka.Actor;
+using Akka.IO;
+using Xunit;
+
+namespace Actors.Net.Tests;
+
+public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
+{
+    public TcpServerTests() : base("akka.loglevel = WARNING") { }
+
+    /// <summary>Echoes each line back; a line "boom" makes it throw, as a buggy handler would.</summary>
+    private sealed class EchoOrThrow : ReceiveActor
+    {
+        public EchoOrThrow(IActorRef connection)
+        {
+            connection.Tell(new Akka.IO.Tcp.Register(Self));
+            Receive<Akka.IO.Tcp.Received>(received =>
+            {
+                var text = received.Data.ToString(Encoding.ASCII);
+                if (text.StartsWith("boom")) throw new InvalidOperationException("handler bug");
+                connection.Tell(Akka.IO.Tcp.Write.Create(received.Data));
+            });
+            Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
+        }
+    }
+
+    private async Task<(IActorRef Server, int Port)> StartServer(int maxConnections = 100)
+    {
+        var server = Sys.ActorOf(TcpServer.Props(new TcpServerSettings("127.0.0.1", 0, maxConnections),
+            (connection, _, _) => Props.Create(() => new EchoOrThrow(connection))));
+        var listening = await server.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(5));
+        return (server, ((IPEndPoint)listening.LocalAddress).Port);
+    }
+
+    private static async Task<string> RoundTrip(NetworkStream stream, string line)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(line));
+        var buffer = new byte[256];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var read = await stream.ReadAsync(buffer, timeout.Token);
+        return Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
+    [Fact]
+    public async Task Each_accepted_connection_gets_its_own_handler()
+    {
+        var (_, port) = await StartServer();
+        using var a = new TcpClient(); await a.ConnectAsync(IPAddress.Loopback, port);
+        using var b = new TcpClient(); await b.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal("one\n", await RoundTrip(a.GetStream(), "one\n"));
+        Assert.Equal("two\n", await RoundTrip(b.GetStream(), "two\n"));
+    }
+
+    [Fact]
+    public async Task A_failing_connection_actor_closes_only_its_connection()
+    {
+        var (server, port) = await StartServer();
+        using var healthy = new TcpClient(); await healthy.ConnectAsync(IPAddress.Loopback, port);
+        using var faulty = new TcpClient(); await faulty.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal("hi\n", await RoundTrip(healthy.GetStream(), "hi\n"));
+
+        await faulty.GetStream().WriteAsync(Encoding.ASCII.GetBytes("boom\n"));
+        await AssertClosedByServer(faulty.GetStream());
+
+        Assert.Equal("still\n", await RoundTrip(healthy.GetStream(), "still\n"));
+        using var later = new TcpClient(); await later.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal("new\n", await RoundTrip(later.GetStream(), "new\n"));
+        var stats = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+        Assert.Equal(3, stats.Accepted);
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_limit_are_closed_at_once()
+    {
+        var (server, port) = await StartServer(maxConnections: 2);
+        using var a = new TcpClient(); await a.ConnectAsync(IPAddress.Loopback, port);
+        using var b = new TcpClient(); await b.ConnectAsync(IPAddress.Loopback, port);
+        Assert.Equal("a\n", await RoundTrip(a.GetStream(), "a\n"));
+        Assert.Equal("b\n", await RoundTrip(b.GetStream(), "b\n"));
+
+        using var c = new TcpClient(); await c.ConnectAsync(IPAddress.Loopback, port);
+        await AssertClosedByServer(c.GetStream());
+        var stats = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+        Assert.Equal(1, stats.Refused);
+        Assert.Equal(2, stats.Open);
+    }
+
+    /// <summary>The server closed (FIN) or aborted (RST) the connection: either way, no data came back.</summary>
+    private static async Task AssertClosedByServer(NetworkStream stream)
+    {
+        var buffer = new byte[16];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(buffer, timeout.Token));
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+        }
+    }
+
+    [Fact]
+    public void A_port_already_in_use_fails_the_listener_with_a_clear_reason()
+    {
+        using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        var port = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        var parent = CreateTestProbe();
+        var failures = new List<Exception>();
+        var supervisor = Sys.ActorOf(Props.Create(() => new FailureCatcher(
+            TcpServer.Props(new TcpServerSettings("127.0.0.1", port), (c, _, _) => Props.Empty), parent.Ref)));
+        var failure = parent.ExpectMsg<Exception>(TimeSpan.FromSeconds(5));
+        Assert.IsType<TcpServer.BindFailedException>(failure);
+        Assert.Contains($"127.0.0.1:{port}", failure.Message);
+    }
+
+    private sealed class FailureCatcher : ReceiveActor
+    {
+        private readonly IActorRef _report;
+        public FailureCatcher(Props child, IActorRef report)
+        {
+            _report = report;
+            Context.ActorOf(child);
+        }
+        protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+        {
+            _report.Tell(ex);
+            return Directive.Stop;
+        });
+    }
+}
