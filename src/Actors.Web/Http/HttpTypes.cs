@@ -16,4 +16,12 @@ public enum HttpVersion { Http10, Http11 }
 /// <summary>Why a message could not be decoded, as the status code to answer with.</summary>
 public readonly record struct HttpError(int Status, string Reason);
 
-public enum DecodeStatus { NeedMore, Request, Error }
+public enum DecodeStatus
+{
+    NeedMore,
+    Request,
+    Error,
+
+    /// <summary>Same value as <see cref="Request"/>; reads better at a response decoder's call site.</summary>
+    Response = Request,
+}
