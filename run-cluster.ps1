@@ -1,0 +1,78 @@
+#!/usr/bin/env pwsh
+# Starts a local Actors cluster and stops it cleanly on Ctrl-C (or after -Duration), like run-cluster.sh.
+#   pwsh ./run-cluster.ps1 [-Duration SECONDS] [-WebPort PORT] [-SeedPort PORT]
+# (pwsh comes from the repo's dotnet tool manifest: `dotnet tool restore; dotnet pwsh ./run-cluster.ps1`)
+# Nodes: a seed node and a web node serving a demo folder. Logs: .cluster/logs/<node>.log
+param(
+  [int]$Duration = 0,
+  [int]$WebPort = 8080,
+  [int]$SeedPort = 4053
+)
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+
+$logs = Join-Path '.cluster' 'logs'
+$demo = Join-Path '.cluster' 'demo'
+New-Item -ItemType Directory -Force -Path $logs, (Join-Path $demo 'files') | Out-Null
+
+Write-Host 'Building actors (Release)...'
+& dotnet build src/Actors.Host -c Release -v q --nologo *> (Join-Path $logs 'build.log')
+if ($LASTEXITCODE -ne 0) { Get-Content (Join-Path $logs 'build.log'); exit 1 }
+$actorsDll = Join-Path 'src' 'Actors.Host' 'bin' 'Release' 'net10.0' 'actors.dll'
+
+Set-Content -Path (Join-Path $demo 'index.html') -Value @'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Actors demo</title></head>
+<body><h1>Served by Actors</h1>
+<p>An HTTP/1.1 server on Akka.IO. Try <a href="files/">files/</a>.</p></body></html>
+'@
+Set-Content -Path (Join-Path $demo 'files' 'hello.txt') -Value 'hello from the actors web role'
+$big = Join-Path $demo 'files' '16MiB.bin'
+if (-not (Test-Path $big)) {
+  $bytes = [byte[]]::new(16MB); [System.Random]::new(1).NextBytes($bytes); [IO.File]::WriteAllBytes((Resolve-Path $demo).Path + '/files/16MiB.bin', $bytes)
+}
+
+$nodes = [System.Collections.Generic.List[object]]::new()
+function Start-Node([string]$Name, [string[]]$Arguments) {
+  $log = Join-Path $logs "$Name.log"
+  $p = Start-Process -FilePath 'dotnet' -ArgumentList (@($actorsDll) + $Arguments) -PassThru `
+    -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+  $nodes.Add([pscustomobject]@{ Name = $Name; Process = $p })
+}
+
+function Wait-Port([int]$Port, [string]$Name) {
+  for ($i = 0; $i -lt 300; $i++) {
+    try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $Port); $c.Dispose(); return } catch { Start-Sleep -Milliseconds 100 }
+  }
+  throw "$Name did not open port $Port within 30 s; see $logs/$Name.log"
+}
+
+function Stop-All {
+  Write-Host ''
+  Write-Host "Stopping $($nodes.Count) nodes (they leave the cluster gracefully)..."
+  foreach ($n in $nodes) { if (-not $n.Process.HasExited) { & kill -TERM $n.Process.Id 2>$null } }
+  foreach ($n in $nodes) {
+    if (-not $n.Process.WaitForExit(20000)) { Write-Host "  $($n.Name) did not stop in 20 s: killing it"; $n.Process.Kill($true) }
+    $n.Process.WaitForExit()
+    Write-Host "  $($n.Name) exited with $($n.Process.ExitCode)"
+  }
+}
+
+try {
+  Start-Node 'seed' @('seed', '--name', 'seed', '--cluster-port', "$SeedPort")
+  Wait-Port $SeedPort 'seed'
+  Start-Node 'web' @('web', '--name', 'web', '--root', $demo, '--host', '127.0.0.1', '--port', "$WebPort",
+    '--cluster-port', "$($SeedPort + 1)", '--seed', "127.0.0.1:$SeedPort")
+  Wait-Port $WebPort 'web'
+
+  Write-Host ''
+  '{0,-6} {1,-30} {2,-26} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
+  '{0,-6} {1,-30} {2,-26} {3}' -f 'seed', '-', "127.0.0.1:$SeedPort", "$logs/seed.log" | Write-Host
+  '{0,-6} {1,-30} {2,-26} {3}' -f 'web', "http://127.0.0.1:$WebPort/", "127.0.0.1:$($SeedPort + 1)", "$logs/web.log" | Write-Host
+  Write-Host ''
+  if ($Duration -gt 0) { Write-Host "Running for $Duration s..."; Start-Sleep -Seconds $Duration }
+  else { Write-Host 'Press Ctrl-C to stop the cluster.'; while ($true) { Start-Sleep -Seconds 1 } }
+}
+finally {
+  Stop-All
+}

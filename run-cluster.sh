@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Starts a local Actors cluster on this machine and stops it cleanly on Ctrl-C (or after --duration).
+#   ./run-cluster.sh [--duration SECONDS] [--web-port PORT] [--seed-port PORT]
+# Nodes: a seed node (the cluster's contact point) and a web node serving a demo folder.
+# Logs: .cluster/logs/<node>.log    Demo folder: .cluster/demo
+set -euo pipefail
+cd "$(dirname "$0")"
+
+duration=0
+web_port=8080
+seed_port=4053
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --web-port) web_port="$2"; shift 2 ;;
+    --seed-port) seed_port="$2"; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-cluster: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+state=.cluster
+logs=$state/logs
+demo=$state/demo
+mkdir -p "$logs" "$demo"
+
+echo "Building actors (Release)..."
+dotnet build src/Actors.Host -c Release -v q --nologo >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
+actors=(dotnet src/Actors.Host/bin/Release/net10.0/actors.dll)
+
+# A small demo site: a page, a text file, and a 16 MiB file to try Range requests and downloads on.
+cat >"$demo/index.html" <<'HTML'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Actors demo</title></head>
+<body><h1>Served by Actors</h1>
+<p>An HTTP/1.1 server on Akka.IO. Try <a href="files/">files/</a>.</p></body></html>
+HTML
+mkdir -p "$demo/files"
+echo "hello from the actors web role" >"$demo/files/hello.txt"
+[ -f "$demo/files/16MiB.bin" ] || head -c 16777216 /dev/urandom >"$demo/files/16MiB.bin"
+
+pids=()
+names=()
+start_node() { # name, then the actors arguments
+  local name=$1; shift
+  "${actors[@]}" "$@" >"$logs/$name.log" 2>&1 &
+  pids+=($!)
+  names+=("$name")
+}
+
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping ${#pids[@]} nodes (they leave the cluster gracefully)..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for i in "${!pids[@]}"; do
+    local pid=${pids[$i]} waited=0
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt 200 ]; do sleep 0.1; waited=$((waited + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "  ${names[$i]} did not stop in 20 s: killing it"; kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null && code=0 || code=$?
+    echo "  ${names[$i]} exited with $code"
+  done
+}
+trap stop_all INT TERM EXIT
+
+wait_for_port() { # port, node name
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "run-cluster: $2 did not open port $1 within 30 s; see $logs/$2.log" >&2
+  exit 1
+}
+
+start_node seed seed --name seed --cluster-port "$seed_port"
+wait_for_port "$seed_port" seed
+start_node web web --name web --root "$demo" --host 127.0.0.1 --port "$web_port" \
+  --cluster-port $((seed_port + 1)) --seed "127.0.0.1:$seed_port"
+wait_for_port "$web_port" web
+
+echo
+printf '%-6s %-30s %-26s %s\n' NODE LISTENS CLUSTER LOG
+printf '%-6s %-30s %-26s %s\n' seed "-" "127.0.0.1:$seed_port" "$logs/seed.log"
+printf '%-6s %-30s %-26s %s\n' web "http://127.0.0.1:$web_port/" "127.0.0.1:$((seed_port + 1))" "$logs/web.log"
+echo
+echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
+if [ "$duration" -gt 0 ]; then
+  echo "Running for $duration s..."
+  sleep "$duration"
+else
+  echo "Press Ctrl-C to stop the cluster."
+  while true; do sleep 1; done
+fi

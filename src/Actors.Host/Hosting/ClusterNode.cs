@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using Actors.Net.Configuration;
+using Actors.Net.Tcp;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+
+namespace Actors.Host.Hosting;
+
+/// <summary>
+/// Runs one cluster member: one ActorSystem named "actors" whose cluster role is the role's name.
+/// With seeds it joins them; without, it forms a one-node cluster by itself. SIGINT and SIGTERM
+/// leave the cluster gracefully through CoordinatedShutdown, and the process exits 0.
+/// </summary>
+public static class ClusterNode
+{
+    public const string SystemName = "actors";
+
+    /// <param name="startRole">Creates the role's actors; may throw <see cref="SettingsException"/>.</param>
+    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem, Config> startRole)
+    {
+        var cluster = new SettingsReader(config, "actors.cluster");
+        var host = cluster.String("host");
+        var port = cluster.Port("port");
+        var seeds = cluster.StringList("seeds").Select(seed =>
+        {
+            try { return Endpoints.ParseHostPort(seed); }
+            catch (FormatException ex) { throw new SettingsException("actors.cluster.seeds", ex.Message); }
+        }).ToList();
+        var name = new SettingsReader(config, "actors.node").String("name", allowEmpty: true);
+
+        var akka = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = "{{host}}"
+            akka.remote.dot-netty.tcp.port = {{port}}
+            akka.cluster.roles = ["{{role}}"]
+            """).WithFallback(config);
+
+        NodeLogger.NodeName = string.IsNullOrEmpty(name) ? $"{role}@{host}:{port}" : name;
+        using var system = ActorSystem.Create(SystemName, akka);
+        var self = Cluster.Get(system).SelfAddress;
+        if (string.IsNullOrEmpty(name)) NodeLogger.NodeName = $"{role}@{self.Host}:{self.Port}";
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Leave);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Leave);
+        void Leave(PosixSignalContext context)
+        {
+            context.Cancel = true; // we exit ourselves, after leaving the cluster
+            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        }
+
+        system.ActorOf(MembershipLog.Props(), "membership-log");
+        try
+        {
+            startRole(system, config);
+        }
+        catch (SettingsException)
+        {
+            await system.Terminate();
+            throw;
+        }
+
+        var clusterExtension = Cluster.Get(system);
+        if (seeds.Count == 0)
+            clusterExtension.Join(self);
+        else
+            clusterExtension.JoinSeedNodes(seeds.Select(s => new Address(self.Protocol, SystemName, s.Host, s.Port)));
+
+        await system.WhenTerminated;
+        return CoordinatedShutdown.Get(system).ShutdownReason is RoleGuardian.RoleFailed ? 1 : 0;
+    }
+}

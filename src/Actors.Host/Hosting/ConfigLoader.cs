@@ -1,0 +1,61 @@
+using System.Reflection;
+using Actors.Host.Cli;
+using Akka.Configuration;
+
+namespace Actors.Host.Hosting;
+
+/// <summary>
+/// Builds a node's configuration from four layers, weakest first:
+/// built-in defaults (config/*.conf compiled into the binary) &lt; the config directory's files
+/// (<c>$ACTORS_CONFIG_DIR</c>, else <c>./config</c> when present) &lt; <c>--config FILE</c> &lt;
+/// command-line options.
+/// </summary>
+public static class ConfigLoader
+{
+    public static Config Load(string role, string commandLineHocon, string? configFile)
+    {
+        var config = Parse(commandLineHocon, "the command line");
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile)) throw new UsageException($"--config: file \"{configFile}\" does not exist");
+            config = config.WithFallback(Parse(File.ReadAllText(configFile), configFile));
+        }
+        var directory = ConfigDirectory();
+        if (directory is not null)
+        {
+            foreach (var name in new[] { $"{role}.conf", "cluster.conf" })
+            {
+                var path = Path.Combine(directory, name);
+                if (File.Exists(path)) config = config.WithFallback(Parse(File.ReadAllText(path), path));
+            }
+        }
+        foreach (var name in new[] { $"{role}.conf", "cluster.conf" })
+        {
+            var builtIn = BuiltIn(name);
+            if (builtIn is not null) config = config.WithFallback(Parse(builtIn, $"built-in {name}"));
+        }
+        return config;
+    }
+
+    private static string? ConfigDirectory()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("ACTORS_CONFIG_DIR");
+        if (!string.IsNullOrEmpty(fromEnvironment)) return fromEnvironment;
+        var local = Path.Combine(Directory.GetCurrentDirectory(), "config");
+        return File.Exists(Path.Combine(local, "cluster.conf")) ? local : null;
+    }
+
+    private static string? BuiltIn(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("config." + name);
+        if (stream is null) return null;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static Config Parse(string hocon, string origin)
+    {
+        try { return ConfigurationFactory.ParseString(hocon); }
+        catch (Exception ex) { throw new UsageException($"{origin}: not valid HOCON: {ex.Message.Split('\n')[0]}"); }
+    }
+}

@@ -1,0 +1,51 @@
+using Akka.Actor;
+using Akka.Dispatch;
+using Akka.Event;
+
+namespace Actors.Host.Hosting;
+
+/// <summary>
+/// Akka's log sink for every node: one line per event, naming the node ("web@127.0.0.1:4053") so
+/// the interleaved logs of a local cluster stay readable. Output is buffered and flushed a few
+/// times a second (and at once for warnings and errors), so a busy access log costs little.
+/// </summary>
+public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+{
+    /// <summary>Set by the host once the node's address is known.</summary>
+    public static volatile string NodeName = "actors";
+
+    private sealed class Flush { public static readonly Flush Instance = new(); }
+
+    private readonly TextWriter _out = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
+
+    public NodeLogger()
+    {
+        Receive<InitializeLogger>(_ =>
+        {
+            Context.System.Scheduler.ScheduleTellRepeatedly(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200), Self, Flush.Instance, Self);
+            Sender.Tell(new LoggerInitialized());
+        });
+        Receive<LogEvent>(Write);
+        Receive<Flush>(_ => _out.Flush());
+    }
+
+    protected override void PostStop() => _out.Flush();
+
+    private void Write(LogEvent e)
+    {
+        var level = e.LogLevel() switch
+        {
+            LogLevel.DebugLevel => "DEBUG",
+            LogLevel.InfoLevel => "INFO ",
+            LogLevel.WarningLevel => "WARN ",
+            _ => "ERROR",
+        };
+        var source = e.LogSource;
+        var path = source.IndexOf("/user/", StringComparison.Ordinal);
+        if (path < 0) path = source.IndexOf("/system/", StringComparison.Ordinal);
+        if (path >= 0) source = source[path..];
+        _out.Write($"{e.Timestamp:HH:mm:ss.fff} {level} {NodeName} {source}: {e.Message}\n");
+        if (e.Cause is not null) _out.Write($"    {e.Cause.GetType().Name}: {e.Cause.Message}\n");
+        if (e.LogLevel() >= LogLevel.WarningLevel) _out.Flush();
+    }
+}

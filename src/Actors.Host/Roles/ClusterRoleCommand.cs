@@ -1,0 +1,36 @@
+using Actors.Host.Cli;
+using Actors.Host.Hosting;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Host.Roles;
+
+/// <summary>
+/// A role that runs as a cluster member: parses its options into the configuration, prints help,
+/// and hands the node to <see cref="ClusterNode"/>.
+/// </summary>
+public abstract class ClusterRoleCommand : IRoleCommand
+{
+    public abstract string Name { get; }
+    public abstract string Summary { get; }
+    protected abstract IReadOnlyList<CliOption> RoleOptions { get; }
+
+    /// <summary>Creates the role's actors under the <see cref="RoleGuardian"/>.</summary>
+    protected abstract void Start(ActorSystem system, Config config);
+
+    public IReadOnlyList<CliOption> Options => [.. RoleOptions, .. CommonOptions.ClusterMember];
+
+    public Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse(args, Options);
+        if (parsed.HelpRequested)
+        {
+            Console.Out.Write(Help.ForCommand($"actors {Name} [options]", Summary, Options));
+            return Task.FromResult(0);
+        }
+        if (parsed.Positional.Count > 0)
+            throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
+        var config = ConfigLoader.Load(Name, parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
+        return ClusterNode.RunAsync(Name, config, Start);
+    }
+}

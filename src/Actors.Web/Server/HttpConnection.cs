@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using System.Net;
+using Actors.Net.Tcp;
+using Actors.Web.Http;
+using Akka.Actor;
+using Akka.Event;
+using Akka.IO;
+using Microsoft.Win32.SafeHandles;
+
+namespace Actors.Web.Server;
+
+/// <summary>
+/// Owns one accepted TCP connection and speaks HTTP/1.1 on it: decodes requests (pipelined ones
+/// wait in the bounded decoder), answers them one at a time in order, and streams file bodies in
+/// chunks, at most <see cref="MaxWritesInFlight"/> unacknowledged, so a client that stops reading
+/// costs us two chunks of memory, never the file. Reading is suspended while a response is being
+/// written, which paces a client that pipelines faster than we answer.
+/// </summary>
+public sealed class HttpConnection : ReceiveActor, IWithTimers
+{
+    private const int MaxWritesInFlight = 2;
+
+    private sealed class WriteAck : Akka.IO.Tcp.Event { public static readonly WriteAck Instance = new(); }
+    private sealed class ReadTimeout { public static readonly ReadTimeout Instance = new(); }
+    private sealed class WriteTimeout { public static readonly WriteTimeout Instance = new(); }
+    private sealed class HandlerTimeout { public static readonly HandlerTimeout Instance = new(); }
+
+    private readonly IActorRef _connection;
+    private readonly IPEndPoint _remote;
+    private readonly WebServerSettings _settings;
+    private readonly StaticFiles _files;
+    private readonly IReadOnlyList<HttpRoute> _routes;
+    private readonly HttpRequestDecoder _decoder;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    // The response being written.
+    private HttpRequest? _request;
+    private ResponsePlan? _plan;
+    private bool _closeAfterResponse;
+    private SafeFileHandle? _file;
+    private long _fileNext, _fileEnd;
+    private int _writesInFlight;
+    private long _bytesSent;
+    private long _startedAt;
+    private bool _readingSuspended;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef connection, EndPoint remote, WebServerSettings settings,
+        StaticFiles files, IReadOnlyList<HttpRoute> routes) =>
+        Akka.Actor.Props.Create(() => new HttpConnection(connection, remote, settings, files, routes));
+
+    public HttpConnection(IActorRef connection, EndPoint remote, WebServerSettings settings,
+        StaticFiles files, IReadOnlyList<HttpRoute> routes)
+    {
+        _connection = connection;
+        _remote = remote as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        _settings = settings;
+        _files = files;
+        _routes = routes;
+        _decoder = new HttpRequestDecoder(settings.Limits);
+        ReadingRequests();
+    }
+
+    protected override void PreStart()
+    {
+        _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
+        Context.Watch(_connection);
+        ArmReadTimeout();
+    }
+
+    protected override void PostStop() => _file?.Dispose();
+
+    // ---- State: waiting for (the rest of) a request ----------------------------------------
+
+    private void ReadingRequests()
+    {
+        Receive<Akka.IO.Tcp.Received>(received =>
+        {
+            var wasEmpty = _decoder.BufferedBytes == 0;
+            _decoder.Feed(received.Data.ToReadOnlySpan());
+            if (wasEmpty) ArmReadTimeout();
+            DecodeNext();
+        });
+        Receive<ReadTimeout>(_ =>
+        {
+            if (_decoder.BufferedBytes == 0)
+            {
+                // Idle keep-alive connection: close quietly, as nginx and Kestrel do.
+                _connection.Tell(Akka.IO.Tcp.Close.Instance);
+                Become(Closing);
+                return;
+            }
+            _log.Info("{0} sent no complete request header within {1}: 408", Endpoints.Format(_remote), _settings.HeaderTimeout);
+            StartResponse(null, ResponsePlan.Error(408), close: true);
+        });
+        ConnectionEvents();
+    }
+
+    private void DecodeNext()
+    {
+        switch (_decoder.Next(out var request, out var error))
+        {
+            case DecodeStatus.Request:
+                Handle(request!);
+                break;
+            case DecodeStatus.Error:
+                StartResponse(null, ResponsePlan.Error(error.Status), close: true);
+                break;
+            default:
+                ResumeReading();
+                break;
+        }
+    }
+
+    private void Handle(HttpRequest request)
+    {
+        _startedAt = Stopwatch.GetTimestamp();
+        var route = FindRoute(request.Path);
+        if (route is null)
+        {
+            StartResponse(request, _files.Plan(request), close: !request.KeepAlive);
+            return;
+        }
+        SuspendReading();
+        route.Handler.Tell(new HttpRequestReceived(request, _remote));
+        Timers.StartSingleTimer(HandlerTimeout.Instance, HandlerTimeout.Instance, TimeSpan.FromSeconds(10));
+        Become(() => AwaitingHandler(request));
+    }
+
+    private HttpRoute? FindRoute(string path)
+    {
+        foreach (var route in _routes)
+            if (path.StartsWith(route.PathPrefix, StringComparison.Ordinal))
+                return route;
+        return null;
+    }
+
+    // ---- State: a routed handler actor is preparing the answer -----------------------------
+
+    private void AwaitingHandler(HttpRequest request)
+    {
+        Receive<HttpReply>(reply =>
+        {
+            Timers.Cancel(HandlerTimeout.Instance);
+            var plan = ResponsePlan.Bytes(reply.Status, reply.ContentType, reply.Body, request.Method != "HEAD");
+            foreach (var (name, value) in reply.Headers ?? [])
+                plan.Head.Header(name, value);
+            StartResponse(request, plan, close: !request.KeepAlive);
+        });
+        Receive<HandlerTimeout>(_ => StartResponse(request, ResponsePlan.Error(503), close: true));
+        Receive<Akka.IO.Tcp.Received>(received => _decoder.Feed(received.Data.ToReadOnlySpan()));
+        ConnectionEvents();
+    }
+
+    // ---- State: writing a response ---------------------------------------------------------
+
+    private void StartResponse(HttpRequest? request, ResponsePlan plan, bool close)
+    {
+        SuspendReading();
+        Timers.Cancel(ReadTimeout.Instance);
+        if (request is null) _startedAt = Stopwatch.GetTimestamp();
+        _request = request;
+        _plan = plan;
+        _closeAfterResponse = close || request?.Version == Http.HttpVersion.Http10 && !request.KeepAlive;
+        _bytesSent = 0;
+
+        plan.Head.Header("Date", HttpDate.Format(DateTimeOffset.UtcNow)).Header("Server", "actors");
+        if (_closeAfterResponse) plan.Head.Header("Connection", "close");
+        else if (request?.Version == Http.HttpVersion.Http10) plan.Head.Header("Connection", "keep-alive");
+        var head = plan.Head.Encode();
+        Become(Responding);
+
+        if (plan.SendBody && plan.File is { Length: > 0 } slice)
+        {
+            try
+            {
+                _file = File.OpenHandle(slice.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The file vanished or became unreadable between planning and opening.
+                _log.Warning("Cannot open {0}: {1}", slice.Path, ex.Message);
+                StartResponse(request, ResponsePlan.Error(ex is UnauthorizedAccessException ? 403 : 404), close);
+                return;
+            }
+            _fileNext = slice.Offset;
+            _fileEnd = slice.Offset + slice.Length;
+            Write(ByteString.FromBytes(head));
+            FillWriteWindow();
+        }
+        else
+        {
+            var body = plan.SendBody ? plan.Body : ReadOnlyMemory<byte>.Empty;
+            var bytes = new byte[head.Length + body.Length];
+            head.CopyTo(bytes, 0);
+            body.Span.CopyTo(bytes.AsSpan(head.Length));
+            Write(ByteString.FromBytes(bytes));
+        }
+    }
+
+    private void Responding()
+    {
+        Receive<WriteAck>(_ =>
+        {
+            _writesInFlight--;
+            FillWriteWindow();
+            if (_writesInFlight == 0 && _file is null) FinishResponse();
+        });
+        Receive<WriteTimeout>(_ =>
+        {
+            _log.Info("{0} stopped reading for {1}: aborting", Endpoints.Format(_remote), _settings.WriteTimeout);
+            _connection.Tell(Akka.IO.Tcp.Abort.Instance);
+            Become(Closing);
+        });
+        // Pipelined bytes that were already on their way when we suspended reading.
+        Receive<Akka.IO.Tcp.Received>(received => _decoder.Feed(received.Data.ToReadOnlySpan()));
+        ConnectionEvents();
+    }
+
+    private void FillWriteWindow()
+    {
+        while (_file is not null && _writesInFlight < MaxWritesInFlight)
+        {
+            var size = (int)Math.Min(_settings.ChunkSize, _fileEnd - _fileNext);
+            // A fresh array per chunk: Akka.IO may still hold the previous one until its ack.
+            var chunk = new byte[size];
+            var read = RandomAccess.Read(_file, chunk, _fileNext);
+            if (read <= 0)
+            {
+                // The file shrank under us: the promised Content-Length cannot be met, so the
+                // only honest signal left is to abort the connection.
+                _log.Warning("{0} shrank while being sent; aborting the connection", _plan?.File?.Path);
+                _connection.Tell(Akka.IO.Tcp.Abort.Instance);
+                Become(Closing);
+                return;
+            }
+            _fileNext += read;
+            Write(ByteString.FromBytes(chunk, 0, read));
+            if (_fileNext >= _fileEnd)
+            {
+                _file.Dispose();
+                _file = null;
+            }
+        }
+    }
+
+    private void Write(ByteString data)
+    {
+        _writesInFlight++;
+        _bytesSent += data.Count;
+        _connection.Tell(Akka.IO.Tcp.Write.Create(data, WriteAck.Instance));
+        Timers.StartSingleTimer(WriteTimeout.Instance, WriteTimeout.Instance, _settings.WriteTimeout);
+    }
+
+    private void FinishResponse()
+    {
+        Timers.Cancel(WriteTimeout.Instance);
+        LogAccess();
+        _request = null;
+        _plan = null;
+        if (_closeAfterResponse)
+        {
+            _connection.Tell(Akka.IO.Tcp.Close.Instance);
+            Become(Closing);
+            return;
+        }
+        Become(ReadingRequests);
+        ArmReadTimeout();
+        DecodeNext();
+    }
+
+    private void LogAccess()
+    {
+        if (!_settings.AccessLog || _plan is null) return;
+        var elapsed = Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds;
+        var line = _request is null ? "-" : $"{_request.Method} {_request.Target} {(_request.Version == Http.HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1")}";
+        _log.Info("{0} \"{1}\" {2} {3} {4:F1}ms", Endpoints.Format(_remote), line, _plan.Status,
+            _plan.SendBody ? _plan.BodyLength : 0, elapsed);
+    }
+
+    // ---- Closing and events common to every state ------------------------------------------
+
+    private void Closing()
+    {
+        Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
+        Receive<Terminated>(_ => Context.Stop(Self));
+        ReceiveAny(_ => { });
+    }
+
+    private void ConnectionEvents()
+    {
+        Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
+        Receive<Akka.IO.Tcp.CommandFailed>(failed =>
+        {
+            _log.Debug("{0}: {1}; closing", Endpoints.Format(_remote), failed.CauseString);
+            Context.Stop(Self);
+        });
+        Receive<Terminated>(_ => Context.Stop(Self));
+    }
+
+    private void ArmReadTimeout() =>
+        Timers.StartSingleTimer(ReadTimeout.Instance, ReadTimeout.Instance,
+            _decoder.BufferedBytes == 0 ? _settings.IdleTimeout : _settings.HeaderTimeout);
+
+    private void SuspendReading()
+    {
+        if (_readingSuspended) return;
+        _readingSuspended = true;
+        _connection.Tell(Akka.IO.Tcp.SuspendReading.Instance);
+    }
+
+    private void ResumeReading()
+    {
+        if (!_readingSuspended) return;
+        _readingSuspended = false;
+        _connection.Tell(Akka.IO.Tcp.ResumeReading.Instance);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Actors.Web.Http;
+
+namespace Actors.Web.Server;
+
+/// <summary>
+/// Decides how to answer a GET or HEAD for a file under the document root: 200, 206, 304, 301 to
+/// the slash form of a directory, 404, 416, and the method errors (405 with Allow, 501). Pure apart
+/// from reading file metadata, so it is tested without sockets.
+/// </summary>
+public sealed class StaticFiles(DocumentRoot root, bool directoryListing)
+{
+    private static readonly HashSet<string> KnownMethods =
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+    public const string Allow = "GET, HEAD, OPTIONS";
+
+    public ResponsePlan Plan(HttpRequest request)
+    {
+        var sendBody = request.Method != "HEAD";
+        switch (request.Method)
+        {
+            case "GET" or "HEAD":
+                break;
+            case "OPTIONS":
+                return new ResponsePlan(new HttpResponseHead(204).Header("Allow", Allow), 204, default, null, false);
+            case var m when KnownMethods.Contains(m):
+                var notAllowed = ResponsePlan.Error(405);
+                notAllowed.Head.Header("Allow", Allow);
+                return notAllowed;
+            default:
+                return ResponsePlan.Error(501);
+        }
+
+        if (!root.TryResolve(request.Path, out var fullPath))
+            return ResponsePlan.Error(404, sendBody);
+
+        if (Directory.Exists(fullPath))
+        {
+            if (!request.Path.EndsWith('/'))
+            {
+                // Relative links in the page resolve against the directory only with the slash.
+                var location = request.Path + "/" + (request.Query is null ? "" : "?" + request.Query);
+                var moved = ResponsePlan.Text(301, $"Moved to {location}\n", sendBody);
+                moved.Head.Header("Location", location);
+                return moved;
+            }
+            var index = Path.Combine(fullPath, "index.html");
+            if (File.Exists(index))
+                return PlanFile(request, new FileInfo(index), sendBody);
+            return directoryListing
+                ? ResponsePlan.Bytes(200, "text/html; charset=utf-8", DirectoryListing(request.Path, fullPath), sendBody)
+                : ResponsePlan.Error(404, sendBody);
+        }
+
+        var file = new FileInfo(fullPath);
+        return file.Exists ? PlanFile(request, file, sendBody) : ResponsePlan.Error(404, sendBody);
+    }
+
+    private static ResponsePlan PlanFile(HttpRequest request, FileInfo file, bool sendBody)
+    {
+        var length = file.Length;
+        // HTTP dates have one-second resolution: compare and send the truncated time.
+        var lastModified = TruncateToSeconds(file.LastWriteTimeUtc);
+        var etag = EntityTag.For(length, lastModified);
+        HttpResponseHead Head(int status) => new HttpResponseHead(status)
+            .Header("Content-Type", MimeTypes.ForExtension(file.Name))
+            .Header("Last-Modified", HttpDate.Format(lastModified))
+            .Header("ETag", etag)
+            .Header("Accept-Ranges", "bytes");
+
+        if (NotModified(request, etag, lastModified))
+        {
+            var notModified = new HttpResponseHead(304)
+                .Header("Last-Modified", HttpDate.Format(lastModified))
+                .Header("ETag", etag);
+            return new ResponsePlan(notModified, 304, default, null, false);
+        }
+
+        var rangeHeader = request.Method == "GET" && RangeStillValid(request, etag, lastModified)
+            ? request.Headers.Get("Range")
+            : null;
+        switch (ByteRange.TryParse(rangeHeader, length, out var range))
+        {
+            case ByteRangeResult.Satisfiable:
+                var partial = Head(206)
+                    .Header("Content-Range", range.ContentRange(length))
+                    .Header("Content-Length", range.Length.ToString(CultureInfo.InvariantCulture));
+                return new ResponsePlan(partial, 206, default, new FileSlice(file.FullName, range.Start, range.Length), sendBody);
+            case ByteRangeResult.Unsatisfiable:
+                var unsatisfiable = ResponsePlan.Error(416, sendBody);
+                unsatisfiable.Head.Header("Content-Range", ByteRange.UnsatisfiedContentRange(length));
+                return unsatisfiable;
+            default:
+                var whole = Head(200).Header("Content-Length", length.ToString(CultureInfo.InvariantCulture));
+                return new ResponsePlan(whole, 200, default, new FileSlice(file.FullName, 0, length), sendBody);
+        }
+    }
+
+    // RFC 9110 §13.1.2/§13.2.2: If-None-Match takes precedence; If-Modified-Since only without it.
+    private static bool NotModified(HttpRequest request, string etag, DateTimeOffset lastModified)
+    {
+        var ifNoneMatch = request.Headers.Get("If-None-Match");
+        if (ifNoneMatch is not null)
+            return EntityTag.Matches(ifNoneMatch, etag);
+        var ifModifiedSince = request.Headers.Get("If-Modified-Since");
+        return ifModifiedSince is not null
+               && HttpDate.TryParse(ifModifiedSince, out var since)
+               && lastModified <= since;
+    }
+
+    // RFC 9110 §13.1.5: a Range with a stale If-Range validator is ignored and the whole file sent.
+    private static bool RangeStillValid(HttpRequest request, string etag, DateTimeOffset lastModified)
+    {
+        var ifRange = request.Headers.Get("If-Range");
+        if (ifRange is null) return true;
+        if (ifRange.StartsWith('"')) return ifRange == etag;
+        return HttpDate.TryParse(ifRange, out var date) && date == lastModified;
+    }
+
+    private static DateTimeOffset TruncateToSeconds(DateTime utc) =>
+        new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+
+    private static byte[] DirectoryListing(string requestPath, string directory)
+    {
+        var title = Html.Encode(WebUtility.UrlDecode(requestPath));
+        var html = new StringBuilder()
+            .Append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ").Append(title)
+            .Append("</title></head>\n<body><h1>Index of ").Append(title).Append("</h1>\n<ul>\n");
+        if (requestPath != "/")
+            html.Append("<li><a href=\"../\">../</a></li>\n");
+        var entries = new DirectoryInfo(directory).EnumerateFileSystemInfos()
+            .OrderBy(e => e is FileInfo).ThenBy(e => e.Name, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var name = entry is DirectoryInfo ? entry.Name + "/" : entry.Name;
+            var size = entry is FileInfo f ? $" ({f.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes)" : "";
+            html.Append("<li><a href=\"").Append(Html.Encode(Uri.EscapeDataString(entry.Name)))
+                .Append(entry is DirectoryInfo ? "/" : "").Append("\">").Append(Html.Encode(name))
+                .Append("</a>").Append(size).Append("</li>\n");
+        }
+        html.Append("</ul></body></html>\n");
+        return Encoding.UTF8.GetBytes(html.ToString());
+    }
+}
