@@ -39,6 +39,12 @@ public sealed class HttpRequestDecoder
     /// <summary>Bytes received but not yet consumed (request bodies are moved out as they are decoded).</summary>
     public int BufferedBytes => _input.Count;
 
+    /// <summary>
+    /// True once any byte of the next request has arrived (even if already parsed): the server's
+    /// header timeout runs from then, whatever the buffer holds.
+    /// </summary>
+    public bool RequestStarted => _state != State.RequestLine || _input.Count > 0;
+
     public void Feed(ReadOnlySpan<byte> data)
     {
         if (_state == State.Failed) return;

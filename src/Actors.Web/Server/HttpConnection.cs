@@ -77,14 +77,14 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     {
         Receive<Akka.IO.Tcp.Received>(received =>
         {
-            var wasEmpty = _decoder.BufferedBytes == 0;
+            var wasIdle = !_decoder.RequestStarted;
             _decoder.Feed(received.Data.ToReadOnlySpan());
-            if (wasEmpty) ArmReadTimeout();
+            if (wasIdle) ArmReadTimeout();
             DecodeNext();
         });
         Receive<ReadTimeout>(_ =>
         {
-            if (_decoder.BufferedBytes == 0)
+            if (!_decoder.RequestStarted)
             {
                 // Idle keep-alive connection: close quietly, as nginx and Kestrel do.
                 _connection.Tell(Akka.IO.Tcp.Close.Instance);
@@ -301,7 +301,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
 
     private void ArmReadTimeout() =>
         Timers.StartSingleTimer(ReadTimeout.Instance, ReadTimeout.Instance,
-            _decoder.BufferedBytes == 0 ? _settings.IdleTimeout : _settings.HeaderTimeout);
+            _decoder.RequestStarted ? _settings.HeaderTimeout : _settings.IdleTimeout);
 
     private void SuspendReading()
     {
