@@ -25,7 +25,7 @@ public sealed class TorrentMetainfo
     {
         MaxInputBytes = MaxTorrentFileBytes,
         MaxDepth = 64,
-        MaxElements = 4_000_000,
+        MaxElements = 1_000_000, // ~150k files; bounds memory for hostile input
     };
 
     private TorrentMetainfo(
