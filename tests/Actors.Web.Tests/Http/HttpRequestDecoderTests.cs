@@ -309,6 +309,16 @@ public class HttpRequestDecoderTests
     }
 
     [Fact]
+    public void Body_of_exactly_the_limit_is_accepted_both_framings()
+    {
+        var limits = new HttpLimits(MaxBodyBytes: 10);
+        var (fixedLength, _, _) = DecodeAll(limits, Bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"));
+        Assert.Equal(10, Assert.Single(fixedLength).Body.Length);
+        var (chunked, _, _) = DecodeAll(limits, Bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n4\r\nabcd\r\n0\r\n\r\n"));
+        Assert.Equal(10, Assert.Single(chunked).Body.Length);
+    }
+
+    [Fact]
     public void Chunked_body_over_the_limit_in_total_is_rejected()
     {
         var (_, final, error) = DecodeAll(new HttpLimits(MaxBodyBytes: 10),
