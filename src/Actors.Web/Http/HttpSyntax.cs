@@ -76,11 +76,11 @@ internal static class HttpSyntax
         "Set-Cookie", "Vary", "Keep-Alive", "Content-Encoding",
     ];
 
-    /// <summary>Field names as strings; well-known names reuse one instance instead of allocating.</summary>
+    /// <summary>Field names as strings, spelled as received; well-known names reuse one instance instead of allocating.</summary>
     public static string FieldName(ReadOnlySpan<byte> name)
     {
         foreach (var known in CommonNames)
-            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+            if (known.Length == name.Length && Ascii.Equals(name, known))
                 return known;
         return Encoding.ASCII.GetString(name);
     }
