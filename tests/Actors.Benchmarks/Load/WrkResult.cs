@@ -19,7 +19,15 @@ public sealed partial record WrkResult(
 {
     public long SocketErrors => ConnectErrors + ReadErrors + WriteErrors + Timeouts;
 
-    public bool HasErrors => SocketErrors > 0 || BadStatus > 0;
+    public bool HasErrors => HasErrorsBeyond(toleratedReadErrors: 0);
+
+    /// <summary>
+    /// Errors, not counting up to <paramref name="toleratedReadErrors"/> read errors. A server
+    /// that closes each connection after its answer without a `Connection: close` header (as
+    /// opentracker does) costs wrk one read error per request; that is its protocol, not a fault.
+    /// </summary>
+    public bool HasErrorsBeyond(long toleratedReadErrors) =>
+        ConnectErrors + WriteErrors + Timeouts > 0 || ReadErrors > toleratedReadErrors || BadStatus > 0;
 
     public string DescribeErrors() => HasErrors
         ? $"errors: connect {ConnectErrors}, read {ReadErrors}, write {WriteErrors}, timeout {Timeouts}, status>=400 {BadStatus}"

@@ -7,6 +7,9 @@ namespace Actors.Benchmarks.Tracker;
 /// announce, BEP 23 compact answers). Each request picks one of the fixed info-hashes and a fresh
 /// random peer id and port, so swarms keep growing during the run as they would with real
 /// clients joining, rather than one peer re-announcing.
+/// Every announce asks for `Connection: close`: real clients announce on a fresh connection
+/// every interval, and opentracker closes after each answer anyway, so both trackers are
+/// measured the same way (connection set-up included).
 /// </summary>
 public static class AnnounceScript
 {
@@ -27,6 +30,7 @@ public static class AnnounceScript
         script.Append("""
             local alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
             local next_id = 0
+            local headers = { ["Connection"] = "close" }
 
             -- Runs in the main Lua state once per thread: give each thread its own id...
             function setup(thread)
@@ -51,7 +55,7 @@ public static class AnnounceScript
               local path = "/announce?info_hash=" .. hash .. "&peer_id=" .. peer_id
                 .. "&port=" .. math.random(1024, 65535)
                 .. "&uploaded=0&downloaded=0&left=100&compact=1&numwant=50"
-              return wrk.format("GET", path)
+              return wrk.format("GET", path, headers)
             end
 
             """);
