@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Actors.Benchmarks;
 using Actors.Benchmarks.Kestrel;
 using Actors.Benchmarks.Processes;
@@ -35,6 +36,12 @@ Console.CancelKeyPress += (_, e) =>
         cancellation.Cancel();
     }
 };
+// SIGTERM (a CI timeout, `kill`) takes the same graceful path as Ctrl-C.
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+});
 AppDomain.CurrentDomain.ProcessExit += (_, _) => Cleanup.DisposeAll();
 
 try
