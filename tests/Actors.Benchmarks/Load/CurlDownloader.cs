@@ -27,14 +27,14 @@ public sealed class CurlDownloader(string curlPath)
             throw new InvalidOperationException($"curl {url} failed: {result.Describe()}");
         }
         var fields = result.StandardOutput.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (fields.Length != 3)
+        if (fields.Length != 3
+            || !double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var speed)
+            || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status)
+            || !long.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var size))
         {
             throw new InvalidOperationException($"curl {url}: unexpected output '{result.StandardOutput}'");
         }
-        return new Download(
-            double.Parse(fields[0], CultureInfo.InvariantCulture),
-            int.Parse(fields[1], CultureInfo.InvariantCulture),
-            long.Parse(fields[2], CultureInfo.InvariantCulture));
+        return new Download(speed, status, size);
     }
 
     /// <summary>Fetches a small body as text, e.g. to check that a server answers before loading it.</summary>
@@ -48,7 +48,10 @@ public sealed class CurlDownloader(string curlPath)
         }
         var output = result.StandardOutput;
         var split = output.LastIndexOf('\n');
-        var status = int.Parse(output[(split + 1)..].Trim(), CultureInfo.InvariantCulture);
+        if (!int.TryParse(output[(split + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+        {
+            throw new InvalidOperationException($"curl {url}: no status code in its output");
+        }
         return (status, split < 0 ? "" : output[..split]);
     }
 }
