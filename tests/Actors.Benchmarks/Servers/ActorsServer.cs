@@ -1,0 +1,88 @@
+using Actors.Benchmarks.Processes;
+
+namespace Actors.Benchmarks.Servers;
+
+/// <summary>
+/// Our server, run as a separate process from its built `actors.dll` exactly as a user would:
+/// `dotnet actors.dll web|tracker --port N --host 127.0.0.1 ...`.
+/// </summary>
+public sealed class ActorsServer(string? actorsDll, string? whyMissing)
+{
+    public string? ActorsDll { get; } = actorsDll;
+
+    /// <summary>
+    /// Resolves `--actors PATH`, or the default Release build in the repository, building it
+    /// once if it is missing. Never throws: a missing server is reported, not fatal.
+    /// </summary>
+    public static async Task<ActorsServer> LocateAsync(string? explicitPath, CancellationToken cancellationToken)
+    {
+        if (explicitPath is not null)
+        {
+            var full = Path.GetFullPath(explicitPath);
+            return File.Exists(full) ? new ActorsServer(full, null) : new ActorsServer(null, $"{full} does not exist");
+        }
+
+        var root = RepositoryRoot.Find();
+        if (root is null)
+        {
+            return new ActorsServer(null, "repository root (Actors.sln) not found; pass --actors PATH");
+        }
+        var dll = Path.Combine(root, "src", "Actors.Host", "bin", "Release", "net10.0", "actors.dll");
+        if (File.Exists(dll))
+        {
+            return new ActorsServer(dll, null);
+        }
+
+        Console.WriteLine($"{dll} missing; building it: dotnet build -c Release src/Actors.Host");
+        var build = await CommandRunner.RunAsync(
+            "dotnet", ["build", "-c", "Release", "src/Actors.Host", "-nologo", "-v", "q"],
+            TimeSpan.FromMinutes(10), cancellationToken, workingDirectory: root);
+        if (!build.Succeeded || !File.Exists(dll))
+        {
+            var tail = string.Join('\n', build.StandardOutput.Split('\n').TakeLast(10));
+            return new ActorsServer(null, $"build of src/Actors.Host failed ({build.Describe().Split('\n')[0]}){Environment.NewLine}{tail}");
+        }
+        return new ActorsServer(dll, null);
+    }
+
+    public Task<RunningServer> StartWebAsync(string root, CancellationToken cancellationToken) =>
+        StartAsync("ours (web)", ["web", "--root", root], cancellationToken);
+
+    public Task<RunningServer> StartTrackerAsync(CancellationToken cancellationToken) =>
+        StartAsync("ours (tracker)", ["tracker"], cancellationToken);
+
+    private Task<RunningServer> StartAsync(string name, string[] command, CancellationToken cancellationToken)
+    {
+        if (ActorsDll is null)
+        {
+            throw new ServerUnavailableException(whyMissing ?? "actors.dll not found");
+        }
+        var port = Ports.FindFree();
+        string[] arguments = [ActorsDll, .. command, "--port", port.ToString(), "--host", "127.0.0.1"];
+        // Run from the build output so the `config/*.conf` copied next to actors.dll is found.
+        return ServerProcess.StartAsync(name, "dotnet", arguments, port, cancellationToken,
+            workingDirectory: Path.GetDirectoryName(ActorsDll));
+    }
+}
+
+/// <summary>Finds the repository root (the folder holding Actors.sln).</summary>
+public static class RepositoryRoot
+{
+    public static string? Find()
+    {
+        // The build output sits inside the repo; the working directory is the fallback.
+        return FindUpFrom(AppContext.BaseDirectory) ?? FindUpFrom(Environment.CurrentDirectory);
+    }
+
+    private static string? FindUpFrom(string start)
+    {
+        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Actors.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,77 @@
+using Actors.Benchmarks.Processes;
+
+namespace Actors.Benchmarks.Servers;
+
+/// <summary>
+/// A server under test that is up: its processes and the base URLs to load. Several URLs mean
+/// several nodes of one logical service (the load is spread over them and added up).
+/// </summary>
+public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<ChildProcess> processes) : IDisposable
+{
+    public IReadOnlyList<string> BaseUrls { get; } = baseUrls;
+
+    public IReadOnlyList<string> UrlsFor(string pathAndQuery) => BaseUrls.Select(b => b + pathAndQuery).ToList();
+
+    /// <summary>True when one of its processes has died (crashed under load, say).</summary>
+    public bool HasExitedProcess => processes.Any(p => p.HasExited);
+
+    public void Dispose()
+    {
+        foreach (var process in processes)
+        {
+            process.Dispose();
+        }
+    }
+}
+
+/// <summary>A server that could not be started; the scenario reports it and goes on with the others.</summary>
+public sealed class ServerUnavailableException(string message) : Exception(message);
+
+/// <summary>Starts one server process and waits, bounded, until it listens.</summary>
+public static class ServerProcess
+{
+    public static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<RunningServer> StartAsync(
+        string name,
+        string fileName,
+        IEnumerable<string> arguments,
+        int port,
+        CancellationToken cancellationToken,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        ChildProcess process;
+        try
+        {
+            process = ChildProcess.Start(name, fileName, arguments, workingDirectory, environment);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException)
+        {
+            throw new ServerUnavailableException($"could not start {fileName}: {e.Message}");
+        }
+
+        try
+        {
+            var problem = await Ports.WaitUntilListeningAsync(port, process, ReadinessTimeout, cancellationToken);
+            if (problem is not null)
+            {
+                var output = process.RecentOutput.Trim();
+                throw new ServerUnavailableException(output.Length == 0 ? problem : $"{problem}; output:{Environment.NewLine}{Indent(output)}");
+            }
+            return new RunningServer([$"http://127.0.0.1:{port}"], [process]);
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static string Indent(string text)
+    {
+        var lines = text.Split('\n');
+        // The tail is enough to see why; a stack trace can be long.
+        return string.Join('\n', lines.TakeLast(15).Select(l => "      " + l.TrimEnd()));
+    }
+}
