@@ -46,7 +46,8 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
     }
 
     public Task<RunningServer> StartWebAsync(string root, CancellationToken cancellationToken) =>
-        StartAsync("ours (web)", ["web", "--root", root], cancellationToken);
+        // nginx and Kestrel run without an access log here, so ours does too.
+        StartAsync("ours (web)", ["web", "--root", root, "--access-log", "off"], cancellationToken);
 
     public Task<RunningServer> StartTrackerAsync(CancellationToken cancellationToken) =>
         StartAsync("ours (tracker)", ["tracker"], cancellationToken);
@@ -59,7 +60,7 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
         }
         var port = Ports.FindFree();
         string[] arguments = [ActorsDll, .. command, "--port", port.ToString(), "--host", "127.0.0.1"];
-        // Run from the build output so the `config/*.conf` copied next to actors.dll is found.
+        // Built-in defaults are compiled into actors.dll, so any working directory works.
         return ServerProcess.StartAsync(name, "dotnet", arguments, port, cancellationToken,
             workingDirectory: Path.GetDirectoryName(ActorsDll));
     }
