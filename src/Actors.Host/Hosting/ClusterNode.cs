@@ -16,8 +16,8 @@ public static class ClusterNode
 {
     public const string SystemName = "actors";
 
-    /// <param name="startRole">Creates the role's actors; may throw <see cref="SettingsException"/>.</param>
-    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem, Config> startRole)
+    /// <param name="startRole">Creates the role's actors (its settings were checked already).</param>
+    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem> startRole)
     {
         var cluster = new SettingsReader(config, "actors.cluster");
         var host = cluster.String("host");
@@ -49,15 +49,7 @@ public static class ClusterNode
         }
 
         system.ActorOf(MembershipLog.Props(), "membership-log");
-        try
-        {
-            startRole(system, config);
-        }
-        catch (SettingsException)
-        {
-            await system.Terminate();
-            throw;
-        }
+        startRole(system);
 
         var clusterExtension = Cluster.Get(system);
         if (seeds.Count == 0)

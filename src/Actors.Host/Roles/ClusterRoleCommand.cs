@@ -15,8 +15,11 @@ public abstract class ClusterRoleCommand : IRoleCommand
     public abstract string Summary { get; }
     protected abstract IReadOnlyList<CliOption> RoleOptions { get; }
 
-    /// <summary>Creates the role's actors under the <see cref="RoleGuardian"/>.</summary>
-    protected abstract void Start(ActorSystem system, Config config);
+    /// <summary>
+    /// Reads and checks the role's settings (throwing <see cref="Actors.Net.Configuration.SettingsException"/>
+    /// before any actor system exists, so a bad value fails fast) and returns what starts the role's actors.
+    /// </summary>
+    protected abstract Action<ActorSystem> Prepare(Config config);
 
     public IReadOnlyList<CliOption> Options => [.. RoleOptions, .. CommonOptions.ClusterMember];
 
@@ -31,6 +34,6 @@ public abstract class ClusterRoleCommand : IRoleCommand
         if (parsed.Positional.Count > 0)
             throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
         var config = ConfigLoader.Load(Name, parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
-        return ClusterNode.RunAsync(Name, config, Start);
+        return ClusterNode.RunAsync(Name, config, Prepare(config));
     }
 }

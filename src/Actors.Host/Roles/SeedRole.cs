@@ -13,5 +13,5 @@ public sealed class SeedRole : ClusterRoleCommand
     public override string Name => "seed";
     public override string Summary => "Run a cluster member that only serves as a seed (contact point) for other nodes.";
     protected override IReadOnlyList<CliOption> RoleOptions => [];
-    protected override void Start(ActorSystem system, Config config) { }
+    protected override Action<ActorSystem> Prepare(Config config) => _ => { };
 }

@@ -24,9 +24,9 @@ public sealed class WebRole : ClusterRoleCommand
         new("--directory-listing", "actors.web.directory-listing", "list folders without index.html", "on|off"),
     ];
 
-    protected override void Start(ActorSystem system, Config config)
+    protected override Action<ActorSystem> Prepare(Config config)
     {
         var settings = WebServerSettingsReader.Read(config);
-        system.ActorOf(RoleGuardian.Props(WebServer.Props(settings), "http"), "web");
+        return system => system.ActorOf(RoleGuardian.Props(WebServer.Props(settings), "http"), "web");
     }
 }
