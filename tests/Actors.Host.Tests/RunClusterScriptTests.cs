@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Actors.Host.Tests;
+
+/// <summary>The README's main command, run-cluster.sh, and its PowerShell twin, run for a few seconds each.</summary>
+public sealed class RunClusterScriptTests
+{
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Actors.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Actors.sln not found above the test binaries");
+    }
+
+    [Fact]
+    public Task Bash_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
+        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}"]);
+
+    [Fact]
+    public Task PowerShell_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
+        RunScript("dotnet", ["tool", "run", "pwsh", "--", "-NoProfile", "-File", "run-cluster.ps1",
+            "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}"]);
+
+    private static async Task RunScript(string file, string[] template)
+    {
+        var web = ActorsProcess.FreePort();
+        var seed = ActorsProcess.FreePort();
+        const int duration = 12;
+        var start = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = RepositoryRoot(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in template)
+            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()));
+        using var script = Process.Start(start)!;
+        var stdout = script.StandardOutput.ReadToEndAsync();
+        var stderr = script.StandardError.ReadToEndAsync();
+        try
+        {
+            // Building can take a while on a cold machine; then the web node must answer.
+            await ActorsProcess.WaitForPort(web, TimeSpan.FromMinutes(3));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var page = await http.GetStringAsync($"http://127.0.0.1:{web}/");
+            Assert.Contains("Served by Actors", page);
+            Assert.Equal("hello from the actors web role", (await http.GetStringAsync($"http://127.0.0.1:{web}/files/hello.txt")).Trim());
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await script.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!script.HasExited) script.Kill(entireProcessTree: true);
+        }
+        var output = await stdout + await stderr;
+        Assert.True(script.ExitCode == 0, output);
+        Assert.Contains($"http://127.0.0.1:{web}/", output);
+        Assert.Contains("seed exited with 0", output);
+        Assert.Contains("web exited with 0", output);
+
+        // The web node joined the seed's cluster, and left it gracefully.
+        var seedLog = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), ".cluster", "logs", "seed.log"));
+        Assert.Contains($"Member up: akka.tcp://actors@127.0.0.1:{seed + 1} roles [web]", seedLog);
+    }
+}
