@@ -165,7 +165,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         _closeAfterResponse = close || request?.Version == Http.HttpVersion.Http10 && !request.KeepAlive;
         _bytesSent = 0;
 
-        plan.Head.Header("Date", HttpDate.Format(DateTimeOffset.UtcNow)).Header("Server", "actors");
+        plan.Head.Header("Date", CurrentDate.Value).Header("Server", "actors");
         if (_closeAfterResponse) plan.Head.Header("Connection", "close");
         else if (request?.Version == Http.HttpVersion.Http10) plan.Head.Header("Connection", "keep-alive");
         var head = plan.Head.Encode();
@@ -186,8 +186,8 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
             }
             _fileNext = slice.Offset;
             _fileEnd = slice.Offset + slice.Length;
-            Write(ByteString.FromBytes(head));
-            FillWriteWindow();
+            // The head travels with the first chunk: one write (and one ack) for a small file.
+            FillWriteWindow(head);
         }
         else
         {
@@ -218,14 +218,17 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         ConnectionEvents();
     }
 
-    private void FillWriteWindow()
+    private void FillWriteWindow(byte[]? head = null)
     {
         while (_file is not null && _writesInFlight < MaxWritesInFlight)
         {
+            var prefix = head?.Length ?? 0;
             var size = (int)Math.Min(_settings.ChunkSize, _fileEnd - _fileNext);
             // A fresh array per chunk: Akka.IO may still hold the previous one until its ack.
-            var chunk = new byte[size];
-            var read = RandomAccess.Read(_file, chunk, _fileNext);
+            var chunk = new byte[prefix + size];
+            head?.CopyTo(chunk, 0);
+            head = null;
+            var read = RandomAccess.Read(_file, chunk.AsSpan(prefix), _fileNext);
             if (read <= 0)
             {
                 // The file shrank under us: the promised Content-Length cannot be met, so the
@@ -236,7 +239,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
                 return;
             }
             _fileNext += read;
-            Write(ByteString.FromBytes(chunk, 0, read));
+            Write(ByteString.FromBytes(chunk, 0, prefix + read));
             if (_fileNext >= _fileEnd)
             {
                 _file.Dispose();
