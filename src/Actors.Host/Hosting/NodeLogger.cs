@@ -9,7 +9,7 @@ namespace Actors.Host.Hosting;
 /// the interleaved logs of a local cluster stay readable. Output is buffered and flushed a few
 /// times a second (and at once for warnings and errors), so a busy access log costs little.
 /// </summary>
-public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>, IWithTimers
 {
     /// <summary>Set by the host once the node's address is known.</summary>
     public static volatile string NodeName = "actors";
@@ -18,11 +18,13 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 
     private readonly TextWriter _out = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public NodeLogger()
     {
         Receive<InitializeLogger>(_ =>
         {
-            Context.System.Scheduler.ScheduleTellRepeatedly(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200), Self, Flush.Instance, Self);
+            Timers.StartPeriodicTimer(Flush.Instance, Flush.Instance, TimeSpan.FromMilliseconds(200));
             Sender.Tell(new LoggerInitialized());
         });
         Receive<LogEvent>(Write);
