@@ -43,6 +43,8 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     private long _bytesSent;
     private long _startedAt;
     private bool _readingSuspended;
+    // The client half-closed (sent FIN): answer what it already asked, then close.
+    private bool _peerClosed;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -64,7 +66,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
+        _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: true, useResumeWriting: false));
         Context.Watch(_connection);
         ArmReadTimeout();
     }
@@ -94,22 +96,31 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
             _log.Info("{0} sent no complete request header within {1}: 408", Endpoints.Format(_remote), _settings.HeaderTimeout);
             StartResponse(null, ResponsePlan.Error(408), close: true);
         });
+        Receive<Akka.IO.Tcp.PeerClosed>(_ =>
+        {
+            // Every complete request was taken already (DecodeNext runs after each read), so
+            // nothing is left to answer: a partial request can never complete now.
+            _peerClosed = true;
+            _connection.Tell(Akka.IO.Tcp.Close.Instance);
+            Become(Closing);
+        });
         ConnectionEvents();
     }
 
-    private void DecodeNext()
+    /// <summary>Starts answering the next buffered request, if complete; false when more bytes are needed.</summary>
+    private bool DecodeNext()
     {
         switch (_decoder.Next(out var request, out var error))
         {
             case DecodeStatus.Request:
                 Handle(request!);
-                break;
+                return true;
             case DecodeStatus.Error:
                 StartResponse(null, ResponsePlan.Error(error.Status), close: true);
-                break;
+                return true;
             default:
                 ResumeReading();
-                break;
+                return false;
         }
     }
 
@@ -150,6 +161,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         });
         Receive<HandlerTimeout>(_ => StartResponse(request, ResponsePlan.Error(503), close: true));
         Receive<Akka.IO.Tcp.Received>(received => _decoder.Feed(received.Data.ToReadOnlySpan()));
+        Receive<Akka.IO.Tcp.PeerClosed>(_ => _peerClosed = true);
         ConnectionEvents();
     }
 
@@ -215,6 +227,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         });
         // Pipelined bytes that were already on their way when we suspended reading.
         Receive<Akka.IO.Tcp.Received>(received => _decoder.Feed(received.Data.ToReadOnlySpan()));
+        Receive<Akka.IO.Tcp.PeerClosed>(_ => _peerClosed = true);
         ConnectionEvents();
     }
 
@@ -270,7 +283,12 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         }
         Become(ReadingRequests);
         ArmReadTimeout();
-        DecodeNext();
+        // A half-closed client gets answers to the requests it pipelined before its FIN, then we close.
+        if (!DecodeNext() && _peerClosed)
+        {
+            _connection.Tell(Akka.IO.Tcp.Close.Instance);
+            Become(Closing);
+        }
     }
 
     private void LogAccess()

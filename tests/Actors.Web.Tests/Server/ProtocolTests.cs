@@ -160,6 +160,21 @@ public sealed class ProtocolTests : WebServerHarness
     }
 
     [Fact]
+    public async Task A_client_that_half_closes_after_its_requests_still_gets_every_answer()
+    {
+        WriteFile("a.txt", "A");
+        WriteFile("b.txt", "B");
+        var port = await StartServer();
+        using var tcp = await Connect(port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+        tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send); // FIN, as `nc -q` or a shell script would
+        var all = await ReadToClose(stream);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(all, "HTTP/1.1 200 OK").Count);
+        Assert.EndsWith("\r\n\r\nB", all);
+    }
+
+    [Fact]
     public async Task Options_answers_with_allow()
     {
         var port = await StartServer();
