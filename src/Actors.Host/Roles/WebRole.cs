@@ -22,10 +22,16 @@ public sealed class WebRole : ClusterRoleCommand
         new("--idle-timeout", "actors.web.idle-timeout", "close idle keep-alive connections after", "DURATION"),
         new("--access-log", "actors.web.access-log", "one log line per request", "on|off"),
         new("--directory-listing", "actors.web.directory-listing", "list folders without index.html", "on|off"),
+        new("--tracker", "actors.web.tracker", "also run the BitTorrent tracker on /announce and /scrape", IsFlag: true),
     ];
 
     protected override Action<ActorSystem> Prepare(Config config)
     {
+        if (new Actors.Net.Configuration.SettingsReader(config, "actors.web").Bool("tracker"))
+        {
+            TrackerRole.StartTracker(system, config);
+            return;
+        }
         var settings = WebServerSettingsReader.Read(config);
         return system => system.ActorOf(RoleGuardian.Props(WebServer.Props(settings), "http"), "web");
     }

@@ -1,0 +1,117 @@
+using Actors.Host.Cli;
+using Actors.Torrent.Metainfo;
+
+namespace Actors.Host.Roles;
+
+/// <summary>
+/// <c>actors torrent create PATH --tracker URL -o FILE</c> and <c>actors torrent show FILE</c>:
+/// a tool, not a cluster member. Bad input is one line on stderr and exit code 2.
+/// </summary>
+public sealed class TorrentCommand : IRoleCommand
+{
+    public string Name => "torrent";
+    public string Summary => "Create (torrent create PATH --tracker URL -o FILE) or show (torrent show FILE) a .torrent file.";
+
+    private static readonly CliOption[] CreateOptions =
+    [
+        new("--tracker", null, "announce URL; repeat for backup trackers (one tier each)", "URL", Repeatable: true),
+        new("-o", null, "the .torrent file to write", "FILE"),
+        new("--output", null, "same as -o", "FILE"),
+        new("--piece-length", null, "piece size in bytes (a power of two, at least 16384); default by size", "BYTES"),
+        new("--private", null, "set the private flag (BEP 27)", IsFlag: true),
+        new("--comment", null, "a comment stored in the torrent", "TEXT"),
+    ];
+
+    public Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || args[0] is "--help" or "-h")
+        {
+            Console.Out.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE", Summary, CreateOptions));
+            return Task.FromResult(args.Count == 0 ? 2 : 0);
+        }
+        return Task.FromResult(args[0] switch
+        {
+            "create" => Create(args.Skip(1).Select(Rename).ToList()),
+            "show" => Show(args.Skip(1).ToList()),
+            _ => throw new UsageException($"unknown sub-command '{args[0]}' (create or show)"),
+        });
+    }
+
+    // ParsedArguments only knows "--" options; "-o" is spelled out for it.
+    private static string Rename(string arg) => arg == "-o" ? "--output" : arg;
+
+    private static int Create(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse(args, CreateOptions);
+        if (parsed.HelpRequested)
+        {
+            Console.Out.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options]", "Create a .torrent file.", CreateOptions));
+            return 0;
+        }
+        if (parsed.Positional.Count != 1) throw new UsageException("create needs exactly one PATH (a file or a folder)");
+        var path = parsed.Positional[0];
+        var output = parsed.Value("--output") ?? throw new UsageException("create needs -o FILE");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new UsageException($"\"{path}\" does not exist");
+
+        var trackers = parsed.Has("--tracker") ? AllValues(args, "--tracker") : [];
+        foreach (var url in trackers)
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "udp"))
+                throw new UsageException($"--tracker: \"{url}\" is not an http(s) or udp URL");
+        int? pieceLength = null;
+        if (parsed.Value("--piece-length") is { } text)
+        {
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                || n < TorrentCreator.MinPieceLength || (n & (n - 1)) != 0 || n > TorrentMetainfo.MaxPieceLength)
+                throw new UsageException($"--piece-length: expected a power of two between {TorrentCreator.MinPieceLength} and {TorrentMetainfo.MaxPieceLength}, got \"{text}\"");
+            pieceLength = n;
+        }
+
+        byte[] torrent;
+        try
+        {
+            torrent = TorrentCreator.Create(path, new TorrentCreateOptions
+            {
+                Trackers = trackers,
+                PieceLength = pieceLength,
+                IsPrivate = parsed.Has("--private"),
+                Comment = parsed.Value("--comment"),
+            });
+            File.WriteAllBytes(output, torrent);
+        }
+        catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.Error.WriteLine($"actors torrent: {ex.Message}");
+            return 2;
+        }
+        var created = TorrentMetainfo.Parse(torrent);
+        Console.Out.WriteLine($"{output}: {created.Name}, {created.PieceCount} pieces, info-hash {created.InfoHashHex}");
+        return 0;
+    }
+
+    private static int Show(IReadOnlyList<string> args)
+    {
+        if (args.Count != 1 || args[0].StartsWith("--", StringComparison.Ordinal))
+            throw new UsageException("show needs exactly one FILE");
+        try
+        {
+            Console.Out.Write(TorrentDescription.Describe(TorrentMetainfo.Load(args[0])));
+            return 0;
+        }
+        catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"actors torrent: {args[0]}: {ex.Message}");
+            return 2;
+        }
+    }
+
+    private static List<string> AllValues(IReadOnlyList<string> args, string name)
+    {
+        var values = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name && i + 1 < args.Count) values.Add(args[++i]);
+            else if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) values.Add(args[i][(name.Length + 1)..]);
+        }
+        return values;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Xunit;
+
+namespace Actors.Host.Tests;
+
+/// <summary>
+/// The tracker as real processes: the CLI, a kill -9 of one of two clustered tracker nodes, and
+/// real clients (curl, aria2c) using our tracker and our .torrent files. All on 127.0.0.1.
+/// </summary>
+public sealed class TrackerProcessTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(40);
+    private readonly string _dir = Directory.CreateTempSubdirectory("actors-tracker-tests-").FullName;
+    private readonly List<Process> _started = [];
+
+    public void Dispose()
+    {
+        foreach (var p in _started)
+        {
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private static readonly byte[] Hash = Enumerable.Range(0, 20).Select(i => (byte)(i * 7 + 0x80)).ToArray();
+
+    private static string Announce(int port, string peerId, int peerPort, string extra = "") =>
+        $"http://127.0.0.1:{port}/announce?info_hash={Encode(Hash)}&peer_id={Encode(Encoding.ASCII.GetBytes(peerId.PadRight(20, '-')))}" +
+        $"&port={peerPort}&uploaded=0&downloaded=0&left=1&compact=1{extra}";
+
+    private static string Encode(byte[] bytes) => string.Concat(bytes.Select(b => char.IsAsciiLetterOrDigit((char)b) ? ((char)b).ToString() : $"%{b:X2}"));
+
+    private static HashSet<int> PortsIn(byte[] body)
+    {
+        // d...5:peers<n>:<bytes>...: find the compact peers string and read the ports.
+        var text = Encoding.Latin1.GetString(body);
+        var at = text.IndexOf("5:peers", StringComparison.Ordinal) + 7;
+        var colon = text.IndexOf(':', at);
+        var length = int.Parse(text[at..colon]);
+        var peers = body.AsSpan(colon + 1, length).ToArray();
+        return Enumerable.Range(0, length / 6).Select(i => peers[i * 6 + 4] << 8 | peers[i * 6 + 5]).ToHashSet();
+    }
+
+    [Fact]
+    public async Task Tracker_help_names_its_options()
+    {
+        using var actors = new ActorsProcess("tracker", "--help");
+        Assert.Equal(0, await actors.WaitForExit(Timeout));
+        Assert.Contains(actors.Lines, l => l.Contains("--port PORT") && l.Contains("[actors.web.port]"));
+        Assert.Contains(actors.Lines, l => l.Contains("--interval DURATION"));
+        Assert.Contains(actors.Lines, l => l.Contains("--cluster-port PORT"));
+    }
+
+    [Fact]
+    public async Task A_curl_announce_gets_a_bencoded_answer_and_garbage_gets_a_failure_reason()
+    {
+        var port = ActorsProcess.FreePort();
+        using var tracker = new ActorsProcess("tracker", "--port", port.ToString(), "--host", "127.0.0.1");
+        await ActorsProcess.WaitForPort(port, Timeout);
+        var ok = Run("curl", "-sS", "--max-time", "10", Announce(port, "curl", 6881));
+        Assert.StartsWith("d8:completei0e10:incompletei1e8:intervali1800e12:min intervali300e5:peers0:e", ok);
+        var bad = Run("curl", "-sS", "--max-time", "10", $"http://127.0.0.1:{port}/announce?info_hash=%ZZ%00&port=x");
+        Assert.Equal("d14:failure reason22:malformed query stringe", bad);
+    }
+
+    [Fact]
+    public async Task Killing_one_of_two_tracker_nodes_loses_no_swarm_member()
+    {
+        var clusterA = ActorsProcess.FreePort();
+        var httpA = ActorsProcess.FreePort();
+        var httpB = ActorsProcess.FreePort();
+        using var a = new ActorsProcess("tracker", "--port", httpA.ToString(), "--host", "127.0.0.1", "--cluster-port", clusterA.ToString());
+        await a.WaitForLine(l => l.Contains("Member up") && l.Contains($":{clusterA}"), Timeout);
+        var clusterB = ActorsProcess.FreePort();
+        using var b = new ActorsProcess("tracker", "--port", httpB.ToString(), "--host", "127.0.0.1", "--cluster-port", clusterB.ToString(),
+            "--seed", $"127.0.0.1:{clusterA}");
+        await a.WaitForLine(l => l.Contains($"Member up: akka.tcp://actors@127.0.0.1:{clusterB}"), Timeout);
+        await b.WaitForLine(l => l.Contains($"Member up: akka.tcp://actors@127.0.0.1:{clusterA}"), Timeout);
+        await ActorsProcess.WaitForPort(httpB, Timeout);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var expected = new HashSet<int>();
+        for (var i = 0; i < 10; i++)
+        {
+            var port = 20000 + i;
+            expected.Add(port);
+            var answer = await http.GetByteArrayAsync(Announce(i % 2 == 0 ? httpA : httpB, $"peer{i}", port));
+            Assert.StartsWith("d8:complete", Encoding.Latin1.GetString(answer));
+        }
+
+        // Each answered announce is held by a majority (both nodes): kill -9 A at once.
+        a.Signal("KILL");
+        await a.WaitForExit(Timeout);
+        var seen = PortsIn(await http.GetByteArrayAsync(Announce(httpB, "observer", 30000, "&numwant=200")));
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
+    public async Task Torrent_show_prints_the_info_hash_transmission_show_reports()
+    {
+        var file = Path.Combine(_dir, "data.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(300_000));
+        var torrent = Path.Combine(_dir, "data.torrent");
+        Run("mktorrent", "-a", "http://127.0.0.1:1/announce", "-o", torrent, file);
+        var theirs = Run("transmission-show", torrent).Split('\n').First(l => l.Contains("Hash")).Split(':')[1].Trim();
+
+        using var actors = new ActorsProcess("torrent", "show", torrent);
+        Assert.Equal(0, await actors.WaitForExit(Timeout));
+        Assert.Contains(actors.Lines, l => l.StartsWith("Info-hash:") && l.Contains(theirs, StringComparison.OrdinalIgnoreCase));
+
+        using var bad = new ActorsProcess("torrent", "show", file);
+        Assert.Equal(2, await bad.WaitForExit(Timeout));
+        Assert.Single(bad.Lines);
+    }
+
+    [Fact]
+    public async Task Aria2_downloads_from_an_aria2_seeder_through_our_tracker_with_our_torrent()
+    {
+        var trackerPort = ActorsProcess.FreePort();
+        var seedDir = Directory.CreateDirectory(Path.Combine(_dir, "seed")).FullName;
+        var leechDir = Directory.CreateDirectory(Path.Combine(_dir, "leech")).FullName;
+        var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 12345);
+        await File.WriteAllBytesAsync(Path.Combine(seedDir, "payload.bin"), content);
+        var torrent = Path.Combine(_dir, "payload.torrent");
+
+        using var tracker = new ActorsProcess("tracker", "--port", trackerPort.ToString(), "--host", "127.0.0.1", "--interval", "5s", "--min-interval", "1s");
+        using (var create = new ActorsProcess("torrent", "create", Path.Combine(seedDir, "payload.bin"),
+                   "--tracker", $"http://127.0.0.1:{trackerPort}/announce", "-o", torrent, "--piece-length", "65536"))
+            Assert.Equal(0, await create.WaitForExit(Timeout));
+        await ActorsProcess.WaitForPort(trackerPort, Timeout);
+
+        string[] common = ["--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+            "--bt-tracker-interval=2", "--console-log-level=warn", "--summary-interval=0", "--file-allocation=none"];
+        Start("aria2c", [.. common, $"--listen-port={ActorsProcess.FreePort()}", $"--dir={seedDir}", "--check-integrity=true",
+            "--bt-seed-unverified=false", "--seed-time=60", torrent]);
+
+        // Wait until the seeder is in the swarm, then start the leecher.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!Encoding.Latin1.GetString(await http.GetByteArrayAsync($"http://127.0.0.1:{trackerPort}/scrape")).Contains("8:completei1e"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the aria2 seeder never announced");
+            await Task.Delay(200);
+        }
+        var leecher = Start("aria2c", [.. common, $"--listen-port={ActorsProcess.FreePort()}", $"--dir={leechDir}", "--seed-time=0", torrent]);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await leecher.WaitForExitAsync(cts.Token);
+        Assert.Equal(0, leecher.ExitCode);
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(leechDir, "payload.bin"))));
+    }
+
+    private Process Start(string tool, string[] args)
+    {
+        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _started.Add(process);
+        return process;
+    }
+
+    private string Run(string tool, params string[] args)
+    {
+        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(30_000)) { process.Kill(true); Assert.Fail($"{tool} timed out"); }
+        Assert.True(process.ExitCode == 0, $"{tool} exited {process.ExitCode}: {error.Result}");
+        return output.Result;
+    }
+}
