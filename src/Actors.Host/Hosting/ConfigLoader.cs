@@ -12,7 +12,8 @@ namespace Actors.Host.Hosting;
 /// </summary>
 public static class ConfigLoader
 {
-    public static Config Load(string role, string commandLineHocon, string? configFile)
+    /// <param name="roleFiles">The role's own file first, then files whose keys it borrows (weaker).</param>
+    public static Config Load(IReadOnlyList<string> roleFiles, string commandLineHocon, string? configFile)
     {
         var config = Parse(commandLineHocon, "the command line");
         if (configFile is not null)
@@ -23,13 +24,13 @@ public static class ConfigLoader
         var directory = ConfigDirectory();
         if (directory is not null)
         {
-            foreach (var name in new[] { $"{role}.conf", "cluster.conf" })
+            foreach (var name in roleFiles.Select(r => $"{r}.conf").Append("cluster.conf"))
             {
                 var path = Path.Combine(directory, name);
                 if (File.Exists(path)) config = config.WithFallback(Parse(File.ReadAllText(path), path));
             }
         }
-        foreach (var name in new[] { $"{role}.conf", "cluster.conf" })
+        foreach (var name in roleFiles.Select(r => $"{r}.conf").Append("cluster.conf"))
         {
             var builtIn = BuiltIn(name);
             if (builtIn is not null) config = config.WithFallback(Parse(builtIn, $"built-in {name}"));

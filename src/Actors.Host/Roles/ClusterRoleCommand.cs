@@ -21,6 +21,9 @@ public abstract class ClusterRoleCommand : IRoleCommand
     /// </summary>
     protected abstract Action<ActorSystem> Prepare(Config config);
 
+    /// <summary>The config/*.conf files the role reads, strongest first (cluster.conf always comes last).</summary>
+    protected virtual IReadOnlyList<string> ConfigFiles => [Name];
+
     public IReadOnlyList<CliOption> Options => [.. RoleOptions, .. CommonOptions.ClusterMember];
 
     public Task<int> RunAsync(IReadOnlyList<string> args)
@@ -33,7 +36,7 @@ public abstract class ClusterRoleCommand : IRoleCommand
         }
         if (parsed.Positional.Count > 0)
             throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
-        var config = ConfigLoader.Load(Name, parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
+        var config = ConfigLoader.Load(ConfigFiles, parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
         return ClusterNode.RunAsync(Name, config, Prepare(config));
     }
 }

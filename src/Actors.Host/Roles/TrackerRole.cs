@@ -28,23 +28,20 @@ public sealed class TrackerRole : ClusterRoleCommand
         new("--access-log", "actors.web.access-log", "one log line per request", "on|off"),
     ];
 
-    protected override void Start(ActorSystem system, Config config) => StartTracker(system, config);
+    // tracker.conf first; web.conf supplies the HTTP settings it does not name.
+    protected override IReadOnlyList<string> ConfigFiles => ["tracker", "web"];
 
-    /// <summary>Starts the tracker (and the web server carrying it); shared with <c>actors web --tracker</c>.</summary>
-    internal static void StartTracker(ActorSystem system, Config config)
+    protected override Action<ActorSystem> Prepare(Config config) => PrepareTracker(config);
+
+    /// <summary>Reads the tracker's and its web server's settings; shared with <c>actors web --tracker</c>.</summary>
+    internal static Action<ActorSystem> PrepareTracker(Config config)
     {
-        // The tracker's own file names actors.tracker and a few actors.web keys; web.conf has the rest.
-        var full = config.WithFallback(ConfigLoader.Load("web", "", null)).WithFallback(ConfigLoader.Load("tracker", "", null));
-        if (string.IsNullOrEmpty(full.GetString("actors.web.root")))
+        var tracker = TrackerSettings.Read(config);
+        var web = WebServerSettingsReader.Read(config);
+        return system =>
         {
-            // No folder to serve: an empty one, so every path but the tracker's is 404.
-            var empty = Path.Combine(Path.GetTempPath(), "actors-tracker-empty");
-            Directory.CreateDirectory(empty);
-            full = ConfigurationFactory.ParseString($"actors.web.root = \"{empty}\"").WithFallback(full);
-        }
-        var tracker = TrackerSettings.Read(full);
-        var web = WebServerSettingsReader.Read(full);
-        var replicator = Akka.DistributedData.DistributedData.Get(system).Replicator;
-        system.ActorOf(RoleGuardian.Props(TrackerNode.Props(tracker, web, replicator), "tracker-node"), "tracker");
+            var replicator = Akka.DistributedData.DistributedData.Get(system).Replicator;
+            system.ActorOf(RoleGuardian.Props(TrackerNode.Props(tracker, web, replicator), "tracker-node"), "tracker");
+        };
     }
 }

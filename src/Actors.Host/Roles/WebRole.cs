@@ -12,6 +12,9 @@ public sealed class WebRole : ClusterRoleCommand
     public override string Name => "web";
     public override string Summary => "Serve a folder over HTTP/1.1 (GET, HEAD, Range, conditional GET, keep-alive).";
 
+    // tracker.conf supplies actors.tracker for --tracker; web.conf wins where both speak.
+    protected override IReadOnlyList<string> ConfigFiles => ["web", "tracker"];
+
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
         new("--root", "actors.web.root", "the document root to serve", "DIR"),
@@ -28,10 +31,7 @@ public sealed class WebRole : ClusterRoleCommand
     protected override Action<ActorSystem> Prepare(Config config)
     {
         if (new Actors.Net.Configuration.SettingsReader(config, "actors.web").Bool("tracker"))
-        {
-            TrackerRole.StartTracker(system, config);
-            return;
-        }
+            return TrackerRole.PrepareTracker(config);
         var settings = WebServerSettingsReader.Read(config);
         return system => system.ActorOf(RoleGuardian.Props(WebServer.Props(settings), "http"), "web");
     }

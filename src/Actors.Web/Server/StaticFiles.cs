@@ -8,9 +8,10 @@ namespace Actors.Web.Server;
 /// <summary>
 /// Decides how to answer a GET or HEAD for a file under the document root: 200, 206, 304, 301 to
 /// the slash form of a directory, 404, 416, and the method errors (405 with Allow, 501). Pure apart
-/// from reading file metadata, so it is tested without sockets.
+/// from reading file metadata, so it is tested without sockets. Without a root (a node that only
+/// serves routes, like a tracker) every file is 404.
 /// </summary>
-public sealed class StaticFiles(DocumentRoot root, bool directoryListing)
+public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
 {
     private static readonly HashSet<string> KnownMethods =
         ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
@@ -34,7 +35,7 @@ public sealed class StaticFiles(DocumentRoot root, bool directoryListing)
                 return ResponsePlan.Error(501);
         }
 
-        if (!root.TryResolve(request.Path, out var fullPath))
+        if (root is null || !root.TryResolve(request.Path, out var fullPath))
             return ResponsePlan.Error(404, sendBody);
 
         if (Directory.Exists(fullPath))

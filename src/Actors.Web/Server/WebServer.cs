@@ -17,7 +17,7 @@ public sealed class WebServer : ReceiveActor
 
     public WebServer(WebServerSettings settings, IReadOnlyList<HttpRoute> routes)
     {
-        var files = new StaticFiles(new DocumentRoot(settings.Root), settings.DirectoryListing);
+        var files = new StaticFiles(settings.Root is null ? null : new DocumentRoot(settings.Root), settings.DirectoryListing);
         var listener = Context.ActorOf(TcpServer.Props(
             new TcpServerSettings(settings.Host, settings.Port, settings.MaxConnections),
             (connection, remote, _) => HttpConnection.Props(connection, remote, settings, files, routes)), "listener");

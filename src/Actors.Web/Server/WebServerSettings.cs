@@ -6,7 +6,7 @@ namespace Actors.Web.Server;
 public sealed record WebServerSettings(
     string Host,
     int Port,
-    string Root,
+    string? Root,
     int MaxConnections,
     HttpLimits Limits,
     TimeSpan HeaderTimeout,

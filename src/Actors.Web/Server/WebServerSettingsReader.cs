@@ -10,13 +10,14 @@ public static class WebServerSettingsReader
     public static WebServerSettings Read(Config config)
     {
         var read = new SettingsReader(config, "actors.web");
-        var root = read.String("root");
-        if (!Directory.Exists(root))
+        // An empty root serves no files: only routed paths answer (a tracker-only node).
+        var root = read.String("root", allowEmpty: true);
+        if (root.Length > 0 && !Directory.Exists(root))
             throw new SettingsException("actors.web.root", $"directory \"{root}\" does not exist");
         return new WebServerSettings(
             Host: read.String("host"),
             Port: read.Port("port"),
-            Root: Path.GetFullPath(root),
+            Root: root.Length == 0 ? null : Path.GetFullPath(root),
             MaxConnections: read.Int("max-connections", 1, 1_000_000),
             Limits: new HttpLimits(
                 MaxRequestLineBytes: (int)read.Bytes("max-request-line", 64, 1 << 20),

@@ -1,0 +1,30 @@
+using Actors.Host.Hosting;
+using Actors.Torrent.Tracker;
+using Xunit;
+
+namespace Actors.Host.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public void Every_node_binds_the_tracker_peer_serializer_as_the_tracker_tests_do()
+    {
+        // Every node is a Distributed Data replica, so cluster.conf (not only tracker.conf) must bind
+        // the serializer; the tracker's own tests configure it from PeerEntrySerializer.Hocon.
+        foreach (var config in new[] { ConfigLoader.Load(["seed"], "", null), Akka.Configuration.ConfigurationFactory.ParseString(PeerEntrySerializer.Hocon) })
+        {
+            var bindings = config.GetConfig("akka.actor.serialization-bindings").AsEnumerable().ToDictionary(e => e.Key.Trim('"'), e => e.Value.GetString());
+            var name = bindings[typeof(PeerEntry).FullName + ", " + typeof(PeerEntry).Assembly.GetName().Name];
+            var serializerType = Type.GetType(config.GetString($"akka.actor.serializers.{name}"), throwOnError: true);
+            Assert.Equal(typeof(PeerEntrySerializer), serializerType);
+        }
+    }
+
+    [Fact]
+    public void A_web_node_reads_web_conf_over_tracker_conf_and_a_tracker_node_the_reverse()
+    {
+        Assert.Equal(8080, ConfigLoader.Load(["web", "tracker"], "", null).GetInt("actors.web.port"));
+        Assert.Equal(6969, ConfigLoader.Load(["tracker", "web"], "", null).GetInt("actors.web.port"));
+        Assert.Equal("30m", ConfigLoader.Load(["web", "tracker"], "", null).GetString("actors.tracker.interval"));
+    }
+}
