@@ -1,12 +1,14 @@
 #!/usr/bin/env pwsh
 # Starts a local Actors cluster and stops it cleanly on Ctrl-C (or after -Duration), like run-cluster.sh.
-#   pwsh ./run-cluster.ps1 [-Duration SECONDS] [-WebPort PORT] [-SeedPort PORT]
+#   pwsh ./run-cluster.ps1 [-Duration SECONDS] [-WebPort PORT] [-SeedPort PORT] [-TrackerPort PORT]
 # (pwsh comes from the repo's dotnet tool manifest: `dotnet tool restore; dotnet pwsh ./run-cluster.ps1`)
-# Nodes: a seed node and a web node serving a demo folder. Logs: .cluster/logs/<node>.log
+# Nodes: a seed node, a web node serving a demo folder, two tracker nodes sharing every swarm.
+# Logs: .cluster/logs/<node>.log
 param(
   [int]$Duration = 0,
   [int]$WebPort = 8080,
-  [int]$SeedPort = 4053
+  [int]$SeedPort = 4053,
+  [int]$TrackerPort = 6969
 )
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -31,6 +33,9 @@ $big = Join-Path $demo 'files' '16MiB.bin'
 if (-not (Test-Path $big)) {
   $bytes = [byte[]]::new(16MB); [System.Random]::new(1).NextBytes($bytes); [IO.File]::WriteAllBytes((Resolve-Path $demo).Path + '/files/16MiB.bin', $bytes)
 }
+
+& dotnet $actorsDll torrent create (Join-Path $demo 'files' '16MiB.bin') --tracker "http://127.0.0.1:$TrackerPort/announce" `
+  -o (Join-Path $demo 'files' '16MiB.bin.torrent') | Out-Null
 
 $nodes = [System.Collections.Generic.List[object]]::new()
 function Start-Node([string]$Name, [string[]]$Arguments) {
@@ -64,11 +69,20 @@ try {
   Start-Node 'web' @('web', '--name', 'web', '--root', $demo, '--host', '127.0.0.1', '--port', "$WebPort",
     '--cluster-port', "$($SeedPort + 1)", '--seed', "127.0.0.1:$SeedPort")
   Wait-Port $WebPort 'web'
+  foreach ($i in 1, 2) {
+    Start-Node "tracker$i" @('tracker', '--name', "tracker$i", '--host', '127.0.0.1', '--port', "$($TrackerPort + $i - 1)",
+      '--cluster-port', "$($SeedPort + 1 + $i)", '--seed', "127.0.0.1:$SeedPort")
+  }
+  Wait-Port $TrackerPort 'tracker1'
+  Wait-Port ($TrackerPort + 1) 'tracker2'
 
   Write-Host ''
-  '{0,-6} {1,-30} {2,-26} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
-  '{0,-6} {1,-30} {2,-26} {3}' -f 'seed', '-', "127.0.0.1:$SeedPort", "$logs/seed.log" | Write-Host
-  '{0,-6} {1,-30} {2,-26} {3}' -f 'web', "http://127.0.0.1:$WebPort/", "127.0.0.1:$($SeedPort + 1)", "$logs/web.log" | Write-Host
+  '{0,-8} {1,-36} {2,-20} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
+  '{0,-8} {1,-36} {2,-20} {3}' -f 'seed', '-', "127.0.0.1:$SeedPort", "$logs/seed.log" | Write-Host
+  '{0,-8} {1,-36} {2,-20} {3}' -f 'web', "http://127.0.0.1:$WebPort/", "127.0.0.1:$($SeedPort + 1)", "$logs/web.log" | Write-Host
+  foreach ($i in 1, 2) {
+    '{0,-8} {1,-36} {2,-20} {3}' -f "tracker$i", "http://127.0.0.1:$($TrackerPort + $i - 1)/announce", "127.0.0.1:$($SeedPort + 1 + $i)", "$logs/tracker$i.log" | Write-Host
+  }
   Write-Host ''
   if ($Duration -gt 0) { Write-Host "Running for $Duration s..."; Start-Sleep -Seconds $Duration }
   else { Write-Host 'Press Ctrl-C to stop the cluster.'; while ($true) { Start-Sleep -Seconds 1 } }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a local Actors cluster on this machine and stops it cleanly on Ctrl-C (or after --duration).
 #   ./run-cluster.sh [--duration SECONDS] [--web-port PORT] [--seed-port PORT]
-# Nodes: a seed node (the cluster's contact point) and a web node serving a demo folder.
+# Nodes: a seed node (the cluster's contact point), a web node serving a demo folder, and two
+# tracker nodes sharing every swarm. The demo folder holds a .torrent announcing to tracker 1.
 # Logs: .cluster/logs/<node>.log    Demo folder: .cluster/demo
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,11 +10,13 @@ cd "$(dirname "$0")"
 duration=0
 web_port=8080
 seed_port=4053
+tracker_port=6969
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --web-port) web_port="$2"; shift 2 ;;
     --seed-port) seed_port="$2"; shift 2 ;;
+    --tracker-port) tracker_port="$2"; shift 2 ;;
     -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-cluster: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -38,6 +41,8 @@ HTML
 mkdir -p "$demo/files"
 echo "hello from the actors web role" >"$demo/files/hello.txt"
 [ -f "$demo/files/16MiB.bin" ] || head -c 16777216 /dev/urandom >"$demo/files/16MiB.bin"
+"${actors[@]}" torrent create "$demo/files/16MiB.bin" --tracker "http://127.0.0.1:$tracker_port/announce" \
+  -o "$demo/files/16MiB.bin.torrent" >/dev/null
 
 pids=()
 names=()
@@ -79,13 +84,23 @@ wait_for_port "$seed_port" seed
 start_node web web --name web --root "$demo" --host 127.0.0.1 --port "$web_port" \
   --cluster-port $((seed_port + 1)) --seed "127.0.0.1:$seed_port"
 wait_for_port "$web_port" web
+for i in 1 2; do
+  start_node "tracker$i" tracker --name "tracker$i" --host 127.0.0.1 --port $((tracker_port + i - 1)) \
+    --cluster-port $((seed_port + 1 + i)) --seed "127.0.0.1:$seed_port"
+done
+wait_for_port "$tracker_port" tracker1
+wait_for_port $((tracker_port + 1)) tracker2
 
 echo
-printf '%-6s %-30s %-26s %s\n' NODE LISTENS CLUSTER LOG
-printf '%-6s %-30s %-26s %s\n' seed "-" "127.0.0.1:$seed_port" "$logs/seed.log"
-printf '%-6s %-30s %-26s %s\n' web "http://127.0.0.1:$web_port/" "127.0.0.1:$((seed_port + 1))" "$logs/web.log"
+printf '%-8s %-36s %-20s %s\n' NODE LISTENS CLUSTER LOG
+printf '%-8s %-36s %-20s %s\n' seed "-" "127.0.0.1:$seed_port" "$logs/seed.log"
+printf '%-8s %-36s %-20s %s\n' web "http://127.0.0.1:$web_port/" "127.0.0.1:$((seed_port + 1))" "$logs/web.log"
+for i in 1 2; do
+  printf '%-8s %-36s %-20s %s\n' "tracker$i" "http://127.0.0.1:$((tracker_port + i - 1))/announce" "127.0.0.1:$((seed_port + 1 + i))" "$logs/tracker$i.log"
+done
 echo
 echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
+echo "     aria2c http://127.0.0.1:$web_port/files/16MiB.bin.torrent   (the swarm is shared by both trackers)"
 if [ "$duration" -gt 0 ]; then
   echo "Running for $duration s..."
   sleep "$duration"

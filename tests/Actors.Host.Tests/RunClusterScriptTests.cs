@@ -15,17 +15,18 @@ public sealed class RunClusterScriptTests
 
     [Fact]
     public Task Bash_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
-        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}"]);
+        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}"]);
 
     [Fact]
     public Task PowerShell_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
         RunScript("dotnet", ["tool", "run", "pwsh", "--", "-NoProfile", "-File", "run-cluster.ps1",
-            "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}"]);
+            "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}", "-TrackerPort", "{tracker}"]);
 
     private static async Task RunScript(string file, string[] template)
     {
         var web = ActorsProcess.FreePort();
         var seed = ActorsProcess.FreePort();
+        var tracker = ActorsProcess.FreePort();
         const int duration = 12;
         var start = new ProcessStartInfo(file)
         {
@@ -35,7 +36,7 @@ public sealed class RunClusterScriptTests
             UseShellExecute = false,
         };
         foreach (var arg in template)
-            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()));
+            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString()));
         using var script = Process.Start(start)!;
         var stdout = script.StandardOutput.ReadToEndAsync();
         var stderr = script.StandardError.ReadToEndAsync();
@@ -47,6 +48,12 @@ public sealed class RunClusterScriptTests
             var page = await http.GetStringAsync($"http://127.0.0.1:{web}/");
             Assert.Contains("Served by Actors", page);
             Assert.Equal("hello from the actors web role", (await http.GetStringAsync($"http://127.0.0.1:{web}/files/hello.txt")).Trim());
+            // The demo torrent is served with its type, and both trackers answer.
+            using var torrent = await http.GetAsync($"http://127.0.0.1:{web}/files/16MiB.bin.torrent");
+            Assert.Equal("application/x-bittorrent", torrent.Content.Headers.ContentType?.MediaType);
+            await ActorsProcess.WaitForPort(tracker + 1, TimeSpan.FromSeconds(60));
+            var scrape = await http.GetByteArrayAsync($"http://127.0.0.1:{tracker + 1}/scrape");
+            Assert.Equal((byte)'d', scrape[0]);
 
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             await script.WaitForExitAsync(cts.Token);
@@ -60,6 +67,7 @@ public sealed class RunClusterScriptTests
         Assert.Contains($"http://127.0.0.1:{web}/", output);
         Assert.Contains("seed exited with 0", output);
         Assert.Contains("web exited with 0", output);
+        Assert.Contains("tracker2 exited with 0", output);
 
         // The web node joined the seed's cluster, and left it gracefully.
         var seedLog = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), ".cluster", "logs", "seed.log"));
