@@ -131,7 +131,11 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
                 if (!IsSelf(peer)) _candidates.Add(peer);
             ConnectMore();
         });
-        Receive<ConnectTick>(_ => ConnectMore());
+        Receive<ConnectTick>(_ =>
+        {
+            ConnectMore();
+            if (_peers.Count == 0 && _dialing.Count == 0 && !IsComplete) _announcer.Tell(Announcer.NeedPeers.Instance);
+        });
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerBitfield>(bitfield => WithPeer(peer =>
         {

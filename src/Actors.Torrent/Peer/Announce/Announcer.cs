@@ -19,6 +19,8 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     public sealed record AnnounceNow(AnnounceEvent Event);
     public sealed record PeersDiscovered(IReadOnlyList<IPEndPoint> Peers);
     public sealed record Announced(AnnounceEvent Event, bool Ok);
+    /// <summary>The torrent has no one to talk to: announce early (at most every 10 s, never before min interval).</summary>
+    public sealed class NeedPeers { public static readonly NeedPeers Instance = new(); private NeedPeers() { } }
 
     private sealed record Result(AnnounceEvent Event, AnnounceResponse? Response, string? Error, IActorRef? ReplyTo);
     private sealed class Tick { public static readonly Tick Instance = new(); }
@@ -32,6 +34,8 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     private bool _inFlight;
     private AnnounceEvent _pending = AnnounceEvent.Started;
     private TimeSpan _interval = TimeSpan.FromMinutes(30);
+    private TimeSpan _minInterval = TimeSpan.FromSeconds(10);
+    private DateTime _lastAnnounce = DateTime.MinValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -49,6 +53,10 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         Receive<Tick>(_ => Start(_pending == AnnounceEvent.Started ? AnnounceEvent.Started : AnnounceEvent.None, null));
         Receive<AnnounceNow>(a => Start(a.Event, a.Event == AnnounceEvent.Stopped ? Sender : null));
         Receive<Result>(Completed);
+        Receive<NeedPeers>(_ =>
+        {
+            if (!_inFlight && DateTime.UtcNow - _lastAnnounce >= _minInterval) Self.Tell(Tick.Instance);
+        });
     }
 
     protected override void PreStart() => Self.Tell(Tick.Instance);
@@ -67,6 +75,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             return;
         }
         _inFlight = true;
+        _lastAnnounce = DateTime.UtcNow;
         var request = new AnnounceRequest(_torrent.InfoHash, _peerId, _port, _totals.Uploaded, _totals.Downloaded, _totals.Left,
             announceEvent, announceEvent == AnnounceEvent.Stopped ? 0 : 50);
         var http = _http;
@@ -102,6 +111,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         {
             _log.Info("Announced {0} to tracker: {1} peers, next in {2}", result.Event, response.Peers.Count, response.Interval);
             _interval = response.Interval;
+            _minInterval = response.MinInterval is { } min && min > TimeSpan.FromSeconds(10) ? min : TimeSpan.FromSeconds(10);
             if (result.Event == AnnounceEvent.Started || _pending == AnnounceEvent.Started) _pending = AnnounceEvent.None;
             Context.Parent.Tell(new PeersDiscovered(response.Peers));
         }
