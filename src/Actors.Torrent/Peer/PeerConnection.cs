@@ -296,7 +296,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
                 if (_peerPieces.Add(have.Index)) _context.TorrentActor.Tell(new PeerHave(have.Index));
                 break;
             case WireMessage.Bitfield bitfield:
-                if (!_peerPieces.IsEmpty) return Drop("bitfield after other pieces were announced");
+                // BEP 3 allows it only first; aria2 sends it later too, so it simply replaces what we knew.
                 _peerPieces = PieceSet.FromWire(_context.Torrent.PieceCount, bitfield.Bits);
                 _context.TorrentActor.Tell(new PeerBitfield(_peerPieces.Clone()));
                 break;

@@ -139,7 +139,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerBitfield>(bitfield => WithPeer(peer =>
         {
-            _picker.PeerRemoved(Sender, peer.Has);
+            _picker.Forget(peer.Has);
             peer.Has = bitfield.Has;
             _picker.PeerAdded(peer.Has);
             if (IsComplete && peer.Has.IsComplete) Sender.Tell(new Disconnect("both seeding"));
@@ -285,7 +285,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             foreach (var c in contributors ?? [])
             {
                 var connection = (IActorRef)c;
-                if (_peers.TryGetValue(connection, out var peer)) Distrust(connection, peer, stored.Index);
+                if (_peers.TryGetValue(connection, out var peer)) Distrust(connection, peer, stored.Index, contributors!.Count == 1 ? 2 : 1);
             }
             return;
         }
@@ -298,10 +298,10 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         if (IsComplete) OnComplete();
     }
 
-    private void Distrust(IActorRef connection, PeerState peer, int index)
+    private void Distrust(IActorRef connection, PeerState peer, int index, int points)
     {
         var id = Convert.ToHexString(peer.PeerId);
-        var strikes = _strikes[id] = _strikes.GetValueOrDefault(id) + 1;
+        var strikes = _strikes[id] = _strikes.GetValueOrDefault(id) + points;
         _log.Warning("Piece {0} failed its hash check; {1} has {2} strike(s)", index, Endpoints.Format(peer.Remote), strikes);
         if (strikes < _settings.StrikesToBan) return;
         _banned.Add(id);

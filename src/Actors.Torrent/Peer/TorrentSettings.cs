@@ -19,8 +19,11 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
     /// <summary>Peers to dial without asking a tracker (tests, LAN).</summary>
     public IReadOnlyList<IPEndPoint> InitialPeers { get; init; } = [];
     public bool UseTrackers { get; init; } = true;
-    /// <summary>Bad pieces a peer may contribute to before it is banned.</summary>
-    public int StrikesToBan { get; init; } = 2;
+    /// <summary>
+    /// Distrust points that get a peer banned: a bad piece it sent alone costs 2, one it shared
+    /// with others 1 (an honest co-sender must not be banned for a liar's blocks too quickly).
+    /// </summary>
+    public int StrikesToBan { get; init; } = 4;
 
     /// <summary>Azureus-style id: "-AC0001-" and 12 random alphanumerics.</summary>
     public static byte[] NewPeerId()

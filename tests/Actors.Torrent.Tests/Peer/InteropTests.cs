@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>Our peer against aria2, both directions, through opentracker on loopback.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class PeerInteropTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _temp = new();
@@ -50,7 +51,7 @@ public sealed class PeerInteropTests(ITestOutputHelper output) : IDisposable
 
         var watch = Stopwatch.StartNew();
         var aria2 = _real.StartAria2Leecher(_temp.Combine("t.torrent"), _temp.Combine("aria2-out"), RealPeers.FreePort());
-        Assert.True(await aria2.WaitForExitAsync(TimeSpan.FromSeconds(45)), "aria2 did not finish");
+        Assert.True(await aria2.WaitForExitAsync(TimeSpan.FromSeconds(45)), "aria2 did not finish:\n" + _real.Log);
         watch.Stop();
         output.WriteLine($"ours → aria2: {content.Length / 1e6 / watch.Elapsed.TotalSeconds:F1} MB/s ({watch.Elapsed.TotalSeconds:F1} s incl. start-up)");
         Assert.Equal(0, aria2.ExitCode);

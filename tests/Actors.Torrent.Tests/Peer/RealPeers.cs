@@ -6,9 +6,13 @@ using Actors.Torrent.Tests.Metainfo;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>Starts opentracker and aria2c as child processes for interop tests; kills them on dispose.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class RealPeers : IDisposable
 {
     private readonly List<Process> _processes = new();
+
+    /// <summary>Everything the processes printed, for failure messages.</summary>
+    public System.Text.StringBuilder Log { get; } = new();
 
     public static bool Available => ExternalTool.IsInstalled("aria2c") && ExternalTool.IsInstalled("opentracker");
 
@@ -66,8 +70,8 @@ public sealed class RealPeers : IDisposable
         };
         foreach (var a in arguments) start.ArgumentList.Add(a);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {tool}");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { lock (Log) Log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (Log) Log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);

@@ -58,8 +58,14 @@ public sealed class PiecePicker
 
     public void PeerRemoved(object peer, PieceSet has)
     {
-        foreach (var i in has) _availability[i]--;
+        Forget(has);
         Release(peer);
+    }
+
+    /// <summary>Takes a peer's pieces out of the availability counts (it left, or replaced its bitfield).</summary>
+    public void Forget(PieceSet has)
+    {
+        foreach (var i in has) _availability[i]--;
     }
 
     public void PeerHas(int index) => _availability[index]++;
