@@ -1,0 +1,170 @@
+using System.Globalization;
+using Actors.Host.Cli;
+using Actors.Torrent.Metainfo;
+using Actors.Torrent.Peer;
+using Actors.Torrent.Peer.Announce;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Host.Roles;
+
+/// <summary>
+/// <c>actors peer get URL-or-FILE --out DIR</c> and <c>actors peer seed FILE --data DIR</c>.
+/// A peer is a plain ActorSystem, not a cluster member: it speaks BitTorrent and HTTP to the
+/// outside world only, so it starts in milliseconds, needs no seed node, and thousands of
+/// them (--count) cost no cluster gossip.
+/// </summary>
+public sealed class PeerCommand : IRoleCommand
+{
+    public string Name => "peer";
+    public string Summary => "BitTorrent peer: get URL-or-FILE --out DIR [--seed], or seed FILE --data DIR.";
+
+    private static readonly IReadOnlyList<CliOption> Options =
+    [
+        new("--out", null, "download directory (get)", "DIR"),
+        new("--data", null, "directory holding the content (seed)", "DIR"),
+        new("--seed", null, "keep seeding after the download completes", IsFlag: true),
+        new("--port", null, "listening port (0 picks a free one; with --count, ports PORT..PORT+N-1)", "PORT"),
+        new("--host", null, "address to listen on", "ADDR"),
+        new("--max-up", null, "upload cap per peer, bytes/s (K, M suffixes)", "RATE"),
+        new("--max-down", null, "download cap per peer, bytes/s (K, M suffixes)", "RATE"),
+        new("--max-peers", null, "connections per torrent", "N"),
+        new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
+    ];
+
+    private static readonly Config AkkaConfig = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = WARNING
+        akka.io.tcp.maximum-frame-size = 64 KiB
+        akka.io.tcp.send-buffer-size = 128 KiB
+        akka.io.tcp.receive-buffer-size = 128 KiB
+        """);
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse(args, Options);
+        if (parsed.HelpRequested || parsed.Positional.Count == 0)
+        {
+            Console.WriteLine("Usage: actors peer get URL-or-FILE --out DIR [--seed] [options]\n       actors peer seed FILE.torrent --data DIR [options]\n");
+            foreach (var o in Options) Console.WriteLine($"  {o.Name,-12} {(o.IsFlag ? "" : o.ValueName),-8} {o.Help}");
+            return parsed.HelpRequested ? 0 : 2;
+        }
+        var verb = parsed.Positional[0];
+        if (verb is not ("get" or "seed") || parsed.Positional.Count != 2)
+            throw new UsageException("expected 'get URL-or-FILE' or 'seed FILE.torrent'");
+        var seedAfter = verb == "seed" || parsed.Has("--seed");
+        var directory = verb == "get"
+            ? parsed.Value("--out") ?? throw new UsageException("get needs --out DIR")
+            : parsed.Value("--data") ?? throw new UsageException("seed needs --data DIR");
+        var count = Int(parsed, "--count", 1);
+        var port = Int(parsed, "--port", 0);
+
+        var torrent = await LoadTorrent(parsed.Positional[1]);
+        var system = ActorSystem.Create("peer", AkkaConfig);
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        try
+        {
+            var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(TorrentActor.Props(new TorrentSettings(torrent,
+                count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
+            {
+                Host = parsed.Value("--host") ?? "0.0.0.0",
+                Port = port == 0 ? 0 : port + i,
+                MaxUploadRate = Rate(parsed.Value("--max-up")),
+                MaxDownloadRate = Rate(parsed.Value("--max-down")),
+                MaxPeers = Int(parsed, "--max-peers", 50),
+            }), $"torrent-{i}")).ToArray();
+            var ok = await ShowProgress(torrent, peers, seedAfter, cancel.Token);
+            await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
+                .ContinueWith(_ => 0)));
+            return ok ? 0 : 1;
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private static async Task<TorrentMetainfo> LoadTorrent(string source)
+    {
+        try
+        {
+            if (Uri.TryCreate(source, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
+                return TorrentMetainfo.Parse(await SystemHttpGetter.Instance.GetAsync(url, TimeSpan.FromSeconds(30)));
+            return TorrentMetainfo.Load(source);
+        }
+        catch (Exception ex) when (ex is MetainfoException or HttpGetException or IOException)
+        {
+            throw new UsageException($"cannot load '{source}': {ex.Message}");
+        }
+    }
+
+    /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, bool seedAfter, CancellationToken cancel)
+    {
+        var terminal = !Console.IsOutputRedirected;
+        var lastPlain = DateTime.MinValue;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(terminal ? 250 : 1000, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                if (terminal) Console.WriteLine();
+                return seedAfter;
+            }
+            var all = await Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            var have = all.Sum(p => p.PiecesHave);
+            var total = all.Sum(p => p.PieceCount);
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"{have}/{total} pieces  ↓ {Human(all.Sum(p => p.DownloadRate))}/s  ↑ {Human(all.Sum(p => p.UploadRate))}/s  peers {all.Sum(p => p.Peers)}");
+            var complete = all.All(p => p.Complete);
+            if (terminal)
+            {
+                const int width = 30;
+                var filled = total == 0 ? 0 : (int)((long)have * width / total);
+                Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {line}   ");
+            }
+            else if (complete || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
+            {
+                lastPlain = DateTime.UtcNow;
+                Console.WriteLine(line);
+            }
+            if (complete && !seedAfter)
+            {
+                if (terminal) Console.WriteLine();
+                Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes)");
+                return true;
+            }
+        }
+    }
+
+    private static string Human(double bytes) => bytes switch
+    {
+        >= 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1 << 20):F1} MiB"),
+        >= 1 << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1 << 10):F0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes:F0} B"),
+    };
+
+    private static int Int(ParsedArguments parsed, string name, int fallback)
+    {
+        var text = parsed.Value(name);
+        if (text is null) return fallback;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value : throw new UsageException($"{name} needs a whole number, not '{text}'");
+    }
+
+    /// <summary>"500K", "2M", "1.5MB", "1000" (bytes per second); null or "0" means unlimited.</summary>
+    public static long Rate(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return 0;
+        var t = text.Trim().ToUpperInvariant().TrimEnd('B', '/', 'S');
+        var multiplier = t.EndsWith('K') ? 1024 : t.EndsWith('M') ? 1024 * 1024 : t.EndsWith('G') ? 1024 * 1024 * 1024 : 1;
+        if (multiplier > 1) t = t[..^1];
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? (long)(value * multiplier)
+            : throw new UsageException($"'{text}' is not a rate (e.g. 500K, 2M)");
+    }
+}

@@ -1,0 +1,20 @@
+using Actors.Net.RateLimit;
+using Actors.Torrent.Metainfo;
+using Akka.Actor;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>What every connection of one torrent shares: the torrent, who we are, where data lives, and the rate caps.</summary>
+public sealed record ConnectionContext(
+    TorrentMetainfo Torrent,
+    byte[] OurPeerId,
+    IActorRef TorrentActor,
+    IActorRef Storage,
+    TokenBucket Upload,
+    TokenBucket Download)
+{
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}

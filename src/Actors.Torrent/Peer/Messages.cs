@@ -1,0 +1,32 @@
+using System.Net;
+using Actors.Torrent.Peer.Picking;
+
+namespace Actors.Torrent.Peer;
+
+// Messages between a TorrentActor and its PeerConnections. Connection → torrent messages are
+// named for what happened on the wire; torrent → connection messages for what is asked.
+
+/// <summary>The remote peer completed a valid handshake for our torrent.</summary>
+public sealed record PeerHandshaken(byte[] PeerId, IPEndPoint Remote, bool Outbound);
+/// <summary>Accepted: send our bitfield and start talking.</summary>
+public sealed record Welcome(PieceSet OurPieces);
+/// <summary>Close the connection (duplicate, banned, too many peers, ...).</summary>
+public sealed record Disconnect(string Reason);
+
+public sealed record PeerBitfield(PieceSet Has);
+public sealed record PeerHave(int Index);
+public sealed record PeerChokedUs(bool Choked);
+public sealed record PeerInterest(bool Interested);
+
+/// <summary>The connection can carry <paramref name="Count"/> more requests; answered with <see cref="RequestBlocks"/>.</summary>
+public sealed record BlocksWanted(int Count);
+public sealed record RequestBlocks(IReadOnlyList<BlockRequest> Blocks);
+/// <summary>The connection will not fetch these after all (choked, timed out).</summary>
+public sealed record BlocksReturned(IReadOnlyList<BlockRequest> Blocks);
+public sealed record BlockReceived(int Index, int Begin, byte[] Data);
+public sealed record CancelBlock(BlockRequest Block);
+public sealed record BlockUploaded(int Bytes);
+
+public sealed record SetChoking(bool Choking);
+public sealed record SetInterested(bool Interested);
+public sealed record AnnounceHave(int Index);

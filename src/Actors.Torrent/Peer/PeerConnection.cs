@@ -1,0 +1,527 @@
+using System.Diagnostics;
+using System.Net;
+using Actors.Net.Tcp;
+using Actors.Torrent.Peer.Picking;
+using Actors.Torrent.Peer.Storage;
+using Actors.Torrent.Peer.Wire;
+using Akka.Actor;
+using Akka.Event;
+using Akka.IO;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>
+/// Owns one TCP connection to one remote peer and speaks BEP 3 on it:
+/// connecting (outbound) → handshaking → awaiting the torrent's welcome → connected.
+/// Keeps a pipeline of block requests whose depth follows the peer's rate, serves the peer's
+/// requests from storage one block at a time, and never has more than
+/// <see cref="MaxWritesInFlight"/> unacknowledged writes. Reading is paused while the download
+/// cap is in debt. Any protocol violation closes the connection.
+/// </summary>
+public sealed class PeerConnection : ReceiveActor, IWithTimers
+{
+    private const int MaxWritesInFlight = 4;
+    private const int MaxBatchBytes = 64 * 1024;
+    private const int MaxPeerRequests = 512;
+    private const int MinDepth = 4, InitialDepth = 16, MaxDepth = 128;
+
+    private sealed class Ack(int blocks) : Tcp.Event { public int Blocks { get; } = blocks; }
+    private sealed class Tick { public static readonly Tick Instance = new(); }
+    private sealed class ResumeRead { public static readonly ResumeRead Instance = new(); }
+    private sealed class UploadReady { public static readonly UploadReady Instance = new(); }
+    private sealed class HandshakeTimeout { public static readonly HandshakeTimeout Instance = new(); }
+
+    private readonly ConnectionContext _context;
+    private readonly WireDecoder _decoder;
+    private readonly List<WireMessage> _decoded = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly bool _outbound;
+    private IActorRef _connection = ActorRefs.Nobody;
+    private EndPoint _remote;
+
+    // Writing.
+    private readonly Queue<(byte[] Bytes, bool IsBlock)> _outbox = new();
+    private int _writesInFlight, _blocksQueued;
+    private long _lastWrite, _lastRead;
+
+    // Our side.
+    private PieceSet _ourPieces = new(0);
+    private bool _amChoking = true, _amInterested;
+    private readonly Queue<WireMessage.Request> _peerRequests = new();
+    private bool _readPending;
+
+    // Their side.
+    private PieceSet _peerPieces;
+    private bool _peerChoking = true;
+    private readonly Dictionary<(int, int), BlockRequest> _outstanding = new();
+    private bool _askPending;
+    private int _depth = InitialDepth;
+    private long _receivedThisSecond, _lastBlockAt;
+    private double _rate;
+    private bool _readingSuspended;
+    private readonly List<WireMessage> _early = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Dials <paramref name="remote"/>.</summary>
+    public static Props Outbound(EndPoint remote, ConnectionContext context) =>
+        Props.Create(() => new PeerConnection(null, remote, context));
+
+    /// <summary>Takes over a connection accepted by a <see cref="TcpServer"/>.</summary>
+    public static Props Inbound(IActorRef connection, EndPoint remote, ConnectionContext context) =>
+        Props.Create(() => new PeerConnection(connection, remote, context));
+
+    public PeerConnection(IActorRef? connection, EndPoint remote, ConnectionContext context)
+    {
+        _context = context;
+        _remote = remote;
+        _outbound = connection is null;
+        _decoder = new WireDecoder(new WireLimits(context.Torrent.PieceCount));
+        _peerPieces = new PieceSet(context.Torrent.PieceCount);
+        if (connection is null)
+        {
+            Connecting();
+        }
+        else
+        {
+            _connection = connection;
+            Handshaking();
+        }
+    }
+
+    private string Who => Endpoints.Format(_remote);
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(HandshakeTimeout.Instance, HandshakeTimeout.Instance, _context.ConnectTimeout + _context.HandshakeTimeout);
+        if (_outbound)
+            Context.System.Tcp().Tell(new Tcp.Connect(_remote, timeout: _context.ConnectTimeout));
+        else
+            Register();
+    }
+
+    private void Register()
+    {
+        _connection.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
+        Context.Watch(_connection);
+        _lastRead = _lastWrite = Stopwatch.GetTimestamp();
+    }
+
+    // ---- Connecting (outbound only) ------------------------------------------------------
+
+    private void Connecting()
+    {
+        Receive<Tcp.Connected>(connected =>
+        {
+            _connection = Sender;
+            _remote = connected.RemoteAddress;
+            Register();
+            SendHandshake();
+            Become(Handshaking);
+        });
+        Receive<Tcp.CommandFailed>(failed =>
+        {
+            _log.Debug("Cannot connect to {0}: {1}", Who, failed.CauseString);
+            Context.Stop(Self);
+        });
+        Receive<HandshakeTimeout>(_ => Context.Stop(Self));
+        Receive<Disconnect>(_ => Context.Stop(Self));
+    }
+
+    // ---- Handshaking ---------------------------------------------------------------------
+
+    private void SendHandshake() =>
+        Send(new Handshake(new byte[8], _context.Torrent.InfoHash.ToArray(), _context.OurPeerId).Encode());
+
+    private void Handshaking()
+    {
+        Receive<Tcp.Received>(received =>
+        {
+            if (!Decode(received.Data)) return;
+            if (!_decoder.HandshakeDone) return;
+            var handshake = _decoder.Handshake!;
+            if (!handshake.InfoHash.AsSpan().SequenceEqual(_context.Torrent.InfoHash.Span))
+            {
+                Drop("handshake for another torrent");
+                return;
+            }
+            if (handshake.PeerId.AsSpan().SequenceEqual(_context.OurPeerId))
+            {
+                Drop("connected to ourselves");
+                return;
+            }
+            if (!_outbound) SendHandshake();
+            _early.AddRange(_decoded);
+            SuspendReading();
+            _context.TorrentActor.Tell(new PeerHandshaken(handshake.PeerId, ToIp(_remote), _outbound));
+            Become(AwaitingWelcome);
+        });
+        Receive<HandshakeTimeout>(_ => Drop("no handshake in time"));
+        Receive<Disconnect>(d => Drop(d.Reason));
+        Writes();
+        ConnectionEvents();
+    }
+
+    private static IPEndPoint ToIp(EndPoint endPoint) => endPoint is IPEndPoint ip
+        ? new IPEndPoint(Endpoints.Normalize(ip.Address), ip.Port)
+        : new IPEndPoint(IPAddress.None, 0);
+
+    private void AwaitingWelcome()
+    {
+        Receive<Welcome>(welcome =>
+        {
+            Timers.Cancel(HandshakeTimeout.Instance);
+            _ourPieces = welcome.OurPieces.Clone();
+            if (!_ourPieces.IsEmpty) Send(WireEncoder.Encode(new WireMessage.Bitfield(_ourPieces.ToWire())));
+            Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromSeconds(1));
+            Become(Connected);
+            var early = _early.ToArray();
+            _early.Clear();
+            Handle(early);
+            ResumeReading();
+        });
+        Receive<Tcp.Received>(received =>
+        {
+            if (Decode(received.Data)) _early.AddRange(_decoded);
+        });
+        Receive<HandshakeTimeout>(_ => Drop("not welcomed in time"));
+        Receive<Disconnect>(d => Drop(d.Reason));
+        Writes();
+        ConnectionEvents();
+    }
+
+    // ---- Connected -----------------------------------------------------------------------
+
+    private void Connected()
+    {
+        Receive<Tcp.Received>(received =>
+        {
+            if (!Decode(received.Data)) return;
+            Handle(_decoded.ToArray());
+            var owed = _context.Download.Take(received.Data.Count);
+            if (owed > TimeSpan.FromMilliseconds(20))
+            {
+                SuspendReading();
+                Timers.StartSingleTimer(ResumeRead.Instance, ResumeRead.Instance, owed);
+            }
+        });
+        Receive<ResumeRead>(_ => ResumeReading());
+        Receive<RequestBlocks>(OnRequestBlocks);
+        Receive<CancelBlock>(cancel =>
+        {
+            var b = cancel.Block;
+            if (_outstanding.Remove((b.Index, b.Begin)))
+                Send(WireEncoder.Encode(new WireMessage.Cancel(b.Index, b.Begin, b.Length)));
+        });
+        Receive<SetInterested>(s =>
+        {
+            if (s.Interested == _amInterested) return;
+            _amInterested = s.Interested;
+            Send(WireEncoder.Encode(s.Interested ? WireMessage.Interested.Instance : WireMessage.NotInterested.Instance));
+            AskForWork();
+        });
+        Receive<SetChoking>(s =>
+        {
+            if (s.Choking == _amChoking) return;
+            _amChoking = s.Choking;
+            if (_amChoking) _peerRequests.Clear(); // BEP 3: choking discards their pending requests
+            Send(WireEncoder.Encode(s.Choking ? WireMessage.Choke.Instance : WireMessage.Unchoke.Instance));
+        });
+        Receive<AnnounceHave>(h =>
+        {
+            _ourPieces.Add(h.Index);
+            if (!_peerPieces[h.Index]) Send(WireEncoder.Encode(new WireMessage.Have(h.Index)));
+        });
+        Receive<StorageActor.BlockRead>(OnBlockRead);
+        Receive<StorageActor.BlockReadFailed>(failed =>
+        {
+            _readPending = false;
+            Drop($"cannot read piece {failed.Index}: {failed.Reason}");
+        });
+        Receive<UploadReady>(_ => PumpUploads());
+        Receive<Tick>(_ => OnTick());
+        Receive<Disconnect>(d => Drop(d.Reason));
+        Writes();
+        ConnectionEvents();
+    }
+
+    private bool Decode(ByteString data)
+    {
+        _decoded.Clear();
+        _lastRead = Stopwatch.GetTimestamp();
+        try
+        {
+            _decoder.Decode(data.ToReadOnlySpan(), _decoded);
+            return true;
+        }
+        catch (PeerProtocolException ex)
+        {
+            Drop(ex.Message);
+            return false;
+        }
+    }
+
+    private void Handle(IReadOnlyList<WireMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (!Handle(message)) return;
+        }
+    }
+
+    /// <returns>false when the connection was dropped.</returns>
+    private bool Handle(WireMessage message)
+    {
+        switch (message)
+        {
+            case WireMessage.KeepAlive:
+                break;
+            case WireMessage.Choke:
+                _peerChoking = true;
+                ReturnOutstanding();
+                _context.TorrentActor.Tell(new PeerChokedUs(true));
+                break;
+            case WireMessage.Unchoke:
+                _peerChoking = false;
+                _context.TorrentActor.Tell(new PeerChokedUs(false));
+                AskForWork();
+                break;
+            case WireMessage.Interested:
+                _context.TorrentActor.Tell(new PeerInterest(true));
+                break;
+            case WireMessage.NotInterested:
+                _context.TorrentActor.Tell(new PeerInterest(false));
+                break;
+            case WireMessage.Have have:
+                if (_peerPieces.Add(have.Index)) _context.TorrentActor.Tell(new PeerHave(have.Index));
+                break;
+            case WireMessage.Bitfield bitfield:
+                // BEP 3 allows it only first; aria2 sends it later too, so it simply replaces what we knew.
+                _peerPieces = PieceSet.FromWire(_context.Torrent.PieceCount, bitfield.Bits);
+                _context.TorrentActor.Tell(new PeerBitfield(_peerPieces.Clone()));
+                break;
+            case WireMessage.Request request:
+                return OnPeerRequest(request);
+            case WireMessage.Cancel cancel:
+                if (_peerRequests.Count > 0)
+                {
+                    var kept = _peerRequests.Where(r => r.Index != cancel.Index || r.Begin != cancel.Begin || r.Length != cancel.Length).ToArray();
+                    _peerRequests.Clear();
+                    foreach (var r in kept) _peerRequests.Enqueue(r);
+                }
+                break;
+            case WireMessage.Piece piece:
+                OnPiece(piece);
+                break;
+        }
+        return true;
+    }
+
+    // ---- Downloading ---------------------------------------------------------------------
+
+    private void AskForWork()
+    {
+        if (!_amInterested || _peerChoking || _askPending) return;
+        var room = _depth - _outstanding.Count;
+        if (room < Math.Max(1, _depth / 4)) return;
+        _askPending = true;
+        _context.TorrentActor.Tell(new BlocksWanted(room));
+    }
+
+    private void OnRequestBlocks(RequestBlocks request)
+    {
+        _askPending = false;
+        if (_peerChoking)
+        {
+            if (request.Blocks.Count > 0) _context.TorrentActor.Tell(new BlocksReturned(request.Blocks));
+            return;
+        }
+        if (_outstanding.Count == 0) _lastBlockAt = Stopwatch.GetTimestamp();
+        foreach (var block in request.Blocks)
+        {
+            if (!_outstanding.TryAdd((block.Index, block.Begin), block)) continue;
+            Send(WireEncoder.Encode(new WireMessage.Request(block.Index, block.Begin, block.Length)));
+        }
+    }
+
+    private void OnPiece(WireMessage.Piece piece)
+    {
+        if (!_outstanding.Remove((piece.Index, piece.Begin)))
+            return; // cancelled or never asked: ignore, as BEP 3 allows in-flight pieces after a cancel
+        _receivedThisSecond += piece.Block.Length;
+        _lastBlockAt = Stopwatch.GetTimestamp();
+        _context.TorrentActor.Tell(new BlockReceived(piece.Index, piece.Begin, piece.Block.ToArray()));
+        AskForWork();
+    }
+
+    private void ReturnOutstanding()
+    {
+        if (_outstanding.Count == 0) return;
+        _context.TorrentActor.Tell(new BlocksReturned(_outstanding.Values.ToArray()));
+        _outstanding.Clear();
+    }
+
+    private void OnTick()
+    {
+        // Depth follows the rate: about one second of blocks in flight.
+        _rate = 0.5 * _rate + 0.5 * _receivedThisSecond;
+        _receivedThisSecond = 0;
+        _depth = Math.Clamp((int)(_rate / WireLimits.BlockLength) + 2, MinDepth, MaxDepth);
+        if (_outstanding.Count > 0 && Stopwatch.GetElapsedTime(_lastBlockAt) > _context.RequestTimeout)
+        {
+            _log.Info("{0} sent none of {1} requested blocks in {2}: giving them to others", Who, _outstanding.Count, _context.RequestTimeout);
+            ReturnOutstanding();
+        }
+        if (Stopwatch.GetElapsedTime(_lastRead) > _context.IdleTimeout)
+        {
+            Drop("idle");
+            return;
+        }
+        if (Stopwatch.GetElapsedTime(_lastWrite) > TimeSpan.FromSeconds(90))
+            Send(WireEncoder.Encode(WireMessage.KeepAlive.Instance));
+        AskForWork();
+    }
+
+    // ---- Uploading -----------------------------------------------------------------------
+
+    private bool OnPeerRequest(WireMessage.Request request)
+    {
+        if (request.Length is <= 0 or > WireLimits.BlockLength)
+            return Drop($"request of {request.Length} bytes");
+        if (!_ourPieces[request.Index])
+            return Drop($"request for piece {request.Index}, which we do not have");
+        if ((long)request.Begin + request.Length > _context.Torrent.PieceSize(request.Index))
+            return Drop($"request beyond the end of piece {request.Index}");
+        if (_amChoking) return true; // may have been sent before our choke arrived
+        if (_peerRequests.Count >= MaxPeerRequests)
+            return Drop($"more than {MaxPeerRequests} requests queued");
+        _peerRequests.Enqueue(request);
+        PumpUploads();
+        return true;
+    }
+
+    private void PumpUploads()
+    {
+        if (_amChoking || _readPending || _blocksQueued >= 2 || _peerRequests.Count == 0) return;
+        var next = _peerRequests.Peek();
+        var wait = _context.Upload.Delay(next.Length);
+        if (wait > TimeSpan.Zero)
+        {
+            if (!Timers.IsTimerActive(UploadReady.Instance))
+                Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
+            return;
+        }
+        _peerRequests.Dequeue();
+        _context.Upload.Take(next.Length);
+        _readPending = true;
+        _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
+    }
+
+    private void OnBlockRead(StorageActor.BlockRead read)
+    {
+        _readPending = false;
+        if (!_amChoking)
+        {
+            _blocksQueued++;
+            _outbox.Enqueue((WireEncoder.Piece(read.Index, read.Begin, read.Data), true));
+            Flush();
+            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Length));
+        }
+        PumpUploads();
+    }
+
+    // ---- Writing -------------------------------------------------------------------------
+
+    private void Send(byte[] bytes)
+    {
+        _outbox.Enqueue((bytes, false));
+        Flush();
+    }
+
+    private void Flush()
+    {
+        while (_writesInFlight < MaxWritesInFlight && _outbox.Count > 0 && !_connection.IsNobody())
+        {
+            // Small messages travel together; a block is one write of its own.
+            var (first, isBlock) = _outbox.Dequeue();
+            var blocks = isBlock ? 1 : 0;
+            ByteString data;
+            if (isBlock)
+            {
+                data = ByteString.FromBytes(first);
+            }
+            else
+            {
+                var batch = new List<byte[]> { first };
+                var size = first.Length;
+                while (_outbox.Count > 0 && !_outbox.Peek().IsBlock && size + _outbox.Peek().Bytes.Length <= MaxBatchBytes)
+                {
+                    var next = _outbox.Dequeue().Bytes;
+                    batch.Add(next);
+                    size += next.Length;
+                }
+                var bytes = new byte[size];
+                var at = 0;
+                foreach (var part in batch)
+                {
+                    part.CopyTo(bytes, at);
+                    at += part.Length;
+                }
+                data = ByteString.FromBytes(bytes);
+            }
+            _writesInFlight++;
+            _lastWrite = Stopwatch.GetTimestamp();
+            _connection.Tell(Tcp.Write.Create(data, new Ack(blocks)));
+        }
+    }
+
+    private void Writes()
+    {
+        Receive<Ack>(ack =>
+        {
+            _writesInFlight--;
+            _blocksQueued -= ack.Blocks;
+            Flush();
+            PumpUploads();
+        });
+    }
+
+    // ---- Closing -------------------------------------------------------------------------
+
+    private bool Drop(string reason)
+    {
+        _log.Info("Dropping {0}: {1}", Who, reason);
+        if (!_connection.IsNobody()) _connection.Tell(Tcp.Abort.Instance);
+        Context.Stop(Self);
+        return false;
+    }
+
+    private void ConnectionEvents()
+    {
+        Receive<Tcp.ConnectionClosed>(closed =>
+        {
+            _log.Debug("{0} closed the connection ({1})", Who, closed.Cause ?? "normally");
+            Context.Stop(Self);
+        });
+        Receive<Tcp.CommandFailed>(failed =>
+        {
+            _log.Debug("{0}: {1}", Who, failed.CauseString);
+            Context.Stop(Self);
+        });
+        Receive<Terminated>(_ => Context.Stop(Self));
+    }
+
+    private void SuspendReading()
+    {
+        if (_readingSuspended) return;
+        _readingSuspended = true;
+        _connection.Tell(Tcp.SuspendReading.Instance);
+    }
+
+    private void ResumeReading()
+    {
+        if (!_readingSuspended) return;
+        _readingSuspended = false;
+        _connection.Tell(Tcp.ResumeReading.Instance);
+    }
+}

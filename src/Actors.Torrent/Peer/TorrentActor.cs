@@ -1,0 +1,369 @@
+using System.Net;
+using Actors.Net.RateLimit;
+using Actors.Net.Tcp;
+using Actors.Torrent.Peer.Announce;
+using Actors.Torrent.Peer.Choking;
+using Actors.Torrent.Peer.Picking;
+using Actors.Torrent.Peer.Storage;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>
+/// One torrent in one peer: the swarm brain. Checks what is on disk (resume), listens for
+/// peers, announces, dials a bounded number of peers, hands out block requests through the
+/// <see cref="PiecePicker"/>, sends completed pieces to storage for SHA-1 verification, tells
+/// every peer about each verified piece, bans peers that keep sending bad data, and runs the
+/// <see cref="Choker"/>. Keeps seeding after completion until stopped.
+/// </summary>
+public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
+{
+    public sealed class GetProgress { public static readonly GetProgress Instance = new(); private GetProgress() { } }
+    /// <summary>Answered with <see cref="TorrentCompleted"/> once every piece is verified (at once if it already is).</summary>
+    public sealed class NotifyWhenComplete { public static readonly NotifyWhenComplete Instance = new(); private NotifyWhenComplete() { } }
+    public sealed record TorrentCompleted(TorrentProgress Progress);
+    /// <summary>Announce "stopped" (bounded wait) and answer <see cref="Stopped"/>; the caller then stops the actor.</summary>
+    public sealed class Stop { public static readonly Stop Instance = new(); private Stop() { } }
+    public sealed class Stopped { public static readonly Stopped Instance = new(); private Stopped() { } }
+
+    private sealed class ChokeTick { public static readonly ChokeTick Instance = new(); }
+    private sealed class ConnectTick { public static readonly ConnectTick Instance = new(); }
+    private sealed class StatsTick { public static readonly StatsTick Instance = new(); }
+
+    private sealed class PeerState(byte[] peerId, IPEndPoint remote, PieceSet has)
+    {
+        public byte[] PeerId { get; } = peerId;
+        public IPEndPoint Remote { get; } = remote;
+        public PieceSet Has { get; set; } = has;
+        public bool AmInterested, PeerInterested, AmChoking = true, PeerChoking = true;
+        public long DownWindow, UpWindow;
+        public double DownRate, UpRate;
+    }
+
+    private readonly TorrentSettings _settings;
+    private readonly IHttpGetter _http;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly PiecePicker _picker;
+    private readonly Choker _choker = new();
+    private readonly Dictionary<IActorRef, PeerState> _peers = new();
+    private readonly Dictionary<IActorRef, IPEndPoint> _dialing = new();
+    private readonly HashSet<IPEndPoint> _candidates = new();
+    private readonly HashSet<string> _banned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _strikes = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, IReadOnlyList<object>> _verifying = new();
+    private readonly List<IActorRef> _completionWatchers = new();
+    private IActorRef _storage = ActorRefs.Nobody, _announcer = ActorRefs.Nobody;
+    private ConnectionContext _context = null!;
+    private int _port;
+    private long _downloaded, _uploaded, _fromSeeds, _fromPeers, _downWindow, _upWindow;
+    private double _downRate, _upRate;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(TorrentSettings settings, IHttpGetter? http = null) =>
+        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? SystemHttpGetter.Instance));
+
+    public TorrentActor(TorrentSettings settings, IHttpGetter http)
+    {
+        _settings = settings;
+        _http = http;
+        var t = settings.Torrent;
+        _picker = new PiecePicker(t.PieceCount, t.PieceLength, t.PieceSize);
+        Checking();
+    }
+
+    private bool IsComplete => _picker.IsComplete;
+    private long Left => _settings.Torrent.TotalLength - _picker.Have.Sum(i => (long)_settings.Torrent.PieceSize(i));
+
+    protected override void PreStart()
+    {
+        _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
+        _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
+            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate));
+        _storage.Tell(StorageActor.CheckPieces.Instance);
+    }
+
+    // A connection's failure closes that connection only; a storage failure is fatal for the torrent.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+    {
+        _log.Error(ex, "Child failed");
+        return Directive.Stop;
+    });
+
+    // ---- Checking what is on disk, then binding the listener -----------------------------
+
+    private void Checking()
+    {
+        Receive<StorageActor.PiecesChecked>(checkedPieces =>
+        {
+            _picker.SetHave(checkedPieces.Have);
+            _log.Info("{0}: {1}/{2} pieces already on disk", _settings.Torrent.Name, checkedPieces.Have.Count, _settings.Torrent.PieceCount);
+            var listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxPeers * 2),
+                (connection, remote, _) => PeerConnection.Inbound(connection, remote, _context)), "listener");
+            listener.Tell(TcpServer.GetListening.Instance);
+        });
+        Receive<TcpServer.Listening>(listening =>
+        {
+            _port = ((IPEndPoint)listening.LocalAddress).Port;
+            if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
+                _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _port, _http, Totals()), "announcer");
+            foreach (var peer in _settings.InitialPeers) _candidates.Add(peer);
+            Timers.StartPeriodicTimer(ChokeTick.Instance, ChokeTick.Instance, TimeSpan.FromSeconds(10));
+            Timers.StartPeriodicTimer(ConnectTick.Instance, ConnectTick.Instance, TimeSpan.FromSeconds(3));
+            Timers.StartPeriodicTimer(StatsTick.Instance, StatsTick.Instance, TimeSpan.FromSeconds(1));
+            Become(Running);
+            Stash.UnstashAll();
+            ConnectMore();
+            if (IsComplete) OnComplete();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    // ---- Running -------------------------------------------------------------------------
+
+    private void Running()
+    {
+        Receive<Announcer.PeersDiscovered>(discovered =>
+        {
+            foreach (var peer in discovered.Peers)
+                if (!IsSelf(peer)) _candidates.Add(peer);
+            ConnectMore();
+        });
+        Receive<ConnectTick>(_ =>
+        {
+            ConnectMore();
+            if (_peers.Count == 0 && _dialing.Count == 0 && !IsComplete) _announcer.Tell(Announcer.NeedPeers.Instance);
+        });
+        Receive<PeerHandshaken>(OnHandshaken);
+        Receive<PeerBitfield>(bitfield => WithPeer(peer =>
+        {
+            _picker.Forget(peer.Has);
+            peer.Has = bitfield.Has;
+            _picker.PeerAdded(peer.Has);
+            if (IsComplete && peer.Has.IsComplete) Sender.Tell(new Disconnect("both seeding"));
+            else UpdateInterest(Sender, peer);
+        }));
+        Receive<PeerHave>(have => WithPeer(peer =>
+        {
+            if (!peer.Has.Add(have.Index)) return;
+            _picker.PeerHas(have.Index);
+            UpdateInterest(Sender, peer);
+        }));
+        Receive<PeerChokedUs>(choke => WithPeer(peer =>
+        {
+            peer.PeerChoking = choke.Choked;
+            if (choke.Choked) _picker.Release(Sender);
+        }));
+        Receive<PeerInterest>(interest => WithPeer(peer =>
+        {
+            peer.PeerInterested = interest.Interested;
+            if (interest.Interested && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
+                SetChoking(Sender, peer, false);
+        }));
+        Receive<BlocksWanted>(wanted => WithPeer(peer =>
+            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count) : []))));
+        Receive<BlocksReturned>(returned => _picker.Release(Sender, returned.Blocks));
+        Receive<BlockReceived>(OnBlockReceived);
+        Receive<StorageActor.PieceStored>(OnPieceStored);
+        Receive<BlockUploaded>(uploaded => WithPeer(peer =>
+        {
+            _uploaded += uploaded.Bytes;
+            _upWindow += uploaded.Bytes;
+            peer.UpWindow += uploaded.Bytes;
+        }));
+        Receive<Terminated>(OnTerminated);
+        Receive<ChokeTick>(_ => RunChoker());
+        Receive<StatsTick>(_ => OnStatsTick());
+        Receive<GetProgress>(_ => Sender.Tell(Progress()));
+        Receive<NotifyWhenComplete>(_ =>
+        {
+            if (IsComplete) Sender.Tell(new TorrentCompleted(Progress()));
+            else _completionWatchers.Add(Sender);
+        });
+        Receive<Stop>(_ => OnStop());
+    }
+
+    private void WithPeer(Action<PeerState> action)
+    {
+        if (_peers.TryGetValue(Sender, out var peer)) action(peer);
+    }
+
+    private bool IsSelf(IPEndPoint peer) =>
+        peer.Port == _port && (IPAddress.IsLoopback(peer.Address) || peer.Address.Equals(IPAddress.Any)
+            || System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(peer.Address)));
+
+    private void ConnectMore()
+    {
+        foreach (var candidate in _candidates.ToArray())
+        {
+            if (_peers.Count + _dialing.Count >= _settings.MaxPeers || IsComplete) break;
+            _candidates.Remove(candidate);
+            if (_banned.Contains(candidate.ToString()) || _dialing.ContainsValue(candidate)
+                || _peers.Values.Any(p => p.Remote.Equals(candidate)))
+                continue;
+            var connection = Context.ActorOf(PeerConnection.Outbound(candidate, _context));
+            Context.Watch(connection);
+            _dialing[connection] = candidate;
+        }
+    }
+
+    private void OnHandshaken(PeerHandshaken handshaken)
+    {
+        var id = Convert.ToHexString(handshaken.PeerId);
+        var dialed = _dialing.Remove(Sender, out var dialedAddress);
+        string? refusal =
+            _banned.Contains(id) || _banned.Contains(handshaken.Remote.ToString()) ? "banned"
+            : _peers.Values.Any(p => p.PeerId.AsSpan().SequenceEqual(handshaken.PeerId)) ? "already connected"
+            : !dialed && _peers.Count >= _settings.MaxPeers ? "too many peers"
+            : null;
+        if (refusal is not null)
+        {
+            Sender.Tell(new Disconnect(refusal));
+            return;
+        }
+        // Outbound peers are known by the address we dialled (their listening port).
+        var remote = dialed ? dialedAddress! : handshaken.Remote;
+        _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount));
+        Context.Watch(Sender);
+        Sender.Tell(new Welcome(_picker.Have.Clone()));
+        _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        _dialing.Remove(terminated.ActorRef);
+        if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
+        _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        if (!peer.AmChoking) RunChoker();
+    }
+
+    private void UpdateInterest(IActorRef connection, PeerState peer)
+    {
+        var want = _picker.WantsAnyOf(peer.Has);
+        if (want == peer.AmInterested) return;
+        peer.AmInterested = want;
+        connection.Tell(new SetInterested(want));
+    }
+
+    private void SetChoking(IActorRef connection, PeerState peer, bool choking)
+    {
+        if (peer.AmChoking == choking) return;
+        peer.AmChoking = choking;
+        connection.Tell(new SetChoking(choking));
+    }
+
+    // ---- Downloading ---------------------------------------------------------------------
+
+    private void OnBlockReceived(BlockReceived block)
+    {
+        if (!_peers.TryGetValue(Sender, out var peer)) return;
+        var outcome = _picker.BlockReceived(Sender, block.Index, block.Begin, block.Data);
+        if (!outcome.Accepted) return;
+        _downloaded += block.Data.Length;
+        _downWindow += block.Data.Length;
+        peer.DownWindow += block.Data.Length;
+        if (peer.Has.IsComplete) _fromSeeds += block.Data.Length;
+        else _fromPeers += block.Data.Length;
+        foreach (var other in outcome.AlsoRequestedFrom)
+            ((IActorRef)other).Tell(new CancelBlock(new BlockRequest(block.Index, block.Begin, block.Data.Length)));
+        if (outcome.CompletedPiece is { } data)
+        {
+            _verifying[block.Index] = outcome.Contributors;
+            _storage.Tell(new StorageActor.StorePiece(block.Index, data));
+        }
+    }
+
+    private void OnPieceStored(StorageActor.PieceStored stored)
+    {
+        _verifying.Remove(stored.Index, out var contributors);
+        if (!stored.Valid)
+        {
+            _picker.PieceFailed(stored.Index);
+            foreach (var c in contributors ?? [])
+            {
+                var connection = (IActorRef)c;
+                if (_peers.TryGetValue(connection, out var peer)) Distrust(connection, peer, stored.Index, contributors!.Count == 1 ? 2 : 1);
+            }
+            return;
+        }
+        _picker.PieceVerified(stored.Index);
+        foreach (var (connection, peer) in _peers)
+        {
+            connection.Tell(new AnnounceHave(stored.Index));
+            UpdateInterest(connection, peer);
+        }
+        if (IsComplete) OnComplete();
+    }
+
+    private void Distrust(IActorRef connection, PeerState peer, int index, int points)
+    {
+        var id = Convert.ToHexString(peer.PeerId);
+        var strikes = _strikes[id] = _strikes.GetValueOrDefault(id) + points;
+        _log.Warning("Piece {0} failed its hash check; {1} has {2} strike(s)", index, Endpoints.Format(peer.Remote), strikes);
+        if (strikes < _settings.StrikesToBan) return;
+        _banned.Add(id);
+        _banned.Add(peer.Remote.ToString());
+        connection.Tell(new Disconnect($"banned after {strikes} bad pieces"));
+    }
+
+    private void OnComplete()
+    {
+        _log.Info("{0} complete: {1} pieces verified; seeding", _settings.Torrent.Name, _settings.Torrent.PieceCount);
+        _announcer.Tell(new Announcer.AnnounceNow(AnnounceEvent.Completed));
+        var progress = Progress();
+        foreach (var watcher in _completionWatchers) watcher.Tell(new TorrentCompleted(progress));
+        _completionWatchers.Clear();
+        foreach (var (connection, peer) in _peers)
+        {
+            if (peer.Has.IsComplete) connection.Tell(new Disconnect("both seeding"));
+            else UpdateInterest(connection, peer);
+        }
+    }
+
+    // ---- Choking and stats ---------------------------------------------------------------
+
+    private void RunChoker()
+    {
+        var seeding = IsComplete;
+        var candidates = _peers.Select(p => new ChokeCandidate(p.Key, p.Value.PeerInterested,
+            seeding ? p.Value.UpRate : p.Value.DownRate)).ToArray();
+        var unchoke = _choker.Round(candidates);
+        foreach (var (connection, peer) in _peers)
+            SetChoking(connection, peer, !unchoke.Contains(connection));
+    }
+
+    private void OnStatsTick()
+    {
+        _downRate = 0.7 * _downRate + 0.3 * _downWindow;
+        _upRate = 0.7 * _upRate + 0.3 * _upWindow;
+        _downWindow = _upWindow = 0;
+        foreach (var peer in _peers.Values)
+        {
+            peer.DownRate = 0.7 * peer.DownRate + 0.3 * peer.DownWindow;
+            peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
+            peer.DownWindow = peer.UpWindow = 0;
+        }
+        _announcer.Tell(Totals());
+    }
+
+    private Announcer.Totals Totals() => new(_uploaded, _downloaded, Left);
+
+    private TorrentProgress Progress() => new(_picker.Have.Count, _settings.Torrent.PieceCount, _downloaded, _uploaded,
+        _downRate, _upRate, _peers.Count, IsComplete, _fromSeeds, _fromPeers, _banned.Count / 2, _port);
+
+    private void OnStop()
+    {
+        foreach (var connection in _peers.Keys) connection.Tell(new Disconnect("stopping"));
+        if (_announcer.IsNobody())
+        {
+            Sender.Tell(Stopped.Instance);
+            return;
+        }
+        var replyTo = Sender;
+        _announcer.Ask<Announcer.Announced>(new Announcer.AnnounceNow(AnnounceEvent.Stopped), TimeSpan.FromSeconds(3))
+            .ContinueWith(_ => (object)Stopped.Instance).PipeTo(replyTo);
+    }
+}

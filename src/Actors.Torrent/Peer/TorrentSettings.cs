@@ -1,0 +1,41 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Actors.Torrent.Metainfo;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>One torrent to download or seed, and how.</summary>
+public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
+{
+    public string Host { get; init; } = "0.0.0.0";
+    /// <summary>Listening port; 0 picks a free one.</summary>
+    public int Port { get; init; }
+    public int MaxPeers { get; init; } = 50;
+    /// <summary>Bytes per second; 0 is unlimited.</summary>
+    public long MaxUploadRate { get; init; }
+    public long MaxDownloadRate { get; init; }
+    public byte[] PeerId { get; init; } = NewPeerId();
+    /// <summary>Peers to dial without asking a tracker (tests, LAN).</summary>
+    public IReadOnlyList<IPEndPoint> InitialPeers { get; init; } = [];
+    public bool UseTrackers { get; init; } = true;
+    /// <summary>
+    /// Distrust points that get a peer banned: a bad piece it sent alone costs 2, one it shared
+    /// with others 1 (an honest co-sender must not be banned for a liar's blocks too quickly).
+    /// </summary>
+    public int StrikesToBan { get; init; } = 4;
+
+    /// <summary>Azureus-style id: "-AC0001-" and 12 random alphanumerics.</summary>
+    public static byte[] NewPeerId()
+    {
+        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        var id = new StringBuilder("-AC0001-");
+        for (var i = 0; i < 12; i++) id.Append(alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]);
+        return Encoding.ASCII.GetBytes(id.ToString());
+    }
+}
+
+/// <summary>A snapshot of one torrent's progress, for progress bars and tests.</summary>
+public sealed record TorrentProgress(
+    int PiecesHave, int PieceCount, long Downloaded, long Uploaded, double DownloadRate, double UploadRate,
+    int Peers, bool Complete, long DownloadedFromSeeds, long DownloadedFromPeers, int Banned, int ListenPort);

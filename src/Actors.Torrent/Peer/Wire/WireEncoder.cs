@@ -1,0 +1,60 @@
+using System.Buffers.Binary;
+
+namespace Actors.Torrent.Peer.Wire;
+
+/// <summary>Encodes peer wire messages to bytes (length prefix included).</summary>
+public static class WireEncoder
+{
+    public static byte[] Encode(WireMessage message) => message switch
+    {
+        WireMessage.KeepAlive => new byte[4],
+        WireMessage.Choke => Simple(WireMessageId.Choke),
+        WireMessage.Unchoke => Simple(WireMessageId.Unchoke),
+        WireMessage.Interested => Simple(WireMessageId.Interested),
+        WireMessage.NotInterested => Simple(WireMessageId.NotInterested),
+        WireMessage.Have have => Ints(WireMessageId.Have, have.Index),
+        WireMessage.Bitfield bitfield => Bitfield(bitfield.Bits),
+        WireMessage.Request r => Ints(WireMessageId.Request, r.Index, r.Begin, r.Length),
+        WireMessage.Cancel c => Ints(WireMessageId.Cancel, c.Index, c.Begin, c.Length),
+        WireMessage.Piece p => Piece(p.Index, p.Begin, p.Block.Span),
+        _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}", nameof(message)),
+    };
+
+    public static byte[] Piece(int index, int begin, ReadOnlySpan<byte> block)
+    {
+        var bytes = new byte[13 + block.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 9 + block.Length);
+        bytes[4] = (byte)WireMessageId.Piece;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(5), index);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(9), begin);
+        block.CopyTo(bytes.AsSpan(13));
+        return bytes;
+    }
+
+    private static byte[] Simple(WireMessageId id)
+    {
+        var bytes = new byte[5];
+        bytes[3] = 1;
+        bytes[4] = (byte)id;
+        return bytes;
+    }
+
+    private static byte[] Ints(WireMessageId id, params ReadOnlySpan<int> values)
+    {
+        var bytes = new byte[5 + 4 * values.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 1 + 4 * values.Length);
+        bytes[4] = (byte)id;
+        for (var i = 0; i < values.Length; i++)
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(5 + 4 * i), values[i]);
+        return bytes;
+    }
+
+    private static byte[] Bitfield(byte[] bits)
+    {
+        var bytes = new byte[5 + bits.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 1 + bits.Length);
+        bytes[4] = (byte)WireMessageId.Bitfield;
+        bits.CopyTo(bytes, 5);
+        return bytes;
+    }
+}

@@ -1,0 +1,106 @@
+using Actors.Torrent.Peer;
+using Actors.Torrent.Tests.Metainfo;
+using Akka.Actor;
+using Xunit;
+
+namespace Actors.Torrent.Tests.Peer;
+
+public sealed class SwarmTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly ActorSystem _system = ActorSystem.Create("swarm", SwarmFixture.Config);
+
+    public void Dispose()
+    {
+        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task Our_leecher_downloads_from_our_seeder()
+    {
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "one.bin", 3_000_000 + 123);
+        var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1" }, "seeder");
+        var port = await SwarmFixture.PortOf(seeder);
+        var leecher = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("leech"))
+        {
+            Host = "127.0.0.1",
+            InitialPeers = [SwarmFixture.Loopback(port)],
+        }, "leecher");
+        var done = await SwarmFixture.Completion(leecher, TimeSpan.FromSeconds(30));
+        Assert.Equal(torrent.PieceCount, done.PiecesHave);
+        Assert.Equal(content, File.ReadAllBytes(_temp.Combine("leech", "one.bin")));
+    }
+
+    [Fact]
+    public async Task Leechers_with_upload_caps_trade_pieces_among_themselves()
+    {
+        const long cap = 1_000_000;
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "swarm.bin", 3_000_000);
+        var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed"))
+        { Host = "127.0.0.1", MaxUploadRate = cap }, "seeder");
+        var known = new List<System.Net.IPEndPoint> { SwarmFixture.Loopback(await SwarmFixture.PortOf(seeder)) };
+        var leechers = new List<IActorRef>();
+        for (var i = 0; i < 5; i++)
+        {
+            var leecher = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine($"leech{i}"))
+            { Host = "127.0.0.1", MaxUploadRate = cap, InitialPeers = known.ToArray() }, $"leecher{i}");
+            known.Add(SwarmFixture.Loopback(await SwarmFixture.PortOf(leecher)));
+            leechers.Add(leecher);
+        }
+        var results = await Task.WhenAll(leechers.Select(l => SwarmFixture.Completion(l, TimeSpan.FromSeconds(40))));
+        for (var i = 0; i < leechers.Count; i++)
+            Assert.Equal(content, File.ReadAllBytes(_temp.Combine($"leech{i}", "swarm.bin")));
+        var fromPeers = results.Sum(r => r.DownloadedFromPeers);
+        Assert.True(fromPeers > 0, "no leecher received anything from another leecher");
+        // The seeder's cap alone would need 5 × 3 MB / 1 MB/s = 15 s; trading makes it possible at all within bounds.
+        Assert.True(fromPeers >= content.Length, $"only {fromPeers} bytes came from non-seeders");
+    }
+
+    [Fact]
+    public async Task Peer_that_sends_corrupt_pieces_is_banned_and_the_download_completes()
+    {
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "bad.bin", 1_000_000);
+        using var liar = new CorruptSeeder(torrent);
+        var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed"))
+        { Host = "127.0.0.1", MaxUploadRate = 500_000 }, "seeder");
+        var leecher = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("leech"))
+        {
+            Host = "127.0.0.1",
+            InitialPeers = [SwarmFixture.Loopback(liar.Port), SwarmFixture.Loopback(await SwarmFixture.PortOf(seeder))],
+        }, "leecher");
+        var done = await SwarmFixture.Completion(leecher, TimeSpan.FromSeconds(30));
+        Assert.Equal(content, File.ReadAllBytes(_temp.Combine("leech", "bad.bin")));
+        Assert.Equal(1, done.Banned);
+        Assert.Equal(1, liar.Connections);
+    }
+
+    [Fact]
+    public async Task Download_stopped_midway_resumes_from_what_is_on_disk()
+    {
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "resume.bin", 2_000_000);
+        var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed"))
+        { Host = "127.0.0.1", MaxUploadRate = 1_000_000 }, "seeder");
+        var seederAt = SwarmFixture.Loopback(await SwarmFixture.PortOf(seeder));
+        TorrentSettings Leech() => new(torrent, _temp.Combine("leech")) { Host = "127.0.0.1", InitialPeers = [seederAt] };
+
+        var first = SwarmFixture.Start(_system, Leech(), "first");
+        await AwaitPieces(first, torrent.PieceCount / 3);
+        await first.GracefulStop(TimeSpan.FromSeconds(5));
+
+        var second = SwarmFixture.Start(_system, Leech(), "second");
+        var done = await SwarmFixture.Completion(second, TimeSpan.FromSeconds(30));
+        Assert.Equal(content, File.ReadAllBytes(_temp.Combine("leech", "resume.bin")));
+        Assert.True(done.Downloaded < content.Length * 3 / 4, $"downloaded {done.Downloaded} of {content.Length} again");
+    }
+
+    private static async Task AwaitPieces(IActorRef torrent, int pieces)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if ((await SwarmFixture.ProgressOf(torrent)).PiecesHave >= pieces) return;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("no progress");
+    }
+}
