@@ -16,6 +16,12 @@ public static class SwarmRegistryProtocol
     public sealed record Announced(AnnounceRequest Request, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, IActorRef? Correlation);
 
     /// <summary>Counts for the given swarms, or for every known swarm (bounded) when the list is empty.</summary>
+    /// <summary>
+    /// The answer to <see cref="Announce"/> when it was not recorded (the tracker is busy, or the
+    /// write failed): the client gets a bencoded failure reason and announces again later.
+    /// </summary>
+    public sealed record AnnounceFailed(string Reason, IActorRef? Correlation);
+
     public sealed record Scrape(IReadOnlyList<string> InfoHashes, IActorRef? Correlation = null);
 
     public sealed record Scraped(IReadOnlyList<SwarmStats> Swarms, IActorRef? Correlation);
@@ -26,8 +32,18 @@ public static class SwarmRegistryProtocol
         public static Prune Instance { get; } = new();
     }
 
-    /// <summary>Carried through the replicator as the request context of an announce.</summary>
-    internal sealed record PendingAnnounce(AnnounceRequest Request, int Shard, IActorRef ReplyTo, IActorRef? Correlation);
+    /// <summary>An announce recorded locally whose answer waits for its batch to reach a majority.</summary>
+    internal sealed record PendingAnnounce(AnnounceRequest Request, IActorRef ReplyTo, IActorRef? Correlation);
 
-    internal sealed record DownloadsCounted(int Shard);
+    /// <summary>Time to write a shard's collected announces (one replicator Update).</summary>
+    internal sealed record FlushShard(int Shard);
+
+    /// <summary>Carried through the replicator as the request context of a batch's Update.</summary>
+    internal sealed record WriteBatch(int Shard, long Id);
+
+    /// <summary>Request context of a downloads-counter Update (whose answer needs no action).</summary>
+    internal sealed record DownloadsCounted
+    {
+        public static DownloadsCounted Instance { get; } = new();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
@@ -13,14 +12,28 @@ namespace Actors.Torrent.Tracker;
 /// <c>LWWDictionary</c> from "info-hash hex + peer-id hex" to <see cref="PeerEntry"/>, and a
 /// <c>PNCounterDictionary</c> per shard counts completed downloads per swarm.
 ///
-/// An announce is an Update (WriteMajority by default, so an answered announce survives the
-/// loss of its node) followed by a local Get whose value answers it: read-your-writes on the node
-/// the peer talks to, eventual consistency elsewhere. Expired peers are skipped on every read and
-/// removed by a periodic prune. Scrapes are answered from the latest shard values this actor has
-/// seen (its own reads plus replicator change notifications), so they may lag by a gossip round.
+/// Reads never touch the replicator: a local <see cref="SwarmIndex"/> per shard answers announces
+/// in O(numwant) and scrapes in O(1) per swarm. A local announce updates the index at once
+/// (read-your-writes) and joins its shard's batch; the replicator's <c>Changed</c> notification
+/// for a shard merges the replicated value (other nodes' announces) into the index.
+///
+/// Writes are batched per shard (group commit): the first announce of an idle shard schedules a
+/// flush behind the messages already in the mailbox (or after <c>write-batch-window</c>), and
+/// while a batch's Update is in flight the next announces of that shard collect for the next
+/// one. So one Update carries every announce that arrived during the previous write, and the
+/// replicator's per-Update cost (it merges the whole shard value) is paid once per batch. With
+/// write-majority the announces of a batch are answered when its UpdateSuccess (or
+/// UpdateTimeout: still applied locally, spread by gossip) arrives, so an answered announce is
+/// held by a majority; with write-local they are answered at once. At most
+/// <c>max-pending-announces</c> announces may wait for their batch; beyond that the announce is
+/// refused with a bencoded "tracker busy" failure (clients retry at their next interval).
+///
+/// Expired peers are skipped on every read and removed by a periodic prune.
 /// </summary>
 public sealed class SwarmRegistry : ReceiveActor, IWithTimers
 {
+    public const string BusyReason = "tracker busy, retry later";
+
     public static Props Props(TrackerSettings settings, IActorRef replicator) =>
         Akka.Actor.Props.Create(() => new SwarmRegistry(settings, replicator));
 
@@ -29,10 +42,15 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private readonly UniqueAddress _self;
     private readonly LWWDictionaryKey<string, PeerEntry>[] _peerKeys;
     private readonly PNCounterDictionaryKey<string>[] _downloadKeys;
-    private readonly LWWDictionary<string, PeerEntry>[] _peers;
+    private readonly Dictionary<string, int> _shardOfKey = new(StringComparer.Ordinal);
+    private readonly SwarmIndex[] _index;
+    private readonly ShardWrites[] _writes;
     private readonly PNCounterDictionary<string>[] _downloads;
     private readonly IWriteConsistency _announceWrite;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _nextBatchId;
+    private int _pending;
+    private long _refused;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -43,22 +61,34 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         _self = Cluster.Get(Context.System).SelfUniqueAddress;
         _peerKeys = Enumerable.Range(0, settings.Shards).Select(i => new LWWDictionaryKey<string, PeerEntry>($"tracker-peers-{i}")).ToArray();
         _downloadKeys = Enumerable.Range(0, settings.Shards).Select(i => new PNCounterDictionaryKey<string>($"tracker-downloads-{i}")).ToArray();
-        _peers = Enumerable.Repeat(LWWDictionary<string, PeerEntry>.Empty, settings.Shards).ToArray();
+        for (var i = 0; i < settings.Shards; i++)
+        {
+            _shardOfKey[_peerKeys[i].Id] = i;
+            _shardOfKey[_downloadKeys[i].Id] = i;
+        }
+        _index = Enumerable.Range(0, settings.Shards).Select(_ => new SwarmIndex()).ToArray();
+        _writes = Enumerable.Range(0, settings.Shards).Select(_ => new ShardWrites()).ToArray();
         _downloads = Enumerable.Repeat(PNCounterDictionary<string>.Empty, settings.Shards).ToArray();
         _announceWrite = settings.WriteMajority ? new WriteMajority(settings.WriteTimeout) : WriteLocal.Instance;
 
         Receive<Announce>(OnAnnounce);
         Receive<Scrape>(OnScrape);
+        Receive<FlushShard>(f => OnFlushDue(f.Shard));
         Receive<Prune>(_ => OnPrune());
-        Receive<UpdateSuccess>(u => AfterUpdate(u.Request));
-        // A majority write that timed out is still applied locally and spreads by gossip.
-        Receive<UpdateTimeout>(u => { _log.Warning("Replication of {0} timed out; kept locally", u.Key); AfterUpdate(u.Request); });
-        Receive<GetSuccess>(OnGetSuccess);
-        Receive<NotFound>(n => { if (n.Request is PendingAnnounce p) Reply(p, LWWDictionary<string, PeerEntry>.Empty); });
-        Receive<GetFailure>(f => { if (f.Request is PendingAnnounce p) Reply(p, _peers[p.Shard]); });
+        Receive<UpdateSuccess>(u => OnWritten(u.Request, failure: null));
+        Receive<UpdateTimeout>(u =>
+        {
+            // A majority write that timed out is still applied locally and spreads by gossip.
+            if (u.Request is WriteBatch) _log.Warning("Replication of {0} timed out; kept locally", u.Key);
+            OnWritten(u.Request, failure: null);
+        });
+        Receive<ModifyFailure>(f =>
+        {
+            _log.Error(f.Cause, "Swarm update failed: {0}", f.ErrorMessage);
+            OnWritten(f.Request, failure: "internal error");
+        });
+        Receive<StoreFailure>(f => OnWritten(f.Request, failure: "internal error"));
         Receive<Changed>(OnChanged);
-        Receive<ModifyFailure>(f => _log.Error(f.Cause, "Swarm update failed: {0}", f.ErrorMessage));
-        Receive<StoreFailure>(_ => { });
     }
 
     protected override void PreStart()
@@ -70,136 +100,195 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
 
     public static int ShardOf(string infoHashHex, int shards) => Convert.ToByte(infoHashHex[..2], 16) % shards;
 
+    private long Cutoff() => NowMs() - (long)_settings.PeerExpiry.TotalMilliseconds;
+
     private void OnAnnounce(Announce announce)
     {
+        if (_pending >= _settings.MaxPendingAnnounces)
+        {
+            _refused++;
+            Sender.Tell(new AnnounceFailed(BusyReason, announce.Correlation));
+            return;
+        }
         var request = announce.Request;
         var shard = ShardOf(request.InfoHash, _settings.Shards);
-        var entryKey = request.InfoHash + request.PeerId;
-        var self = _self;
-        Func<LWWDictionary<string, PeerEntry>, LWWDictionary<string, PeerEntry>> modify;
+        PeerEntry? entry = null;
         if (request.Event == AnnounceEvent.Stopped)
-            modify = d => d.ContainsKey(entryKey) ? d.Remove(self, entryKey) : d;
+            _index[shard].Remove(request.InfoHash, request.PeerId);
         else
         {
-            var entry = new PeerEntry(request.Ip.ToString(), request.Port, request.IsSeeder, NowMs());
-            modify = d => d.SetItem(self, entryKey, entry);
+            entry = new PeerEntry(request.Ip.ToString(), request.Port, request.IsSeeder, NowMs());
+            _index[shard].Set(request.InfoHash, request.PeerId, entry);
         }
-        var pending = new PendingAnnounce(request, shard, Sender, announce.Correlation);
-        _replicator.Tell(Dsl.Update(_peerKeys[shard], LWWDictionary<string, PeerEntry>.Empty, _announceWrite, pending, modify));
 
+        var writes = _writes[shard];
+        var batch = writes.Collecting;
+        batch.Ops[request.InfoHash + request.PeerId] = entry;
         if (request.Event == AnnounceEvent.Completed)
+            batch.Completed[request.InfoHash] = batch.Completed.GetValueOrDefault(request.InfoHash) + 1;
+        batch.Announces++;
+        _pending++;
+        if (_settings.WriteMajority) batch.Waiting.Add(new PendingAnnounce(request, Sender, announce.Correlation));
+        else Reply(request, Sender, announce.Correlation);
+
+        if (batch.Announces >= _settings.WriteBatchMax) Flush(shard);
+        else if (writes.InFlight.Count == 0) ScheduleFlush(shard);
+        // Otherwise the batch in flight schedules this one when it is written.
+    }
+
+    private void ScheduleFlush(int shard)
+    {
+        var writes = _writes[shard];
+        if (writes.FlushScheduled) return;
+        writes.FlushScheduled = true;
+        // Behind the messages already in the mailbox, so announces that arrived together share a write.
+        if (_settings.WriteBatchWindow == TimeSpan.Zero) Self.Tell(new FlushShard(shard));
+        else Timers.StartSingleTimer(new FlushShard(shard), new FlushShard(shard), _settings.WriteBatchWindow);
+    }
+
+    private void OnFlushDue(int shard)
+    {
+        var writes = _writes[shard];
+        writes.FlushScheduled = false;
+        if (writes.InFlight.Count == 0) Flush(shard);
+    }
+
+    /// <summary>Sends the shard's collected announces as one Update.</summary>
+    private void Flush(int shard)
+    {
+        var writes = _writes[shard];
+        var batch = writes.Collecting;
+        if (batch.Announces == 0) return;
+        writes.Collecting = new Batch(++_nextBatchId);
+        writes.InFlight.Add(batch);
+
+        var self = _self;
+        var ops = batch.Ops;
+        _replicator.Tell(Dsl.Update(_peerKeys[shard], LWWDictionary<string, PeerEntry>.Empty, _announceWrite,
+            new WriteBatch(shard, batch.Id), d =>
+            {
+                // Runs inside the replicator: only the captured, no longer mutated ops are read.
+                foreach (var (key, entry) in ops)
+                {
+                    if (entry is not null) d = d.SetItem(self, key, entry);
+                    else if (d.ContainsKey(key)) d = d.Remove(self, key);
+                }
+                return d;
+            }));
+
+        if (batch.Completed.Count > 0)
         {
-            var infoHash = request.InfoHash;
+            var completed = batch.Completed;
             _replicator.Tell(Dsl.Update(_downloadKeys[shard], PNCounterDictionary<string>.Empty, WriteLocal.Instance,
-                new DownloadsCounted(shard), d => d.Increment(self, infoHash, 1)));
+                DownloadsCounted.Instance, d =>
+                {
+                    foreach (var (infoHash, count) in completed) d = d.Increment(self, infoHash, count);
+                    return d;
+                }));
         }
     }
 
-    private void AfterUpdate(object? request)
+    private void OnWritten(object? request, string? failure)
     {
-        switch (request)
+        if (request is not WriteBatch written) return;
+        var writes = _writes[written.Shard];
+        var at = writes.InFlight.FindIndex(b => b.Id == written.Id);
+        if (at < 0) return;
+        var batch = writes.InFlight[at];
+        writes.InFlight.RemoveAt(at);
+        _pending -= batch.Announces;
+        foreach (var waiting in batch.Waiting)
         {
-            case PendingAnnounce pending:
-                _replicator.Tell(Dsl.Get(_peerKeys[pending.Shard], ReadLocal.Instance, pending));
-                break;
-            case DownloadsCounted counted:
-                _replicator.Tell(Dsl.Get(_downloadKeys[counted.Shard], ReadLocal.Instance, counted));
-                break;
+            if (failure is null) Reply(waiting.Request, waiting.ReplyTo, waiting.Correlation);
+            else waiting.ReplyTo.Tell(new AnnounceFailed(failure, waiting.Correlation));
         }
+        if (writes.InFlight.Count == 0 && writes.Collecting.Announces > 0) ScheduleFlush(written.Shard);
     }
 
-    private void OnGetSuccess(GetSuccess get)
+    private void Reply(AnnounceRequest request, IActorRef replyTo, IActorRef? correlation)
     {
-        switch (get.Request)
+        var swarm = _index[ShardOf(request.InfoHash, _settings.Shards)].Find(request.InfoHash);
+        if (swarm is null)
         {
-            case PendingAnnounce pending:
-                var peers = get.Get(_peerKeys[pending.Shard]);
-                _peers[pending.Shard] = peers;
-                Reply(pending, peers);
-                break;
-            case DownloadsCounted counted:
-                _downloads[counted.Shard] = get.Get(_downloadKeys[counted.Shard]);
-                break;
+            replyTo.Tell(new Announced(request, [], 0, 0, correlation));
+            return;
         }
+        var wanted = request.Event == AnnounceEvent.Stopped ? 0 : request.NumWant;
+        var peers = swarm.Sample(request.PeerId, request.Ip, request.Port, wanted, Cutoff());
+        replyTo.Tell(new Announced(request, peers, swarm.Complete, swarm.Incomplete, correlation));
     }
 
     private void OnChanged(Changed changed)
     {
-        for (var i = 0; i < _settings.Shards; i++)
+        if (!_shardOfKey.TryGetValue(changed.Key.Id, out var shard)) return;
+        if (changed.Key.Equals(_downloadKeys[shard]))
         {
-            if (changed.Key.Equals(_peerKeys[i])) { _peers[i] = changed.Get(_peerKeys[i]); return; }
-            if (changed.Key.Equals(_downloadKeys[i])) { _downloads[i] = changed.Get(_downloadKeys[i]); return; }
+            _downloads[shard] = changed.Get(_downloadKeys[shard]);
+            return;
         }
+        var index = _index[shard];
+        index.MergeFrom(changed.Get(_peerKeys[shard]), Cutoff());
+        // The notification may predate our newest writes: lay them over it again, oldest first.
+        var writes = _writes[shard];
+        foreach (var batch in writes.InFlight) Reapply(index, batch);
+        Reapply(index, writes.Collecting);
     }
 
-    private void Reply(PendingAnnounce pending, LWWDictionary<string, PeerEntry> shard)
+    private static void Reapply(SwarmIndex index, Batch batch)
     {
-        var request = pending.Request;
-        var cutoff = NowMs() - (long)_settings.PeerExpiry.TotalMilliseconds;
-        var self = request.InfoHash + request.PeerId;
-        var candidates = new List<SwarmPeer>();
-        int complete = 0, incomplete = 0;
-        foreach (var (key, entry) in shard)
+        foreach (var (key, entry) in batch.Ops)
         {
-            if (entry.LastSeen < cutoff || !key.StartsWith(request.InfoHash, StringComparison.Ordinal)) continue;
-            if (entry.IsSeeder) complete++; else incomplete++;
-            if (key == self) continue;
-            var ip = IPAddress.Parse(entry.Ip);
-            if (entry.Port == request.Port && ip.Equals(request.Ip)) continue; // the same client under a new peer id
-            candidates.Add(new SwarmPeer(key[request.InfoHash.Length..], ip, entry.Port));
+            var infoHash = key[..40];
+            var peerId = key[40..];
+            if (entry is null) index.Remove(infoHash, peerId);
+            else index.Set(infoHash, peerId, entry);
         }
-        var wanted = request.Event == AnnounceEvent.Stopped ? 0 : Math.Min(request.NumWant, candidates.Count);
-        // A random sample, so that large swarms do not always hand out the same peers.
-        for (var i = 0; i < wanted; i++)
-        {
-            var j = Random.Shared.Next(i, candidates.Count);
-            (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
-        }
-        pending.ReplyTo.Tell(new Announced(request, candidates.GetRange(0, wanted), complete, incomplete, pending.Correlation));
     }
 
     private void OnScrape(Scrape scrape)
     {
-        var cutoff = NowMs() - (long)_settings.PeerExpiry.TotalMilliseconds;
-        var stats = new Dictionary<string, (int Complete, int Incomplete)>();
-        IEnumerable<int> shards = scrape.InfoHashes.Count == 0
-            ? Enumerable.Range(0, _settings.Shards)
-            : scrape.InfoHashes.Select(h => ShardOf(h, _settings.Shards)).Distinct();
-        var wanted = scrape.InfoHashes.Count == 0 ? null : new HashSet<string>(scrape.InfoHashes);
-        foreach (var h in scrape.InfoHashes) stats[h] = (0, 0);
-
-        foreach (var shard in shards)
+        var result = new List<SwarmStats>();
+        if (scrape.InfoHashes.Count > 0)
         {
-            foreach (var (key, entry) in _peers[shard])
-            {
-                if (entry.LastSeen < cutoff) continue;
-                var infoHash = key[..40];
-                if (wanted is not null && !wanted.Contains(infoHash)) continue;
-                if (wanted is null && !stats.ContainsKey(infoHash) && stats.Count >= _settings.MaxScrapeAll) continue;
-                stats.TryGetValue(infoHash, out var s);
-                stats[infoHash] = entry.IsSeeder ? (s.Complete + 1, s.Incomplete) : (s.Complete, s.Incomplete + 1);
-            }
+            foreach (var infoHash in scrape.InfoHashes) result.Add(Stats(infoHash));
         }
-        var result = stats.Select(s =>
+        else
         {
-            _downloads[ShardOf(s.Key, _settings.Shards)].TryGetValue(s.Key, out var downloaded);
-            return new SwarmStats(s.Key, s.Value.Complete, s.Value.Incomplete, (long)downloaded);
-        }).ToList();
+            foreach (var index in _index)
+                foreach (var infoHash in index.InfoHashes)
+                {
+                    if (result.Count >= _settings.MaxScrapeAll) break;
+                    result.Add(Stats(infoHash));
+                }
+        }
         Sender.Tell(new Scraped(result, scrape.Correlation));
+    }
+
+    private SwarmStats Stats(string infoHash)
+    {
+        var shard = ShardOf(infoHash, _settings.Shards);
+        var swarm = _index[shard].Find(infoHash);
+        _downloads[shard].TryGetValue(infoHash, out var downloaded);
+        return new SwarmStats(infoHash, swarm?.Complete ?? 0, swarm?.Incomplete ?? 0, (long)downloaded);
     }
 
     private void OnPrune()
     {
-        var cutoff = NowMs() - (long)_settings.PeerExpiry.TotalMilliseconds;
+        if (_refused > 0)
+        {
+            _log.Warning("Refused {0} announces: {1} were waiting for their writes (max-pending-announces)", _refused, _pending);
+            _refused = 0;
+        }
+        var cutoff = Cutoff();
         var self = _self;
         for (var shard = 0; shard < _settings.Shards; shard++)
         {
-            var expired = _peers[shard].Where(e => e.Value.LastSeen < cutoff).Select(e => e.Key).ToList();
+            var expired = _index[shard].RemoveExpired(cutoff);
             if (expired.Count == 0) continue;
             _log.Debug("Pruning {0} expired peers from shard {1}", expired.Count, shard);
             _replicator.Tell(Dsl.Update(_peerKeys[shard], LWWDictionary<string, PeerEntry>.Empty, WriteLocal.Instance, d =>
             {
-                // Re-check inside the update: a peer may have announced again since we looked.
+                // Re-check inside the update: a peer may have announced again (on any node) since we looked.
                 foreach (var key in expired)
                     if (d.TryGetValue(key, out var entry) && entry.LastSeen < cutoff)
                         d = d.Remove(self, key);
@@ -209,4 +298,25 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     }
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>One shard's writes: the batch collecting announces and the batches sent to the replicator.</summary>
+    private sealed class ShardWrites
+    {
+        public Batch Collecting { get; set; } = new(0);
+        public List<Batch> InFlight { get; } = [];
+        public bool FlushScheduled { get; set; }
+    }
+
+    /// <summary>
+    /// Announces of one shard written by one Update: the last operation per peer (null: remove),
+    /// completed downloads per swarm, and (write-majority) the announces waiting for the write.
+    /// </summary>
+    private sealed class Batch(long id)
+    {
+        public long Id { get; } = id;
+        public Dictionary<string, PeerEntry?> Ops { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, int> Completed { get; } = new(StringComparer.Ordinal);
+        public List<PendingAnnounce> Waiting { get; } = [];
+        public int Announces { get; set; }
+    }
 }

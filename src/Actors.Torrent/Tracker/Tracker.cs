@@ -32,6 +32,7 @@ public sealed class Tracker : ReceiveActor
         Receive<HttpRequestReceived>(OnRequest);
         Receive<Announced>(a => a.Correlation?.Tell(Bencoded(TrackerResponses.Announce(a.Request, a.Peers, a.Complete,
             a.Incomplete, _settings.Interval, _settings.MinInterval))));
+        Receive<AnnounceFailed>(f => f.Correlation?.Tell(Bencoded(TrackerResponses.Failure(f.Reason))));
         Receive<Scraped>(s => s.Correlation?.Tell(Bencoded(TrackerResponses.Scrape(s.Swarms))));
     }
 

@@ -13,7 +13,10 @@ public sealed record TrackerSettings(
     int MaxScrapeAll,
     int Shards,
     bool WriteMajority,
-    TimeSpan WriteTimeout)
+    TimeSpan WriteTimeout,
+    TimeSpan WriteBatchWindow = default,
+    int WriteBatchMax = 500,
+    int MaxPendingAnnounces = 10_000)
 {
     public static TrackerSettings Default { get; } = new(
         TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(1),
@@ -44,6 +47,9 @@ public sealed record TrackerSettings(
             read.Int("max-scrape-all", 0, 1_000_000),
             read.Int("shards", 1, 1024),
             consistency == "majority",
-            read.Duration("write-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1)));
+            read.Duration("write-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1)),
+            read.Duration("write-batch-window", TimeSpan.Zero, TimeSpan.FromSeconds(1)),
+            read.Int("write-batch-max", 1, 100_000),
+            read.Int("max-pending-announces", 1, 10_000_000));
     }
 }

@@ -8,7 +8,8 @@ namespace Actors.Benchmarks.Scenarios;
 
 /// <summary>
 /// HTTP announces per second (BEP 3, compact answers per BEP 23) from wrk with a Lua script,
-/// against our tracker and opentracker in the same run.
+/// against our tracker (one node, and two clustered nodes sharing the load) and opentracker in
+/// the same run.
 /// </summary>
 public sealed class TrackerScenario(BenchOptions options, Tools tools)
 {
@@ -80,16 +81,20 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     }
 
     /// <summary>
-    /// The trackers compared. The first is ours; every other one is a reference it is divided by.
-    /// Hook for a two-node run: add a target whose start launches two `actors tracker` nodes (as
-    /// a cluster) and returns a RunningServer with both base URLs — the wrk load is then spread
-    /// over the nodes and summed (WrkRunner.RunAcrossAsync), with no other change here.
+    /// The trackers compared: ours on one node, ours on two clustered nodes (wrk's threads and
+    /// connections split over both, results summed: WrkRunner.RunAcrossAsync), and opentracker.
+    /// Targets named "ours..." are divided by every other one.
     /// </summary>
     private static List<TargetRun> BuildTargets(ActorsServer actors, string openTrackerChroot) =>
     [
         new("ours", ct => actors.StartTrackerAsync(ct)),
+        new(OursTwoNodes, ct => actors.StartTrackerPairAsync(ct)),
         new("opentracker", ct => OpenTrackerServer.StartAsync(openTrackerChroot, ct)),
     ];
+
+    private const string OursTwoNodes = "ours x2";
+
+    private static bool IsOurs(TargetRun run) => run.Name.StartsWith("ours", StringComparison.Ordinal);
 
     /// <summary>
     /// One announce with curl before loading: the answer must be a bencoded dictionary and not a
@@ -130,12 +135,17 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         table.Print();
         Console.WriteLine();
 
-        var ours = runs[0];
-        foreach (var reference in runs.Skip(1))
+        foreach (var ours in runs.Where(IsOurs))
         {
-            var ratio = Stats.Ratio(ours.Median(AnnounceRate), reference.Median(AnnounceRate));
-            Console.WriteLine($"{ours.Name}/{reference.Name}: announces/s {ResultTable.Ratio(ratio)}");
+            foreach (var reference in runs.Where(r => !IsOurs(r)))
+            {
+                var ratio = Stats.Ratio(ours.Median(AnnounceRate), reference.Median(AnnounceRate));
+                Console.WriteLine($"{ours.Name}/{reference.Name}: announces/s {ResultTable.Ratio(ratio)}");
+            }
         }
+        var oneNode = runs.First(r => r.Name == "ours");
+        var twoNodes = runs.First(r => r.Name == OursTwoNodes);
+        Console.WriteLine($"{twoNodes.Name}/{oneNode.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoNodes.Median(AnnounceRate), oneNode.Median(AnnounceRate)))}");
         Console.WriteLine();
         Targets.PrintUnavailableAndProblems(runs);
     }

@@ -1,4 +1,5 @@
 using Actors.Benchmarks.Processes;
+using Actors.Benchmarks.Tracker;
 
 namespace Actors.Benchmarks.Servers;
 
@@ -51,6 +52,58 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
 
     public Task<RunningServer> StartTrackerAsync(CancellationToken cancellationToken) =>
         StartAsync("ours (tracker)", ["tracker"], cancellationToken);
+
+    /// <summary>
+    /// Two `actors tracker` nodes in one cluster (the second names the first as its seed), ready
+    /// when a peer announced to the first node is handed out by the second.
+    /// </summary>
+    public async Task<RunningServer> StartTrackerPairAsync(CancellationToken cancellationToken)
+    {
+        var clusterPort = Ports.FindFree();
+        var first = await StartAsync("ours x2 (node 1)", ["tracker", "--cluster-port", clusterPort.ToString()], cancellationToken);
+        RunningServer? second = null;
+        try
+        {
+            second = await StartAsync("ours x2 (node 2)",
+                ["tracker", "--cluster-port", Ports.FindFree().ToString(), "--seed", $"127.0.0.1:{clusterPort}"], cancellationToken);
+            var pair = RunningServer.Combine([first, second]);
+            await WaitUntilClusteredAsync(pair, cancellationToken);
+            return pair;
+        }
+        catch
+        {
+            first.Dispose();
+            second?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilClusteredAsync(RunningServer pair, CancellationToken cancellationToken)
+    {
+        // A swarm of its own (not one of the load's), so the check adds no peers to the measured swarms.
+        const string hash = "%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11%11";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + ServerProcess.ReadinessTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                await http.GetStringAsync(pair.BaseUrls[0] + AnnounceScript.AnnouncePath(hash, "-BM0001-clusternode1", 6881), cancellationToken);
+                var answer = await http.GetStringAsync(pair.BaseUrls[1] + AnnounceScript.AnnouncePath(hash, "-BM0001-clusternode2", 6882), cancellationToken);
+                if (answer.StartsWith('d') && !answer.Contains("5:peers0:", StringComparison.Ordinal) && !answer.Contains("failure reason", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not joined yet (or still binding): try again.
+            }
+            await Task.Delay(250, cancellationToken);
+        }
+        throw new ServerUnavailableException($"the two tracker nodes did not form a cluster within {ServerProcess.ReadinessTimeout.TotalSeconds:0} s");
+    }
 
     private Task<RunningServer> StartAsync(string name, string[] command, CancellationToken cancellationToken)
     {

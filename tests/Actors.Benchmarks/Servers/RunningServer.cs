@@ -10,14 +10,20 @@ public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<
 {
     public IReadOnlyList<string> BaseUrls { get; } = baseUrls;
 
+    private IReadOnlyList<ChildProcess> Processes { get; } = processes;
+
     public IReadOnlyList<string> UrlsFor(string pathAndQuery) => BaseUrls.Select(b => b + pathAndQuery).ToList();
 
     /// <summary>True when one of its processes has died (crashed under load, say).</summary>
-    public bool HasExitedProcess => processes.Any(p => p.HasExited);
+    public bool HasExitedProcess => Processes.Any(p => p.HasExited);
+
+    /// <summary>Several started servers as one service (the nodes of a cluster): all their URLs and processes.</summary>
+    public static RunningServer Combine(IReadOnlyList<RunningServer> nodes) =>
+        new(nodes.SelectMany(n => n.BaseUrls).ToList(), nodes.SelectMany(n => n.Processes).ToList());
 
     public void Dispose()
     {
-        foreach (var process in processes)
+        foreach (var process in Processes)
         {
             process.Dispose();
         }

@@ -46,6 +46,15 @@ public sealed class TwoNodeSwarmTests : TestKit
             // And A now sees B's peer.
             var again = Announce(trackerA, TrackerActorTests.Query("on-a", 6001, "&left=0"), "10.0.0.1");
             Assert.Equal(new byte[] { 10, 0, 0, 2, 0x17, 0x72 }, again.Get<BString>("peers")!.Bytes.ToArray());
+
+            // A stopped announce on A leaves B's index too (B merges the removal from the replicated shard).
+            Announce(trackerA, TrackerActorTests.Query("on-a", 6001, "&left=0&event=stopped"), "10.0.0.1");
+            AwaitAssert(() =>
+            {
+                var fromB = Announce(trackerB, TrackerActorTests.Query("on-b", 6002, "&left=1"), "10.0.0.2");
+                Assert.Empty(fromB.Get<BString>("peers")!.Bytes.ToArray());
+                Assert.Equal(0, fromB.GetInteger("complete"));
+            }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
         }
         finally
         {
