@@ -118,7 +118,7 @@ public sealed class PeerCommand : IRoleCommand
     {
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
-        var listening = false;
+        bool listening = false, reported = false;
         while (true)
         {
             try
@@ -149,18 +149,19 @@ public sealed class PeerCommand : IRoleCommand
                 var filled = total == 0 ? 0 : (int)((long)have * width / total);
                 Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {line}   ");
             }
-            else if (complete || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
+            else if (complete && !reported || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
             {
                 lastPlain = DateTime.UtcNow;
                 Console.WriteLine(line);
             }
-            if (complete && !seedAfter)
+            if (complete && !reported)
             {
+                reported = true;
                 if (terminal) Console.WriteLine();
                 Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes); "
                     + $"downloaded {all.Sum(p => p.Downloaded)} bytes (from seeders {all.Sum(p => p.DownloadedFromSeeds)}, "
                     + $"from other peers {all.Sum(p => p.DownloadedFromPeers)}), uploaded {all.Sum(p => p.Uploaded)} bytes");
-                return true;
+                if (!seedAfter) return true;
             }
         }
     }
