@@ -51,8 +51,8 @@ public sealed partial class PeerScenario(BenchOptions options)
                           "time from starting the leecher process to its exit (start-up, announce, download, verification)");
         var seedDir = temp.CreateSubdirectory("pair-seed");
         WriteRandom(Path.Combine(seedDir, "ours.bin"), size);
-        // The same bytes under another name: a second swarm (another info-hash), no second copy on disk.
-        File.CreateSymbolicLink(Path.Combine(seedDir, "aria2.bin"), Path.Combine(seedDir, "ours.bin"));
+        // The same bytes under another name: a second swarm (another info-hash), so neither leecher sees the other seeder.
+        File.Copy(Path.Combine(seedDir, "ours.bin"), Path.Combine(seedDir, "aria2.bin"));
         var oursTorrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "ours.bin"), announce, PairPieceLength, temp.Path);
         var aria2Torrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "aria2.bin"), announce, PairPieceLength, temp.Path);
 
@@ -61,42 +61,44 @@ public sealed partial class PeerScenario(BenchOptions options)
         await lab.AwaitSeedersAsync(trackerPort, oursTorrent.InfoHash, 1, TimeSpan.FromMinutes(2), ourSeeder);
         await lab.AwaitSeedersAsync(trackerPort, aria2Torrent.InfoHash, 1, TimeSpan.FromMinutes(2), aria2Seeder);
 
-        var ours = new List<double>();
-        var theirs = new List<double>();
+        // seeder → leecher; "ours" seeds ours.bin, aria2 seeds aria2.bin (separate swarms).
+        var pairs = new[] { ("ours", "ours"), ("aria2", "aria2"), ("ours", "aria2"), ("aria2", "ours") };
+        var samples = pairs.ToDictionary(p => p, _ => new List<double>());
         var clean = true;
         for (var round = 1; round <= options.Rounds; round++)
         {
-            // Alternate who goes first: the page cache and CPU frequency favour neither.
-            foreach (var who in round % 2 == 1 ? new[] { "ours", "aria2" } : ["aria2", "ours"])
+            // Rotate who goes first: the page cache and CPU frequency favour no one.
+            foreach (var (seeder, leecherKind) in pairs.Skip(round - 1).Concat(pairs.Take(round - 1)))
             {
-                var outDir = temp.CreateSubdirectory($"pair-{who}-{round}");
-                using var leecher = who == "ours"
-                    ? lab.Actors("ours leecher", ["peer", "get", oursTorrent.Path, "--out", outDir, "--host", "127.0.0.1"])
-                    : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", aria2Torrent.Path]);
+                var (torrent, name) = seeder == "ours" ? (oursTorrent.Path, "ours.bin") : (aria2Torrent.Path, "aria2.bin");
+                var outDir = temp.CreateSubdirectory($"pair-{seeder}-{leecherKind}-{round}");
+                using var leecher = leecherKind == "ours"
+                    ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"])
+                    : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent]);
                 var watch = Stopwatch.StartNew();
                 var exited = await leecher.WaitForExitAsync(PairTimeout, lab.Cancel);
                 watch.Stop();
-                var file = Path.Combine(outDir, who == "ours" ? "ours.bin" : "aria2.bin");
-                if (!exited || leecher.ExitCode != 0 || new FileInfo(file).Length != size)
+                var file = Path.Combine(outDir, name);
+                var label = $"{seeder} → {leecherKind}";
+                if (!exited || leecher.ExitCode != 0 || !File.Exists(file) || new FileInfo(file).Length != size)
                 {
-                    Console.WriteLine($"  round {round}: {who} leecher FAILED ({(exited ? $"exit {leecher.ExitCode}" : "timed out")})\n{leecher.RecentOutput}");
+                    Console.WriteLine($"  round {round}: {label} FAILED ({(exited ? $"exit {leecher.ExitCode}" : "timed out")})\n{leecher.RecentOutput}");
                     clean = false;
                 }
                 else
                 {
                     var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
-                    (who == "ours" ? ours : theirs).Add(mbps);
-                    Console.WriteLine($"  round {round}: {who,-5} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s)");
+                    samples[(seeder, leecherKind)].Add(mbps);
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s)");
                 }
                 Directory.Delete(outDir, recursive: true);
             }
         }
-        if (ours.Count > 0 && theirs.Count > 0)
-        {
-            var o = Stats.Median(ours);
-            var a = Stats.Median(theirs);
-            Console.WriteLine($"pair median: ours {o:F1} MB/s, aria2 {a:F1} MB/s, ours/aria2 = {o / a:F2}");
-        }
+        Console.WriteLine("pair medians (MB = 10^6 bytes):");
+        foreach (var pair in pairs.Where(p => samples[p].Count > 0))
+            Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
+        if (samples[("ours", "ours")].Count > 0 && samples[("aria2", "aria2")].Count > 0)
+            Console.WriteLine($"  ours/aria2 (pair against pair) = {Stats.Median(samples[("ours", "ours")]) / Stats.Median(samples[("aria2", "aria2")]):F2}");
         Console.WriteLine();
         return clean;
     }
