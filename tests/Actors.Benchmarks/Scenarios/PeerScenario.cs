@@ -64,6 +64,8 @@ public sealed partial class PeerScenario(BenchOptions options)
         // seeder → leecher; "ours" seeds ours.bin, aria2 seeds aria2.bin (separate swarms).
         var pairs = new[] { ("ours", "ours"), ("aria2", "aria2"), ("ours", "aria2"), ("aria2", "ours") };
         var samples = pairs.ToDictionary(p => p, _ => new List<double>());
+        // On a shared machine wall time is noisy; the seeder's CPU time per GiB is not.
+        var seederCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
         var clean = true;
         for (var round = 1; round <= options.Rounds; round++)
         {
@@ -75,9 +77,12 @@ public sealed partial class PeerScenario(BenchOptions options)
                 using var leecher = leecherKind == "ours"
                     ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"])
                     : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent]);
+                var seederProcess = seeder == "ours" ? ourSeeder : aria2Seeder;
+                var cpuBefore = CpuSeconds(seederProcess);
                 var watch = Stopwatch.StartNew();
                 var exited = await leecher.WaitForExitAsync(PairTimeout, lab.Cancel);
                 watch.Stop();
+                var seederCpu = CpuSeconds(seederProcess) - cpuBefore;
                 var file = Path.Combine(outDir, name);
                 var label = $"{seeder} → {leecherKind}";
                 if (!exited || leecher.ExitCode != 0 || !File.Exists(file) || new FileInfo(file).Length != size)
@@ -89,7 +94,8 @@ public sealed partial class PeerScenario(BenchOptions options)
                 {
                     var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
                     samples[(seeder, leecherKind)].Add(mbps);
-                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s)");
+                    seederCpuPerGiB[seeder].Add(seederCpu * (1L << 30) / size);
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s)");
                 }
                 Directory.Delete(outDir, recursive: true);
             }
@@ -97,6 +103,8 @@ public sealed partial class PeerScenario(BenchOptions options)
         Console.WriteLine("pair medians (MB = 10^6 bytes):");
         foreach (var pair in pairs.Where(p => samples[p].Count > 0))
             Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
+        foreach (var (seeder, cpu) in seederCpuPerGiB.Where(c => c.Value.Count > 0))
+            Console.WriteLine($"  {seeder} seeder: {Stats.Median(cpu):F2} CPU s per GiB uploaded");
         if (samples[("ours", "ours")].Count > 0 && samples[("aria2", "aria2")].Count > 0)
             Console.WriteLine($"  ours/aria2 (pair against pair) = {Stats.Median(samples[("ours", "ours")]) / Stats.Median(samples[("aria2", "aria2")]):F2}");
         Console.WriteLine();
@@ -135,6 +143,21 @@ public sealed partial class PeerScenario(BenchOptions options)
         Console.WriteLine($"  all {n} complete in {watch.Elapsed.TotalSeconds:F1} s (from process start); ratio to the lower bound = {watch.Elapsed.TotalSeconds / bound:F2}");
         Console.WriteLine();
         return true;
+    }
+
+    /// <summary>User + system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
+    private static double CpuSeconds(ChildProcess process)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
     }
 
     private static void WriteRandom(string path, long size)
