@@ -35,9 +35,9 @@ public sealed class PeerCommand : IRoleCommand
     private static readonly Config AkkaConfig = ConfigurationFactory.ParseString("""
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
-        akka.io.tcp.maximum-frame-size = 64 KiB
-        akka.io.tcp.send-buffer-size = 128 KiB
-        akka.io.tcp.receive-buffer-size = 128 KiB
+        akka.io.tcp.maximum-frame-size = 128 KiB
+        akka.io.tcp.send-buffer-size = 256 KiB
+        akka.io.tcp.receive-buffer-size = 256 KiB
         """);
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -119,6 +119,7 @@ public sealed class PeerCommand : IRoleCommand
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
         bool listening = false, reported = false;
+        var started = Environment.TickCount64;
         while (true)
         {
             try
@@ -160,7 +161,8 @@ public sealed class PeerCommand : IRoleCommand
                 if (terminal) Console.WriteLine();
                 Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes); "
                     + $"downloaded {all.Sum(p => p.Downloaded)} bytes (from seeders {all.Sum(p => p.DownloadedFromSeeds)}, "
-                    + $"from other peers {all.Sum(p => p.DownloadedFromPeers)}), uploaded {all.Sum(p => p.Uploaded)} bytes");
+                    + $"from other peers {all.Sum(p => p.DownloadedFromPeers)}), uploaded {all.Sum(p => p.Uploaded)} bytes; "
+                    + string.Create(CultureInfo.InvariantCulture, $"{Environment.TickCount64 - started} ms, cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:F0} ms"));
                 if (!seedAfter) return true;
             }
         }

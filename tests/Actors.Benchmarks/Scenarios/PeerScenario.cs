@@ -95,7 +95,10 @@ public sealed partial class PeerScenario(BenchOptions options)
                     var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
                     samples[(seeder, leecherKind)].Add(mbps);
                     seederCpuPerGiB[seeder].Add(seederCpu * (1L << 30) / size);
-                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s)");
+                    // Our leecher's last line ends "...; T ms, cpu C ms" (since its progress display started).
+                    var ownTiming = leecherKind == "ours" ? Timing().Match(leecher.StandardOutput) : Match.Empty;
+                    var leecherCpu = ownTiming.Success ? $", leecher {double.Parse(ownTiming.Groups[2].Value, CultureInfo.InvariantCulture) / 1000:F2} CPU s" : "";
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s{leecherCpu})");
                 }
                 Directory.Delete(outDir, recursive: true);
             }
@@ -170,6 +173,9 @@ public sealed partial class PeerScenario(BenchOptions options)
             file.Write(buffer, 0, (int)Math.Min(buffer.Length, size - written));
         }
     }
+
+    [GeneratedRegex(@"(\d+) ms, cpu (\d+) ms")]
+    private static partial Regex Timing();
 
     [GeneratedRegex(@"8:completei(\d+)e")]
     private static partial Regex CompleteCount();
