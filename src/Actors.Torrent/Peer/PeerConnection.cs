@@ -346,11 +346,14 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             return;
         }
         if (_outstanding.Count == 0) _lastBlockAt = Stopwatch.GetTimestamp();
+        // All the requests in one message for the writer: 17 bytes each.
+        var encoded = new MemoryStream(request.Blocks.Count * 17);
         foreach (var block in request.Blocks)
         {
-            if (!_outstanding.TryAdd((block.Index, block.Begin), block)) continue;
-            Send(WireEncoder.Encode(new WireMessage.Request(block.Index, block.Begin, block.Length)));
+            if (_outstanding.TryAdd((block.Index, block.Begin), block))
+                encoded.Write(WireEncoder.Encode(new WireMessage.Request(block.Index, block.Begin, block.Length)));
         }
+        if (encoded.Length > 0) Send(encoded.ToArray());
     }
 
     private void OnPiece(WireMessage.Piece piece)
@@ -359,7 +362,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             return; // cancelled or never asked: ignore, as BEP 3 allows in-flight pieces after a cancel
         _receivedThisSecond += piece.Block.Length;
         _lastBlockAt = Stopwatch.GetTimestamp();
-        _context.TorrentActor.Tell(new BlockReceived(piece.Index, piece.Begin, piece.Block.ToArray()));
+        _context.TorrentActor.Tell(new BlockReceived(piece.Index, piece.Begin, piece.Block));
         AskForWork();
     }
 
