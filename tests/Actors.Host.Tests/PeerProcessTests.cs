@@ -41,6 +41,20 @@ public sealed class PeerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Peer_get_by_url_downloads_from_an_aria2_seeder_alone_through_our_tracker()
+    {
+        if (!PeerLab.Aria2Available) return;
+        await _lab.Start(3 * 1024 * 1024 + 5);
+        _lab.Aria2Seeder();
+        await _lab.AwaitSeeders(1);
+
+        using var get = _lab.Actors("peer", "get", _lab.TorrentUrl, "--out", _lab.Dir("get"), "--host", "127.0.0.1");
+        Assert.Equal(0, await get.WaitForExit(PeerLab.Timeout));
+        _lab.AssertSameContent(Path.Combine(_lab.Dir("get"), PeerLab.FileName));
+        Assert.Contains(get.Lines, l => l.Contains($"from seeders {_lab.Content.Length},"));
+    }
+
+    [Fact]
     public async Task Download_completes_from_the_others_when_a_seeder_is_killed_mid_transfer()
     {
         if (!PeerLab.Aria2Available) return;

@@ -142,7 +142,7 @@ public sealed class PeerCommand : IRoleCommand
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{have}/{total} pieces  ↓ {Human(all.Sum(p => p.DownloadRate))}/s  ↑ {Human(all.Sum(p => p.UploadRate))}/s  peers {all.Sum(p => p.Peers)}");
+                $"{have}/{total} pieces  ↓ {Human(all.Sum(p => p.DownloadRate))}/s ({Human(all.Sum(p => p.Downloaded))})  ↑ {Human(all.Sum(p => p.UploadRate))}/s ({Human(all.Sum(p => p.Uploaded))})  peers {all.Sum(p => p.Peers)}");
             var complete = all.All(p => p.Complete);
             if (terminal)
             {

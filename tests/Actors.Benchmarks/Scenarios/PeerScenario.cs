@@ -142,7 +142,10 @@ public sealed partial class PeerScenario(BenchOptions options)
             return false;
         }
         var summary = swarm.StandardOutput.Split('\n').LastOrDefault(l => l.Contains("complete and verified")) ?? "";
-        Console.WriteLine($"  {summary.Trim()}");
+        Console.WriteLine($"  leechers: {summary.Trim()}");
+        // The seeder prints a progress line every 2 s, its upload total in it.
+        await Task.Delay(2500, lab.Cancel);
+        Console.WriteLine($"  seeder: {seeder.StandardOutput.Split('\n').LastOrDefault(l => l.Contains(" pieces "))?.Trim()}");
         Console.WriteLine($"  all {n} complete in {watch.Elapsed.TotalSeconds:F1} s (from process start); ratio to the lower bound = {watch.Elapsed.TotalSeconds / bound:F2}");
         Console.WriteLine();
         return true;
