@@ -8,14 +8,23 @@ namespace Actors.Benchmarks;
 /// </summary>
 public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds, string? ActorsDll, string? Root, int Port)
 {
+    /// <summary>Scenario `peer`: the one-seeder-one-leecher file size, the swarm's size, peers and upload cap.</summary>
+    public int SizeMiB { get; init; } = 1024;
+    public int SwarmSizeMiB { get; init; } = 16;
+    public int Peers { get; init; } = 20;
+    public int UploadCapKiB { get; init; } = 1024;
+
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|all> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|all|peer> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10)
           --rounds N     rounds; servers alternate within each round, the median is reported (default 3)
           --actors PATH  our server's actors.dll (default: src/Actors.Host/bin/Release/net10.0/actors.dll,
                          built with `dotnet build -c Release src/Actors.Host` if missing)
+          peer only (not part of `all`):
+          --size MIB     file for one seeder → one leecher (default 1024)
+          --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -25,7 +34,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "all" or "kestrel"))
+        if (command is not ("web" or "tracker" or "all" or "kestrel" or "peer"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -35,6 +44,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -56,6 +66,18 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--port":
                     port = PositiveInt(name, Value());
                     break;
+                case "--size":
+                    size = PositiveInt(name, Value());
+                    break;
+                case "--swarm-size":
+                    swarmSize = PositiveInt(name, Value());
+                    break;
+                case "--peers":
+                    peers = PositiveInt(name, Value());
+                    break;
+                case "--up-cap":
+                    upCap = PositiveInt(name, Value());
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");
             }
@@ -64,7 +86,10 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         {
             throw new ArgumentException("kestrel needs --root DIR and --port N");
         }
-        return new BenchOptions(command, duration, rounds, actors, root, port);
+        return new BenchOptions(command, duration, rounds, actors, root, port)
+        {
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap,
+        };
     }
 
     private static int PositiveInt(string name, string text) =>

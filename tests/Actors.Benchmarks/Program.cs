@@ -56,6 +56,10 @@ try
     {
         clean &= await new TrackerScenario(options, tools).RunAsync(cancellation.Token);
     }
+    if (options.Command is "peer")
+    {
+        clean &= await new PeerScenario(options).RunAsync(cancellation.Token);
+    }
     return clean ? 0 : 2;
 }
 catch (SetupException e)

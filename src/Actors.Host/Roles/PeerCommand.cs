@@ -2,7 +2,7 @@ using System.Globalization;
 using Actors.Host.Cli;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
-using Actors.Torrent.Peer.Announce;
+using Actors.Web.Client;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -35,9 +35,9 @@ public sealed class PeerCommand : IRoleCommand
     private static readonly Config AkkaConfig = ConfigurationFactory.ParseString("""
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
-        akka.io.tcp.maximum-frame-size = 64 KiB
-        akka.io.tcp.send-buffer-size = 128 KiB
-        akka.io.tcp.receive-buffer-size = 128 KiB
+        akka.io.tcp.maximum-frame-size = 128 KiB
+        akka.io.tcp.send-buffer-size = 256 KiB
+        akka.io.tcp.receive-buffer-size = 256 KiB
         """);
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -59,22 +59,26 @@ public sealed class PeerCommand : IRoleCommand
         var count = Int(parsed, "--count", 1);
         var port = Int(parsed, "--port", 0);
 
-        var torrent = await LoadTorrent(parsed.Positional[1]);
         var system = ActorSystem.Create("peer", AkkaConfig);
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         try
         {
+            // One HTTP client for the process: the .torrent download and every peer's announces.
+            var http = system.ActorOf(HttpClientActor.Props(), "http");
+            var torrent = await LoadTorrent(parsed.Positional[1], http);
+            var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
             {
+                PeerId = ids[i],
                 Host = parsed.Value("--host") ?? "0.0.0.0",
                 Port = port == 0 ? 0 : port + i,
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = Int(parsed, "--max-peers", 50),
-            }), $"torrent-{i}")).ToArray();
-            var ok = await ShowProgress(torrent, peers, seedAfter, cancel.Token);
+            }, http), $"torrent-{i}")).ToArray();
+            var ok = await ShowProgress(torrent, peers, ids, seedAfter, cancel.Token);
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
                 .ContinueWith(_ => 0)));
             return ok ? 0 : 1;
@@ -85,25 +89,37 @@ public sealed class PeerCommand : IRoleCommand
         }
     }
 
-    private static async Task<TorrentMetainfo> LoadTorrent(string source)
+    private static async Task<TorrentMetainfo> LoadTorrent(string source, IActorRef http)
     {
         try
         {
             if (Uri.TryCreate(source, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
-                return TorrentMetainfo.Parse(await SystemHttpGetter.Instance.GetAsync(url, TimeSpan.FromSeconds(30)));
+            {
+                var timeout = TimeSpan.FromSeconds(30);
+                var answer = await http.Ask<object>(new HttpGet(url, timeout), timeout + TimeSpan.FromSeconds(5));
+                return answer switch
+                {
+                    HttpGetSucceeded { Response.Status: 200 } ok => TorrentMetainfo.Parse(ok.Response.Body),
+                    HttpGetSucceeded other => throw new UsageException($"cannot load '{source}': the server answered {other.Response.Status}"),
+                    HttpGetFailed failed => throw new UsageException($"cannot load '{source}': {failed.Reason}"),
+                    _ => throw new UsageException($"cannot load '{source}'"),
+                };
+            }
             return TorrentMetainfo.Load(source);
         }
-        catch (Exception ex) when (ex is MetainfoException or HttpGetException or IOException)
+        catch (Exception ex) when (ex is MetainfoException or IOException)
         {
             throw new UsageException($"cannot load '{source}': {ex.Message}");
         }
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, bool seedAfter, CancellationToken cancel)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, CancellationToken cancel)
     {
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
+        bool listening = false, reported = false;
+        var started = Environment.TickCount64;
         while (true)
         {
             try
@@ -116,10 +132,17 @@ public sealed class PeerCommand : IRoleCommand
                 return seedAfter;
             }
             var all = await Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            if (!listening && all.All(p => p.ListenPort > 0))
+            {
+                listening = true;
+                if (terminal) Console.WriteLine();
+                for (var i = 0; i < all.Length; i++)
+                    Console.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
+            }
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"{have}/{total} pieces  ↓ {Human(all.Sum(p => p.DownloadRate))}/s  ↑ {Human(all.Sum(p => p.UploadRate))}/s  peers {all.Sum(p => p.Peers)}");
+                $"{have}/{total} pieces  ↓ {Human(all.Sum(p => p.DownloadRate))}/s ({Human(all.Sum(p => p.Downloaded))})  ↑ {Human(all.Sum(p => p.UploadRate))}/s ({Human(all.Sum(p => p.Uploaded))})  peers {all.Sum(p => p.Peers)}");
             var complete = all.All(p => p.Complete);
             if (terminal)
             {
@@ -127,16 +150,20 @@ public sealed class PeerCommand : IRoleCommand
                 var filled = total == 0 ? 0 : (int)((long)have * width / total);
                 Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {line}   ");
             }
-            else if (complete || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
+            else if (complete && !reported || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
             {
                 lastPlain = DateTime.UtcNow;
                 Console.WriteLine(line);
             }
-            if (complete && !seedAfter)
+            if (complete && !reported)
             {
+                reported = true;
                 if (terminal) Console.WriteLine();
-                Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes)");
-                return true;
+                Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes); "
+                    + $"downloaded {all.Sum(p => p.Downloaded)} bytes (from seeders {all.Sum(p => p.DownloadedFromSeeds)}, "
+                    + $"from other peers {all.Sum(p => p.DownloadedFromPeers)}), uploaded {all.Sum(p => p.Uploaded)} bytes; "
+                    + string.Create(CultureInfo.InvariantCulture, $"{Environment.TickCount64 - started} ms, cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:F0} ms"));
+                if (!seedAfter) return true;
             }
         }
     }

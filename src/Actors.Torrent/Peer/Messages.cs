@@ -23,7 +23,8 @@ public sealed record BlocksWanted(int Count);
 public sealed record RequestBlocks(IReadOnlyList<BlockRequest> Blocks);
 /// <summary>The connection will not fetch these after all (choked, timed out).</summary>
 public sealed record BlocksReturned(IReadOnlyList<BlockRequest> Blocks);
-public sealed record BlockReceived(int Index, int Begin, byte[] Data);
+/// <summary>A block arrived; <paramref name="Data"/> is owned by the message (the decoder made it for this block alone).</summary>
+public sealed record BlockReceived(int Index, int Begin, ReadOnlyMemory<byte> Data);
 public sealed record CancelBlock(BlockRequest Block);
 public sealed record BlockUploaded(int Bytes);
 

@@ -14,14 +14,17 @@ namespace Actors.Torrent.Peer;
 /// Owns one TCP connection to one remote peer and speaks BEP 3 on it:
 /// connecting (outbound) → handshaking → awaiting the torrent's welcome → connected.
 /// Keeps a pipeline of block requests whose depth follows the peer's rate, serves the peer's
-/// requests from storage one block at a time, and never has more than
-/// <see cref="MaxWritesInFlight"/> unacknowledged writes. Reading is paused while the download
+/// requests from storage with up to <see cref="MaxReadsInFlight"/> reads outstanding and at most
+/// <see cref="MaxBlocksQueued"/> blocks read but not yet acknowledged by the socket, and never has
+/// more than <see cref="MaxWritesInFlight"/> unacknowledged writes (each up to <see cref="MaxBatchBytes"/>). Reading is paused while the download
 /// cap is in debt. Any protocol violation closes the connection.
 /// </summary>
 public sealed class PeerConnection : ReceiveActor, IWithTimers
 {
     private const int MaxWritesInFlight = 4;
-    private const int MaxBatchBytes = 64 * 1024;
+    private const int MaxBatchBytes = 128 * 1024;
+    private const int MaxReadsInFlight = 4;
+    private const int MaxBlocksQueued = 16;
     private const int MaxPeerRequests = 512;
     private const int MinDepth = 4, InitialDepth = 16, MaxDepth = 128;
 
@@ -40,7 +43,13 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     private EndPoint _remote;
 
     // Writing.
-    private readonly Queue<(byte[] Bytes, bool IsBlock)> _outbox = new();
+    /// <summary>A message to send; a block travels as its 13-byte header plus the data read from disk, uncopied.</summary>
+    private readonly record struct Outgoing(byte[] Bytes, byte[]? Block)
+    {
+        public int Length => Bytes.Length + (Block?.Length ?? 0);
+    }
+
+    private readonly Queue<Outgoing> _outbox = new();
     private int _writesInFlight, _blocksQueued;
     private long _lastWrite, _lastRead;
 
@@ -48,7 +57,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     private PieceSet _ourPieces = new(0);
     private bool _amChoking = true, _amInterested;
     private readonly Queue<WireMessage.Request> _peerRequests = new();
-    private bool _readPending;
+    private int _readsInFlight;
 
     // Their side.
     private PieceSet _peerPieces;
@@ -235,7 +244,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         Receive<StorageActor.BlockRead>(OnBlockRead);
         Receive<StorageActor.BlockReadFailed>(failed =>
         {
-            _readPending = false;
+            _readsInFlight--;
             Drop($"cannot read piece {failed.Index}: {failed.Reason}");
         });
         Receive<UploadReady>(_ => PumpUploads());
@@ -337,11 +346,14 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             return;
         }
         if (_outstanding.Count == 0) _lastBlockAt = Stopwatch.GetTimestamp();
+        // All the requests in one message for the writer: 17 bytes each.
+        var encoded = new MemoryStream(request.Blocks.Count * 17);
         foreach (var block in request.Blocks)
         {
-            if (!_outstanding.TryAdd((block.Index, block.Begin), block)) continue;
-            Send(WireEncoder.Encode(new WireMessage.Request(block.Index, block.Begin, block.Length)));
+            if (_outstanding.TryAdd((block.Index, block.Begin), block))
+                encoded.Write(WireEncoder.Encode(new WireMessage.Request(block.Index, block.Begin, block.Length)));
         }
+        if (encoded.Length > 0) Send(encoded.ToArray());
     }
 
     private void OnPiece(WireMessage.Piece piece)
@@ -350,7 +362,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             return; // cancelled or never asked: ignore, as BEP 3 allows in-flight pieces after a cancel
         _receivedThisSecond += piece.Block.Length;
         _lastBlockAt = Stopwatch.GetTimestamp();
-        _context.TorrentActor.Tell(new BlockReceived(piece.Index, piece.Begin, piece.Block.ToArray()));
+        _context.TorrentActor.Tell(new BlockReceived(piece.Index, piece.Begin, piece.Block));
         AskForWork();
     }
 
@@ -402,28 +414,32 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
 
     private void PumpUploads()
     {
-        if (_amChoking || _readPending || _blocksQueued >= 2 || _peerRequests.Count == 0) return;
-        var next = _peerRequests.Peek();
-        var wait = _context.Upload.Delay(next.Length);
-        if (wait > TimeSpan.Zero)
+        // Reads in flight count as queued blocks: their data will be written soon.
+        while (!_amChoking && _readsInFlight < MaxReadsInFlight && _blocksQueued + _readsInFlight < MaxBlocksQueued
+               && _peerRequests.Count > 0)
         {
-            if (!Timers.IsTimerActive(UploadReady.Instance))
-                Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
-            return;
+            var next = _peerRequests.Peek();
+            var wait = _context.Upload.Delay(next.Length);
+            if (wait > TimeSpan.Zero)
+            {
+                if (!Timers.IsTimerActive(UploadReady.Instance))
+                    Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
+                return;
+            }
+            _peerRequests.Dequeue();
+            _context.Upload.Take(next.Length);
+            _readsInFlight++;
+            _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
         }
-        _peerRequests.Dequeue();
-        _context.Upload.Take(next.Length);
-        _readPending = true;
-        _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
     }
 
     private void OnBlockRead(StorageActor.BlockRead read)
     {
-        _readPending = false;
+        _readsInFlight--;
         if (!_amChoking)
         {
             _blocksQueued++;
-            _outbox.Enqueue((WireEncoder.Piece(read.Index, read.Begin, read.Data), true));
+            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Length), read.Data));
             Flush();
             _context.TorrentActor.Tell(new BlockUploaded(read.Data.Length));
         }
@@ -434,7 +450,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
 
     private void Send(byte[] bytes)
     {
-        _outbox.Enqueue((bytes, false));
+        _outbox.Enqueue(new Outgoing(bytes, null));
         Flush();
     }
 
@@ -442,36 +458,25 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     {
         while (_writesInFlight < MaxWritesInFlight && _outbox.Count > 0 && !_connection.IsNobody())
         {
-            // Small messages travel together; a block is one write of its own.
-            var (first, isBlock) = _outbox.Dequeue();
-            var blocks = isBlock ? 1 : 0;
-            ByteString data;
-            if (isBlock)
+            // Everything queued travels together, blocks included, up to a batch: the socket
+            // gets few large writes, and the arrays are wrapped, never copied.
+            var parts = new List<ArraySegment<byte>>();
+            var size = 0;
+            var blocks = 0;
+            do
             {
-                data = ByteString.FromBytes(first);
-            }
-            else
-            {
-                var batch = new List<byte[]> { first };
-                var size = first.Length;
-                while (_outbox.Count > 0 && !_outbox.Peek().IsBlock && size + _outbox.Peek().Bytes.Length <= MaxBatchBytes)
+                var next = _outbox.Dequeue();
+                parts.Add(next.Bytes);
+                if (next.Block is not null)
                 {
-                    var next = _outbox.Dequeue().Bytes;
-                    batch.Add(next);
-                    size += next.Length;
+                    parts.Add(next.Block);
+                    blocks++;
                 }
-                var bytes = new byte[size];
-                var at = 0;
-                foreach (var part in batch)
-                {
-                    part.CopyTo(bytes, at);
-                    at += part.Length;
-                }
-                data = ByteString.FromBytes(bytes);
-            }
+                size += next.Length;
+            } while (_outbox.Count > 0 && size + _outbox.Peek().Length <= MaxBatchBytes);
             _writesInFlight++;
             _lastWrite = Stopwatch.GetTimestamp();
-            _connection.Tell(Tcp.Write.Create(data, new Ack(blocks)));
+            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks)));
         }
     }
 

@@ -5,6 +5,7 @@ using Actors.Torrent.Peer.Announce;
 using Actors.Torrent.Peer.Choking;
 using Actors.Torrent.Peer.Picking;
 using Actors.Torrent.Peer.Storage;
+using Actors.Web.Client;
 using Akka.Actor;
 using Akka.Event;
 
@@ -42,7 +43,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     private readonly TorrentSettings _settings;
-    private readonly IHttpGetter _http;
+    private IActorRef _http;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PiecePicker _picker;
     private readonly Choker _choker = new();
@@ -62,10 +63,11 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(TorrentSettings settings, IHttpGetter? http = null) =>
-        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? SystemHttpGetter.Instance));
+    /// <param name="http">An <see cref="HttpClientActor"/> for announces, shared by many torrents; without one the torrent starts its own.</param>
+    public static Props Props(TorrentSettings settings, IActorRef? http = null) =>
+        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? ActorRefs.Nobody));
 
-    public TorrentActor(TorrentSettings settings, IHttpGetter http)
+    public TorrentActor(TorrentSettings settings, IActorRef http)
     {
         _settings = settings;
         _http = http;
@@ -80,6 +82,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     protected override void PreStart()
     {
         _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
+        if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
             new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate));
         _storage.Tell(StorageActor.CheckPieces.Instance);

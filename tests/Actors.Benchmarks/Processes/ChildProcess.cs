@@ -24,6 +24,8 @@ public sealed class ChildProcess : IDisposable
 
     public string Name { get; }
 
+    public int Id => _process.Id;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;

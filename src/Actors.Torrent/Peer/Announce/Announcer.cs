@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Torrent.Metainfo;
+using Actors.Web.Client;
 using Akka.Actor;
 using Akka.Event;
 
@@ -8,8 +9,8 @@ namespace Actors.Torrent.Peer.Announce;
 /// <summary>
 /// Announces one torrent to its trackers (BEP 12 tiers, first answering URL wins) and tells its
 /// parent about the peers it learns. Re-announces on the tracker's interval, sooner (min
-/// interval, at least 5 s) when the parent asks for more peers. The HTTP request runs as a task
-/// whose result is piped back to this actor.
+/// interval, at least 10 s) when the parent asks for more peers. Requests go to the
+/// <see cref="HttpClientActor"/> as <see cref="HttpGet"/>; its answers come back as messages.
 /// </summary>
 public sealed class Announcer : ReceiveActor, IWithTimers
 {
@@ -22,14 +23,19 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     /// <summary>The torrent has no one to talk to: announce early (at most every 10 s, never before min interval).</summary>
     public sealed class NeedPeers { public static readonly NeedPeers Instance = new(); private NeedPeers() { } }
 
-    private sealed record Result(AnnounceEvent Event, AnnounceResponse? Response, string? Error, IActorRef? ReplyTo);
+    /// <summary>One announce, trying the tracker URLs in order until one answers.</summary>
+    private sealed record Attempt(AnnounceEvent Event, AnnounceRequest Request, int UrlIndex, string? Error, IActorRef? ReplyTo);
     private sealed class Tick { public static readonly Tick Instance = new(); }
+
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
 
     private readonly TorrentMetainfo _torrent;
     private readonly byte[] _peerId;
     private readonly int _port;
-    private readonly IHttpGetter _http;
+    private readonly IActorRef _http;
+    private readonly string[] _urls;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<Uri, Attempt> _attempts = new();
     private Totals _totals;
     private bool _inFlight;
     private AnnounceEvent _pending = AnnounceEvent.Started;
@@ -39,20 +45,23 @@ public sealed class Announcer : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(TorrentMetainfo torrent, byte[] peerId, int port, IHttpGetter http, Totals totals) =>
+    /// <param name="http">An <see cref="HttpClientActor"/>, possibly shared by many torrents.</param>
+    public static Props Props(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals) =>
         Akka.Actor.Props.Create(() => new Announcer(torrent, peerId, port, http, totals));
 
-    public Announcer(TorrentMetainfo torrent, byte[] peerId, int port, IHttpGetter http, Totals totals)
+    public Announcer(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals)
     {
         _torrent = torrent;
         _peerId = peerId;
         _port = port;
         _http = http;
         _totals = totals;
+        _urls = torrent.TrackerTiers.SelectMany(t => t).Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)).ToArray();
         Receive<Totals>(t => _totals = t);
         Receive<Tick>(_ => Start(_pending == AnnounceEvent.Started ? AnnounceEvent.Started : AnnounceEvent.None, null));
         Receive<AnnounceNow>(a => Start(a.Event, a.Event == AnnounceEvent.Stopped ? Sender : null));
-        Receive<Result>(Completed);
+        Receive<HttpGetSucceeded>(OnSucceeded);
+        Receive<HttpGetFailed>(failed => Next(failed.Url, $"{failed.Url.GetLeftPart(UriPartial.Path)}: {failed.Reason}"));
         Receive<NeedPeers>(_ =>
         {
             if (!_inFlight && DateTime.UtcNow - _lastAnnounce >= _minInterval) Self.Tell(Tick.Instance);
@@ -68,8 +77,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             if (announceEvent != AnnounceEvent.None) _pending = announceEvent;
             return;
         }
-        var urls = _torrent.TrackerTiers.SelectMany(t => t).Where(u => u.StartsWith("http", StringComparison.OrdinalIgnoreCase)).ToArray();
-        if (urls.Length == 0)
+        if (_urls.Length == 0)
         {
             replyTo?.Tell(new Announced(announceEvent, false));
             return;
@@ -78,49 +86,74 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         _lastAnnounce = DateTime.UtcNow;
         var request = new AnnounceRequest(_torrent.InfoHash, _peerId, _port, _totals.Uploaded, _totals.Downloaded, _totals.Left,
             announceEvent, announceEvent == AnnounceEvent.Stopped ? 0 : 50);
-        var http = _http;
-        AnnounceAsync(http, urls, request).PipeTo(Self,
-            success: r => new Result(announceEvent, r.Response, r.Error, replyTo),
-            failure: ex => new Result(announceEvent, null, ex.Message, replyTo));
+        Try(new Attempt(announceEvent, request, 0, null, replyTo));
     }
 
-    private static async Task<(AnnounceResponse? Response, string? Error)> AnnounceAsync(IHttpGetter http, string[] urls, AnnounceRequest request)
+    private void Try(Attempt attempt)
     {
-        string? error = null;
-        foreach (var url in urls)
+        for (var index = attempt.UrlIndex; index < _urls.Length; index++)
         {
+            Uri url;
             try
             {
-                var body = await http.GetAsync(TrackerAnnounce.BuildUrl(url, request), TimeSpan.FromSeconds(15)).ConfigureAwait(false);
-                return (TrackerAnnounce.ParseResponse(body), null);
+                url = TrackerAnnounce.BuildUrl(_urls[index], attempt.Request);
             }
-            catch (Exception ex) when (ex is HttpGetException or AnnounceException or UriFormatException)
+            catch (UriFormatException ex)
             {
-                error = $"{url}: {ex.Message}";
+                attempt = attempt with { Error = $"{_urls[index]}: {ex.Message}" };
+                continue;
             }
+            _attempts[url] = attempt with { UrlIndex = index };
+            _http.Tell(new HttpGet(url, RequestTimeout));
+            return;
         }
-        return (null, error);
+        Completed(attempt, null);
     }
 
-    private void Completed(Result result)
+    private void OnSucceeded(HttpGetSucceeded succeeded)
+    {
+        var body = succeeded.Response.Body;
+        // A tracker's failure reason may come with 400 (opentracker): read any bencoded dictionary.
+        if (succeeded.Response.Status != 200 && !(body.Length > 0 && body[0] == (byte)'d'))
+        {
+            Next(succeeded.Url, $"{succeeded.Url.GetLeftPart(UriPartial.Path)} answered {succeeded.Response.Status}");
+            return;
+        }
+        if (!_attempts.Remove(succeeded.Url, out var attempt)) return;
+        try
+        {
+            Completed(attempt, TrackerAnnounce.ParseResponse(body));
+        }
+        catch (AnnounceException ex)
+        {
+            Try(attempt with { UrlIndex = attempt.UrlIndex + 1, Error = $"{succeeded.Url.GetLeftPart(UriPartial.Path)}: {ex.Message}" });
+        }
+    }
+
+    private void Next(Uri url, string error)
+    {
+        if (_attempts.Remove(url, out var attempt))
+            Try(attempt with { UrlIndex = attempt.UrlIndex + 1, Error = error });
+    }
+
+    private void Completed(Attempt attempt, AnnounceResponse? response)
     {
         _inFlight = false;
-        result.ReplyTo?.Tell(new Announced(result.Event, result.Response is not null));
-        if (result.Event == AnnounceEvent.Stopped) return;
-        if (result.Response is { } response)
+        attempt.ReplyTo?.Tell(new Announced(attempt.Event, response is not null));
+        if (attempt.Event == AnnounceEvent.Stopped) return;
+        if (response is not null)
         {
-            _log.Info("Announced {0} to tracker: {1} peers, next in {2}", result.Event, response.Peers.Count, response.Interval);
+            _log.Info("Announced {0} to tracker: {1} peers, next in {2}", attempt.Event, response.Peers.Count, response.Interval);
             _interval = response.Interval;
             _minInterval = response.MinInterval is { } min && min > TimeSpan.FromSeconds(10) ? min : TimeSpan.FromSeconds(10);
-            if (result.Event == AnnounceEvent.Started || _pending == AnnounceEvent.Started) _pending = AnnounceEvent.None;
+            if (attempt.Event == AnnounceEvent.Started || _pending == AnnounceEvent.Started) _pending = AnnounceEvent.None;
             Context.Parent.Tell(new PeersDiscovered(response.Peers));
         }
         else
         {
-            _log.Warning("Announce failed: {0}", result.Error);
+            _log.Warning("Announce failed: {0}", attempt.Error);
         }
-        var next = result.Response is null ? TimeSpan.FromSeconds(10) : _interval;
-        Timers.StartSingleTimer(Tick.Instance, Tick.Instance, next);
+        Timers.StartSingleTimer(Tick.Instance, Tick.Instance, response is null ? TimeSpan.FromSeconds(10) : _interval);
         if (_pending is AnnounceEvent.Completed)
         {
             _pending = AnnounceEvent.None;

@@ -10,8 +10,8 @@ public sealed record BlockRequest(int Index, int Begin, int Length);
 /// Pure state, no I/O: the torrent actor owns one. Peers are opaque keys.
 /// <list type="bullet">
 /// <item>Partly downloaded pieces are finished first (fewer pieces in memory, sooner <c>have</c>s).</item>
-/// <item>New pieces: random for the first few (something to trade quickly), then rarest first
-/// among the peer's pieces, ties broken at random.</item>
+/// <item>New pieces: random for the first few (something to trade quickly) unless the peer is a
+/// seed, then rarest first among the peer's pieces, ties broken at random.</item>
 /// <item>End-game: when every missing block is already requested, a peer may request blocks
 /// other peers were asked for; the first copy wins and the others are cancelled.</item>
 /// </list>
@@ -123,7 +123,9 @@ public sealed class PiecePicker
 
     private int ChooseNewPiece(PieceSet has)
     {
-        var random = Have.Count < _randomFirstPieces;
+        // From a seed, rarest first at once: a random piece would often be one other leechers
+        // already hold, and the seed's upload is the swarm's scarcest resource.
+        var random = Have.Count < _randomFirstPieces && !has.IsComplete;
         var best = -1;
         var bestAvailability = int.MaxValue;
         var ties = 0;

@@ -31,6 +31,17 @@ public static class WireEncoder
         return bytes;
     }
 
+    /// <summary>The 13 bytes before a block's data in a piece message: sent ahead of the data without copying it.</summary>
+    public static byte[] PieceHeader(int index, int begin, int blockLength)
+    {
+        var bytes = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 9 + blockLength);
+        bytes[4] = (byte)WireMessageId.Piece;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(5), index);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(9), begin);
+        return bytes;
+    }
+
     private static byte[] Simple(WireMessageId id)
     {
         var bytes = new byte[5];

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Actors.Benchmarks.Processes;
+using Actors.Benchmarks.Reporting;
+using Actors.Benchmarks.Servers;
+
+namespace Actors.Benchmarks.Scenarios;
+
+/// <summary>
+/// BitTorrent on loopback, all peers as real processes tracked by one <c>actors tracker</c> node:
+/// (1) one seeder → one leecher of a large file, our pair against an aria2 pair in the same run
+/// (MB/s, ratio); (2) a swarm of N of our peers (one process, <c>--count N</c>) plus one seeder,
+/// every peer with the same upload cap u, whose completion time is compared with the lower
+/// bound max(F/u_s, F/d_min, N·F/(u_s + Σu_i)) (no download caps, so d_min = ∞).
+/// </summary>
+public sealed partial class PeerScenario(BenchOptions options)
+{
+    private const int PairPieceLength = 1024 * 1024;
+    private const int SwarmPieceLength = 64 * 1024;
+    private static readonly TimeSpan PairTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Returns true when every peer ran and finished cleanly.</summary>
+    public async Task<bool> RunAsync(CancellationToken cancel)
+    {
+        Machine.PrintHeader("peer", options.Duration, options.Rounds);
+        var aria2 = CommandRunner.Which("aria2c") ?? throw new SetupException("aria2c not installed (apt-get install -y aria2)");
+        var actors = await ActorsServer.LocateAsync(options.ActorsDll, cancel);
+        if (actors.ActorsDll is null) throw new SetupException("actors.dll not available; pass --actors PATH");
+        var lab = new Lab(actors.ActorsDll, aria2, cancel);
+        using var temp = TempDirectory.Create("actors-bench-peer-");
+        var trackerPort = Ports.FindFree();
+        using var tracker = lab.Actors("tracker", ["tracker", "--port", $"{trackerPort}", "--host", "127.0.0.1", "--min-interval", "2s"]);
+        if (await Ports.WaitUntilListeningAsync(trackerPort, tracker, TimeSpan.FromSeconds(30), cancel) is { } why)
+            throw new SetupException($"our tracker did not start: {why}\n{tracker.RecentOutput}");
+        var announce = $"http://127.0.0.1:{trackerPort}/announce";
+
+        var clean = await PairsAsync(lab, temp, announce, trackerPort);
+        clean &= await SwarmAsync(lab, temp, announce, trackerPort);
+        return clean;
+    }
+
+    // ---- One seeder → one leecher ---------------------------------------------------------
+
+    private async Task<bool> PairsAsync(Lab lab, TempDirectory temp, string announce, int trackerPort)
+    {
+        var size = (long)options.SizeMiB * 1024 * 1024;
+        Console.WriteLine($"pair: one seeder → one leecher, {options.SizeMiB} MiB of random data, {PairPieceLength / 1024} KiB pieces, no caps; " +
+                          "time from starting the leecher process to its exit (start-up, announce, download, verification)");
+        var seedDir = temp.CreateSubdirectory("pair-seed");
+        WriteRandom(Path.Combine(seedDir, "ours.bin"), size);
+        // The same bytes under another name: a second swarm (another info-hash), so neither leecher sees the other seeder.
+        File.Copy(Path.Combine(seedDir, "ours.bin"), Path.Combine(seedDir, "aria2.bin"));
+        var oursTorrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "ours.bin"), announce, PairPieceLength, temp.Path);
+        var aria2Torrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "aria2.bin"), announce, PairPieceLength, temp.Path);
+
+        using var ourSeeder = lab.Actors("ours seeder", ["peer", "seed", oursTorrent.Path, "--data", seedDir, "--host", "127.0.0.1"]);
+        using var aria2Seeder = lab.Aria2("aria2 seeder", ["--seed-ratio=0.0", "--check-integrity=true", "--bt-seed-unverified=true", $"--dir={seedDir}", aria2Torrent.Path]);
+        await lab.AwaitSeedersAsync(trackerPort, oursTorrent.InfoHash, 1, TimeSpan.FromMinutes(2), ourSeeder);
+        await lab.AwaitSeedersAsync(trackerPort, aria2Torrent.InfoHash, 1, TimeSpan.FromMinutes(2), aria2Seeder);
+
+        // seeder → leecher; "ours" seeds ours.bin, aria2 seeds aria2.bin (separate swarms).
+        var pairs = new[] { ("ours", "ours"), ("aria2", "aria2"), ("ours", "aria2"), ("aria2", "ours") };
+        var samples = pairs.ToDictionary(p => p, _ => new List<double>());
+        // On a shared machine wall time is noisy; the seeder's CPU time per GiB is not.
+        var seederCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
+        var clean = true;
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            // Rotate who goes first: the page cache and CPU frequency favour no one.
+            foreach (var (seeder, leecherKind) in pairs.Skip(round - 1).Concat(pairs.Take(round - 1)))
+            {
+                var (torrent, name) = seeder == "ours" ? (oursTorrent.Path, "ours.bin") : (aria2Torrent.Path, "aria2.bin");
+                var outDir = temp.CreateSubdirectory($"pair-{seeder}-{leecherKind}-{round}");
+                using var leecher = leecherKind == "ours"
+                    ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"])
+                    : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent]);
+                var seederProcess = seeder == "ours" ? ourSeeder : aria2Seeder;
+                var cpuBefore = CpuSeconds(seederProcess);
+                var watch = Stopwatch.StartNew();
+                var exited = await leecher.WaitForExitAsync(PairTimeout, lab.Cancel);
+                watch.Stop();
+                var seederCpu = CpuSeconds(seederProcess) - cpuBefore;
+                var file = Path.Combine(outDir, name);
+                var label = $"{seeder} → {leecherKind}";
+                if (!exited || leecher.ExitCode != 0 || !File.Exists(file) || new FileInfo(file).Length != size)
+                {
+                    Console.WriteLine($"  round {round}: {label} FAILED ({(exited ? $"exit {leecher.ExitCode}" : "timed out")})\n{leecher.RecentOutput}");
+                    clean = false;
+                }
+                else
+                {
+                    var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
+                    samples[(seeder, leecherKind)].Add(mbps);
+                    seederCpuPerGiB[seeder].Add(seederCpu * (1L << 30) / size);
+                    // Our leecher's last line ends "...; T ms, cpu C ms" (since its progress display started).
+                    var ownTiming = leecherKind == "ours" ? Timing().Match(leecher.StandardOutput) : Match.Empty;
+                    var leecherCpu = ownTiming.Success ? $", leecher {double.Parse(ownTiming.Groups[2].Value, CultureInfo.InvariantCulture) / 1000:F2} CPU s" : "";
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s{leecherCpu})");
+                }
+                Directory.Delete(outDir, recursive: true);
+            }
+        }
+        Console.WriteLine("pair medians (MB = 10^6 bytes):");
+        foreach (var pair in pairs.Where(p => samples[p].Count > 0))
+            Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
+        foreach (var (seeder, cpu) in seederCpuPerGiB.Where(c => c.Value.Count > 0))
+            Console.WriteLine($"  {seeder} seeder: {Stats.Median(cpu):F2} CPU s per GiB uploaded");
+        if (samples[("ours", "ours")].Count > 0 && samples[("aria2", "aria2")].Count > 0)
+            Console.WriteLine($"  ours/aria2 (pair against pair) = {Stats.Median(samples[("ours", "ours")]) / Stats.Median(samples[("aria2", "aria2")]):F2}");
+        Console.WriteLine();
+        return clean;
+    }
+
+    // ---- A capped swarm against its lower bound ------------------------------------------
+
+    private async Task<bool> SwarmAsync(Lab lab, TempDirectory temp, string announce, int trackerPort)
+    {
+        var n = options.Peers;
+        var size = (long)options.SwarmSizeMiB * 1024 * 1024;
+        var cap = (long)options.UploadCapKiB * 1024;
+        var bound = new[] { (double)size / cap, (double)n * size / (cap + n * cap) }.Max();
+        Console.WriteLine($"swarm: 1 seeder + {n} leechers (`actors peer get --count {n}`, one process), {options.SwarmSizeMiB} MiB, " +
+                          $"{SwarmPieceLength / 1024} KiB pieces, every peer's upload capped at {options.UploadCapKiB} KiB/s, no download caps");
+        Console.WriteLine($"  lower bound max(F/u_s, N·F/(u_s + Σu_i)) = max({(double)size / cap:F1}, {(double)n * size / (cap + n * cap):F1}) = {bound:F1} s");
+        var seedDir = temp.CreateSubdirectory("swarm-seed");
+        WriteRandom(Path.Combine(seedDir, "swarm.bin"), size);
+        var torrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "swarm.bin"), announce, SwarmPieceLength, temp.Path);
+        using var seeder = lab.Actors("swarm seeder", ["peer", "seed", torrent.Path, "--data", seedDir, "--host", "127.0.0.1", "--max-up", $"{cap}"]);
+        await lab.AwaitSeedersAsync(trackerPort, torrent.InfoHash, 1, TimeSpan.FromMinutes(1), seeder);
+
+        var outDir = temp.CreateSubdirectory("swarm-out");
+        using var swarm = lab.Actors("swarm", ["peer", "get", torrent.Path, "--out", outDir, "--host", "127.0.0.1", "--count", $"{n}", "--max-up", $"{cap}"]);
+        var watch = Stopwatch.StartNew();
+        var exited = await swarm.WaitForExitAsync(TimeSpan.FromSeconds(bound * 10 + 60), lab.Cancel);
+        watch.Stop();
+        if (!exited || swarm.ExitCode != 0)
+        {
+            Console.WriteLine($"  swarm FAILED ({(exited ? $"exit {swarm.ExitCode}" : "timed out")})\n{swarm.RecentOutput}");
+            return false;
+        }
+        var summary = swarm.StandardOutput.Split('\n').LastOrDefault(l => l.Contains("complete and verified")) ?? "";
+        Console.WriteLine($"  leechers: {summary.Trim()}");
+        // The seeder prints a progress line every 2 s, its upload total in it.
+        await Task.Delay(2500, lab.Cancel);
+        Console.WriteLine($"  seeder: {seeder.StandardOutput.Split('\n').LastOrDefault(l => l.Contains(" pieces "))?.Trim()}");
+        Console.WriteLine($"  all {n} complete in {watch.Elapsed.TotalSeconds:F1} s (from process start); ratio to the lower bound = {watch.Elapsed.TotalSeconds / bound:F2}");
+        Console.WriteLine();
+        return true;
+    }
+
+    /// <summary>User + system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
+    private static double CpuSeconds(ChildProcess process)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
+    private static void WriteRandom(string path, long size)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20);
+        var buffer = new byte[4 << 20];
+        for (long written = 0; written < size; written += buffer.Length)
+        {
+            RandomNumberGenerator.Fill(buffer);
+            file.Write(buffer, 0, (int)Math.Min(buffer.Length, size - written));
+        }
+    }
+
+    [GeneratedRegex(@"(\d+) ms, cpu (\d+) ms")]
+    private static partial Regex Timing();
+
+    [GeneratedRegex(@"8:completei(\d+)e")]
+    private static partial Regex CompleteCount();
+
+    /// <summary>Starts the processes of this scenario.</summary>
+    private sealed class Lab(string actorsDll, string aria2, CancellationToken cancel)
+    {
+        public CancellationToken Cancel => cancel;
+
+        public ChildProcess Actors(string name, string[] args) =>
+            ChildProcess.Start(name, "dotnet", [actorsDll, .. args], Path.GetDirectoryName(actorsDll));
+
+        public ChildProcess Aria2(string name, string[] args) =>
+            ChildProcess.Start(name, aria2,
+            [
+                "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                $"--listen-port={Ports.FindFree()}", "--console-log-level=warn", "--summary-interval=0",
+                "--file-allocation=none", "--allow-overwrite=true", "--bt-tracker-interval=2", .. args,
+            ]);
+
+        public async Task<(string Path, string InfoHash)> CreateTorrentAsync(string file, string announce, int pieceLength, string dir)
+        {
+            var path = Path.Combine(dir, Path.GetFileName(file) + ".torrent");
+            var result = await CommandRunner.RunAsync("dotnet",
+                [actorsDll, "torrent", "create", file, "--tracker", announce, "--piece-length", $"{pieceLength}", "-o", path],
+                TimeSpan.FromMinutes(3), cancel, Path.GetDirectoryName(actorsDll));
+            if (!result.Succeeded) throw new SetupException($"actors torrent create failed: {result.Describe()}");
+            var match = Regex.Match(result.StandardOutput, "[0-9a-fA-F]{40}");
+            if (!match.Success) throw new SetupException($"no info-hash in: {result.StandardOutput}");
+            return (path, match.Value);
+        }
+
+        /// <summary>Waits until our tracker's scrape of this info-hash counts enough seeders.</summary>
+        public async Task AwaitSeedersAsync(int trackerPort, string infoHashHex, int seeders, TimeSpan timeout, ChildProcess peer)
+        {
+            var hash = Convert.FromHexString(infoHashHex);
+            var query = string.Concat(hash.Select(b => $"%{b:X2}"));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var scrape = Encoding.Latin1.GetString(await http.GetByteArrayAsync($"http://127.0.0.1:{trackerPort}/scrape?info_hash={query}", cancel));
+                var match = CompleteCount().Match(scrape);
+                if (match.Success && int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) >= seeders) return;
+                if (peer.HasExited || DateTime.UtcNow > deadline)
+                    throw new SetupException($"{peer.Name} never became a seeder:\n{peer.RecentOutput}");
+                await Task.Delay(200, cancel);
+            }
+        }
+    }
+}
