@@ -48,7 +48,7 @@ public static class FrameCodec
             case HangUp m: w.Type(Type.HangUp).Str(m.CallId).Str(m.Reason); break;
             case CallEnded m: w.Type(Type.CallEnded).Str(m.CallId).U8((byte)m.Outcome).Str(m.Detail); break;
             case Connect m: w.Type(Type.Connect).Str(m.CallId).U8((byte)m.Path).U8((byte)m.Role).Str(m.Host).U16(m.Port).Str(m.Token); break;
-            case PathLost m: w.Type(Type.PathLost).Str(m.CallId); break;
+            case PathLost m: w.Type(Type.PathLost).Str(m.CallId).Str(m.Token); break;
             case Ping m: w.Type(Type.Ping).I64(m.Nonce); break;
             case Pong m: w.Type(Type.Pong).I64(m.Nonce); break;
             case Join m: w.Type(Type.Join).Str(m.CallId).Str(m.Token).Str(m.Id); break;
@@ -89,7 +89,7 @@ public static class FrameCodec
             Type.HangUp => new HangUp(r.Str(), r.Str()),
             Type.CallEnded => new CallEnded(r.Str(), r.Enum<CallOutcome>(), r.Str()),
             Type.Connect => new Connect(r.Str(), r.Enum<PathKind>(), r.Enum<PathRole>(), r.Str(), r.U16(), r.Str()),
-            Type.PathLost => new PathLost(r.Str()),
+            Type.PathLost => new PathLost(r.Str(), r.Str()),
             Type.Ping => new Ping(r.I64()),
             Type.Pong => new Pong(r.I64()),
             Type.Join => new Join(r.Str(), r.Str(), r.Str()),

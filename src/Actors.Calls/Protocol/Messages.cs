@@ -53,7 +53,7 @@ public sealed record CallEnded(string CallId, CallOutcome Outcome, string Detail
 /// <summary>Path instruction: how this side reaches the other for <paramref name="CallId"/>.</summary>
 public sealed record Connect(string CallId, PathKind Path, PathRole Role, string Host, ushort Port, string Token) : CallMessage;
 /// <summary>The media connection of a call broke (e.g. its relay died); asks for a new path.</summary>
-public sealed record PathLost(string CallId) : CallMessage;
+public sealed record PathLost(string CallId, string Token) : CallMessage;
 
 // ---- Liveness ------------------------------------------------------------------------------
 public sealed record Ping(long Nonce) : CallMessage;
