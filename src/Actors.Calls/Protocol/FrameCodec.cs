@@ -37,7 +37,7 @@ public static class FrameCodec
             case Challenge m: w.Type(Type.Challenge).Bytes(m.Nonce); break;
             case Register m: w.Type(Type.Register).Str(m.Id).Bytes(m.Proof).U16(m.ListenPort); break;
             case Registered m: w.Type(Type.Registered).Str(m.Id).Str(m.ObservedHost).U16(m.ObservedPort); break;
-            case Reachability m: w.Type(Type.Reachability).U8(m.Reachable ? (byte)1 : (byte)0).Str(m.ProbedHost).U16(m.ProbedPort); break;
+            case ReachabilityResult m: w.Type(Type.Reachability).U8(m.Reachable ? (byte)1 : (byte)0).Str(m.ProbedHost).U16(m.ProbedPort); break;
             case Refused m: w.Type(Type.Refused).U8((byte)m.Code).Str(m.Reason); break;
             case Displaced m: w.Type(Type.Displaced).Str(m.Reason); break;
             case PlaceCall m: w.Type(Type.PlaceCall).Str(m.CallId).Str(m.Callee); break;
@@ -78,7 +78,7 @@ public static class FrameCodec
             Type.Challenge => new Challenge(r.Bytes()),
             Type.Register => new Register(r.Str(), r.Bytes(), r.U16()),
             Type.Registered => new Registered(r.Str(), r.Str(), r.U16()),
-            Type.Reachability => new Reachability(r.Bool(), r.Str(), r.U16()),
+            Type.Reachability => new ReachabilityResult(r.Bool(), r.Str(), r.U16()),
             Type.Refused => new Refused(r.Enum<RefusalCode>(), r.Str()),
             Type.Displaced => new Displaced(r.Str()),
             Type.PlaceCall => new PlaceCall(r.Str(), r.Str()),

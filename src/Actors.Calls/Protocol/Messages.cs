@@ -38,7 +38,7 @@ public sealed record Hello(ushort Version, string Agent) : CallMessage;
 public sealed record Challenge(byte[] Nonce) : CallMessage;
 public sealed record Register(string Id, byte[] Proof, ushort ListenPort) : CallMessage;
 public sealed record Registered(string Id, string ObservedHost, ushort ObservedPort) : CallMessage;
-public sealed record Reachability(bool Reachable, string ProbedHost, ushort ProbedPort) : CallMessage;
+public sealed record ReachabilityResult(bool Reachable, string ProbedHost, ushort ProbedPort) : CallMessage;
 public sealed record Refused(RefusalCode Code, string Reason) : CallMessage;
 public sealed record Displaced(string Reason) : CallMessage;
 

@@ -41,14 +41,35 @@ public sealed class RelayDirectory : ReceiveActor
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<UpdateSuccess>(_ => { });
         Receive<IUpdateFailure>(_ => { });
-        Receive<PickRelay>(pick =>
+        // Read the local replica at pick time: fresher than the last change notification.
+        Receive<PickRelay>(pick => _replicator.Tell(Dsl.Get(RelayRegistry.Key, ReadLocal.Instance, (pick, Sender))));
+        Receive<GetSuccess>(g => g.Request is ValueTuple<PickRelay, IActorRef>, g =>
+        {
+            var (pick, replyTo) = ((PickRelay, IActorRef))g.Request!;
+            _relays = g.Get(RelayRegistry.Key).Entries;
+            Pick(pick, replyTo);
+        });
+        Receive<NotFound>(n => n.Request is ValueTuple<PickRelay, IActorRef>, n =>
+        {
+            var (pick, replyTo) = ((PickRelay, IActorRef))n.Request!;
+            Pick(pick, replyTo);
+        });
+        Receive<GetFailure>(f => f.Request is ValueTuple<PickRelay, IActorRef>, f =>
+        {
+            var (pick, replyTo) = ((PickRelay, IActorRef))f.Request!;
+            Pick(pick, replyTo);
+        });
+    }
+
+    private void Pick(PickRelay pick, IActorRef replyTo)
+    {
         {
             var best = _relays.Values
                 .Where(r => !_down.Contains(r.NodeAddress) && !pick.Exclude.Contains(r.NodeAddress) && r.Sessions < r.MaxSessions)
                 .OrderBy(r => r.Load).ThenBy(r => r.Sessions).ThenBy(_ => Random.Shared.Next())
                 .FirstOrDefault();
-            Sender.Tell(best is null ? new NoRelay(pick.CallId) : new RelayPicked(pick.CallId, best));
-        });
+            replyTo.Tell(best is null ? new NoRelay(pick.CallId) : new RelayPicked(pick.CallId, best));
+        }
     }
 
     protected override void PreStart()

@@ -200,7 +200,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         _entry = new PresenceEntry(_id, SelfPath, Cluster.Get(Context.System).SelfAddress.ToString(), ObservedHost,
             result.Port, result.Reachable, DateTime.UtcNow.Ticks);
         _presence.Tell(new PresenceDirectory.Announce(_entry, Self));
-        Send(new Protocol.Reachability(result.Reachable, result.Host, (ushort)result.Port));
+        Send(new ReachabilityResult(result.Reachable, result.Host, (ushort)result.Port));
     }
 
     // ---- Calls this client places -----------------------------------------------------------

@@ -63,9 +63,9 @@ public sealed class FrameConnection : ReceiveActor, IWithTimers
 
     /// <summary>Dials <paramref name="remote"/>; reports <see cref="Connected"/> or <see cref="ConnectFailed"/> to the owner (default: parent).</summary>
     public static Props Dial(EndPoint remote, FrameConnectionSettings settings, IActorRef? owner = null) =>
-        Props.Create(() => new FrameConnection(remote, owner, settings));
+        Props.Create(() => new FrameConnection(remote, owner ?? ActorRefs.Nobody, settings));
 
-    private FrameConnection(IActorRef tcp, EndPoint remote, EndPoint local, IActorRef owner, FrameConnectionSettings settings)
+    public FrameConnection(IActorRef tcp, EndPoint remote, EndPoint local, IActorRef owner, FrameConnectionSettings settings)
     {
         _settings = settings;
         _decoder = new FrameDecoder(settings.MaxFrame);
@@ -76,11 +76,11 @@ public sealed class FrameConnection : ReceiveActor, IWithTimers
         _acceptedLocal = local;
     }
 
-    private FrameConnection(EndPoint remote, IActorRef? owner, FrameConnectionSettings settings)
+    public FrameConnection(EndPoint remote, IActorRef owner, FrameConnectionSettings settings)
     {
         _settings = settings;
         _decoder = new FrameDecoder(settings.MaxFrame);
-        _owner = owner ?? Context.Parent;
+        _owner = owner.IsNobody() ? Context.Parent : owner;
         _remote = remote;
         Context.Watch(_owner);
         _dialling = true;

@@ -12,7 +12,7 @@ public sealed class FrameCodecTests
         yield return new Challenge(CallAuth.NewNonce());
         yield return new Register("alice", new byte[32], 4000);
         yield return new Registered("alice", "198.18.0.10", 40123);
-        yield return new Reachability(true, "198.18.0.10", 4000);
+        yield return new ReachabilityResult(true, "198.18.0.10", 4000);
         yield return new Refused(RefusalCode.AuthFailed, "bad proof");
         yield return new Displaced("registered again elsewhere");
         yield return new PlaceCall("c1", "bob");
