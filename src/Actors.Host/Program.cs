@@ -3,7 +3,7 @@ using Actors.Host.Roles;
 using Actors.Net.Configuration;
 
 // `actors <role> [options]`: every role of the system from one binary.
-IRoleCommand[] commands = [new SeedRole(), new WebRole()];
+IRoleCommand[] commands = [new SeedRole(), new WebRole(), new RendezvousRole(), new RelayRole(), new CallerCommand()];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
 {

@@ -240,9 +240,4 @@ public sealed class FrameConnection : ReceiveActor, IWithTimers
     {
         if (_settings.IdleTimeout is { } idle) Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, idle);
     }
-
-    protected override void PostStop()
-    {
-        if (!_reported) _owner.Tell(new Closed(Self, "stopped"));
-    }
 }
