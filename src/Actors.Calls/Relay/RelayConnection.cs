@@ -10,15 +10,15 @@ namespace Actors.Calls.Relay;
 /// <summary>
 /// One caller's connection to the relay. It reads exactly one frame, <c>Join(call, token, id)</c>,
 /// claims the token from the <see cref="RelayServer"/>, and once the other side has joined answers
-/// <c>Joined</c> and pipes raw bytes to its peer connection actor. Back-pressure: at most
-/// <see cref="MaxChunksInFlight"/> chunks read from this socket may be waiting for the peer's
-/// socket to acknowledge them; beyond that this socket's reading is suspended. Nothing else is
-/// buffered. Quotas: bytes per direction, session duration, idle time.
+/// <c>Joined</c> and pipes raw bytes to its peer connection actor. Back-pressure: the socket is in
+/// pull mode (one <c>Received</c> per <c>ResumeReading</c>) and the next read is only requested
+/// while fewer than <see cref="MaxChunksInFlight"/> chunks read from it wait for the peer's socket
+/// to acknowledge them. Nothing else is buffered. Quotas: bytes per direction, session duration, idle time.
 /// </summary>
 public sealed class RelayConnection : ReceiveActor, IWithTimers
 {
     private const int MaxChunksInFlight = 2;
-    private const int MaxPendingWrites = 8; // a few Received may still arrive after SuspendReading
+    private const int MaxPendingWrites = MaxChunksInFlight; // pull mode: never more than that
 
     /// <summary>Peer → this: write these bytes to your socket, then answer <see cref="ChunkWritten"/>.</summary>
     private sealed record Chunk(ByteString Data);
@@ -39,7 +39,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     private ByteString _early = ByteString.Empty;
     private bool _writing;
     private int _chunksAtPeer;
-    private bool _suspended;
+    private bool _readRequested;
     private long _bytesIn;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -60,6 +60,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     {
         _tcp.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
         Context.Watch(_tcp);
+        ReadMore();
         Timers.StartSingleTimer(JoinTimeout.Instance, JoinTimeout.Instance, _settings.JoinTimeout);
     }
 
@@ -67,15 +68,16 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     {
         Receive<Tcp.Received>(received =>
         {
+            _readRequested = false;
             _decoder.Feed(received.Data.ToReadOnlySpan());
             switch (_decoder.Next(out var message, out var error))
             {
                 case DecodeStatus.NeedMore:
+                    ReadMore();
                     return;
                 case DecodeStatus.Message when message is Join join:
                     Timers.Cancel(JoinTimeout.Instance);
                     _early = ByteString.FromBytes(_decoder.TakeRemaining());
-                    Suspend();
                     _server.Tell(new RelayServer.Claim(join.CallId, join.Token));
                     Become(AwaitingPeer);
                     return;
@@ -105,20 +107,19 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
             Become(Piping);
             if (!_early.IsEmpty) Forward(_early);
             _early = ByteString.Empty;
-            if (_chunksAtPeer < MaxChunksInFlight) Resume();
-        });
-        Receive<Tcp.Received>(received =>
-        {
-            // Sent before we answered Joined: keep it (bounded), it goes first once paired.
-            if (_early.Count + received.Data.Count > 64 * 1024) { RefuseAndClose(RefusalCode.Protocol, "sent too much before being paired"); return; }
-            _early = _early.Concat(received.Data);
+            if (_chunksAtPeer < MaxChunksInFlight) ReadMore();
         });
         ConnectionEvents();
     }
 
     private void Piping()
     {
-        Receive<Tcp.Received>(received => Forward(received.Data));
+        Receive<Tcp.Received>(received =>
+        {
+            _readRequested = false;
+            Forward(received.Data);
+            if (_chunksAtPeer < MaxChunksInFlight) ReadMore();
+        });
         Receive<Chunk>(chunk =>
         {
             ArmIdle();
@@ -138,7 +139,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         Receive<ChunkWritten>(_ =>
         {
             _chunksAtPeer--;
-            if (_chunksAtPeer < MaxChunksInFlight) Resume();
+            if (_chunksAtPeer < MaxChunksInFlight) ReadMore();
         });
         Receive<IdleTimeout>(_ => Close($"idle for {_settings.IdleTimeout}", abort: true));
         Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: false));
@@ -157,7 +158,6 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         }
         _peer.Tell(new Chunk(data));
         _chunksAtPeer++;
-        if (_chunksAtPeer >= MaxChunksInFlight) Suspend();
     }
 
     private void Write(ByteString data)
@@ -197,17 +197,11 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
 
     private void ArmIdle() => Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, _settings.IdleTimeout);
 
-    private void Suspend()
+    /// <summary>Pull mode: ask the socket for exactly one more <c>Received</c>.</summary>
+    private void ReadMore()
     {
-        if (_suspended) return;
-        _suspended = true;
-        _tcp.Tell(Tcp.SuspendReading.Instance);
-    }
-
-    private void Resume()
-    {
-        if (!_suspended) return;
-        _suspended = false;
+        if (_readRequested) return;
+        _readRequested = true;
         _tcp.Tell(Tcp.ResumeReading.Instance);
     }
 }

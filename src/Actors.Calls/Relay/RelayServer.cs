@@ -68,7 +68,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         var server = Self; // captured now: the factory runs inside the listener
-        _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxSessions * 2 + 16),
+        _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxSessions * 2 + 16, PullMode: true),
             (tcp, remote, local) => RelayConnection.Props(tcp, remote, local, _settings, server)), "listener");
         _listener.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(10))
             .PipeTo(Self, success: l => new Bound(((System.Net.IPEndPoint)l.LocalAddress).Port));

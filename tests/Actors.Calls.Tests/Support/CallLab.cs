@@ -77,8 +77,13 @@ public sealed class CallLab : IDisposable
         var settings = new RelaySettings("127.0.0.1", 0, "127.0.0.1");
         if (tweak is not null) settings = tweak(settings);
         var server = node.ActorOf(RelayServer.Props(settings), "relay");
-        var listening = server.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(10)).Result;
-        return (node, server, ((IPEndPoint)listening.LocalAddress).Port);
+        for (var i = 0; i < 100; i++)
+        {
+            var stats = server.Ask<RelayServer.Stats>(RelayServer.GetStats.Instance, TimeSpan.FromSeconds(10)).Result;
+            if (stats.Port != 0) return (node, server, stats.Port);
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException("relay did not start listening");
     }
 
     /// <summary>Waits until <paramref name="node"/>'s replica lists <paramref name="count"/> relays.</summary>
