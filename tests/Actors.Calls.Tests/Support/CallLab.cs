@@ -23,6 +23,7 @@ public sealed class CallLab : IDisposable
         akka.loglevel = {Environment.GetEnvironmentVariable("CALLS_TEST_LOG") ?? "WARNING"}
         akka.stdout-loglevel = WARNING
         akka.actor.provider = cluster
+        akka.extensions = ["Akka.DistributedData.DistributedDataProvider, Akka.DistributedData"]
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
         akka.cluster.distributed-data.notify-subscribers-interval = 100ms
