@@ -55,7 +55,10 @@ public sealed class CallerCommand : IRoleCommand
         var settings = CallerSettings.Read(config);
 
         NodeLogger.NodeName = $"caller {settings.Id}";
-        using var system = ActorSystem.Create("caller", ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(config));
+        using var system = ActorSystem.Create("caller", ConfigurationFactory.ParseString("""
+            akka.actor.provider = local
+            akka.extensions = []
+            """).WithFallback(config));
         var exit = new TaskCompletionSource<int>();
         var exitAfterCall = settings.Call != null;
         system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit)), "console");

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Actors.Calls.Tests.Nat;
+
+/// <summary>
+/// A process run inside a network namespace (<c>ip netns exec</c> execs it, so the pid is the
+/// program's own), its output collected line by line. Disposing kills it if still running.
+/// </summary>
+public sealed class NsProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public static string ActorsDll => Path.Combine(AppContext.BaseDirectory, "actors.dll");
+
+    public static NsProcess Actors(string ns, params string[] args) => new(ns, ["dotnet", ActorsDll, .. args]);
+
+    public NsProcess(string ns, IReadOnlyList<string> command)
+    {
+        var start = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var arg in new[] { "netns", "exec", ns }.Concat(command)) start.ArgumentList.Add(arg);
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Name = $"{ns}: {string.Join(' ', command.Skip(command[0] == "dotnet" ? 2 : 0))}";
+    }
+
+    public string Name { get; }
+    public IReadOnlyCollection<string> Lines => _lines.ToArray();
+    public string Output => string.Join('\n', _lines);
+    public bool HasExited => _process.HasExited;
+
+    public string WaitForLine(Func<string, bool> predicate, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var match = _lines.FirstOrDefault(predicate);
+            if (match is not null) return match;
+            if (_process.HasExited)
+            {
+                Thread.Sleep(200);
+                match = _lines.FirstOrDefault(predicate);
+                if (match is not null) return match;
+                break;
+            }
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"[{Name}] no matching line within {timeout}; output:\n{Output}");
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) throw new TimeoutException($"[{Name}] still running after {timeout}; output:\n{Output}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Kill()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try { _process.WaitForExit(5000); } catch (Exception ex) { Console.Error.WriteLine($"[{Name}] {ex.Message}"); }
+        _process.Dispose();
+    }
+}
