@@ -35,7 +35,7 @@ public sealed class ClusterCallTests : TestKit
     }
 
     [Fact]
-    public void Call_whose_relay_dies_resumes_through_another_relay()
+    public async Task Call_whose_relay_dies_resumes_through_another_relay()
     {
         using var lab = new CallLab();
         var (rendezvous, port) = lab.Rendezvous();
@@ -56,7 +56,7 @@ public sealed class ClusterCallTests : TestKit
         // Kill whichever relay carries the call.
         var carrying = Sessions(relayA.Server) > 0 ? relayA : relayB;
         var spare = carrying == relayA ? relayB : relayA;
-        carrying.Node.Terminate().Wait(TimeSpan.FromSeconds(15));
+        await carrying.Node.Terminate().WaitAsync(TimeSpan.FromSeconds(15));
 
         // Both sides get a new path, through the other relay, and the call completes.
         probe.ExpectMsg<PathEstablished>(Wait);

@@ -82,16 +82,16 @@ public sealed class RelayTests : IDisposable
     }
 
     [Fact]
-    public void Session_quota_refuses_allocation_when_full()
+    public async Task Session_quota_refuses_allocation_when_full()
     {
         var (_, relay, _) = _lab.Relay(s => s with { MaxSessions = 1 });
         Allocate(relay, "a");
-        var refused = relay.Ask<object>(new AllocateSession("b"), TimeSpan.FromSeconds(5)).Result;
+        var refused = await relay.Ask<object>(new AllocateSession("b"), TimeSpan.FromSeconds(5));
         Assert.Contains("full", Assert.IsType<AllocationRefused>(refused).Reason);
     }
 
     [Fact]
-    public void Paired_session_pipes_bytes_both_ways_unchanged()
+    public async Task Paired_session_pipes_bytes_both_ways_unchanged()
     {
         var (_, relay, port) = _lab.Relay();
         var session = Allocate(relay);
@@ -103,7 +103,7 @@ public sealed class RelayTests : IDisposable
         var payload = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
         var sending = Task.Run(() => a.Stream.Write(payload));
         var received = ReadExactly(b.Stream, payload.Length);
-        Assert.True(sending.Wait(Short));
+        await sending.WaitAsync(Short);
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received));
 
         b.Stream.Write("pong"u8);

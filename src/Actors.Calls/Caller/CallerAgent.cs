@@ -26,7 +26,6 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     private string? _callId;
     private IActorRef _call = ActorRefs.Nobody;
     private Ring? _pendingRing;
-    private bool _placedCall;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -109,7 +108,6 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
 
     private void PlaceCall(string peer)
     {
-        _placedCall = true;
         StartCall(CallAuth.RandomId(8), peer, isCaller: true);
         Signal(new PlaceCall(_callId!, peer));
     }
@@ -199,5 +197,4 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("stop", PoisonPill.Instance, TimeSpan.FromMilliseconds(300));
     }
 
-    public bool PlacedCall => _placedCall;
 }
