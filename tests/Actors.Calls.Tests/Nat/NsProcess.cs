@@ -14,11 +14,12 @@ public sealed class NsProcess : IDisposable
 
     public static string ActorsDll => Path.Combine(AppContext.BaseDirectory, "actors.dll");
 
-    public static NsProcess Actors(string ns, params string[] args) => new(ns, ["dotnet", ActorsDll, .. args]);
+    public static NsProcess Actors(string? ns, params string[] args) => new(ns, ["dotnet", ActorsDll, .. args]);
 
-    public NsProcess(string ns, IReadOnlyList<string> command)
+    /// <param name="ns">null: run in the current namespace.</param>
+    public NsProcess(string? ns, IReadOnlyList<string> command)
     {
-        var start = new ProcessStartInfo("ip")
+        var start = new ProcessStartInfo(ns is null ? command[0] : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -26,19 +27,26 @@ public sealed class NsProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var arg in new[] { "netns", "exec", ns }.Concat(command)) start.ArgumentList.Add(arg);
+        var args = ns is null ? command.Skip(1) : new[] { "netns", "exec", ns }.Concat(command);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        Name = $"{ns}: {string.Join(' ', command.Skip(command[0] == "dotnet" ? 2 : 0))}";
+        Name = $"{ns ?? "local"}: {string.Join(' ', command.Skip(command[0] == "dotnet" ? 2 : 0))}";
     }
 
     public string Name { get; }
     public IReadOnlyCollection<string> Lines => _lines.ToArray();
     public string Output => string.Join('\n', _lines);
     public bool HasExited => _process.HasExited;
+
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
 
     public string WaitForLine(Func<string, bool> predicate, TimeSpan timeout)
     {
