@@ -30,6 +30,9 @@ public sealed class CallLab : IDisposable
         akka.cluster.distributed-data.gossip-interval = 200ms
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
         akka.cluster.downing-provider-class = ""
+        akka.io.tcp.maximum-frame-size = 128 KiB
+        akka.io.tcp.send-buffer-size = 256 KiB
+        akka.io.tcp.receive-buffer-size = 256 KiB
         akka.coordinated-shutdown.exit-clr = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """);
