@@ -1,3 +1,4 @@
+using Actors.Calls.Serialization;
 using Actors.Calls.Protocol;
 using Akka.Actor;
 
@@ -7,14 +8,14 @@ namespace Actors.Calls.Rendezvous;
 // it rings the callee's session, decides the path when answered, and enforces the ring timeout.
 
 /// <summary>Caller's session → callee's session: ring your client.</summary>
-public sealed record IncomingCall(string CallId, string CallerId, IActorRef CallerSession);
+public sealed record IncomingCall(string CallId, string CallerId, IActorRef CallerSession) : ICallsClusterMessage;
 /// <summary>Callee's session → caller's session: the callee accepted; here is how to reach it.</summary>
-public sealed record CallAnswered(string CallId, string CalleeId, string CalleeHost, int CalleeListenPort, bool CalleeReachable, IActorRef CalleeSession);
+public sealed record CallAnswered(string CallId, string CalleeId, string CalleeHost, int CalleeListenPort, bool CalleeReachable, IActorRef CalleeSession) : ICallsClusterMessage;
 /// <summary>Callee's session → caller's session: the call will not happen (rejected, busy).</summary>
-public sealed record CallDeclined(string CallId, CallOutcome Outcome, string Detail);
+public sealed record CallDeclined(string CallId, CallOutcome Outcome, string Detail) : ICallsClusterMessage;
 /// <summary>Caller's session → callee's session: pass this path instruction to your client.</summary>
-public sealed record PathChosen(string CallId, Connect Instruction);
+public sealed record PathChosen(string CallId, Connect Instruction) : ICallsClusterMessage;
 /// <summary>Either session → the other: the call is over (hang-up, cancel, timeout, disconnect).</summary>
-public sealed record CallClosed(string CallId, CallOutcome Outcome, string Detail);
+public sealed record CallClosed(string CallId, CallOutcome Outcome, string Detail) : ICallsClusterMessage;
 /// <summary>Callee's session → caller's session: the callee's media path broke (token names which path).</summary>
-public sealed record PathBroken(string CallId, string Token);
+public sealed record PathBroken(string CallId, string Token) : ICallsClusterMessage;

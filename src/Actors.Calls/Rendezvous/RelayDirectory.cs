@@ -7,7 +7,8 @@ namespace Actors.Calls.Rendezvous;
 
 /// <summary>
 /// One per rendezvous node (<c>relays</c>): keeps the relays' published load (Distributed Data)
-/// and which relay nodes are up and reachable, and picks the least loaded live one.
+/// and which relay nodes are up and reachable, and picks the least loaded live one (a merely
+/// unreachable relay only when no live one is left; removed relays are forgotten).
 /// </summary>
 public sealed class RelayDirectory : ReceiveActor
 {
@@ -64,9 +65,11 @@ public sealed class RelayDirectory : ReceiveActor
     private void Pick(PickRelay pick, IActorRef replyTo)
     {
         {
+            // Live relays first; one the failure detector merely suspects is still better than none
+            // (a busy machine can miss heartbeats). Relays that already failed this call are out.
             var best = _relays.Values
-                .Where(r => !_down.Contains(r.NodeAddress) && !pick.Exclude.Contains(r.NodeAddress) && r.Sessions < r.MaxSessions)
-                .OrderBy(r => r.Load).ThenBy(r => r.Sessions).ThenBy(_ => Random.Shared.Next())
+                .Where(r => !pick.Exclude.Contains(r.NodeAddress) && r.Sessions < r.MaxSessions)
+                .OrderBy(r => _down.Contains(r.NodeAddress)).ThenBy(r => r.Load).ThenBy(r => r.Sessions).ThenBy(_ => Random.Shared.Next())
                 .FirstOrDefault();
             replyTo.Tell(best is null ? new NoRelay(pick.CallId) : new RelayPicked(pick.CallId, best));
         }

@@ -22,6 +22,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     private sealed class RegisterTimeout { public static readonly RegisterTimeout Instance = new(); }
     private sealed record RingTimeout(string CallId);
     private sealed record AllocationFailed(string CallId, string NodeAddress, string Reason);
+    private sealed record RetryPick(string CallId);
+    private const int MaxNoRelayRetries = 3;
 
     /// <summary>A call this session's client placed.</summary>
     private sealed class OwnedCall(string callId, string callee)
@@ -35,6 +37,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         public string? RelayNode { get; set; }
         public List<string> FailedRelays { get; } = [];
         public bool Repathing { get; set; }
+        public int NoRelayRetries { get; set; }
     }
 
     private readonly IActorRef _tcp;
@@ -168,7 +171,18 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             Send(new CallEnded(call.CallId, CallOutcome.NoAnswer, detail));
         });
         Receive<RelayDirectory.RelayPicked>(OnRelayPicked);
-        Receive<RelayDirectory.NoRelay>(none => FailCall(none.CallId, "no relay available"));
+        Receive<RelayDirectory.NoRelay>(none =>
+        {
+            // Relay load spreads by gossip: a relay that just joined (or a moment of doubt about
+            // one) is worth a short wait before the call is given up.
+            if (_owned.TryGetValue(none.CallId, out var call) && call.NoRelayRetries++ < MaxNoRelayRetries)
+                Timers.StartSingleTimer(new RetryPick(none.CallId), new RetryPick(none.CallId), TimeSpan.FromSeconds(1));
+            else FailCall(none.CallId, "no relay available");
+        });
+        Receive<RetryPick>(retry =>
+        {
+            if (_owned.TryGetValue(retry.CallId, out var call)) _relays.Tell(new RelayDirectory.PickRelay(retry.CallId, call.FailedRelays));
+        });
         Receive<SessionAllocated>(OnSessionAllocated);
         Receive<AllocationRefused>(refused => RelayRefused(refused.CallId, refused.Reason));
         Receive<AllocationFailed>(failed =>

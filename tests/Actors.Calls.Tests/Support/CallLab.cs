@@ -19,7 +19,7 @@ public sealed class CallLab : IDisposable
 {
     public static readonly UserDirectory Users = UserDirectory.Parse(["alice:alice-secret", "bob:bob-secret", "carol:carol-secret", "mallory:mallory-secret"]);
 
-    private static readonly Config ClusterConfig = ConfigurationFactory.ParseString($"""
+    private static readonly Config ClusterConfig = ConfigurationFactory.ParseString(Actors.Calls.Serialization.CallsSerializer.Hocon).WithFallback(ConfigurationFactory.ParseString($"""
         akka.loglevel = {Environment.GetEnvironmentVariable("CALLS_TEST_LOG") ?? "WARNING"}
         akka.stdout-loglevel = WARNING
         akka.actor.provider = cluster
@@ -35,7 +35,7 @@ public sealed class CallLab : IDisposable
         akka.io.tcp.receive-buffer-size = 256 KiB
         akka.coordinated-shutdown.exit-clr = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-        """);
+        """));
 
     private readonly List<ActorSystem> _systems = [];
     private Address? _seed;
