@@ -88,7 +88,11 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         FromRendezvous<Ring>(OnRing);
         FromRendezvous<Connect>(connect =>
         {
-            if (connect.CallId == _callId) _call.Tell(new CallSession.PathInstruction(connect));
+            if (connect.CallId != _callId) return;
+            // Expect the peer's Join before the session even sees the instruction: the peer got
+            // its own instruction at the same moment and may already be dialling us.
+            if (connect.Role == PathRole.Await) _expected[connect.Token] = _call;
+            _call.Tell(new CallSession.PathInstruction(connect));
         });
         FromRendezvous<CallEnded>(ended =>
         {

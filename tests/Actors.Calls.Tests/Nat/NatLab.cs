@@ -10,7 +10,7 @@ namespace Actors.Calls.Tests.Nat;
 public sealed class NatLab : IDisposable
 {
     public const string Rdv1 = "198.18.0.10", Rdv2 = "198.18.0.11", Relay1 = "198.18.0.12", Relay2 = "198.18.0.13", Public = "198.18.0.20";
-    public const string Wan1 = "198.18.1.1", Wan2 = "198.18.1.2";
+    public const string Wan1 = "198.18.1.1", Wan2 = "198.18.1.2", Wan3 = "198.18.1.3";
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(45);
 
     private readonly List<NsProcess> _processes = [];
@@ -18,6 +18,7 @@ public sealed class NatLab : IDisposable
 
     public NatNetwork? Network { get; }
     public Dictionary<string, NsProcess> Relays { get; } = [];
+    public List<NsProcess> Rendezvous { get; } = [];
     public string? Unavailable { get; } = NatNetwork.WhyUnavailable();
 
     public NatLab()
@@ -50,13 +51,15 @@ public sealed class NatLab : IDisposable
         net.PublicHost("pub", Public);
         net.NatedHost("nat1", Wan1, "home1", lan: 1);
         net.NatedHost("nat2", Wan2, "home2", lan: 2);
-        File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret", "carol:carol-secret"]);
+        net.NatedHost("nat3", Wan3, "home3", lan: 3, randomPorts: true); // symmetric NAT
+        File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret", "carol:carol-secret", "dave:dave-secret"]);
 
         var rdv1 = Start(Ns("rdv1"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
             "--cluster-host", Rdv1, "--cluster-port", "4000", "--name", "rdv1");
         rdv1.WaitForLine(l => l.Contains("Listening on"), Wait);
-        Start(Ns("rdv2"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
-            "--cluster-host", Rdv2, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", "rdv2");
+        Rendezvous.Add(rdv1);
+        Rendezvous.Add(Start(Ns("rdv2"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
+            "--cluster-host", Rdv2, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", "rdv2"));
         foreach (var (name, ip) in new[] { ("relay1", Relay1), ("relay2", Relay2) })
             Relays[ip] = Start(Ns(name), "relay", "--host", "0.0.0.0", "--public-host", ip, "--port", "7500",
                 "--cluster-host", ip, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", name);

@@ -70,9 +70,10 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         bob.WaitForLine(l => l.Contains("connected: relay"), Wait);
         Thread.Sleep(1500);
 
-        // kill -9 the relay that carries the call.
-        var carrying = lab.Relays.Values.Single(r => r.Lines.Any(l => l.Contains("paired")));
-        carrying.Kill();
+        // kill -9 the relay that carries the call (the owning rendezvous logs which one it chose).
+        var chosen = lab.Rendezvous.SelectMany(r => r.Lines).Last(l => l.Contains("bob → alice: path Relay via"));
+        var relayIp = chosen[(chosen.LastIndexOf("via ", StringComparison.Ordinal) + 4)..].Split(':')[0];
+        lab.Relays[relayIp].Kill();
 
         var summary = Summary(bob);
         Assert.Equal("completed", summary.GetProperty("result").GetString());
@@ -81,6 +82,26 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         Assert.True(summary.GetProperty("framesReceived").GetInt64() > 200);
         var aliceSummary = Summary(alice);
         Assert.Equal(1, aliceSummary.GetProperty("pathChanges").GetInt32());
+    }
+
+    [NatFact]
+    public void Caller_behind_a_symmetric_NAT_reaches_NATed_and_public_callees()
+    {
+        // --random-fully rewrites source ports: hole punching would fail here; our paths do not need it.
+        using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
+        using var carol = Caller("pub", "carol", NatLab.Rdv2, autoAnswer: true);
+        alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        carol.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        using (var toAlice = Caller("home3", "dave", NatLab.Rdv2, call: "alice", duration: 2))
+        {
+            var summary = Summary(toAlice);
+            Assert.Equal("completed", summary.GetProperty("result").GetString());
+            Assert.Equal("relay", summary.GetProperty("path").GetString());
+        }
+        using var toCarol = Caller("home3", "dave", NatLab.Rdv1, call: "carol", duration: 2);
+        var direct = Summary(toCarol);
+        Assert.Equal("completed", direct.GetProperty("result").GetString());
+        Assert.Equal("direct", direct.GetProperty("path").GetString());
     }
 
     private NsProcess Caller(string ns, string id, string rendezvous, bool autoAnswer = false, string? call = null, int duration = 0)

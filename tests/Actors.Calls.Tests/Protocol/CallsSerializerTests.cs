@@ -20,7 +20,7 @@ public sealed class CallsSerializerTests
         object[] messages =
         [
             new IncomingCall("c1", "alice", actor),
-            new CallAnswered("c1", "bob", "198.18.1.2", 7600, false, actor),
+            new CallAnswered("c1", "bob", "198.18.1.2", 7600, true, actor),
             new CallDeclined("c1", CallOutcome.Rejected, "busy"),
             new PathChosen("c1", new Connect("c1", PathKind.Relay, PathRole.Dial, "198.18.0.12", 7500, "tok")),
             new CallClosed("c1", CallOutcome.HungUp, "bye"),
