@@ -49,6 +49,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private double? _setupMs;
     private int _pathChanges;
     private bool _finished;
+    private bool _mediaFlowing; // Join/Joined done on the current connection
 
     // Media statistics.
     private uint _nextSeq;
@@ -87,6 +88,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     {
         _path = connect;
         _attempt++;
+        _mediaFlowing = false;
         if (!_media.IsNobody()) { Context.Unwatch(_media); Context.Stop(_media); _media = ActorRefs.Nobody; }
         Timers.StartSingleTimer(ConnectDeadline.Instance, ConnectDeadline.Instance, _settings.ConnectTimeout + TimeSpan.FromSeconds(5));
         if (connect.Role == PathRole.Dial)
@@ -130,6 +132,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private void PathFailed(string reason)
     {
         _log.Info("Call {0}: {1} path failed ({2}); asking for another", _callId, _path?.Path, reason);
+        _mediaFlowing = false;
         if (!_media.IsNobody()) { Context.Unwatch(_media); Context.Stop(_media); _media = ActorRefs.Nobody; }
         _agent.Tell(new SendSignal(new PathLost(_callId, _path?.Token ?? "")));
         Timers.Cancel(ConnectDeadline.Instance);
@@ -149,6 +152,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         else _pathChanges++;
         _log.Info("Call {0} with {1}: media flowing on the {2} path", _callId, _peer, _path!.Path);
         Context.System.EventStream.Publish(new PathEstablished(_callId, _path.Path, _setupMs.Value));
+        _mediaFlowing = true;
         Timers.StartPeriodicTimer(MediaTick.Instance, MediaTick.Instance, _settings.FrameInterval);
         Timers.StartPeriodicTimer(PingTick.Instance, PingTick.Instance, TimeSpan.FromMilliseconds(500));
         Become(InCall);
@@ -197,7 +201,8 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     {
         var seq = _nextSeq++;
         _framesSent++;
-        if (_media.IsNobody() || _path is null) return; // no path right now: this frame is lost
+        // No path right now (or the new one is not joined yet: Join must be its first frame): this frame is lost.
+        if (!_mediaFlowing) return;
         var now = DateTime.UtcNow.Ticks / 10;
         _bytesSent += MediaHeaderBytes + _tone.Length;
         _media.Tell(new FrameConnection.Send(new Media(seq, now, _tone)));

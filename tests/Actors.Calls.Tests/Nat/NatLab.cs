@@ -15,6 +15,8 @@ public sealed class NatLab : IDisposable
 
     private readonly List<NsProcess> _processes = [];
     private readonly string _users = Path.Combine(Path.GetTempPath(), $"calls-nat-users-{Environment.ProcessId}.txt");
+    /// <summary>Callers log at INFO here, so a failing assertion shows what they did.</summary>
+    public string VerboseCallerConfig { get; } = Path.Combine(Path.GetTempPath(), $"calls-nat-caller-{Environment.ProcessId}.conf");
 
     public NatNetwork? Network { get; }
     public Dictionary<string, NsProcess> Relays { get; } = [];
@@ -52,6 +54,7 @@ public sealed class NatLab : IDisposable
         net.NatedHost("nat1", Wan1, "home1", lan: 1);
         net.NatedHost("nat2", Wan2, "home2", lan: 2);
         net.NatedHost("nat3", Wan3, "home3", lan: 3, randomPorts: true); // symmetric NAT
+        File.WriteAllText(VerboseCallerConfig, "akka.loglevel = INFO\n");
         File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret", "carol:carol-secret", "dave:dave-secret"]);
 
         var rdv1 = Start(Ns("rdv1"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
@@ -112,6 +115,7 @@ public sealed class NatLab : IDisposable
         {
             Network?.Dispose();
             File.Delete(_users);
+            File.Delete(VerboseCallerConfig);
         }
     }
 }

@@ -64,7 +64,8 @@ public sealed class NsProcess : IDisposable
             }
             Thread.Sleep(50);
         }
-        throw new TimeoutException($"[{Name}] no matching line within {timeout}; output:\n{Output}");
+        var state = _process.HasExited ? $"exited with {_process.ExitCode}" : "still running";
+        throw new TimeoutException($"[{Name}] no matching line within {timeout} ({state}); output:\n{Output}");
     }
 
     public int WaitForExit(TimeSpan timeout)
@@ -83,7 +84,7 @@ public sealed class NsProcess : IDisposable
     public void Dispose()
     {
         Kill();
-        try { _process.WaitForExit(5000); } catch (Exception ex) { Console.Error.WriteLine($"[{Name}] {ex.Message}"); }
+        try { _process.WaitForExit(5000); } catch (InvalidOperationException) { } // already gone
         _process.Dispose();
     }
 }
