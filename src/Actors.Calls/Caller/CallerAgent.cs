@@ -17,10 +17,15 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
 {
     private sealed record Bound(int Port);
     private sealed class PingTick { public static readonly PingTick Instance = new(); }
+    private sealed record PendingJoinExpired(string Token);
+    private const int MaxPendingJoins = 8;
+    private static readonly TimeSpan PendingJoinWait = TimeSpan.FromSeconds(5);
 
     private readonly CallerSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> _expected = new(StringComparer.Ordinal);
+    // Joins that arrived before our own path instruction (the peer's instruction took a shorter way).
+    private readonly Dictionary<string, (IActorRef Connection, Join Join)> _pendingJoins = new(StringComparer.Ordinal);
     private IActorRef _rendezvous = ActorRefs.Nobody;
     private int _listenPort;
     private string? _callId;
@@ -93,6 +98,11 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             // its own instruction at the same moment and may already be dialling us.
             if (connect.Role == PathRole.Await) _expected[connect.Token] = _call;
             _call.Tell(new CallSession.PathInstruction(connect));
+            if (connect.Role == PathRole.Await && _pendingJoins.Remove(connect.Token, out var early))
+            {
+                Timers.Cancel(new PendingJoinExpired(connect.Token));
+                HandOver(early.Connection, early.Join);
+            }
         });
         FromRendezvous<CallEnded>(ended =>
         {
@@ -164,9 +174,13 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
                     r.Connection.Tell(new FrameConnection.Send(new ProbeReply(probe.Nonce)));
                     r.Connection.Tell(FrameConnection.Close.Instance);
                     break;
-                case Join join when _expected.Remove(join.Token, out var session):
-                    r.Connection.Tell(new FrameConnection.Rebind(session));
-                    session.Tell(new CallSession.InboundJoined(r.Connection, join));
+                case Join join when _expected.ContainsKey(join.Token):
+                    HandOver(r.Connection, join);
+                    break;
+                case Join join when _callId is not null && join.CallId == _callId && _pendingJoins.Count < MaxPendingJoins:
+                    // Our instruction for this call may still be on its way: hold the connection briefly.
+                    _pendingJoins[join.Token] = (r.Connection, join);
+                    Timers.StartSingleTimer(new PendingJoinExpired(join.Token), new PendingJoinExpired(join.Token), PendingJoinWait);
                     break;
                 default:
                     r.Connection.Tell(new FrameConnection.Send(new Refused(RefusalCode.UnknownToken, "not expecting this connection")));
@@ -174,12 +188,25 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
                     break;
             }
         });
+        Receive<PendingJoinExpired>(expired =>
+        {
+            if (!_pendingJoins.Remove(expired.Token, out var early)) return;
+            early.Connection.Tell(new FrameConnection.Send(new Refused(RefusalCode.UnknownToken, "not expecting this connection")));
+            early.Connection.Tell(FrameConnection.Close.Instance);
+        });
         FromRendezvous<Refused>(refused => Stop($"refused by the rendezvous: {refused.Reason}"));
         FromRendezvous<Displaced>(displaced => Stop($"displaced: {displaced.Reason}"));
         Receive<FrameConnection.Closed>(c => c.Connection.Equals(_rendezvous), c => Stop($"rendezvous connection lost: {c.Reason}"));
         Receive<FrameConnection.Closed>(_ => { });
         Receive<CallSession.Finished>(f => Context.System.EventStream.Publish(f.Summary));
         ReceiveAny(_ => { });
+    }
+
+    private void HandOver(IActorRef connection, Join join)
+    {
+        if (!_expected.Remove(join.Token, out var session)) return;
+        connection.Tell(new FrameConnection.Rebind(session));
+        session.Tell(new CallSession.InboundJoined(connection, join));
     }
 
     private void FromRendezvous<T>(Action<T> handler) where T : CallMessage =>
