@@ -57,7 +57,9 @@ public sealed class NsProcess : IDisposable
             if (match is not null) return match;
             if (_process.HasExited)
             {
-                Thread.Sleep(200);
+                // The parameterless wait also waits for the redirected output to be fully read:
+                // the last lines (the JSON report) can still be in flight when the process is gone.
+                _process.WaitForExit();
                 match = _lines.FirstOrDefault(predicate);
                 if (match is not null) return match;
                 break;
