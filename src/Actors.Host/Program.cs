@@ -3,7 +3,11 @@ using Actors.Host.Roles;
 using Actors.Net.Configuration;
 
 // `actors <role> [options]`: every role of the system from one binary.
-IRoleCommand[] commands = [new SeedRole(), new WebRole(), new TrackerRole(), new TorrentCommand(), new PeerCommand()];
+IRoleCommand[] commands =
+[
+    new SeedRole(), new WebRole(), new TrackerRole(), new TorrentCommand(), new PeerCommand(),
+    new RendezvousRole(), new RelayRole(), new CallerCommand(),
+];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
 {

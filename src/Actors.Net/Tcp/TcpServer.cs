@@ -44,7 +44,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     }
 
     protected override void PreStart() =>
-        Context.System.Tcp().Tell(new Akka.IO.Tcp.Bind(Self, _settings.EndPoint, _settings.Backlog, null, pullMode: false));
+        Context.System.Tcp().Tell(new Akka.IO.Tcp.Bind(Self, _settings.EndPoint, _settings.Backlog, null, pullMode: _settings.PullMode));
 
     // A failing connection actor is stopped, never restarted: its socket state cannot be rebuilt.
     protected override SupervisorStrategy SupervisorStrategy() =>

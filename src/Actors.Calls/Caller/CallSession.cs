@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Net;
+using Actors.Calls.Protocol;
+using Actors.Calls.Transport;
+using Actors.Net.Tcp;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Actors.Calls.Caller;
+
+/// <summary>
+/// One call, on one side. States: Signalling (ringing, waiting for a path) → Connecting (dialling
+/// or awaiting the peer / relay) → InCall (20 ms media frames both ways, pings for RTT, text) →
+/// Reconnecting (the path broke: ask the rendezvous for a new one, keep the clock running so the
+/// gap counts as loss) → finished (one <see cref="CallSummary"/> to the agent).
+/// </summary>
+public sealed class CallSession : ReceiveActor, IWithTimers
+{
+    // Agent ↔ session.
+    public sealed record PathInstruction(Connect Connect);
+    public sealed record InboundJoined(IActorRef Connection, Join Join);
+    public sealed record SignalEnded(CallOutcome Outcome, string Detail);
+    public sealed record ExpectJoin(string Token, IActorRef Session);
+    public sealed record SendSignal(CallMessage Message);
+    public sealed record Finished(CallSummary Summary);
+    public sealed record Say(string Text);
+    public sealed class HangUpNow { public static readonly HangUpNow Instance = new(); private HangUpNow() { } }
+
+    private sealed class MediaTick { public static readonly MediaTick Instance = new(); }
+    private sealed class PingTick { public static readonly PingTick Instance = new(); }
+    private sealed class DurationOver { public static readonly DurationOver Instance = new(); }
+    private sealed class ConnectDeadline { public static readonly ConnectDeadline Instance = new(); }
+    private sealed class ReconnectDeadline { public static readonly ReconnectDeadline Instance = new(); }
+    private sealed class StopNow { public static readonly StopNow Instance = new(); }
+
+    private const int MediaHeaderBytes = FrameCodec.HeaderSize + 1 + 4 + 8 + 2;
+
+    private readonly string _callId;
+    private readonly string _peer;
+    private readonly bool _isCaller;
+    private readonly CallerSettings _settings;
+    private readonly IActorRef _agent;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private readonly byte[] _tone;
+    private IActorRef _media = ActorRefs.Nobody;
+    private Connect? _path;
+    private int _attempt;
+    private double? _setupMs;
+    private int _pathChanges;
+    private bool _finished;
+    private bool _mediaFlowing; // Join/Joined done on the current connection
+
+    // Media statistics.
+    private uint _nextSeq;
+    private long _framesSent, _framesReceived, _bytesSent, _bytesReceived;
+    private long _firstSeq = -1, _maxSeq = -1;
+    private double _jitterMicros;
+    private long? _lastTransit;
+    private double _rttSum;
+    private int _rttCount, _textsReceived;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string callId, string peer, bool isCaller, CallerSettings settings, IActorRef agent) =>
+        Akka.Actor.Props.Create(() => new CallSession(callId, peer, isCaller, settings, agent));
+
+    public CallSession(string callId, string peer, bool isCaller, CallerSettings settings, IActorRef agent)
+    {
+        _callId = callId;
+        _peer = peer;
+        _isCaller = isCaller;
+        _settings = settings;
+        _agent = agent;
+        _tone = Tone(settings.PayloadBytes);
+        Signalling();
+    }
+
+    // ---- Signalling: waiting for a path instruction ------------------------------------------
+
+    private void Signalling()
+    {
+        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Common();
+    }
+
+    private void StartPath(Connect connect)
+    {
+        _path = connect;
+        _attempt++;
+        _mediaFlowing = false;
+        if (!_media.IsNobody()) { Context.Unwatch(_media); Context.Stop(_media); _media = ActorRefs.Nobody; }
+        Timers.StartSingleTimer(ConnectDeadline.Instance, ConnectDeadline.Instance, _settings.ConnectTimeout + TimeSpan.FromSeconds(5));
+        if (connect.Role == PathRole.Dial)
+        {
+            EndPoint target = IPAddress.TryParse(connect.Host, out var ip) ? new IPEndPoint(ip, connect.Port) : new DnsEndPoint(connect.Host, connect.Port);
+            _log.Info("Call {0}: {1} path, dialling {2}", _callId, connect.Path, Endpoints.Format(target));
+            _media = Context.ActorOf(FrameConnection.Dial(target, new FrameConnectionSettings(ConnectTimeout: _settings.ConnectTimeout, IdleTimeout: TimeSpan.FromSeconds(10))), $"media-{_attempt}");
+            Context.Watch(_media);
+        }
+        else
+        {
+            _log.Info("Call {0}: {1} path, waiting for {2} to connect", _callId, connect.Path, _peer);
+            _agent.Tell(new ExpectJoin(connect.Token, Self));
+        }
+        Become(Connecting);
+    }
+
+    // ---- Connecting ---------------------------------------------------------------------------
+
+    private void Connecting()
+    {
+        Receive<FrameConnection.Connected>(c => c.Connection.Equals(_media), _ =>
+            _media.Tell(new FrameConnection.Send(new Join(_callId, _path!.Token, _settings.Id))));
+        Receive<FrameConnection.Received>(r => r.Connection.Equals(_media) && r.Message is Joined, _ => EnterCall());
+        Receive<FrameConnection.Received>(r => r.Connection.Equals(_media) && r.Message is Refused, r =>
+            PathFailed($"refused: {((Refused)r.Message).Reason}"));
+        Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_media), f => PathFailed(f.Reason));
+        Receive<InboundJoined>(joined =>
+        {
+            if (_path is null || joined.Join.Token != _path.Token) { joined.Connection.Tell(FrameConnection.Close.Instance); return; }
+            _media = joined.Connection;
+            Context.Watch(_media);
+            _media.Tell(new FrameConnection.Send(new Joined(_callId)));
+            EnterCall();
+        });
+        Receive<ConnectDeadline>(_ => PathFailed("the peer did not connect in time"));
+        Receive<MediaTick>(_ => SendMedia()); // frames produced while there is no path are lost
+        Common();
+    }
+
+    private void PathFailed(string reason)
+    {
+        _log.Info("Call {0}: {1} path failed ({2}); asking for another", _callId, _path?.Path, reason);
+        _mediaFlowing = false;
+        if (!_media.IsNobody()) { Context.Unwatch(_media); Context.Stop(_media); _media = ActorRefs.Nobody; }
+        _agent.Tell(new SendSignal(new PathLost(_callId, _path?.Token ?? "")));
+        Timers.Cancel(ConnectDeadline.Instance);
+        Timers.StartSingleTimer(ReconnectDeadline.Instance, ReconnectDeadline.Instance, _settings.ReconnectGrace);
+        Become(Reconnecting);
+    }
+
+    private void EnterCall()
+    {
+        Timers.Cancel(ConnectDeadline.Instance);
+        Timers.Cancel(ReconnectDeadline.Instance);
+        if (_setupMs is null)
+        {
+            _setupMs = Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds;
+            if (_isCaller && _settings.Duration is { } duration) Timers.StartSingleTimer(DurationOver.Instance, DurationOver.Instance, duration);
+        }
+        else _pathChanges++;
+        _log.Info("Call {0} with {1}: media flowing on the {2} path", _callId, _peer, _path!.Path);
+        Context.System.EventStream.Publish(new PathEstablished(_callId, _path.Path, _setupMs.Value));
+        _mediaFlowing = true;
+        Timers.StartPeriodicTimer(MediaTick.Instance, MediaTick.Instance, _settings.FrameInterval);
+        Timers.StartPeriodicTimer(PingTick.Instance, PingTick.Instance, TimeSpan.FromMilliseconds(500));
+        Become(InCall);
+    }
+
+    // ---- InCall -------------------------------------------------------------------------------
+
+    private void InCall()
+    {
+        Receive<MediaTick>(_ => SendMedia());
+        Receive<PingTick>(_ => _media.Tell(new FrameConnection.Send(new Ping(Stopwatch.GetTimestamp()))));
+        Receive<FrameConnection.Received>(r => r.Connection.Equals(_media), r =>
+        {
+            switch (r.Message)
+            {
+                case Media media: OnMedia(media); break;
+                case Ping ping: _media.Tell(new FrameConnection.Send(new Pong(ping.Nonce))); break;
+                case Pong pong:
+                    _rttSum += Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
+                    _rttCount++;
+                    break;
+                case Text text:
+                    _textsReceived++;
+                    Context.System.EventStream.Publish(new TextReceived(_callId, _peer, text.Body));
+                    break;
+                case Bye bye: Finish(CallOutcome.HungUp, $"{_peer} hung up ({bye.Reason})"); break;
+            }
+        });
+        Receive<FrameConnection.Closed>(c => c.Connection.Equals(_media), c => PathFailed(c.Reason));
+        Receive<Terminated>(t => t.ActorRef.Equals(_media), _ => PathFailed("media connection stopped"));
+        Receive<Say>(say => _media.Tell(new FrameConnection.Send(new Text(say.Text))));
+        Receive<DurationOver>(_ => HangUp("call duration reached"));
+        Common();
+    }
+
+    private void Reconnecting()
+    {
+        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Receive<MediaTick>(_ => SendMedia());
+        Receive<ReconnectDeadline>(_ => Finish(CallOutcome.Failed, "no new path after the old one broke"));
+        Receive<DurationOver>(_ => HangUp("call duration reached"));
+        Common();
+    }
+
+    private void SendMedia()
+    {
+        var seq = _nextSeq++;
+        _framesSent++;
+        // No path right now (or the new one is not joined yet: Join must be its first frame): this frame is lost.
+        if (!_mediaFlowing) return;
+        var now = DateTime.UtcNow.Ticks / 10;
+        _bytesSent += MediaHeaderBytes + _tone.Length;
+        _media.Tell(new FrameConnection.Send(new Media(seq, now, _tone)));
+    }
+
+    private void OnMedia(Media media)
+    {
+        _framesReceived++;
+        _bytesReceived += MediaHeaderBytes + media.Payload.Length;
+        if (_firstSeq < 0) _firstSeq = media.Seq;
+        if (media.Seq > _maxSeq) _maxSeq = media.Seq;
+        // RFC 3550 interarrival jitter: only differences of transit times matter, so clock offset cancels.
+        var transit = DateTime.UtcNow.Ticks / 10 - media.TimestampMicros;
+        if (_lastTransit is { } last) _jitterMicros += (Math.Abs(transit - last) - _jitterMicros) / 16;
+        _lastTransit = transit;
+    }
+
+    private void HangUp(string reason)
+    {
+        if (!_media.IsNobody()) _media.Tell(new FrameConnection.Send(new Bye(reason)));
+        _agent.Tell(new SendSignal(new Protocol.HangUp(_callId, reason)));
+        Finish(CallOutcome.HungUp, reason);
+    }
+
+    // ---- Common ----------------------------------------------------------------------------
+
+    private void Common()
+    {
+        Receive<SignalEnded>(ended => Finish(ended.Outcome, ended.Detail));
+        Receive<HangUpNow>(_ => HangUp("hung up by the user"));
+        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Receive<InboundJoined>(j => j.Connection.Tell(FrameConnection.Close.Instance));
+        Receive<Say>(_ => { });
+        ReceiveAny(_ => { });
+    }
+
+    private void Finish(CallOutcome outcome, string detail)
+    {
+        if (_finished) return;
+        _finished = true;
+        Timers.CancelAll();
+        if (!_media.IsNobody()) _media.Tell(FrameConnection.Close.Instance);
+        var expected = _maxSeq < 0 ? 0 : _maxSeq - _firstSeq + 1;
+        var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_framesReceived / expected);
+        var summary = new CallSummary(_settings.Id, _peer, _callId, _isCaller ? "caller" : "callee",
+            Result(outcome), detail, _setupMs is null ? null : _path?.Path.ToString().ToLowerInvariant(),
+            Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _framesReceived < 2 ? null : Round(_jitterMicros / 1000),
+            Math.Round(loss, 4), _framesSent, _framesReceived, _bytesSent, _bytesReceived, _textsReceived, _pathChanges,
+            Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2));
+        _agent.Tell(new Finished(summary));
+        // Let the Bye and the close reach the socket before this actor (the connection's owner) stops.
+        Become(() =>
+        {
+            Receive<StopNow>(_ => Context.Stop(Self));
+            ReceiveAny(_ => { });
+        });
+        Timers.StartSingleTimer(StopNow.Instance, StopNow.Instance, TimeSpan.FromMilliseconds(200));
+    }
+
+    private static string Result(CallOutcome outcome) => outcome switch
+    {
+        CallOutcome.HungUp => "completed",
+        CallOutcome.NoAnswer => "no-answer",
+        CallOutcome.RateLimited => "rate-limited",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
+
+    private static double? Round(double? value) => value is null ? null : Math.Round(value.Value, 3);
+
+    /// <summary>20 ms of a 440 Hz tone, 8 kHz signed 8-bit PCM.</summary>
+    private static byte[] Tone(int length)
+    {
+        var tone = new byte[length];
+        for (var i = 0; i < length; i++) tone[i] = (byte)(sbyte)(100 * Math.Sin(2 * Math.PI * 440 * i / 8000.0));
+        return tone;
+    }
+}

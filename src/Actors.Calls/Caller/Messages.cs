@@ -1,0 +1,23 @@
+using Actors.Calls.Protocol;
+
+namespace Actors.Calls.Caller;
+
+// Published on the actor system's event stream by the caller agent: the CLI prints them, tests
+// subscribe to them.
+
+public sealed record CallerRegistered(string Id, string ObservedHost, int ObservedPort, bool Reachable, int ListenPort);
+/// <summary>The caller cannot go on (refused, displaced, rendezvous unreachable); the agent stops.</summary>
+public sealed record CallerStopped(string Id, string Reason);
+public sealed record IncomingRing(string CallId, string From);
+public sealed record PathEstablished(string CallId, PathKind Path, double SetupMs);
+public sealed record TextReceived(string CallId, string From, string Body);
+
+/// <summary>The one-line report at the end of a call (printed as JSON by the CLI).</summary>
+public sealed record CallSummary(
+    string Id, string Peer, string CallId, string Role, string Result, string Detail,
+    string? Path, double? SetupMs, double? RttMs, double? JitterMs, double Loss,
+    long FramesSent, long FramesReceived, long BytesSent, long BytesReceived,
+    int TextsReceived, int PathChanges, double DurationS);
+
+/// <summary>Told to the agent: a line the user typed (text, or /answer, /reject, /hangup).</summary>
+public sealed record UserInput(string Line);

@@ -1,0 +1,69 @@
+namespace Actors.Calls.Protocol;
+
+/// <summary>Every frame of the call protocol decodes to one of these (see PROTOCOL.md for the table).</summary>
+public abstract record CallMessage;
+
+/// <summary>Why a request was refused; the connection is usually closed right after.</summary>
+public enum RefusalCode : byte
+{
+    BadVersion = 1,
+    AuthFailed = 2,
+    UnknownToken = 3,
+    TokenUsed = 4,
+    Busy = 5,
+    Quota = 6,
+    Protocol = 7,
+}
+
+/// <summary>How a call ended (or never started).</summary>
+public enum CallOutcome : byte
+{
+    HungUp = 1,
+    Rejected = 2,
+    NoAnswer = 3,
+    Offline = 4,
+    RateLimited = 5,
+    Cancelled = 6,
+    Failed = 7,
+}
+
+/// <summary>The path a call takes: caller dials callee, callee dials caller back, or both dial a relay.</summary>
+public enum PathKind : byte { Direct = 1, Reverse = 2, Relay = 3 }
+
+/// <summary>What the receiver of a <see cref="Connect"/> instruction does: dial Host:Port, or wait to be dialled.</summary>
+public enum PathRole : byte { Dial = 1, Await = 2 }
+
+// ---- Session set-up -----------------------------------------------------------------------
+public sealed record Hello(ushort Version, string Agent) : CallMessage;
+public sealed record Challenge(byte[] Nonce) : CallMessage;
+public sealed record Register(string Id, byte[] Proof, ushort ListenPort) : CallMessage;
+public sealed record Registered(string Id, string ObservedHost, ushort ObservedPort) : CallMessage;
+public sealed record ReachabilityResult(bool Reachable, string ProbedHost, ushort ProbedPort) : CallMessage;
+public sealed record Refused(RefusalCode Code, string Reason) : CallMessage;
+public sealed record Displaced(string Reason) : CallMessage;
+
+// ---- Call signalling (caller/callee <-> rendezvous) ---------------------------------------
+public sealed record PlaceCall(string CallId, string Callee) : CallMessage;
+public sealed record Ring(string CallId, string Caller) : CallMessage;
+public sealed record Accept(string CallId) : CallMessage;
+public sealed record Reject(string CallId, string Reason) : CallMessage;
+public sealed record Cancel(string CallId) : CallMessage;
+public sealed record HangUp(string CallId, string Reason) : CallMessage;
+public sealed record CallEnded(string CallId, CallOutcome Outcome, string Detail) : CallMessage;
+/// <summary>Path instruction: how this side reaches the other for <paramref name="CallId"/>.</summary>
+public sealed record Connect(string CallId, PathKind Path, PathRole Role, string Host, ushort Port, string Token) : CallMessage;
+/// <summary>The media connection of a call broke (e.g. its relay died); asks for a new path.</summary>
+public sealed record PathLost(string CallId, string Token) : CallMessage;
+
+// ---- Liveness ------------------------------------------------------------------------------
+public sealed record Ping(long Nonce) : CallMessage;
+public sealed record Pong(long Nonce) : CallMessage;
+
+// ---- Media connection (caller <-> callee, or caller <-> relay) -----------------------------
+public sealed record Join(string CallId, string Token, string Id) : CallMessage;
+public sealed record Joined(string CallId) : CallMessage;
+public sealed record Probe(byte[] Nonce) : CallMessage;
+public sealed record ProbeReply(byte[] Nonce) : CallMessage;
+public sealed record Media(uint Seq, long TimestampMicros, byte[] Payload) : CallMessage;
+public sealed record Text(string Body) : CallMessage;
+public sealed record Bye(string Reason) : CallMessage;

@@ -1,0 +1,161 @@
+using Actors.Calls.Protocol;
+using Actors.Net.Tcp;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Akka.Event;
+
+namespace Actors.Calls.Relay;
+
+/// <summary>
+/// Root of the relay role (<c>relay</c>). Allocates a session per relayed call with two single-use
+/// tokens that expire unused after <see cref="RelaySettings.TokenTtl"/>; pairs the two
+/// <see cref="RelayConnection"/>s that present them; enforces the session quota; publishes its
+/// load to the cluster so rendezvous nodes can pick the least loaded live relay.
+/// </summary>
+public sealed class RelayServer : ReceiveActor, IWithTimers
+{
+    // Between the server and its connections (same node).
+    public sealed record Claim(string CallId, string Token);
+    public sealed record ClaimRefused(RefusalCode Code, string Reason);
+    public sealed record Paired(IActorRef Peer, string CallId);
+    public sealed class GetStats { public static readonly GetStats Instance = new(); private GetStats() { } }
+    public sealed record Stats(int Sessions, int Paired, int Port);
+
+    private sealed record Expire(string SessionId);
+    private sealed class Publish { public static readonly Publish Instance = new(); }
+    private sealed record Bound(int Port);
+
+    private sealed class Session(string id, string callId, string[] tokens)
+    {
+        public string Id { get; } = id;
+        public string CallId { get; } = callId;
+        public string[] Tokens { get; } = tokens;
+        public IActorRef?[] Sides { get; } = new IActorRef?[2];
+        public bool IsPaired => Sides[0] is not null && Sides[1] is not null;
+    }
+
+    private readonly RelaySettings _settings;
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
+    private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Session Session, int Side)> _tokens = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef _listener = ActorRefs.Nobody;
+    private int _port;
+    private bool _dirty = true;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(RelaySettings settings) => Akka.Actor.Props.Create(() => new RelayServer(settings));
+
+    public RelayServer(RelaySettings settings)
+    {
+        _settings = settings;
+        Receive<Bound>(bound => { _port = bound.Port; Timers.StartPeriodicTimer(Publish.Instance, Publish.Instance, TimeSpan.FromMilliseconds(500)); PublishLoad(); });
+        Receive<Status.Failure>(f => throw new InvalidOperationException($"relay listener did not start: {f.Cause.Message}"));
+        Receive<AllocateSession>(OnAllocate);
+        Receive<Claim>(OnClaim);
+        Receive<Expire>(OnExpire);
+        Receive<Terminated>(OnConnectionStopped);
+        Receive<Publish>(_ => { if (_dirty) PublishLoad(); });
+        Receive<GetStats>(_ => Sender.Tell(new Stats(_sessions.Count, _sessions.Values.Count(s => s.IsPaired), _port)));
+        Receive<TcpServer.GetListening>(get => _listener.Forward(get));
+        Receive<UpdateSuccess>(_ => { });
+        Receive<IUpdateFailure>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        var server = Self; // captured now: the factory runs inside the listener
+        _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxSessions * 2 + 16, PullMode: true),
+            (tcp, remote, local) => RelayConnection.Props(tcp, remote, local, _settings, server)), "listener");
+        _listener.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(10))
+            .PipeTo(Self, success: l => new Bound(((System.Net.IPEndPoint)l.LocalAddress).Port));
+    }
+
+    protected override void PostStop()
+    {
+        // Leaving gracefully: withdraw at once rather than waiting for the cluster to notice.
+        _replicator.Tell(Dsl.Update(RelayRegistry.Key, LWWDictionary<string, RelayInfo>.Empty, WriteLocal.Instance,
+            map => map.Remove(_cluster, _cluster.SelfAddress.ToString())));
+    }
+
+    private void OnAllocate(AllocateSession allocate)
+    {
+        if (_port == 0) { Sender.Tell(new AllocationRefused(allocate.CallId, "relay not listening yet")); return; }
+        if (_sessions.Count >= _settings.MaxSessions)
+        {
+            Sender.Tell(new AllocationRefused(allocate.CallId, $"relay full ({_settings.MaxSessions} sessions)"));
+            return;
+        }
+        var session = new Session(CallAuth.RandomId(8), allocate.CallId, [CallAuth.RandomId(), CallAuth.RandomId()]);
+        _sessions[session.Id] = session;
+        _tokens[session.Tokens[0]] = (session, 0);
+        _tokens[session.Tokens[1]] = (session, 1);
+        Timers.StartSingleTimer(new Expire(session.Id), new Expire(session.Id), _settings.TokenTtl);
+        _dirty = true;
+        _log.Info("Session {0} for call {1} allocated ({2} open)", session.Id, allocate.CallId, _sessions.Count);
+        Sender.Tell(new SessionAllocated(allocate.CallId, _cluster.SelfAddress.ToString(), _settings.PublicHost, _port, session.Tokens[0], session.Tokens[1]));
+    }
+
+    private void OnClaim(Claim claim)
+    {
+        if (!_tokens.TryGetValue(claim.Token, out var held) || held.Session.CallId != claim.CallId)
+        {
+            Sender.Tell(new ClaimRefused(RefusalCode.UnknownToken, "unknown or expired token"));
+            return;
+        }
+        var (session, side) = held;
+        if (session.Sides[side] is not null)
+        {
+            Sender.Tell(new ClaimRefused(RefusalCode.TokenUsed, "token already used"));
+            return;
+        }
+        session.Sides[side] = Sender;
+        Context.Watch(Sender);
+        if (!session.IsPaired) return;
+        Timers.Cancel(new Expire(session.Id));
+        // Both tokens are spent: nobody can join this session again.
+        _tokens.Remove(session.Tokens[0]);
+        _tokens.Remove(session.Tokens[1]);
+        session.Sides[0]!.Tell(new Paired(session.Sides[1]!, session.CallId));
+        session.Sides[1]!.Tell(new Paired(session.Sides[0]!, session.CallId));
+        _log.Info("Session {0} for call {1} paired", session.Id, session.CallId);
+    }
+
+    private void OnExpire(Expire expire)
+    {
+        if (!_sessions.TryGetValue(expire.SessionId, out var session) || session.IsPaired) return;
+        _log.Info("Session {0} for call {1} expired before both sides joined", session.Id, session.CallId);
+        RemoveSession(session);
+        foreach (var side in session.Sides) side?.Tell(new ClaimRefused(RefusalCode.UnknownToken, "token expired before the other side joined"));
+    }
+
+    private void OnConnectionStopped(Terminated terminated)
+    {
+        var session = _sessions.Values.FirstOrDefault(s => s.Sides.Any(x => x?.Equals(terminated.ActorRef) == true));
+        if (session is null) return;
+        var index = Array.FindIndex(session.Sides, x => x?.Equals(terminated.ActorRef) == true);
+        session.Sides[index] = null;
+        if (session.Sides.All(x => x is null) || !_tokens.ContainsKey(session.Tokens[0])) RemoveSession(session);
+    }
+
+    private void RemoveSession(Session session)
+    {
+        _sessions.Remove(session.Id);
+        _tokens.Remove(session.Tokens[0]);
+        _tokens.Remove(session.Tokens[1]);
+        Timers.Cancel(new Expire(session.Id));
+        _dirty = true;
+    }
+
+    private void PublishLoad()
+    {
+        _dirty = false;
+        var info = new RelayInfo(_cluster.SelfAddress.ToString(), Akka.Serialization.Serialization.SerializedActorPath(Self),
+            _settings.PublicHost, _port, _sessions.Count, _settings.MaxSessions, DateTime.UtcNow.Ticks);
+        _replicator.Tell(Dsl.Update(RelayRegistry.Key, LWWDictionary<string, RelayInfo>.Empty, WriteLocal.Instance,
+            map => map.SetItem(_cluster, info.NodeAddress, info)));
+    }
+}

@@ -1,0 +1,442 @@
+using System.Net;
+using Actors.Calls.Protocol;
+using Actors.Calls.Reachability;
+using Actors.Calls.Relay;
+using Actors.Calls.Transport;
+using Actors.Net.Tcp;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace Actors.Calls.Rendezvous;
+
+/// <summary>
+/// One caller's connection to this rendezvous node. States: AwaitingHello → AwaitingRegister →
+/// Registered. Once registered it relays signalling between its client and the sessions of the
+/// callers it talks to (on any node). For calls its client places it is the owner: it rings the
+/// callee's session, decides the path on answer (direct / reverse / relay), allocates relay
+/// sessions, re-paths through another relay when a path breaks, and times out unanswered rings.
+/// </summary>
+public sealed class RendezvousSession : ReceiveActor, IWithTimers
+{
+    private sealed class RegisterTimeout { public static readonly RegisterTimeout Instance = new(); }
+    private sealed record RingTimeout(string CallId);
+    private sealed record AllocationFailed(string CallId, string NodeAddress, string Reason);
+    private sealed record RetryPick(string CallId);
+    private const int MaxNoRelayRetries = 3;
+
+    /// <summary>A call this session's client placed.</summary>
+    private sealed class OwnedCall(string callId, string callee)
+    {
+        public string CallId { get; } = callId;
+        public string Callee { get; } = callee;
+        public string? CalleePath { get; set; }
+        public CallAnswered? Answer { get; set; }
+        public PathKind? Path { get; set; }
+        public HashSet<string> Tokens { get; } = [];
+        public string? RelayNode { get; set; }
+        public List<string> FailedRelays { get; } = [];
+        public bool Repathing { get; set; }
+        public int NoRelayRetries { get; set; }
+    }
+
+    private readonly IActorRef _tcp;
+    private readonly IPEndPoint _remote;
+    private readonly EndPoint _local;
+    private readonly RendezvousSettings _settings;
+    private readonly IActorRef _presence;
+    private readonly IActorRef _relays;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, OwnedCall> _owned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _joined = new(StringComparer.Ordinal);
+    private readonly byte[] _nonce = CallAuth.NewNonce();
+    private IActorRef _connection = ActorRefs.Nobody;
+    private string _id = "";
+    private PresenceEntry? _entry;
+    private double _callTokens;
+    private DateTime _lastRefill = DateTime.UtcNow;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef tcp, EndPoint remote, EndPoint local, RendezvousSettings settings, IActorRef presence, IActorRef relays) =>
+        Akka.Actor.Props.Create(() => new RendezvousSession(tcp, remote, local, settings, presence, relays));
+
+    public RendezvousSession(IActorRef tcp, EndPoint remote, EndPoint local, RendezvousSettings settings, IActorRef presence, IActorRef relays)
+    {
+        _tcp = tcp;
+        _remote = remote as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        _local = local;
+        _settings = settings;
+        _presence = presence;
+        _relays = relays;
+        _callTokens = settings.CallBurst;
+        AwaitingHello();
+    }
+
+    private string ObservedHost => Endpoints.Normalize(_remote.Address).ToString();
+    private string SelfPath => Akka.Serialization.Serialization.SerializedActorPath(Self);
+
+    protected override void PreStart()
+    {
+        _connection = Context.ActorOf(FrameConnection.Accepted(_tcp, _remote, _local, Self,
+            new FrameConnectionSettings(MaxFrame: 4096, IdleTimeout: _settings.IdleTimeout)), "frames");
+        Context.Watch(_connection);
+        Timers.StartSingleTimer(RegisterTimeout.Instance, RegisterTimeout.Instance, _settings.RegisterTimeout);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var call in _owned.Values) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
+        foreach (var (callId, owner) in _joined) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
+        if (_entry is not null) _presence.Tell(new PresenceDirectory.Withdraw(_id, _entry.SessionPath));
+    }
+
+    // ---- State: AwaitingHello / AwaitingRegister ----------------------------------------------
+
+    private void AwaitingHello()
+    {
+        Receive<FrameConnection.Received>(r => r.Message is Hello, r =>
+        {
+            var hello = (Hello)r.Message;
+            if (hello.Version != FrameCodec.Version)
+            {
+                Refuse(RefusalCode.BadVersion, $"protocol version {hello.Version} not supported (this server speaks {FrameCodec.Version})");
+                return;
+            }
+            Send(new Challenge(_nonce));
+            Become(AwaitingRegister);
+        });
+        Common();
+    }
+
+    private void AwaitingRegister()
+    {
+        Receive<FrameConnection.Received>(r => r.Message is Register, r =>
+        {
+            var register = (Register)r.Message;
+            if (!CallAuth.IsValidId(register.Id) || !_settings.Users.TryGetSecret(register.Id, out var secret)
+                || !CallAuth.Verify(secret, _nonce, register.Id, register.Proof))
+            {
+                _log.Warning("{0}: refused registration as '{1}' (unknown identity or wrong proof)", Endpoints.Format(_remote), register.Id);
+                Refuse(RefusalCode.AuthFailed, "unknown identity or wrong proof");
+                return;
+            }
+            _id = register.Id;
+            Timers.Cancel(RegisterTimeout.Instance);
+            Send(new Registered(_id, ObservedHost, (ushort)_remote.Port));
+            _log.Info("{0} registered from {1}", _id, Endpoints.Format(_remote));
+            if (register.ListenPort == 0) ReachabilityKnown(new ReachabilityProbe.ProbeResult(false, ObservedHost, 0, "no listen port advertised"));
+            else Context.ActorOf(ReachabilityProbe.Props(ObservedHost, register.ListenPort, _settings.ProbeTimeout), "probe");
+            Become(Registered);
+        });
+        Common();
+    }
+
+    // ---- State: Registered ------------------------------------------------------------------
+
+    private void Registered()
+    {
+        Receive<ReachabilityProbe.ProbeResult>(ReachabilityKnown);
+        Receive<FrameConnection.Received>(r => r.Message is Ping, r => Send(new Pong(((Ping)r.Message).Nonce)));
+        Receive<FrameConnection.Received>(r => r.Message is PlaceCall, r => OnPlaceCall((PlaceCall)r.Message));
+        Receive<FrameConnection.Received>(r => r.Message is Accept, r => OnAccept((Accept)r.Message));
+        Receive<FrameConnection.Received>(r => r.Message is Reject, r => OnReject((Reject)r.Message));
+        Receive<FrameConnection.Received>(r => r.Message is Cancel, r => EndByClient(((Cancel)r.Message).CallId, CallOutcome.Cancelled, $"{_id} cancelled"));
+        Receive<FrameConnection.Received>(r => r.Message is HangUp, r => EndByClient(((HangUp)r.Message).CallId, CallOutcome.HungUp, $"{_id} hung up"));
+        Receive<FrameConnection.Received>(r => r.Message is PathLost, r => OnPathLost((PathLost)r.Message));
+        Receive<PresenceDirectory.LookupResult>(OnLookupResult);
+        Receive<IncomingCall>(OnIncomingCall);
+        Receive<CallAnswered>(OnCallAnswered);
+        Receive<CallDeclined>(declined =>
+        {
+            if (!_owned.Remove(declined.CallId)) return;
+            Timers.Cancel(new RingTimeout(declined.CallId));
+            Send(new CallEnded(declined.CallId, declined.Outcome, declined.Detail));
+        });
+        Receive<PathChosen>(chosen => { if (_joined.ContainsKey(chosen.CallId)) Send(chosen.Instruction); });
+        Receive<CallClosed>(closed =>
+        {
+            if (_joined.Remove(closed.CallId) || _owned.Remove(closed.CallId))
+            {
+                Timers.Cancel(new RingTimeout(closed.CallId));
+                Send(new CallEnded(closed.CallId, closed.Outcome, closed.Detail));
+            }
+        });
+        Receive<PathBroken>(broken => Repath(broken.CallId, broken.Token));
+        Receive<RingTimeout>(timeout =>
+        {
+            if (!_owned.Remove(timeout.CallId, out var call)) return;
+            var detail = $"{call.Callee} did not answer within {_settings.RingTimeout.TotalSeconds:0.#}s";
+            TellCallee(call, new CallClosed(call.CallId, CallOutcome.NoAnswer, detail));
+            Send(new CallEnded(call.CallId, CallOutcome.NoAnswer, detail));
+        });
+        Receive<RelayDirectory.RelayPicked>(OnRelayPicked);
+        Receive<RelayDirectory.NoRelay>(none =>
+        {
+            // Relay load spreads by gossip: a relay that just joined (or a moment of doubt about
+            // one) is worth a short wait before the call is given up.
+            if (_owned.TryGetValue(none.CallId, out var call) && call.NoRelayRetries++ < MaxNoRelayRetries)
+                Timers.StartSingleTimer(new RetryPick(none.CallId), new RetryPick(none.CallId), TimeSpan.FromSeconds(1));
+            else FailCall(none.CallId, "no relay available");
+        });
+        Receive<RetryPick>(retry =>
+        {
+            if (_owned.TryGetValue(retry.CallId, out var call)) _relays.Tell(new RelayDirectory.PickRelay(retry.CallId, call.FailedRelays));
+        });
+        Receive<SessionAllocated>(OnSessionAllocated);
+        Receive<AllocationRefused>(refused => RelayRefused(refused.CallId, refused.Reason));
+        Receive<AllocationFailed>(failed =>
+        {
+            if (!_owned.TryGetValue(failed.CallId, out var call)) return;
+            _log.Warning("Relay {0} could not allocate a session for {1}: {2}", failed.NodeAddress, failed.CallId, failed.Reason);
+            call.FailedRelays.Add(failed.NodeAddress);
+            if (call.FailedRelays.Count >= 3) FailCall(call.CallId, $"relays failed: {failed.Reason}");
+            else _relays.Tell(new RelayDirectory.PickRelay(call.CallId, call.FailedRelays));
+        });
+        Receive<PresenceDirectory.Displace>(displace =>
+        {
+            _log.Info("{0}: displaced by a newer registration", _id);
+            _entry = null; // the newer entry is not ours to withdraw
+            Send(new Displaced(displace.Reason));
+            _connection.Tell(FrameConnection.Close.Instance);
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_connection), _ => Context.Stop(Self));
+        Receive<Terminated>(OnCounterpartTerminated);
+        Common();
+    }
+
+    private void RelayRefused(string callId, string reason) =>
+        Self.Tell(new AllocationFailed(callId, _owned.TryGetValue(callId, out var c) ? c.RelayNode ?? "?" : "?", reason));
+
+    private void ReachabilityKnown(ReachabilityProbe.ProbeResult result)
+    {
+        _log.Info("{0} is {1} at {2}:{3} ({4})", _id, result.Reachable ? "reachable" : "not reachable", result.Host, result.Port, result.Detail);
+        _entry = new PresenceEntry(_id, SelfPath, Cluster.Get(Context.System).SelfAddress.ToString(), ObservedHost,
+            result.Port, result.Reachable, DateTime.UtcNow.Ticks);
+        _presence.Tell(new PresenceDirectory.Announce(_entry, Self));
+        Send(new ReachabilityResult(result.Reachable, result.Host, (ushort)result.Port));
+    }
+
+    // ---- Calls this client places -----------------------------------------------------------
+
+    private void OnPlaceCall(PlaceCall place)
+    {
+        if (!TakeCallToken())
+        {
+            Send(new CallEnded(place.CallId, CallOutcome.RateLimited, "too many calls; try again later"));
+            return;
+        }
+        if (place.CallId.Length is 0 or > 64 || _owned.ContainsKey(place.CallId) || _joined.ContainsKey(place.CallId))
+        {
+            Send(new CallEnded(place.CallId, CallOutcome.Failed, "bad or duplicate call id"));
+            return;
+        }
+        if (place.Callee == _id)
+        {
+            Send(new CallEnded(place.CallId, CallOutcome.Failed, "cannot call yourself"));
+            return;
+        }
+        _owned[place.CallId] = new OwnedCall(place.CallId, place.Callee);
+        Timers.StartSingleTimer(new RingTimeout(place.CallId), new RingTimeout(place.CallId), _settings.RingTimeout);
+        _presence.Tell(new PresenceDirectory.Lookup(place.Callee, place.CallId));
+    }
+
+    private void OnLookupResult(PresenceDirectory.LookupResult result)
+    {
+        var callId = (string)result.Context;
+        if (!_owned.TryGetValue(callId, out var call)) return;
+        if (result.Entry is null)
+        {
+            _owned.Remove(callId);
+            Timers.Cancel(new RingTimeout(callId));
+            Send(new CallEnded(callId, CallOutcome.Offline, $"{call.Callee} is not registered"));
+            return;
+        }
+        call.CalleePath = result.Entry.SessionPath;
+        TellCallee(call, new IncomingCall(callId, _id, Self));
+    }
+
+    private void OnCallAnswered(CallAnswered answer)
+    {
+        if (!_owned.TryGetValue(answer.CallId, out var call) || call.Answer is not null) return;
+        Timers.Cancel(new RingTimeout(answer.CallId));
+        call.Answer = answer;
+        Context.Watch(answer.CalleeSession);
+        var me = _entry;
+        if (answer.CalleeReachable)
+        {
+            // Direct: the callee can be dialled, so the caller dials it.
+            var token = CallAuth.RandomId();
+            IssuePath(call, PathKind.Direct, token,
+                toCaller: new Connect(call.CallId, PathKind.Direct, PathRole.Dial, answer.CalleeHost, (ushort)answer.CalleeListenPort, token),
+                toCallee: new Connect(call.CallId, PathKind.Direct, PathRole.Await, "", 0, token));
+        }
+        else if (me is { Reachable: true })
+        {
+            // Reverse: only the caller can be dialled, so the callee connects back.
+            var token = CallAuth.RandomId();
+            IssuePath(call, PathKind.Reverse, token,
+                toCaller: new Connect(call.CallId, PathKind.Reverse, PathRole.Await, "", 0, token),
+                toCallee: new Connect(call.CallId, PathKind.Reverse, PathRole.Dial, me.ObservedHost, (ushort)me.ListenPort, token));
+        }
+        else
+        {
+            _relays.Tell(new RelayDirectory.PickRelay(call.CallId, call.FailedRelays));
+        }
+    }
+
+    private void OnRelayPicked(RelayDirectory.RelayPicked picked)
+    {
+        if (!_owned.TryGetValue(picked.CallId, out var call)) return;
+        call.RelayNode = picked.Relay.NodeAddress;
+        var node = picked.Relay.NodeAddress;
+        var callId = picked.CallId;
+        Context.ActorSelection(picked.Relay.ServicePath)
+            .Ask<object>(new AllocateSession(callId), _settings.AllocateTimeout)
+            .PipeTo(Self, failure: ex => new AllocationFailed(callId, node, ex is AskTimeoutException ? "no answer" : ex.Message));
+    }
+
+    private void OnSessionAllocated(SessionAllocated allocated)
+    {
+        if (!_owned.TryGetValue(allocated.CallId, out var call)) return;
+        call.RelayNode = allocated.NodeAddress;
+        IssuePath(call, PathKind.Relay, null,
+            toCaller: new Connect(call.CallId, PathKind.Relay, PathRole.Dial, allocated.Host, (ushort)allocated.Port, allocated.CallerToken),
+            toCallee: new Connect(call.CallId, PathKind.Relay, PathRole.Dial, allocated.Host, (ushort)allocated.Port, allocated.CalleeToken));
+    }
+
+    private void IssuePath(OwnedCall call, PathKind path, string? token, Connect toCaller, Connect toCallee)
+    {
+        call.Path = path;
+        call.Repathing = false;
+        call.Tokens.Clear();
+        call.Tokens.Add(toCaller.Token);
+        call.Tokens.Add(toCallee.Token);
+        _log.Info("Call {0} {1} → {2}: path {3}{4}", call.CallId, _id, call.Callee, path,
+            path == PathKind.Relay ? $" via {toCaller.Host}:{toCaller.Port}" : "");
+        Send(toCaller);
+        call.Answer!.CalleeSession.Tell(new PathChosen(call.CallId, toCallee));
+    }
+
+    private void OnPathLost(PathLost lost)
+    {
+        if (_joined.TryGetValue(lost.CallId, out var owner)) owner.Tell(new PathBroken(lost.CallId, lost.Token));
+        else Repath(lost.CallId, lost.Token);
+    }
+
+    /// <summary>A path broke (its relay died, a NAT dropped it): carry on through a relay not yet tried.</summary>
+    private void Repath(string callId, string token)
+    {
+        if (!_owned.TryGetValue(callId, out var call) || call.Answer is null || call.Repathing || !call.Tokens.Contains(token)) return;
+        _log.Info("Call {0}: path {1} broke; re-establishing through a relay", callId, call.Path);
+        call.Repathing = true;
+        if (call.RelayNode is not null) call.FailedRelays.Add(call.RelayNode);
+        _relays.Tell(new RelayDirectory.PickRelay(callId, call.FailedRelays));
+    }
+
+    private void FailCall(string callId, string detail)
+    {
+        if (!_owned.Remove(callId, out var call)) return;
+        Timers.Cancel(new RingTimeout(callId));
+        TellCallee(call, new CallClosed(callId, CallOutcome.Failed, detail));
+        Send(new CallEnded(callId, CallOutcome.Failed, detail));
+    }
+
+    private void TellCallee(OwnedCall call, object message)
+    {
+        if (call.Answer is not null) call.Answer.CalleeSession.Tell(message);
+        else if (call.CalleePath is not null) Context.ActorSelection(call.CalleePath).Tell(message);
+    }
+
+    // ---- Calls this client receives ---------------------------------------------------------
+
+    private void OnIncomingCall(IncomingCall incoming)
+    {
+        if (_joined.ContainsKey(incoming.CallId)) return;
+        _joined[incoming.CallId] = incoming.CallerSession;
+        Context.Watch(incoming.CallerSession);
+        Send(new Ring(incoming.CallId, incoming.CallerId));
+    }
+
+    private void OnAccept(Accept accept)
+    {
+        if (!_joined.TryGetValue(accept.CallId, out var owner)) return;
+        var me = _entry;
+        owner.Tell(new CallAnswered(accept.CallId, _id, me?.ObservedHost ?? ObservedHost, me?.ListenPort ?? 0, me?.Reachable ?? false, Self));
+    }
+
+    private void OnReject(Reject reject)
+    {
+        if (_joined.Remove(reject.CallId, out var owner))
+            owner.Tell(new CallDeclined(reject.CallId, CallOutcome.Rejected, $"{_id} rejected: {reject.Reason}"));
+    }
+
+    private void EndByClient(string callId, CallOutcome outcome, string detail)
+    {
+        if (_owned.Remove(callId, out var call))
+        {
+            Timers.Cancel(new RingTimeout(callId));
+            TellCallee(call, new CallClosed(callId, outcome, detail));
+            Send(new CallEnded(callId, outcome, detail));
+        }
+        else if (_joined.Remove(callId, out var owner))
+        {
+            owner.Tell(new CallClosed(callId, outcome, detail));
+            Send(new CallEnded(callId, outcome, detail));
+        }
+    }
+
+    private void OnCounterpartTerminated(Terminated terminated)
+    {
+        foreach (var call in _owned.Values.Where(c => c.Answer?.CalleeSession.Equals(terminated.ActorRef) == true).ToList())
+        {
+            _owned.Remove(call.CallId);
+            Send(new CallEnded(call.CallId, CallOutcome.Failed, $"{call.Callee} disconnected"));
+        }
+        foreach (var (callId, _) in _joined.Where(kv => kv.Value.Equals(terminated.ActorRef)).ToList())
+        {
+            _joined.Remove(callId);
+            Send(new CallEnded(callId, CallOutcome.Failed, "the caller disconnected"));
+        }
+    }
+
+    // ---- Common -----------------------------------------------------------------------------
+
+    private void Common()
+    {
+        Receive<FrameConnection.Connected>(_ => { });
+        Receive<FrameConnection.Closed>(closed =>
+        {
+            _log.Debug("{0} ({1}): {2}", _id.Length > 0 ? _id : "unregistered", Endpoints.Format(_remote), closed.Reason);
+            Context.Stop(Self);
+        });
+        Receive<RegisterTimeout>(_ => Refuse(RefusalCode.Protocol, $"no registration within {_settings.RegisterTimeout}"));
+        Receive<FrameConnection.Received>(r => Refuse(RefusalCode.Protocol, $"unexpected {r.Message.GetType().Name}"));
+        Receive<Terminated>(t => { if (t.ActorRef.Equals(_connection)) Context.Stop(Self); });
+        ReceiveAny(m => _log.Debug("{0}: ignoring {1}", _id, m.GetType().Name));
+    }
+
+    private void Refuse(RefusalCode code, string reason)
+    {
+        Send(new Refused(code, reason));
+        _connection.Tell(FrameConnection.Close.Instance);
+        Become(() =>
+        {
+            Receive<Terminated>(_ => Context.Stop(Self));
+            Receive<FrameConnection.Closed>(_ => Context.Stop(Self));
+            ReceiveAny(_ => { });
+        });
+    }
+
+    private void Send(CallMessage message) => _connection.Tell(new FrameConnection.Send(message));
+
+    private bool TakeCallToken()
+    {
+        var now = DateTime.UtcNow;
+        _callTokens = Math.Min(_settings.CallBurst, _callTokens + (now - _lastRefill) / _settings.CallRefill);
+        _lastRefill = now;
+        if (_callTokens < 1) return false;
+        _callTokens -= 1;
+        return true;
+    }
+}

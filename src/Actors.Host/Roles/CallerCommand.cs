@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Actors.Calls.Caller;
+using Actors.Host.Cli;
+using Actors.Host.Hosting;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Host.Roles;
+
+/// <summary>
+/// <c>actors caller</c>: a call client. Not a cluster member (it may sit behind a NAT); it speaks
+/// only the call protocol to a rendezvous. Prints one JSON line per call; with --call it exits
+/// after that call (0 when the call completed, 3 otherwise).
+/// </summary>
+public sealed class CallerCommand : IRoleCommand
+{
+    public string Name => "caller";
+    public string Summary => "Register at a rendezvous, place or answer calls (20 ms media frames, stdin text), print a JSON report per call.";
+
+    private static readonly CliOption[] Options =
+    [
+        new("--id", "actors.caller.id", "identity to register as", "NAME"),
+        new("--secret", "actors.caller.secret", "the identity's shared secret (never sent)", "SECRET"),
+        new("--rendezvous", "actors.caller.rendezvous", "the rendezvous to register at", "HOST:PORT"),
+        new("--listen", "actors.caller.listen", "accept direct/reverse connections on this port (0: any)", "PORT"),
+        new("--listen-host", "actors.caller.listen-host", "address to listen on", "ADDR"),
+        new("--call", "actors.caller.call", "call this peer once registered", "PEER"),
+        new("--auto-answer", "actors.caller.auto-answer", "accept incoming calls at once", IsFlag: true),
+        new("--duration", "actors.caller.duration", "hang up a call we placed after", "SECONDS"),
+        new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
+    ];
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse(args, Options);
+        if (parsed.HelpRequested)
+        {
+            Console.Out.Write(Help.ForCommand("actors caller --id NAME --secret S --rendezvous HOST:PORT [options]", Summary, Options));
+            return 0;
+        }
+        if (parsed.Positional.Count > 0) throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
+        // --duration takes plain seconds too.
+        var duration = parsed.Value("--duration");
+        var hocon = parsed.ToHocon(Options);
+        if (duration is not null && double.TryParse(duration, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            hocon += $"actors.caller.duration = {(long)(seconds * 1000)}ms\n";
+        var config = ConfigLoader.Load(Name, hocon, parsed.Value(CommonOptions.Config));
+        var settings = CallerSettings.Read(config);
+
+        NodeLogger.NodeName = $"caller {settings.Id}";
+        using var system = ActorSystem.Create("caller", ConfigurationFactory.ParseString("""
+            akka.actor.provider = local
+            akka.extensions = []
+            """).WithFallback(config));
+        var exit = new TaskCompletionSource<int>();
+        var exitAfterCall = settings.Call != null;
+        system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit)), "console");
+        var agent = system.ActorOf(CallerAgent.Props(settings), "caller");
+
+        _ = Task.Run(() =>
+        {
+            // Typed lines become text (or /answer, /reject, /hangup); EOF just stops reading.
+            for (var line = Console.In.ReadLine(); line is not null; line = Console.In.ReadLine()) agent.Tell(new UserInput(line));
+        });
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Quit);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Quit);
+        void Quit(System.Runtime.InteropServices.PosixSignalContext context) { context.Cancel = true; exit.TrySetResult(0); }
+
+        var code = await exit.Task;
+        await system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        return code;
+    }
+
+    /// <summary>Prints what the caller reports; decides when the process is done.</summary>
+    private sealed class CallerConsole : ReceiveActor
+    {
+        public CallerConsole(bool exitAfterCall, TaskCompletionSource<int> exit)
+        {
+            Receive<CallerRegistered>(r => Print($"registered as {r.Id}; seen at {r.ObservedHost}; reachable: {(r.Reachable ? "yes" : "no")}"));
+            Receive<IncomingRing>(r => Print($"ringing: {r.From} is calling ({r.CallId})"));
+            Receive<PathEstablished>(p => Print($"connected: {p.Path.ToString().ToLowerInvariant()} path after {p.SetupMs:F0} ms"));
+            Receive<TextReceived>(t => Print($"{t.From}: {t.Body}"));
+            Receive<CallSummary>(summary =>
+            {
+                Print(JsonSerializer.Serialize(summary, Json));
+                if (exitAfterCall && summary.Role == "caller") exit.TrySetResult(summary.Result == "completed" ? 0 : 3);
+            });
+            Receive<CallerStopped>(s => { Console.Error.WriteLine($"actors caller: {s.Reason}"); exit.TrySetResult(1); });
+        }
+
+        protected override void PreStart()
+        {
+            foreach (var type in new[] { typeof(CallerRegistered), typeof(IncomingRing), typeof(PathEstablished), typeof(TextReceived), typeof(CallSummary), typeof(CallerStopped) })
+                Context.System.EventStream.Subscribe(Self, type);
+        }
+
+        private static void Print(string line)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Actors.Calls.Tests.Nat;
+using Xunit;
+
+namespace Actors.Calls.Tests;
+
+/// <summary>The real <c>actors rendezvous</c> and <c>actors caller</c> processes on loopback.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(40);
+    private readonly string _users = Path.Combine(Path.GetTempPath(), $"calls-cli-users-{Guid.NewGuid():N}.txt");
+
+    public CommandLineTests() => File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret"]);
+
+    public void Dispose() => File.Delete(_users);
+
+    [Fact]
+    public void Rendezvous_without_users_fails_naming_the_setting()
+    {
+        using var rendezvous = NsProcess.Actors(null, "rendezvous", "--port", "0");
+        Assert.Equal(2, rendezvous.WaitForExit(Wait));
+        Assert.Contains(rendezvous.Lines, l => l.Contains("actors.rendezvous.users-file"));
+    }
+
+    [Fact]
+    public void Caller_with_a_wrong_secret_exits_with_the_refusal()
+    {
+        var port = FreePort();
+        using var rendezvous = NsProcess.Actors(null, "rendezvous", "--host", "127.0.0.1", "--port", port.ToString(), "--users", _users);
+        rendezvous.WaitForLine(l => l.Contains("Listening on"), Wait);
+        using var mallory = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "guess", "--rendezvous", $"127.0.0.1:{port}");
+        Assert.Equal(1, mallory.WaitForExit(Wait));
+        Assert.Contains(mallory.Lines, l => l.Contains("unknown identity or wrong proof"));
+    }
+
+    [Fact]
+    public void Two_caller_processes_talk_and_exchange_text_then_report_json()
+    {
+        var port = FreePort();
+        using var rendezvous = NsProcess.Actors(null, "rendezvous", "--host", "127.0.0.1", "--port", port.ToString(), "--users", _users);
+        rendezvous.WaitForLine(l => l.Contains("Listening on"), Wait);
+        using var bob = NsProcess.Actors(null, "caller", "--id", "bob", "--secret", "bob-secret", "--rendezvous", $"127.0.0.1:{port}",
+            "--listen", "0", "--listen-host", "127.0.0.1", "--auto-answer");
+        bob.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        using var alice = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "alice-secret", "--rendezvous", $"127.0.0.1:{port}",
+            "--call", "bob", "--duration", "2");
+        alice.WaitForLine(l => l.Contains("connected: direct"), Wait);
+        alice.WriteLine("hello bob");
+        bob.WaitForLine(l => l.Contains("alice: hello bob"), Wait);
+        Assert.Equal(0, alice.WaitForExit(Wait));
+        var summary = JsonDocument.Parse(alice.Lines.Single(l => l.StartsWith('{'))).RootElement;
+        Assert.Equal("direct", summary.GetProperty("path").GetString());
+        Assert.Equal("completed", summary.GetProperty("result").GetString());
+        var bobSummary = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
+        Assert.Equal(1, bobSummary.GetProperty("textsReceived").GetInt32());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

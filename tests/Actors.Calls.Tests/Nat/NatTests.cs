@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Actors.Calls.Tests.Nat;
+
+/// <summary>
+/// Real NATs made of network namespaces and iptables, real <c>actors</c> processes: a two-node
+/// rendezvous cluster and two relays on the public network, callers on a public host and behind
+/// two home routers. Skipped, with the reason, where namespaces are not permitted.
+/// </summary>
+public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
+{
+    private static readonly TimeSpan Wait = NatLab.Wait;
+
+    [NatFact]
+    public void Inbound_connection_to_a_NATed_host_fails_with_a_connect_timeout()
+    {
+        // Something really listens behind the NAT and on the public host.
+        using var home = lab.StartCommand(lab.Ns("home1"), "socat", "-u", "TCP-LISTEN:7700,reuseaddr,fork", "OPEN:/dev/null");
+        using var pub = lab.StartCommand(lab.Ns("pub"), "socat", "-u", "TCP-LISTEN:7701,reuseaddr,fork", "OPEN:/dev/null");
+        Thread.Sleep(300);
+
+        // Out through the NAT works ...
+        var (outCode, outText) = Connect("home1", NatLab.Public, 7701, 3);
+        Assert.True(outCode == 0, $"home1 → public failed: {outText}");
+
+        // ... in through it does not: the router drops the SYN, so the connect times out.
+        var watch = Stopwatch.StartNew();
+        var (inCode, inText) = Connect("pub", NatLab.Wan1, 7700, 3);
+        Assert.NotEqual(0, inCode);
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.5), $"failed after {watch.Elapsed} ({inText}): refused, not dropped");
+        Assert.Contains("timed out", inText, StringComparison.OrdinalIgnoreCase);
+        // The private address is not routable from the public network at all.
+        var (privCode, _) = Connect("pub", "10.1.0.2", 7700, 3);
+        Assert.NotEqual(0, privCode);
+    }
+
+    [NatFact]
+    public void NATed_caller_reaches_a_public_callee_directly()
+    {
+        using var carol = Caller("pub", "carol", NatLab.Rdv1, autoAnswer: true);
+        carol.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        using var alice = Caller("home1", "alice", NatLab.Rdv2, call: "carol", duration: 2);
+        var summary = Summary(alice);
+        Assert.Contains(alice.Lines, l => l.Contains("reachable: no"));
+        Assert.Equal("completed", summary.GetProperty("result").GetString());
+        Assert.True(summary.GetProperty("path").GetString() == "direct", $"alice:\n{alice.Output}\ncarol:\n{carol.Output}");
+        Assert.True(summary.GetProperty("framesReceived").GetInt64() > 50);
+    }
+
+    [NatFact]
+    public void Public_caller_reaches_a_NATed_callee_by_a_reverse_connection()
+    {
+        using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
+        alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        using var carol = Caller("pub", "carol", NatLab.Rdv2, call: "alice", duration: 2);
+        var summary = Summary(carol);
+        Assert.Equal("completed", summary.GetProperty("result").GetString());
+        Assert.Equal("reverse", summary.GetProperty("path").GetString());
+        Assert.True(summary.GetProperty("framesReceived").GetInt64() > 50);
+    }
+
+    [NatFact]
+    public void NATed_callers_talk_through_a_relay_and_survive_its_death()
+    {
+        using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
+        alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        using var bob = Caller("home2", "bob", NatLab.Rdv2, call: "alice", duration: 8);
+        bob.WaitForLine(l => l.Contains("connected: relay"), Wait);
+        Thread.Sleep(1500);
+
+        // kill -9 the relay that carries the call (the owning rendezvous logs which one it chose).
+        var chosen = lab.Rendezvous.SelectMany(r => r.Lines).Last(l => l.Contains("bob → alice: path Relay via"));
+        var relayIp = chosen[(chosen.LastIndexOf("via ", StringComparison.Ordinal) + 4)..].Split(':')[0];
+        lab.Relays[relayIp].Kill();
+
+        var summary = Summary(bob);
+        Assert.True(summary.GetProperty("result").GetString() == "completed", $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
+        Assert.Equal("relay", summary.GetProperty("path").GetString());
+        Assert.Equal(1, summary.GetProperty("pathChanges").GetInt32());
+        Assert.True(summary.GetProperty("framesReceived").GetInt64() > 200);
+        var aliceSummary = Summary(alice);
+        Assert.Equal(1, aliceSummary.GetProperty("pathChanges").GetInt32());
+    }
+
+    [NatFact]
+    public void Caller_behind_a_symmetric_NAT_reaches_NATed_and_public_callees()
+    {
+        // --random-fully rewrites source ports: hole punching would fail here; our paths do not need it.
+        using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
+        using var carol = Caller("pub", "carol", NatLab.Rdv2, autoAnswer: true);
+        alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        carol.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        using (var toAlice = Caller("home3", "dave", NatLab.Rdv2, call: "alice", duration: 2))
+        {
+            var summary = Summary(toAlice);
+            Assert.Equal("completed", summary.GetProperty("result").GetString());
+            Assert.Equal("relay", summary.GetProperty("path").GetString());
+        }
+        using var toCarol = Caller("home3", "dave", NatLab.Rdv1, call: "carol", duration: 2);
+        var direct = Summary(toCarol);
+        Assert.Equal("completed", direct.GetProperty("result").GetString());
+        Assert.True(direct.GetProperty("path").GetString() == "direct", $"dave:\n{toCarol.Output}\ncarol:\n{carol.Output}");
+    }
+
+    private NsProcess Caller(string ns, string id, string rendezvous, bool autoAnswer = false, string? call = null, int duration = 0)
+    {
+        var args = new List<string> { "caller", "--id", id, "--secret", $"{id}-secret", "--rendezvous", $"{rendezvous}:7400", "--listen", "7600",
+            "--config", lab.VerboseCallerConfig };
+        if (autoAnswer) args.Add("--auto-answer");
+        if (call is not null) args.AddRange(["--call", call, "--duration", duration.ToString()]);
+        return lab.Start(lab.Ns(ns), [.. args]);
+    }
+
+    private static JsonElement Summary(NsProcess caller)
+    {
+        var line = caller.WaitForLine(l => l.StartsWith('{'), Wait);
+        return JsonDocument.Parse(line).RootElement.Clone();
+    }
+
+    private (int Code, string Output) Connect(string fromNs, string host, int port, int timeoutS) =>
+        NatNetwork.TryRun("ip", $"netns exec {lab.Ns(fromNs)} socat -u OPEN:/dev/null TCP:{host}:{port},connect-timeout={timeoutS}", TimeSpan.FromSeconds(timeoutS + 10));
+}

@@ -1,0 +1,46 @@
+using Actors.Calls.Protocol;
+using Actors.Calls.Relay;
+using Actors.Calls.Rendezvous;
+using Actors.Calls.Serialization;
+using Actors.Calls.Tests.Support;
+using Akka.Actor;
+using Xunit;
+
+namespace Actors.Calls.Tests.Protocol;
+
+/// <summary>Every message that crosses nodes goes through the explicit serializer and survives the trip.</summary>
+public sealed class CallsSerializerTests
+{
+    [Fact]
+    public void Cross_node_messages_use_the_calls_serializer_and_round_trip()
+    {
+        using var lab = new CallLab();
+        var node = lab.Node();
+        var actor = node.ActorOf(Props.Empty, "someone");
+        object[] messages =
+        [
+            new IncomingCall("c1", "alice", actor),
+            new CallAnswered("c1", "bob", "198.18.1.2", 7600, true, actor),
+            new CallDeclined("c1", CallOutcome.Rejected, "busy"),
+            new PathChosen("c1", new Connect("c1", PathKind.Relay, PathRole.Dial, "198.18.0.12", 7500, "tok")),
+            new CallClosed("c1", CallOutcome.HungUp, "bye"),
+            new PathBroken("c1", "tok"),
+            new AllocateSession("c1"),
+            new SessionAllocated("c1", "akka.tcp://actors@h:1", "198.18.0.12", 7500, "a", "b"),
+            new AllocationRefused("c1", "full"),
+            new PresenceEntry("bob", "akka.tcp://actors@h:1/user/x", "akka.tcp://actors@h:1", "198.18.1.2", 7600, true, 42),
+            new RelayInfo("akka.tcp://actors@h:1", "akka.tcp://actors@h:1/user/relay", "198.18.0.12", 7500, 3, 100, 42),
+        ];
+        var serialization = node.Serialization;
+        foreach (var message in messages)
+        {
+            var serializer = serialization.FindSerializerFor(message);
+            Assert.IsType<CallsSerializer>(serializer);
+            var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+            var back = serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+            Assert.Equal(Describe(message), Describe(back));
+        }
+    }
+
+    private static string Describe(object o) => o is PathChosen p ? $"PathChosen {p.CallId} {p.Instruction}" : o.ToString()!;
+}
