@@ -51,7 +51,7 @@ public sealed class CallerCommand : IRoleCommand
         var hocon = parsed.ToHocon(Options);
         if (duration is not null && double.TryParse(duration, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
             hocon += $"actors.caller.duration = {(long)(seconds * 1000)}ms\n";
-        var config = ConfigLoader.Load(Name, hocon, parsed.Value(CommonOptions.Config));
+        var config = ConfigLoader.Load([Name], hocon, parsed.Value(CommonOptions.Config));
         var settings = CallerSettings.Read(config);
 
         NodeLogger.NodeName = $"caller {settings.Id}";
