@@ -1,14 +1,19 @@
 #!/usr/bin/env pwsh
 # Starts a local Actors cluster and stops it cleanly on Ctrl-C (or after -Duration), like run-cluster.sh.
 #   pwsh ./run-cluster.ps1 [-Duration SECONDS] [-WebPort PORT] [-SeedPort PORT] [-TrackerPort PORT]
+#                          [-RendezvousPort PORT] [-RelayPort PORT] [-PeerPort PORT]
 # (pwsh comes from the repo's dotnet tool manifest: `dotnet tool restore; dotnet pwsh ./run-cluster.ps1`)
-# Nodes: a seed node, a web node serving a demo folder, two tracker nodes sharing every swarm.
+# Nodes: a seed node, a web node serving a demo folder, two tracker nodes sharing every swarm,
+# a rendezvous and a relay for calls, and a BitTorrent peer seeding the demo .torrent.
 # Logs: .cluster/logs/<node>.log
 param(
   [int]$Duration = 0,
   [int]$WebPort = 8080,
   [int]$SeedPort = 4053,
-  [int]$TrackerPort = 6969
+  [int]$TrackerPort = 6969,
+  [int]$RendezvousPort = 7000,
+  [int]$RelayPort = 7100,
+  [int]$PeerPort = 6881
 )
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -36,6 +41,9 @@ if (-not (Test-Path $big)) {
 
 & dotnet $actorsDll torrent create (Join-Path $demo 'files' '16MiB.bin') --tracker "http://127.0.0.1:$TrackerPort/announce" `
   -o (Join-Path $demo 'files' '16MiB.bin.torrent') | Out-Null
+# Who may register at the rendezvous (name:secret); demo identities only.
+$users = Join-Path '.cluster' 'users.txt'
+Set-Content -Path $users -Value "alice:alice-secret`nbob:bob-secret`ncarol:carol-secret"
 
 $nodes = [System.Collections.Generic.List[object]]::new()
 function Start-Node([string]$Name, [string[]]$Arguments) {
@@ -75,14 +83,26 @@ try {
   }
   Wait-Port $TrackerPort 'tracker1'
   Wait-Port ($TrackerPort + 1) 'tracker2'
+  Start-Node 'rendezvous' @('rendezvous', '--name', 'rendezvous', '--host', '127.0.0.1', '--port', "$RendezvousPort", '--users', $users,
+    '--cluster-port', "$($SeedPort + 4)", '--seed', "127.0.0.1:$SeedPort")
+  Start-Node 'relay' @('relay', '--name', 'relay', '--host', '127.0.0.1', '--port', "$RelayPort",
+    '--cluster-port', "$($SeedPort + 5)", '--seed', "127.0.0.1:$SeedPort")
+  Start-Node 'peer' @('peer', 'seed', (Join-Path $demo 'files' '16MiB.bin.torrent'), '--data', (Join-Path $demo 'files'),
+    '--host', '127.0.0.1', '--port', "$PeerPort")
+  Wait-Port $RendezvousPort 'rendezvous'
+  Wait-Port $RelayPort 'relay'
+  Wait-Port $PeerPort 'peer'
 
   Write-Host ''
-  '{0,-8} {1,-36} {2,-20} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
-  '{0,-8} {1,-36} {2,-20} {3}' -f 'seed', '-', "127.0.0.1:$SeedPort", "$logs/seed.log" | Write-Host
-  '{0,-8} {1,-36} {2,-20} {3}' -f 'web', "http://127.0.0.1:$WebPort/", "127.0.0.1:$($SeedPort + 1)", "$logs/web.log" | Write-Host
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'seed', '-', "127.0.0.1:$SeedPort", "$logs/seed.log" | Write-Host
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'web', "http://127.0.0.1:$WebPort/", "127.0.0.1:$($SeedPort + 1)", "$logs/web.log" | Write-Host
   foreach ($i in 1, 2) {
-    '{0,-8} {1,-36} {2,-20} {3}' -f "tracker$i", "http://127.0.0.1:$($TrackerPort + $i - 1)/announce", "127.0.0.1:$($SeedPort + 1 + $i)", "$logs/tracker$i.log" | Write-Host
+    '{0,-10} {1,-36} {2,-20} {3}' -f "tracker$i", "http://127.0.0.1:$($TrackerPort + $i - 1)/announce", "127.0.0.1:$($SeedPort + 1 + $i)", "$logs/tracker$i.log" | Write-Host
   }
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'rendezvous', "127.0.0.1:$RendezvousPort", "127.0.0.1:$($SeedPort + 4)", "$logs/rendezvous.log" | Write-Host
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'relay', "127.0.0.1:$RelayPort", "127.0.0.1:$($SeedPort + 5)", "$logs/relay.log" | Write-Host
+  '{0,-10} {1,-36} {2,-20} {3}' -f 'peer', "127.0.0.1:$PeerPort (seeding)", '-', "$logs/peer.log" | Write-Host
   Write-Host ''
   if ($Duration -gt 0) { Write-Host "Running for $Duration s..."; Start-Sleep -Seconds $Duration }
   else { Write-Host 'Press Ctrl-C to stop the cluster.'; while ($true) { Start-Sleep -Seconds 1 } }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts a local Actors cluster on this machine and stops it cleanly on Ctrl-C (or after --duration).
-#   ./run-cluster.sh [--duration SECONDS] [--web-port PORT] [--seed-port PORT]
-# Nodes: a seed node (the cluster's contact point), a web node serving a demo folder, and two
-# tracker nodes sharing every swarm. The demo folder holds a .torrent announcing to tracker 1.
+#   ./run-cluster.sh [--duration SECONDS] [--web-port PORT] [--seed-port PORT] [--tracker-port PORT]
+#                    [--rendezvous-port PORT] [--relay-port PORT] [--peer-port PORT]
+# Nodes: a seed node (the cluster's contact point), a web node serving a demo folder, two tracker
+# nodes sharing every swarm, a rendezvous and a relay for calls, and a BitTorrent peer seeding
+# the demo folder's .torrent (which announces to tracker 1).
 # Logs: .cluster/logs/<node>.log    Demo folder: .cluster/demo
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,13 +13,19 @@ duration=0
 web_port=8080
 seed_port=4053
 tracker_port=6969
+rendezvous_port=7000
+relay_port=7100
+peer_port=6881
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --web-port) web_port="$2"; shift 2 ;;
     --seed-port) seed_port="$2"; shift 2 ;;
     --tracker-port) tracker_port="$2"; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rendezvous-port) rendezvous_port="$2"; shift 2 ;;
+    --relay-port) relay_port="$2"; shift 2 ;;
+    --peer-port) peer_port="$2"; shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-cluster: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +51,8 @@ echo "hello from the actors web role" >"$demo/files/hello.txt"
 [ -f "$demo/files/16MiB.bin" ] || head -c 16777216 /dev/urandom >"$demo/files/16MiB.bin"
 "${actors[@]}" torrent create "$demo/files/16MiB.bin" --tracker "http://127.0.0.1:$tracker_port/announce" \
   -o "$demo/files/16MiB.bin.torrent" >/dev/null
+# Who may register at the rendezvous (name:secret); demo identities only.
+printf 'alice:alice-secret\nbob:bob-secret\ncarol:carol-secret\n' >"$state/users.txt"
 
 pids=()
 names=()
@@ -90,17 +100,31 @@ for i in 1 2; do
 done
 wait_for_port "$tracker_port" tracker1
 wait_for_port $((tracker_port + 1)) tracker2
+start_node rendezvous rendezvous --name rendezvous --host 127.0.0.1 --port "$rendezvous_port" --users "$state/users.txt" \
+  --cluster-port $((seed_port + 4)) --seed "127.0.0.1:$seed_port"
+start_node relay relay --name relay --host 127.0.0.1 --port "$relay_port" \
+  --cluster-port $((seed_port + 5)) --seed "127.0.0.1:$seed_port"
+start_node peer peer seed "$demo/files/16MiB.bin.torrent" --data "$demo/files" --host 127.0.0.1 --port "$peer_port"
+wait_for_port "$rendezvous_port" rendezvous
+wait_for_port "$relay_port" relay
+wait_for_port "$peer_port" peer
 
 echo
-printf '%-8s %-36s %-20s %s\n' NODE LISTENS CLUSTER LOG
-printf '%-8s %-36s %-20s %s\n' seed "-" "127.0.0.1:$seed_port" "$logs/seed.log"
-printf '%-8s %-36s %-20s %s\n' web "http://127.0.0.1:$web_port/" "127.0.0.1:$((seed_port + 1))" "$logs/web.log"
+printf '%-10s %-36s %-20s %s\n' NODE LISTENS CLUSTER LOG
+printf '%-10s %-36s %-20s %s\n' seed "-" "127.0.0.1:$seed_port" "$logs/seed.log"
+printf '%-10s %-36s %-20s %s\n' web "http://127.0.0.1:$web_port/" "127.0.0.1:$((seed_port + 1))" "$logs/web.log"
 for i in 1 2; do
-  printf '%-8s %-36s %-20s %s\n' "tracker$i" "http://127.0.0.1:$((tracker_port + i - 1))/announce" "127.0.0.1:$((seed_port + 1 + i))" "$logs/tracker$i.log"
+  printf '%-10s %-36s %-20s %s\n' "tracker$i" "http://127.0.0.1:$((tracker_port + i - 1))/announce" "127.0.0.1:$((seed_port + 1 + i))" "$logs/tracker$i.log"
 done
+printf '%-10s %-36s %-20s %s\n' rendezvous "127.0.0.1:$rendezvous_port" "127.0.0.1:$((seed_port + 4))" "$logs/rendezvous.log"
+printf '%-10s %-36s %-20s %s\n' relay "127.0.0.1:$relay_port" "127.0.0.1:$((seed_port + 5))" "$logs/relay.log"
+printf '%-10s %-36s %-20s %s\n' peer "127.0.0.1:$peer_port (seeding)" "-" "$logs/peer.log"
 echo
 echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
 echo "     aria2c http://127.0.0.1:$web_port/files/16MiB.bin.torrent   (the swarm is shared by both trackers)"
+echo "     ${actors[*]} peer get http://127.0.0.1:$web_port/files/16MiB.bin.torrent --out /tmp/dl"
+echo "     ${actors[*]} caller --id bob --secret bob-secret --rendezvous 127.0.0.1:$rendezvous_port --auto-answer"
+echo "     ${actors[*]} caller --id alice --secret alice-secret --rendezvous 127.0.0.1:$rendezvous_port --call bob --duration 5"
 if [ "$duration" -gt 0 ]; then
   echo "Running for $duration s..."
   sleep "$duration"

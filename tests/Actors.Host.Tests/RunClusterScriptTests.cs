@@ -15,18 +15,23 @@ public sealed class RunClusterScriptTests
 
     [Fact]
     public Task Bash_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
-        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}"]);
+        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}",
+            "--rendezvous-port", "{rendezvous}", "--relay-port", "{relay}", "--peer-port", "{peer}"]);
 
     [Fact]
     public Task PowerShell_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
         RunScript("dotnet", ["tool", "run", "pwsh", "--", "-NoProfile", "-File", "run-cluster.ps1",
-            "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}", "-TrackerPort", "{tracker}"]);
+            "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}", "-TrackerPort", "{tracker}",
+            "-RendezvousPort", "{rendezvous}", "-RelayPort", "{relay}", "-PeerPort", "{peer}"]);
 
     private static async Task RunScript(string file, string[] template)
     {
         var web = ActorsProcess.FreePort();
         var seed = ActorsProcess.FreePort();
         var tracker = ActorsProcess.FreePort();
+        var rendezvous = ActorsProcess.FreePort();
+        var relay = ActorsProcess.FreePort();
+        var peer = ActorsProcess.FreePort();
         const int duration = 12;
         var start = new ProcessStartInfo(file)
         {
@@ -36,7 +41,8 @@ public sealed class RunClusterScriptTests
             UseShellExecute = false,
         };
         foreach (var arg in template)
-            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString()));
+            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString())
+                .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()));
         using var script = Process.Start(start)!;
         var stdout = script.StandardOutput.ReadToEndAsync();
         var stderr = script.StandardError.ReadToEndAsync();
@@ -54,6 +60,10 @@ public sealed class RunClusterScriptTests
             await ActorsProcess.WaitForPort(tracker + 1, TimeSpan.FromSeconds(60));
             var scrape = await http.GetByteArrayAsync($"http://127.0.0.1:{tracker + 1}/scrape");
             Assert.Equal((byte)'d', scrape[0]);
+            // The calls nodes and the seeding peer are up too.
+            await ActorsProcess.WaitForPort(relay, TimeSpan.FromSeconds(60));
+            await ActorsProcess.WaitForPort(rendezvous, TimeSpan.FromSeconds(60));
+            await ActorsProcess.WaitForPort(peer, TimeSpan.FromSeconds(60));
 
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             await script.WaitForExitAsync(cts.Token);
@@ -67,7 +77,8 @@ public sealed class RunClusterScriptTests
         Assert.Contains($"http://127.0.0.1:{web}/", output);
         Assert.Contains("seed exited with 0", output);
         Assert.Contains("web exited with 0", output);
-        Assert.Contains("tracker2 exited with 0", output);
+        foreach (var node in new[] { "tracker1", "tracker2", "rendezvous", "relay", "peer" })
+            Assert.Contains($"{node} exited with 0", output);
 
         // The web node joined the seed's cluster, and left it gracefully.
         var seedLog = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), ".cluster", "logs", "seed.log"));

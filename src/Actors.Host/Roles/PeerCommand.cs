@@ -61,7 +61,10 @@ public sealed class PeerCommand : IRoleCommand
 
         var system = ActorSystem.Create("peer", AkkaConfig);
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        // Ctrl-C and SIGTERM (run-cluster's stop) end the run cleanly: peers announce "stopped".
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context) { context.Cancel = true; cancel.Cancel(); }
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
         try
         {
             // One HTTP client for the process: the .torrent download and every peer's announces.
