@@ -123,7 +123,7 @@ echo
 echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
 echo "     aria2c http://127.0.0.1:$web_port/files/16MiB.bin.torrent   (the swarm is shared by both trackers)"
 echo "     ${actors[*]} peer get http://127.0.0.1:$web_port/files/16MiB.bin.torrent --out /tmp/dl"
-echo "     ${actors[*]} caller --id bob --secret bob-secret --rendezvous 127.0.0.1:$rendezvous_port --auto-answer"
+echo "     ${actors[*]} caller --id bob --secret bob-secret --rendezvous 127.0.0.1:$rendezvous_port --listen 0 --auto-answer   (reachable: direct path)"
 echo "     ${actors[*]} caller --id alice --secret alice-secret --rendezvous 127.0.0.1:$rendezvous_port --call bob --duration 5"
 if [ "$duration" -gt 0 ]; then
   echo "Running for $duration s..."
