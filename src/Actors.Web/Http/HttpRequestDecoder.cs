@@ -22,7 +22,6 @@ public sealed class HttpRequestDecoder
     private readonly ChunkedBodyReader _chunked;
     private State _state = State.RequestLine;
     private HttpError _error;
-    private long _remaining;
     private string _method = "";
     private string _target = "";
     private HttpVersion _version;
@@ -187,8 +186,7 @@ public sealed class HttpRequestDecoder
         if (_fields.ContentLength > _limits.MaxBodyBytes) return Fail(413, "body too large");
         if (_fields.ContentLength > 0)
         {
-            _remaining = _fields.ContentLength;
-            _body.Expect(_remaining);
+            _body.Expect(_fields.ContentLength);
             _state = State.FixedBody;
         }
         else _state = State.Complete;
@@ -197,13 +195,9 @@ public sealed class HttpRequestDecoder
 
     private bool ReadFixedBody()
     {
-        var take = (int)Math.Min(_remaining, _input.Count);
-        if (take == 0) return false;
-        _body.Append(_input.Span[..take]);
-        _input.Consume(take);
-        _remaining -= take;
-        if (_remaining == 0) _state = State.Complete;
-        return true;
+        var progressed = _body.ReadFixed(_input, out var complete);
+        if (complete) _state = State.Complete;
+        return progressed;
     }
 
     private bool ReadChunked()

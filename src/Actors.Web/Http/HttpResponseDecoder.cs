@@ -23,7 +23,6 @@ public sealed class HttpResponseDecoder
     private State _state = State.StatusLine;
     private HttpError _error;
     private bool _expectNoBody;
-    private long _remaining;
     private int _status;
     private string _reason = "";
     private HttpVersion _version;
@@ -178,8 +177,7 @@ public sealed class HttpResponseDecoder
         else if (_fields.ContentLength > _maxBody) return Fail("body too large", 413);
         else if (_fields.ContentLength > 0)
         {
-            _remaining = _fields.ContentLength;
-            _body.Expect(_remaining);
+            _body.Expect(_fields.ContentLength);
             _state = State.FixedBody;
         }
         else _state = _fields.ContentLength == 0 ? State.Complete : State.UntilClose;
@@ -188,13 +186,9 @@ public sealed class HttpResponseDecoder
 
     private bool ReadFixedBody()
     {
-        var take = (int)Math.Min(_remaining, _input.Count);
-        if (take == 0) return false;
-        _body.Append(_input.Span[..take]);
-        _input.Consume(take);
-        _remaining -= take;
-        if (_remaining == 0) _state = State.Complete;
-        return true;
+        var progressed = _body.ReadFixed(_input, out var complete);
+        if (complete) _state = State.Complete;
+        return progressed;
     }
 
     private bool ReadChunked()

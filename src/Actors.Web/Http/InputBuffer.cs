@@ -90,6 +90,20 @@ internal sealed class BodyBuilder
         _length += data.Length;
     }
 
+    /// <summary>
+    /// Moves bytes of a Content-Length body (announced with <see cref="Expect"/>) from the input:
+    /// false when none were available; <paramref name="complete"/> once all have arrived.
+    /// </summary>
+    public bool ReadFixed(InputBuffer input, out bool complete)
+    {
+        var take = (int)Math.Min(_expected - _length, input.Count);
+        complete = take == _expected - _length;
+        if (take == 0) return complete;
+        Append(input.Span[..take]);
+        input.Consume(take);
+        return true;
+    }
+
     /// <summary>The body, and a reset for the next message.</summary>
     public byte[] Take()
     {
