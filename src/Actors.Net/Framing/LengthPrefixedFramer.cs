@@ -65,6 +65,19 @@ public sealed class LengthPrefixedFramer(int maxFrameBytes)
         return true;
     }
 
+    /// <summary>
+    /// Hands over the bytes not yet framed and starts empty: for a connection that stops framing
+    /// (a relay pipes raw bytes once a session is paired). Also releases a buffer grown for a
+    /// large frame.
+    /// </summary>
+    public byte[] TakeBuffered()
+    {
+        var rest = _buffer.AsSpan(_start, _end - _start).ToArray();
+        _start = _end = 0;
+        if (_buffer.Length > 64 * 1024) _buffer = new byte[4096];
+        return rest;
+    }
+
     private int PeekLength()
     {
         var length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start, PrefixBytes));

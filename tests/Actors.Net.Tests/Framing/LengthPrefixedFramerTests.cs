@@ -67,6 +67,17 @@ public sealed class LengthPrefixedFramerTests
     }
 
     [Fact]
+    public void Unframed_bytes_can_be_taken_over_raw()
+    {
+        var framer = new LengthPrefixedFramer(64);
+        framer.Feed([.. LengthPrefixedFramer.Encode([1, 2]), 0, 0, 0, 9, 7, 7]);
+        Assert.True(framer.TryRead(out var first));
+        Assert.Equal(new byte[] { 1, 2 }, first.ToArray());
+        Assert.Equal(new byte[] { 0, 0, 0, 9, 7, 7 }, framer.TakeBuffered());
+        Assert.Equal(0, framer.BufferedBytes);
+    }
+
+    [Fact]
     public void Random_input_only_ever_yields_frames_or_framing_errors_with_bounded_buffering()
     {
         var random = new Random(1234);
