@@ -66,7 +66,7 @@ public sealed class CallerCommand : IRoleCommand
 
         _ = Task.Run(() =>
         {
-            // Typed lines become text (or /answer, /reject, /hangup); EOF just stops reading.
+            // Typed lines become text (or /call PEER, /answer, /reject, /hangup); EOF just stops reading.
             for (var line = Console.In.ReadLine(); line is not null; line = Console.In.ReadLine()) agent.Tell(new UserInput(line));
         });
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Quit);
