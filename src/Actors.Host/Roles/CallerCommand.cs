@@ -28,6 +28,7 @@ public sealed class CallerCommand : IRoleCommand
         new("--call", "actors.caller.call", "call this peer once registered", "PEER"),
         new("--auto-answer", "actors.caller.auto-answer", "accept incoming calls at once", IsFlag: true),
         new("--duration", "actors.caller.duration", "hang up a call we placed after", "SECONDS"),
+        new("--wav", "actors.caller.wav", "send this 16-bit PCM mono/stereo WAV (looped) instead of a tone", "FILE"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
     ];
 
