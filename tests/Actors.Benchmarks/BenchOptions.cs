@@ -13,9 +13,11 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int SwarmSizeMiB { get; init; } = 16;
     public int Peers { get; init; } = 20;
     public int UploadCapKiB { get; init; } = 1024;
+    /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
+    public int MaxCalls { get; init; } = 1600;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|all|peer> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|all|peer|calls> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10)
@@ -25,6 +27,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer only (not part of `all`):
           --size MIB     file for one seeder → one leecher (default 1024)
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
+          calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
+          --max-calls N  largest step of concurrent relayed calls (default 1600)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -34,7 +38,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "all" or "kestrel" or "peer"))
+        if (command is not ("web" or "tracker" or "all" or "kestrel" or "peer" or "calls"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -44,7 +48,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
-        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -78,6 +82,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--up-cap":
                     upCap = PositiveInt(name, Value());
                     break;
+                case "--max-calls":
+                    maxCalls = PositiveInt(name, Value());
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");
             }
@@ -88,7 +95,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         }
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
-            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap,
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Actors.Calls.Caller;
 using Actors.Calls.Tests.Nat;
 using Xunit;
 
@@ -10,11 +11,18 @@ namespace Actors.Calls.Tests;
 public sealed class CommandLineTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(40);
+    // A media frame on the wire: length 4, type 1, seq 4, timestamp 8, payload length 2.
+    private const int MediaHeaderBytes = 19;
     private readonly string _users = Path.Combine(Path.GetTempPath(), $"calls-cli-users-{Guid.NewGuid():N}.txt");
+    private readonly string _wav = Path.Combine(Path.GetTempPath(), $"calls-cli-{Guid.NewGuid():N}.wav");
 
     public CommandLineTests() => File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret"]);
 
-    public void Dispose() => File.Delete(_users);
+    public void Dispose()
+    {
+        File.Delete(_users);
+        File.Delete(_wav);
+    }
 
     [Fact]
     public void Rendezvous_without_users_fails_naming_the_setting()
@@ -44,8 +52,10 @@ public sealed class CommandLineTests : IDisposable
         using var bob = NsProcess.Actors(null, "caller", "--id", "bob", "--secret", "bob-secret", "--rendezvous", $"127.0.0.1:{port}",
             "--listen", "0", "--listen-host", "127.0.0.1", "--auto-answer");
         bob.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        // Alice sends a WAV (16 kHz mono: 640-byte frames), bob the default tone.
+        File.WriteAllBytes(_wav, WavAudio.Generate(16000, 1, TimeSpan.FromSeconds(0.5)));
         using var alice = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "alice-secret", "--rendezvous", $"127.0.0.1:{port}",
-            "--call", "bob", "--duration", "2");
+            "--call", "bob", "--duration", "2", "--wav", _wav);
         alice.WaitForLine(l => l.Contains("connected: direct"), Wait);
         alice.WriteLine("hello bob");
         bob.WaitForLine(l => l.Contains("alice: hello bob"), Wait);
@@ -55,6 +65,19 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal("completed", summary.GetProperty("result").GetString());
         var bobSummary = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
         Assert.Equal(1, bobSummary.GetProperty("textsReceived").GetInt32());
+        var frames = bobSummary.GetProperty("framesReceived").GetInt64();
+        Assert.True(frames > 50);
+        Assert.Equal(frames * (MediaHeaderBytes + 640), bobSummary.GetProperty("bytesReceived").GetInt64());
+    }
+
+    [Fact]
+    public void Caller_with_a_truncated_WAV_exits_naming_the_setting_and_the_problem()
+    {
+        var wav = WavAudio.Generate(16000, 1, TimeSpan.FromSeconds(0.5));
+        File.WriteAllBytes(_wav, wav[..(wav.Length / 2)]);
+        using var alice = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "alice-secret", "--rendezvous", "127.0.0.1:9", "--wav", _wav);
+        Assert.Equal(2, alice.WaitForExit(Wait));
+        Assert.Contains(alice.Lines, l => l.Contains("actors.caller.wav") && l.Contains("truncated"));
     }
 
     private static int FreePort()

@@ -27,6 +27,33 @@ public sealed class RelayTests : IDisposable
     }
 
     [Fact]
+    public async Task Relay_publishes_itself_again_when_its_entry_is_removed()
+    {
+        // What a rendezvous does when an earlier incarnation of this relay's node leaves the cluster:
+        // the entry (keyed by address) goes, even if this incarnation had already written it.
+        var (node, _, _) = _lab.Relay();
+        CallLab.WaitForRelays(node, 1);
+        var cluster = Akka.Cluster.Cluster.Get(node);
+        var replicator = Akka.DistributedData.DistributedData.Get(node).Replicator;
+        var address = cluster.SelfAddress.ToString();
+        async Task<RelayInfo?> Entry()
+        {
+            var reply = await replicator.Ask(Akka.DistributedData.Dsl.Get(RelayRegistry.Key, Akka.DistributedData.ReadLocal.Instance), Short);
+            return reply is Akka.DistributedData.GetSuccess success && success.Get(RelayRegistry.Key).TryGetValue(address, out var info) ? info : null;
+        }
+        var before = (await Entry())!;
+        replicator.Tell(Akka.DistributedData.Dsl.Update(RelayRegistry.Key, Akka.DistributedData.LWWDictionary<string, RelayInfo>.Empty,
+            Akka.DistributedData.WriteLocal.Instance, map => map.Remove(cluster, address)));
+        // Its load did not change, so only noticing the removal makes it publish again.
+        var deadline = DateTime.UtcNow + Short;
+        while (await Entry() is not { } again || again.UpdatedAtTicks <= before.UpdatedAtTicks)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the relay did not publish itself again");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public void Unknown_token_is_refused()
     {
         var (_, _, port) = _lab.Relay();

@@ -204,8 +204,9 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         // No path right now (or the new one is not joined yet: Join must be its first frame): this frame is lost.
         if (!_mediaFlowing) return;
         var now = DateTime.UtcNow.Ticks / 10;
-        _bytesSent += MediaHeaderBytes + _tone.Length;
-        _media.Tell(new FrameConnection.Send(new Media(seq, now, _tone)));
+        var payload = _settings.AudioFrames is { } audio ? audio[(int)(seq % (uint)audio.Count)] : _tone;
+        _bytesSent += MediaHeaderBytes + payload.Length;
+        _media.Tell(new FrameConnection.Send(new Media(seq, now, payload)));
     }
 
     private void OnMedia(Media media)

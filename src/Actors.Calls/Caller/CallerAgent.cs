@@ -150,7 +150,16 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
 
     private void OnUserInput(UserInput input)
     {
-        switch (input.Line.Trim())
+        var line = input.Line.Trim();
+        if (line.StartsWith("/call ", StringComparison.Ordinal))
+        {
+            var peer = line["/call ".Length..].Trim();
+            if (_callId is not null) _log.Warning("already in a call; /hangup first");
+            else if (!CallAuth.IsValidId(peer)) _log.Warning("/call: not a valid id: {0}", peer);
+            else PlaceCall(peer);
+            return;
+        }
+        switch (line)
         {
             case "/answer" when _pendingRing is not null: Answer(_pendingRing); break;
             case "/reject" when _pendingRing is not null: Signal(new Reject(_pendingRing.CallId, "declined")); _pendingRing = null; break;

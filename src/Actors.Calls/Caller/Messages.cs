@@ -19,5 +19,5 @@ public sealed record CallSummary(
     long FramesSent, long FramesReceived, long BytesSent, long BytesReceived,
     int TextsReceived, int PathChanges, double DurationS);
 
-/// <summary>Told to the agent: a line the user typed (text, or /answer, /reject, /hangup).</summary>
+/// <summary>Told to the agent: a line the user typed (text, or /call PEER, /answer, /reject, /hangup).</summary>
 public sealed record UserInput(string Line);

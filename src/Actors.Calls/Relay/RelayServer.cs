@@ -61,12 +61,23 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         Receive<Publish>(_ => { if (_dirty) PublishLoad(); });
         Receive<GetStats>(_ => Sender.Tell(new Stats(_sessions.Count, _sessions.Values.Count(s => s.IsPaired), _port)));
         Receive<TcpServer.GetListening>(get => _listener.Forward(get));
+        Receive<Changed>(changed => changed.Key.Equals(RelayRegistry.Key), changed =>
+        {
+            // A rendezvous removes the entries of relays that left the cluster. A relay restarted
+            // under the same address can see its fresh entry removed that way (when the old
+            // incarnation's removal is processed after our first publish): publish it again.
+            var entries = changed.Get(RelayRegistry.Key).Entries;
+            if (_port != 0 && (!entries.TryGetValue(_cluster.SelfAddress.ToString(), out var mine) || mine.ServicePath != MyPath)) PublishLoad();
+        });
         Receive<UpdateSuccess>(_ => { });
         Receive<IUpdateFailure>(_ => { });
     }
 
+    private string MyPath => Akka.Serialization.Serialization.SerializedActorPath(Self);
+
     protected override void PreStart()
     {
+        _replicator.Tell(Dsl.Subscribe(RelayRegistry.Key, Self));
         var server = Self; // captured now: the factory runs inside the listener
         _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxSessions * 2 + 16, PullMode: true),
             (tcp, remote, local) => RelayConnection.Props(tcp, remote, local, _settings, server)), "listener");
@@ -153,7 +164,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
     private void PublishLoad()
     {
         _dirty = false;
-        var info = new RelayInfo(_cluster.SelfAddress.ToString(), Akka.Serialization.Serialization.SerializedActorPath(Self),
+        var info = new RelayInfo(_cluster.SelfAddress.ToString(), MyPath,
             _settings.PublicHost, _port, _sessions.Count, _settings.MaxSessions, DateTime.UtcNow.Ticks);
         _replicator.Tell(Dsl.Update(RelayRegistry.Key, LWWDictionary<string, RelayInfo>.Empty, WriteLocal.Instance,
             map => map.SetItem(_cluster, info.NodeAddress, info)));

@@ -28,6 +28,7 @@ public sealed class CallerCommand : IRoleCommand
         new("--call", "actors.caller.call", "call this peer once registered", "PEER"),
         new("--auto-answer", "actors.caller.auto-answer", "accept incoming calls at once", IsFlag: true),
         new("--duration", "actors.caller.duration", "hang up a call we placed after", "SECONDS"),
+        new("--wav", "actors.caller.wav", "send this 16-bit PCM mono/stereo WAV (looped) instead of a tone", "FILE"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
     ];
 
@@ -66,7 +67,7 @@ public sealed class CallerCommand : IRoleCommand
 
         _ = Task.Run(() =>
         {
-            // Typed lines become text (or /answer, /reject, /hangup); EOF just stops reading.
+            // Typed lines become text (or /call PEER, /answer, /reject, /hangup); EOF just stops reading.
             for (var line = Console.In.ReadLine(); line is not null; line = Console.In.ReadLine()) agent.Tell(new UserInput(line));
         });
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Quit);

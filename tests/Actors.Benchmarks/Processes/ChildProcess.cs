@@ -92,6 +92,13 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Writes a line to the process's standard input (a caller reads commands there).</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
     public void Kill()
     {
         try

@@ -63,12 +63,40 @@ public sealed class NatLab : IDisposable
         Rendezvous.Add(rdv1);
         Rendezvous.Add(Start(Ns("rdv2"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
             "--cluster-host", Rdv2, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", "rdv2"));
-        foreach (var (name, ip) in new[] { ("relay1", Relay1), ("relay2", Relay2) })
-            Relays[ip] = Start(Ns(name), "relay", "--host", "0.0.0.0", "--public-host", ip, "--port", "7500",
-                "--cluster-host", ip, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", name);
+        foreach (var ip in new[] { Relay1, Relay2 }) StartRelay(ip);
         foreach (var ip in new[] { Rdv2, Relay1, Relay2 })
             rdv1.WaitForLine(l => l.Contains("Member up") && l.Contains($"{ip}:4000"), Wait);
         Thread.Sleep(1500); // relays publish their load (every 500 ms) and it spreads
+    }
+
+    private void StartRelay(string ip)
+    {
+        var name = ip == Relay1 ? "relay1" : "relay2";
+        Relays[ip] = Start(Ns(name), "relay", "--host", "0.0.0.0", "--public-host", ip, "--port", "7500",
+            "--cluster-host", ip, "--cluster-port", "4000", "--seed", $"{Rdv1}:4000", "--name", name);
+    }
+
+    /// <summary>
+    /// Restarts relays an earlier test killed (the fixture is shared), so every test starts with
+    /// two live relays. The new incarnation joins under the same address; the old one is removed.
+    /// </summary>
+    public void EnsureRelaysAlive()
+    {
+        var restarted = Relays.Where(r => r.Value.HasExited).Select(r => r.Key).ToList();
+        if (restarted.Count == 0) return;
+        var seen = Rendezvous[0].Lines.Count;
+        foreach (var ip in restarted) StartRelay(ip);
+        foreach (var ip in restarted)
+        {
+            // Up again in the cluster, as seen by the first rendezvous node.
+            var deadline = DateTime.UtcNow + Wait;
+            while (!Rendezvous[0].Lines.Skip(seen).Any(l => l.Contains("Member up") && l.Contains($"{ip}:4000")))
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"relay {ip} did not rejoin:\n{Rendezvous[0].Output}");
+                Thread.Sleep(100);
+            }
+        }
+        Thread.Sleep(1500); // its load is published and spreads
     }
 
     public NsProcess Start(string ns, params string[] args)

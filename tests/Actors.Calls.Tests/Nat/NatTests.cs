@@ -13,6 +13,85 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
 {
     private static readonly TimeSpan Wait = NatLab.Wait;
 
+    /// <summary>
+    /// The "done when": carol on the public host, alice and bob behind two different NATs,
+    /// registered at different rendezvous nodes, each calls the next from a long-running process
+    /// (stdin <c>/call</c>); the NATed pair's relay is killed mid-call.
+    /// </summary>
+    [NatFact]
+    public void Three_callers_reach_each_other_by_the_right_path_through_two_rendezvous_nodes_and_two_relays_one_killed()
+    {
+        lab.EnsureRelaysAlive();
+        using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true, duration: 2);
+        using var bob = Caller("home2", "bob", NatLab.Rdv2, autoAnswer: true, duration: 4);
+        using var carol = Caller("pub", "carol", NatLab.Rdv2, autoAnswer: true, duration: 2);
+        alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        bob.WaitForLine(l => l.Contains("reachable: no"), Wait);
+        carol.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        string Trace() => $"alice:\n{alice.Output}\nbob:\n{bob.Output}\ncarol:\n{carol.Output}";
+
+        // NATed → public (across rendezvous nodes): direct, both ends agree.
+        var (aliceToCarol, carolFromAlice) = Call(alice, carol, "carol");
+        AssertCall("direct", aliceToCarol, carolFromAlice, Trace);
+
+        // Public → NATed (same rendezvous node): the callee connects back.
+        var (carolToBob, bobFromCarol) = Call(carol, bob, "bob");
+        AssertCall("reverse", carolToBob, bobFromCarol, Trace);
+
+        // NATed → NATed (across nodes): relayed; kill -9 that relay mid-call, the call goes on
+        // through the other one.
+        var before = alice.Lines.Count(l => l.StartsWith('{'));
+        bob.WriteLine("/call alice");
+        bob.WaitForLine(l => l.Contains("connected: relay"), Wait);
+        Thread.Sleep(700);
+        var chosen = lab.Rendezvous.SelectMany(r => r.Lines).Last(l => l.Contains("bob → alice: path Relay via"));
+        var relayIp = chosen[(chosen.LastIndexOf("via ", StringComparison.Ordinal) + 4)..].Split(':')[0];
+        lab.Relays[relayIp].Kill();
+        var bobToAlice = Summaries(bob, 2)[1];
+        var aliceFromBob = Summaries(alice, before + 1)[before];
+        AssertCall("relay", bobToAlice, aliceFromBob, Trace);
+        foreach (var s in new[] { bobToAlice, aliceFromBob })
+        {
+            Assert.True(s.GetProperty("pathChanges").GetInt32() >= 1, Trace());
+            // 4 s at 50 frames/s, the relay died ~0.7 s in: most frames flowed through the second relay.
+            Assert.True(s.GetProperty("framesReceived").GetInt64() > 100, Trace());
+        }
+    }
+
+    /// <summary>Places a call from a running caller (stdin) and returns both ends' reports.</summary>
+    private static (JsonElement Caller, JsonElement Callee) Call(NsProcess from, NsProcess to, string toId)
+    {
+        int fromBefore = from.Lines.Count(l => l.StartsWith('{')), toBefore = to.Lines.Count(l => l.StartsWith('{'));
+        from.WriteLine($"/call {toId}");
+        return (Summaries(from, fromBefore + 1)[fromBefore], Summaries(to, toBefore + 1)[toBefore]);
+    }
+
+    private static void AssertCall(string path, JsonElement caller, JsonElement callee, Func<string> trace)
+    {
+        foreach (var (summary, role) in new[] { (caller, "caller"), (callee, "callee") })
+        {
+            Assert.True(summary.GetProperty("role").GetString() == role, trace());
+            Assert.True(summary.GetProperty("result").GetString() == "completed", trace());
+            Assert.True(summary.GetProperty("path").GetString() == path, $"expected {path}:\n{trace()}");
+            Assert.True(summary.GetProperty("framesReceived").GetInt64() > 50, trace());
+        }
+        Assert.Equal(caller.GetProperty("callId").GetString(), callee.GetProperty("callId").GetString());
+    }
+
+    /// <summary>Waits until the process has printed at least <paramref name="count"/> JSON reports.</summary>
+    private static List<JsonElement> Summaries(NsProcess caller, int count)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var lines = caller.Lines.Where(l => l.StartsWith('{')).ToList();
+            if (lines.Count >= count) return [.. lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+            if (DateTime.UtcNow > deadline || caller.HasExited)
+                throw new TimeoutException($"[{caller.Name}] {lines.Count} of {count} reports; output:\n{caller.Output}");
+            Thread.Sleep(50);
+        }
+    }
+
     [NatFact]
     public void Inbound_connection_to_a_NATed_host_fails_with_a_connect_timeout()
     {
@@ -64,6 +143,7 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
     [NatFact]
     public void NATed_callers_talk_through_a_relay_and_survive_its_death()
     {
+        lab.EnsureRelaysAlive();
         using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
         alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
         using var bob = Caller("home2", "bob", NatLab.Rdv2, call: "alice", duration: 8);
@@ -87,6 +167,7 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
     [NatFact]
     public void Caller_behind_a_symmetric_NAT_reaches_NATed_and_public_callees()
     {
+        lab.EnsureRelaysAlive();
         // --random-fully rewrites source ports: hole punching would fail here; our paths do not need it.
         using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
         using var carol = Caller("pub", "carol", NatLab.Rdv2, autoAnswer: true);
@@ -109,7 +190,8 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         var args = new List<string> { "caller", "--id", id, "--secret", $"{id}-secret", "--rendezvous", $"{rendezvous}:7400", "--listen", "7600",
             "--config", lab.VerboseCallerConfig };
         if (autoAnswer) args.Add("--auto-answer");
-        if (call is not null) args.AddRange(["--call", call, "--duration", duration.ToString()]);
+        if (call is not null) args.AddRange(["--call", call]);
+        if (duration > 0) args.AddRange(["--duration", duration.ToString()]);
         return lab.Start(lab.Ns(ns), [.. args]);
     }
 

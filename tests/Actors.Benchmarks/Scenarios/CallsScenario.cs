@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Actors.Benchmarks.Calls;
+using Actors.Benchmarks.Processes;
+using Actors.Benchmarks.Reporting;
+using Actors.Benchmarks.Servers;
+
+namespace Actors.Benchmarks.Scenarios;
+
+/// <summary>
+/// Calls on loopback: one <c>actors rendezvous</c> and one <c>actors relay</c> process.
+/// (a) relay throughput for one call against socat relaying the same bytes (MB/s, ratio);
+/// (b) concurrent relayed calls at 50 frames/s each, stepped up until the p99 added latency
+/// (relayed p99 − direct-loopback p99, same load, same run) exceeds 10 ms;
+/// (c) call setup time per path, from the callers' own JSON reports.
+/// </summary>
+public sealed class CallsScenario(BenchOptions options)
+{
+    private const double LatencyBudgetMs = 10;
+    private const string Secret = "bench-secret";
+    private static readonly int[] Steps = [50, 100, 200, 400, 800, 1600];
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
+
+    private int _nextUser;
+    private int _rendezvousPort;
+
+    public async Task<bool> RunAsync(CancellationToken cancel)
+    {
+        Machine.PrintHeader("calls", options.Duration, options.Rounds);
+        var socat = CommandRunner.Which("socat") ?? throw new SetupException("socat not installed (apt-get install -y socat)");
+        var actors = await ActorsServer.LocateAsync(options.ActorsDll, cancel);
+        if (actors.ActorsDll is null) throw new SetupException("actors.dll not available; pass --actors PATH");
+        using var temp = TempDirectory.Create("actors-bench-calls-");
+        var users = Path.Combine(temp.Path, "users.txt");
+        var maxCalls = Math.Min(options.MaxCalls, Steps[^1]);
+        // Every step's calls use fresh identities; the refining step needs at most maxCalls more.
+        File.WriteAllLines(users, Enumerable.Range(0, 2 * (Steps.Where(s => s <= maxCalls).Sum() + maxCalls) + 200).Select(i => $"u{i}:{Secret}")
+            .Concat(["setup-pub:" + Secret, "setup-a:" + Secret, "setup-b:" + Secret]));
+
+        ChildProcess Actors(string name, string[] args) => ChildProcess.Start(name, "dotnet", [actors.ActorsDll, .. args], Path.GetDirectoryName(actors.ActorsDll));
+        _rendezvousPort = Ports.FindFree();
+        int relayPort = Ports.FindFree(), rdvCluster = Ports.FindFree(), relayCluster = Ports.FindFree();
+        // The setup-time callers place calls back to back: lift the per-connection call rate limit.
+        var rendezvousConf = Path.Combine(temp.Path, "rendezvous.conf");
+        File.WriteAllText(rendezvousConf, "actors.rendezvous.call-burst = 1000\n");
+        using var rendezvous = Actors("rendezvous", ["rendezvous", "--host", "127.0.0.1", "--port", $"{_rendezvousPort}", "--users", users, "--config", rendezvousConf,
+            "--cluster-host", "127.0.0.1", "--cluster-port", $"{rdvCluster}", "--name", "rdv"]);
+        using var relay = Actors("relay", ["relay", "--host", "127.0.0.1", "--public-host", "127.0.0.1", "--port", $"{relayPort}",
+            "--max-sessions", $"{maxCalls + 50}", "--max-bytes", "1000 GiB", "--cluster-host", "127.0.0.1", "--cluster-port", $"{relayCluster}",
+            "--seed", $"127.0.0.1:{rdvCluster}", "--name", "relay"]);
+        foreach (var (port, process) in new[] { (_rendezvousPort, rendezvous), (relayPort, relay) })
+            if (await Ports.WaitUntilListeningAsync(port, process, TimeSpan.FromSeconds(30), cancel) is { } why)
+                throw new SetupException($"{process.Name} did not start: {why}\n{process.RecentOutput}");
+        await AwaitRelayKnownAsync(cancel);
+
+        var table = new ResultTable("measurement", "ours", "reference", "ratio / note");
+        await ThroughputAsync(socat, table, cancel);
+        var clean = await ConcurrencyAsync(maxCalls, table, cancel);
+        clean &= await SetupTimesAsync(Actors, table, cancel);
+        Console.WriteLine();
+        table.Print();
+        return clean;
+    }
+
+    /// <summary>The relay joins the cluster and publishes its load; until then calls cannot be relayed.</summary>
+    private async Task AwaitRelayKnownAsync(CancellationToken cancel)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var (a, b) = await RelayedCallAsync(cancel);
+                a.Dispose();
+                b.Dispose();
+                return;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or SocketException && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(500, cancel);
+            }
+        }
+    }
+
+    private async Task<(TcpClient A, TcpClient B)> RelayedCallAsync(CancellationToken cancel)
+    {
+        var n = Interlocked.Add(ref _nextUser, 2);
+        using var caller = await CallClient.RegisterAsync(_rendezvousPort, $"u{n - 2}", Secret, cancel);
+        using var callee = await CallClient.RegisterAsync(_rendezvousPort, $"u{n - 1}", Secret, cancel);
+        return await caller.CallThroughRelayAsync(callee, $"bench{n}", cancel);
+    }
+
+    // ---- (a) throughput -------------------------------------------------------------------
+
+    private async Task ThroughputAsync(string socat, ResultTable table, CancellationToken cancel)
+    {
+        var bytes = (long)options.SizeMiB << 20;
+        Console.WriteLine($"(a) throughput: {options.SizeMiB} MiB one way through one relayed call, and through socat (TCP-LISTEN → TCP), {options.Rounds} rounds");
+        List<double> ours = [], theirs = [];
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            // Alternate who goes first.
+            foreach (var who in round % 2 == 1 ? new[] { "ours", "socat" } : ["socat", "ours"])
+            {
+                var mbs = who == "ours" ? await RelayThroughputAsync(bytes, cancel) : await SocatThroughputAsync(socat, bytes, cancel);
+                (who == "ours" ? ours : theirs).Add(mbs);
+                Console.WriteLine($"  round {round} {who,-5} {mbs,8:F0} MB/s");
+            }
+        }
+        double o = Stats.Median(ours), s = Stats.Median(theirs);
+        table.Add("relay throughput, one call, MB/s (median)", $"{o:F0}", $"socat {s:F0}", $"ours/socat {o / s:F2}");
+    }
+
+    private async Task<double> RelayThroughputAsync(long bytes, CancellationToken cancel)
+    {
+        var (a, b) = await RelayedCallAsync(cancel);
+        using (a)
+        using (b)
+            return await TransferAsync(a.GetStream(), b.GetStream(), bytes, cancel);
+    }
+
+    private static async Task<double> SocatThroughputAsync(string socat, long bytes, CancellationToken cancel)
+    {
+        using var sink = new TcpListener(IPAddress.Loopback, 0);
+        sink.Start();
+        var front = Ports.FindFree();
+        using var relay = ChildProcess.Start("socat", socat, [$"TCP-LISTEN:{front},bind=127.0.0.1,reuseaddr", $"TCP:127.0.0.1:{((IPEndPoint)sink.LocalEndpoint).Port}"]);
+        // socat without fork relays exactly one connection: no probing connect, retry until it listens.
+        var client = new TcpClient();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, front, cancel);
+                break;
+            }
+            catch (SocketException) when (attempt < 100 && !relay.HasExited)
+            {
+                client.Dispose();
+                client = new TcpClient();
+                await Task.Delay(100, cancel);
+            }
+        }
+        using var connected = client;
+        using var server = await sink.AcceptTcpClientAsync(cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancel);
+        return await TransferAsync(connected.GetStream(), server.GetStream(), bytes, cancel);
+    }
+
+    private static async Task<double> TransferAsync(Stream from, Stream to, long total, CancellationToken cancel)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        var watch = Stopwatch.StartNew();
+        var writer = Task.Run(async () =>
+        {
+            var chunk = new byte[128 * 1024];
+            for (long sent = 0; sent < total; sent += chunk.Length) await from.WriteAsync(chunk, timeout.Token);
+        }, timeout.Token);
+        var buffer = new byte[256 * 1024];
+        for (long received = 0; received < total;)
+        {
+            var n = await to.ReadAsync(buffer, timeout.Token);
+            if (n == 0) throw new IOException($"closed after {received} of {total} bytes");
+            received += n;
+        }
+        await writer;
+        return total / watch.Elapsed.TotalSeconds / 1e6;
+    }
+
+    // ---- (b) concurrent calls -----------------------------------------------------------
+
+    private async Task<bool> ConcurrencyAsync(int maxCalls, ResultTable table, CancellationToken cancel)
+    {
+        var measure = options.Duration;
+        Console.WriteLine($"(b) concurrent relayed calls, 50 frames/s of {MediaLoad.FrameBytes} B each way per call; per step: the same load over " +
+                          $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {measure.TotalSeconds:F0} s measured");
+        Console.WriteLine($"  {"calls",6} {"base p50",9} {"base p99",9} {"relay p50",10} {"relay p99",10} {"added p99",10} {"delivered",10}");
+        int? carried = null;
+        var clean = true;
+        double lastAdded = double.NaN;
+        string over = "";
+        var steps = new Queue<int>(Steps.Where(s => s <= maxCalls));
+        var refined = false;
+        while (steps.TryDequeue(out var calls))
+        {
+            var direct = await DirectPairsAsync(calls, cancel);
+            MediaLoad.Result baseline;
+            try { baseline = await MediaLoad.RunAsync(direct, WarmUp, measure, cancel); }
+            finally { foreach (var (a, b) in direct) { a.Dispose(); b.Dispose(); } }
+
+            var relayed = new List<(TcpClient, TcpClient)>();
+            MediaLoad.Result result;
+            try
+            {
+                // Set the calls up a few at a time: the rendezvous is not what is measured here.
+                foreach (var batch in Enumerable.Range(0, calls).Chunk(25))
+                    relayed.AddRange(await Task.WhenAll(batch.Select(_ => RelayedCallAsync(cancel))));
+                result = await MediaLoad.RunAsync(relayed, WarmUp, measure, cancel);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or SocketException or TimeoutException)
+            {
+                Console.WriteLine($"  {calls,6} could not set up {calls} relayed calls: {e.Message}");
+                clean = false;
+                break;
+            }
+            finally { foreach (var (a, b) in relayed) { a.Dispose(); b.Dispose(); } }
+
+            lastAdded = result.P99Ms - baseline.P99Ms;
+            Console.WriteLine($"  {calls,6} {baseline.P50Ms,7:F2}ms {baseline.P99Ms,7:F2}ms {result.P50Ms,8:F2}ms {result.P99Ms,8:F2}ms {lastAdded,8:F2}ms {result.DeliveredRatio,10:P2}");
+            if (lastAdded > LatencyBudgetMs || result.DeliveredRatio < 0.99)
+            {
+                over = $"{calls} calls: added p99 {lastAdded:F1} ms, delivered {result.DeliveredRatio:P1}";
+                // Over budget: try once halfway between the last step that held and this one.
+                if (refined || carried is not { } held || calls - held < 20) break;
+                refined = true;
+                steps.Clear();
+                steps.Enqueue((held + calls) / 2);
+                await Task.Delay(1000, cancel);
+                continue;
+            }
+            carried = calls;
+            await Task.Delay(1000, cancel); // the relay closes the last step's sessions
+        }
+        table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", carried?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0],
+            "step bound " + maxCalls, carried == maxCalls ? "bound reached" : over);
+        return clean;
+    }
+
+    private static async Task<List<(TcpClient, TcpClient)>> DirectPairsAsync(int count, CancellationToken cancel)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start(count);
+        var pairs = new List<(TcpClient, TcpClient)>();
+        for (var i = 0; i < count; i++)
+        {
+            var client = new TcpClient { NoDelay = true };
+            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, cancel);
+            var server = await listener.AcceptTcpClientAsync(cancel);
+            server.NoDelay = true;
+            pairs.Add((client, server));
+        }
+        return pairs;
+    }
+
+    // ---- (c) setup time per path ------------------------------------------------------
+
+    private async Task<bool> SetupTimesAsync(Func<string, string[], ChildProcess> actors, ResultTable table, CancellationToken cancel)
+    {
+        const int calls = 10;
+        Console.WriteLine($"(c) call setup (placing the call → media flowing, the caller's setupMs), {calls} calls per path, warm processes: " +
+                          "setup-pub listens (reachable), setup-a and setup-b do not");
+        ChildProcess Caller(string id, bool listen) => actors(id, ["caller", "--id", id, "--secret", Secret, "--rendezvous", $"127.0.0.1:{_rendezvousPort}",
+            "--listen", listen ? "0" : "off", "--listen-host", "127.0.0.1", "--auto-answer", "--duration", "0.3"]);
+        using var pub = Caller("setup-pub", listen: true);
+        using var a = Caller("setup-a", listen: false);
+        using var b = Caller("setup-b", listen: false);
+        foreach (var p in new[] { pub, a, b })
+            await WaitForAsync(p, o => o.Contains("reachable:", StringComparison.Ordinal), cancel);
+        var clean = true;
+        foreach (var (path, from, to) in new[] { ("direct", a, "setup-pub"), ("reverse", pub, "setup-a"), ("relay", a, "setup-b") })
+        {
+            var setups = new List<double>();
+            for (var i = 0; i < calls + 1; i++) // the first call per pair warms up (JIT) and is not counted
+            {
+                var before = Reports(from).Count;
+                from.WriteLine($"/call {to}");
+                await WaitForAsync(from, _ => Reports(from).Count > before, cancel);
+                var report = Reports(from)[before];
+                if (report.GetProperty("path").GetString() != path || report.GetProperty("result").GetString() != "completed")
+                {
+                    Console.WriteLine($"  {path}: unexpected report {report}");
+                    clean = false;
+                    break;
+                }
+                if (i > 0) setups.Add(report.GetProperty("setupMs").GetDouble());
+                await Task.Delay(200, cancel); // the callee's side of the call ends too
+            }
+            if (setups.Count == 0) continue;
+            setups.Sort();
+            Console.WriteLine($"  {path,-8} median {Stats.Median(setups),6:F1} ms  min {setups[0],6:F1}  max {setups[^1],6:F1}");
+            table.Add($"call setup, {path} path, ms (median of {setups.Count})", $"{Stats.Median(setups):F1}", "", $"min {setups[0]:F1}, max {setups[^1]:F1}");
+        }
+        return clean;
+    }
+
+    private static List<JsonElement> Reports(ChildProcess caller) =>
+        [.. caller.StandardOutput.Split('\n').Where(l => l.StartsWith('{') && l.Contains("\"role\":\"caller\"", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+
+    private static async Task WaitForAsync(ChildProcess process, Func<string, bool> done, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!done(process.StandardOutput))
+        {
+            if (process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(30))
+                throw new SetupException($"{process.Name}: {(process.HasExited ? "exited" : "timed out")}\n{process.RecentOutput}");
+            await Task.Delay(50, cancel);
+        }
+    }
+}
