@@ -133,9 +133,14 @@ public sealed class TrackerProcessTests : IDisposable
         await ActorsProcess.WaitForPort(trackerPort, Timeout);
 
         string[] common = ["--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            "--bt-tracker-interval=2", "--console-log-level=warn", "--summary-interval=0", "--file-allocation=none"];
-        Start("aria2c", [.. common, $"--listen-port={ActorsProcess.FreePort()}", $"--dir={seedDir}", "--check-integrity=true",
-            "--bt-seed-unverified=false", "--seed-time=60", torrent]);
+            "--bt-tracker-interval=2", "--console-log-level=warn", "--summary-interval=0", "--file-allocation=none", "--log-level=info"];
+        // Distinct listen ports: the tracker never hands a client its own ip:port.
+        var seederPort = ActorsProcess.FreePort();
+        var leecherPort = ActorsProcess.FreePort();
+        while (leecherPort == seederPort) leecherPort = ActorsProcess.FreePort();
+        // The seeder outlives any leecher run; Dispose stops it.
+        Start("aria2c", [.. common, $"--listen-port={seederPort}", $"--dir={seedDir}", "--check-integrity=true",
+            "--bt-seed-unverified=false", "--seed-time=600", $"--log={Path.Combine(_dir, "seeder.log")}", torrent]);
 
         // Wait until the seeder is in the swarm, then start the leecher.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -145,11 +150,23 @@ public sealed class TrackerProcessTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, "the aria2 seeder never announced");
             await Task.Delay(200);
         }
-        var leecher = Start("aria2c", [.. common, $"--listen-port={ActorsProcess.FreePort()}", $"--dir={leechDir}", "--seed-time=0", torrent]);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await leecher.WaitForExitAsync(cts.Token);
-        Assert.Equal(0, leecher.ExitCode);
+        var leecher = Start("aria2c", [.. common, $"--listen-port={leecherPort}", $"--dir={leechDir}", "--seed-time=0",
+            $"--log={Path.Combine(_dir, "leecher.log")}", torrent]);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try { await leecher.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("the aria2 leecher did not finish in 120 s\n" + Tail("leecher.log") + "\n--- seeder ---\n" + Tail("seeder.log")
+                + "\n--- tracker ---\n" + string.Join('\n', tracker.Lines.TakeLast(30)));
+        }
+        Assert.True(leecher.ExitCode == 0, "aria2 leecher failed\n" + Tail("leecher.log"));
         Assert.Equal(SHA256.HashData(content), SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(leechDir, "payload.bin"))));
+    }
+
+    private string Tail(string log)
+    {
+        var path = Path.Combine(_dir, log);
+        return File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(40)) : $"(no {log})";
     }
 
     private Process Start(string tool, string[] args)
