@@ -76,13 +76,7 @@ public sealed partial class PeerLab : IDisposable
 
     public Process Tool(string tool, string[] args)
     {
-        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir.FullName };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ToolProcess.Start(tool, args, _dir.FullName);
         _tools.Add(process);
         return process;
     }

@@ -171,13 +171,7 @@ public sealed class TrackerProcessTests : IDisposable
 
     private Process Start(string tool, string[] args)
     {
-        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ToolProcess.Start(tool, args, _dir);
         _started.Add(process);
         return process;
     }

@@ -56,14 +56,7 @@ public sealed class TransmissionInteropTests : IDisposable
 
     private Process Start(string tool, string[] args, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir.FullName };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ToolProcess.Start(tool, args, _dir.FullName, environment);
         _started.Add(process);
         return process;
     }

@@ -1,0 +1,24 @@
+using System.Diagnostics;
+
+namespace Actors.Host.Tests;
+
+/// <summary>Starts a real client we did not write (aria2c, transmission-cli, ...) with its output drained.</summary>
+public static class ToolProcess
+{
+    public static Process Start(string tool, IEnumerable<string> args, string workingDirectory, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(tool)
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        var process = Process.Start(start)!;
+        // Drained so a chatty tool never blocks on a full pipe; the tests read the tools' log files.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}
