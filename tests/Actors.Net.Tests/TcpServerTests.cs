@@ -110,8 +110,7 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         blocker.Start();
         var port = ((IPEndPoint)blocker.LocalEndpoint).Port;
         var parent = CreateTestProbe();
-        var failures = new List<Exception>();
-        var supervisor = Sys.ActorOf(Props.Create(() => new FailureCatcher(
+        Sys.ActorOf(Props.Create(() => new FailureCatcher(
             TcpServer.Props(new TcpServerSettings("127.0.0.1", port), (c, _, _) => Props.Empty), parent.Ref)));
         var failure = parent.ExpectMsg<Exception>(TimeSpan.FromSeconds(5));
         Assert.IsType<TcpServer.BindFailedException>(failure);

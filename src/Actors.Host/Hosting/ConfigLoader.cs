@@ -38,6 +38,16 @@ public static class ConfigLoader
         return config;
     }
 
+    /// <summary>
+    /// For commands that are not cluster members (peer, caller): the same Akka.IO tuning, logging
+    /// and serializers as every node, without remoting, cluster or Distributed Data.
+    /// </summary>
+    public static Config ForLocalSystem(Config config) =>
+        ConfigurationFactory.ParseString("""
+            akka.actor.provider = local
+            akka.extensions = []
+            """).WithFallback(config);
+
     private static string? ConfigDirectory()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("ACTORS_CONFIG_DIR");

@@ -4,7 +4,6 @@ using Actors.Calls.Caller;
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
 using Akka.Actor;
-using Akka.Configuration;
 
 namespace Actors.Host.Roles;
 
@@ -56,10 +55,7 @@ public sealed class CallerCommand : IRoleCommand
         var settings = CallerSettings.Read(config);
 
         NodeLogger.NodeName = $"caller {settings.Id}";
-        using var system = ActorSystem.Create("caller", ConfigurationFactory.ParseString("""
-            akka.actor.provider = local
-            akka.extensions = []
-            """).WithFallback(config));
+        using var system = ActorSystem.Create("caller", ConfigLoader.ForLocalSystem(config));
         var exit = new TaskCompletionSource<int>();
         var exitAfterCall = settings.Call != null;
         system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit)), "console");

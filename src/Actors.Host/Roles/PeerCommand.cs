@@ -4,6 +4,7 @@ using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
 using Actors.Web.Client;
 using Akka.Actor;
+using Actors.Host.Hosting;
 using Akka.Configuration;
 
 namespace Actors.Host.Roles;
@@ -32,13 +33,9 @@ public sealed class PeerCommand : IRoleCommand
         new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
     ];
 
-    private static readonly Config AkkaConfig = ConfigurationFactory.ParseString("""
-        akka.loglevel = WARNING
-        akka.stdout-loglevel = WARNING
-        akka.io.tcp.maximum-frame-size = 128 KiB
-        akka.io.tcp.send-buffer-size = 256 KiB
-        akka.io.tcp.receive-buffer-size = 256 KiB
-        """);
+    // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
+    private static Config AkkaConfig() => ConfigLoader.ForLocalSystem(
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigLoader.Load(["peer"], "", null)));
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -59,7 +56,8 @@ public sealed class PeerCommand : IRoleCommand
         var count = Int(parsed, "--count", 1);
         var port = Int(parsed, "--port", 0);
 
-        var system = ActorSystem.Create("peer", AkkaConfig);
+        var system = ActorSystem.Create("peer", AkkaConfig());
+        NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM (run-cluster's stop) end the run cleanly: peers announce "stopped".
         void Stop(System.Runtime.InteropServices.PosixSignalContext context) { context.Cancel = true; cancel.Cancel(); }
