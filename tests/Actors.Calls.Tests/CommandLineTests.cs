@@ -60,7 +60,9 @@ public sealed class CommandLineTests : IDisposable
         alice.WriteLine("hello bob");
         bob.WaitForLine(l => l.Contains("alice: hello bob"), Wait);
         Assert.Equal(0, alice.WaitForExit(Wait));
-        var summary = JsonDocument.Parse(alice.Lines.Single(l => l.StartsWith('{'))).RootElement;
+        var reports = alice.Lines.Where(l => l.StartsWith('{')).ToList();
+        Assert.True(reports.Count == 1, "one call, one JSON report; alice printed:\n" + string.Join('\n', alice.Lines));
+        var summary = JsonDocument.Parse(reports[0]).RootElement;
         Assert.Equal("direct", summary.GetProperty("path").GetString());
         Assert.Equal("completed", summary.GetProperty("result").GetString());
         var bobSummary = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
