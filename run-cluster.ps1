@@ -49,7 +49,7 @@ $nodes = [System.Collections.Generic.List[object]]::new()
 function Start-Node([string]$Name, [string[]]$Arguments) {
   $log = Join-Path $logs "$Name.log"
   $p = Start-Process -FilePath 'dotnet' -ArgumentList (@($actorsDll) + $Arguments) -PassThru `
-    -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    -RedirectStandardOutput "$log.out" -RedirectStandardError $log
   $nodes.Add([pscustomobject]@{ Name = $Name; Process = $p })
 }
 

@@ -3,6 +3,8 @@ using Actors.Host.Roles;
 using Actors.Net.Configuration;
 
 // `actors <role> [options]`: every role of the system from one binary.
+StandardOutput.Claim();
+
 IRoleCommand[] commands =
 [
     new SeedRole(), new WebRole(), new TrackerRole(), new TorrentCommand(), new PeerCommand(),
@@ -11,8 +13,8 @@ IRoleCommand[] commands =
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
 {
-    Console.WriteLine("Usage: actors <role> [options]    (actors <role> --help for its options)\n\nRoles:");
-    foreach (var c in commands) Console.WriteLine($"  {c.Name,-12}{c.Summary}");
+    StandardOutput.Writer.WriteLine("Usage: actors <role> [options]    (actors <role> --help for its options)\n\nRoles:");
+    foreach (var c in commands) StandardOutput.Writer.WriteLine($"  {c.Name,-12}{c.Summary}");
     return args.Length == 0 ? 2 : 0;
 }
 

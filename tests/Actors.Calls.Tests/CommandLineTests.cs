@@ -60,8 +60,12 @@ public sealed class CommandLineTests : IDisposable
         alice.WriteLine("hello bob");
         bob.WaitForLine(l => l.Contains("alice: hello bob"), Wait);
         Assert.Equal(0, alice.WaitForExit(Wait));
-        var reports = alice.Lines.Where(l => l.StartsWith('{')).ToList();
+        var reports = alice.StdoutLines.Where(l => l.StartsWith('{')).ToList();
         Assert.True(reports.Count == 1, "one call, one JSON report; alice printed:\n" + string.Join('\n', alice.Lines));
+        // stdout carries only the documented lines; logs and shutdown noise go to stderr.
+        string[] documented = ["registered as ", "ringing: ", "connected: ", "bob: ", "{"];
+        var undocumented = alice.StdoutLines.Where(l => !documented.Any(l.StartsWith)).ToList();
+        Assert.True(undocumented.Count == 0, "alice's stdout has undocumented lines:\n" + string.Join('\n', undocumented));
         var summary = JsonDocument.Parse(reports[0]).RootElement;
         Assert.Equal("direct", summary.GetProperty("path").GetString());
         Assert.Equal("completed", summary.GetProperty("result").GetString());

@@ -19,7 +19,9 @@ public sealed class ActorsProcess : IDisposable
 
     public ActorsProcess(IDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through `env --default-signal=INT`: a test run started in the background inherits SIGINT
+        // as ignored, and .NET keeps an inherited ignore, so the node's Ctrl-C handling could not be tested.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -27,7 +29,7 @@ public sealed class ActorsProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.ArgumentList.Add(ActorsDll);
+        foreach (var arg in new[] { "--default-signal=INT", "dotnet", ActorsDll }) start.ArgumentList.Add(arg);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         _process = Process.Start(start)!;

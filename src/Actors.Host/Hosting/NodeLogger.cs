@@ -6,7 +6,8 @@ namespace Actors.Host.Hosting;
 
 /// <summary>
 /// Akka's log sink for every node: one line per event, naming the node ("web@127.0.0.1:4053") so
-/// the interleaved logs of a local cluster stay readable. Output is buffered and flushed a few
+/// the interleaved logs of a local cluster stay readable. Logs go to stderr: stdout carries only
+/// what a command documents (see <see cref="Cli.StandardOutput"/>). Output is buffered and flushed a few
 /// times a second (and at once for warnings and errors), so a busy access log costs little.
 /// </summary>
 public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>, IWithTimers
@@ -16,7 +17,7 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 
     private sealed class Flush { public static readonly Flush Instance = new(); }
 
-    private readonly TextWriter _out = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
+    private readonly TextWriter _out = new StreamWriter(Console.OpenStandardError(), bufferSize: 64 * 1024) { AutoFlush = false };
 
     public ITimerScheduler Timers { get; set; } = null!;
 

@@ -42,7 +42,7 @@ public sealed class CallerCommand : IRoleCommand
         var parsed = ParsedArguments.Parse(args, Options);
         if (parsed.HelpRequested)
         {
-            Console.Out.Write(Help.ForCommand("actors caller --id NAME --secret S --rendezvous HOST:PORT [options]", Summary, Options));
+            StandardOutput.Writer.Write(Help.ForCommand("actors caller --id NAME --secret S --rendezvous HOST:PORT [options]", Summary, Options));
             return 0;
         }
         if (parsed.Positional.Count > 0) throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
@@ -100,8 +100,8 @@ public sealed class CallerCommand : IRoleCommand
 
         private static void Print(string line)
         {
-            Console.Out.WriteLine(line);
-            Console.Out.Flush();
+            StandardOutput.Writer.WriteLine(line);
+            StandardOutput.Writer.Flush();
         }
     }
 }

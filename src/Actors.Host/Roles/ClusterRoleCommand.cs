@@ -31,7 +31,7 @@ public abstract class ClusterRoleCommand : IRoleCommand
         var parsed = ParsedArguments.Parse(args, Options);
         if (parsed.HelpRequested)
         {
-            Console.Out.Write(Help.ForCommand($"actors {Name} [options]", Summary, Options));
+            StandardOutput.Writer.Write(Help.ForCommand($"actors {Name} [options]", Summary, Options));
             return Task.FromResult(0);
         }
         if (parsed.Positional.Count > 0)

@@ -42,8 +42,8 @@ public sealed class PeerCommand : IRoleCommand
         var parsed = ParsedArguments.Parse(args, Options);
         if (parsed.HelpRequested || parsed.Positional.Count == 0)
         {
-            Console.WriteLine("Usage: actors peer get URL-or-FILE --out DIR [--seed] [options]\n       actors peer seed FILE.torrent --data DIR [options]\n");
-            foreach (var o in Options) Console.WriteLine($"  {o.Name,-12} {(o.IsFlag ? "" : o.ValueName),-8} {o.Help}");
+            StandardOutput.Writer.WriteLine("Usage: actors peer get URL-or-FILE --out DIR [--seed] [options]\n       actors peer seed FILE.torrent --data DIR [options]\n");
+            foreach (var o in Options) StandardOutput.Writer.WriteLine($"  {o.Name,-12} {(o.IsFlag ? "" : o.ValueName),-8} {o.Help}");
             return parsed.HelpRequested ? 0 : 2;
         }
         var verb = parsed.Positional[0];
@@ -129,16 +129,16 @@ public sealed class PeerCommand : IRoleCommand
             }
             catch (OperationCanceledException)
             {
-                if (terminal) Console.WriteLine();
+                if (terminal) StandardOutput.Writer.WriteLine();
                 return seedAfter;
             }
             var all = await Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
             if (!listening && all.All(p => p.ListenPort > 0))
             {
                 listening = true;
-                if (terminal) Console.WriteLine();
+                if (terminal) StandardOutput.Writer.WriteLine();
                 for (var i = 0; i < all.Length; i++)
-                    Console.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
+                    StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
@@ -149,18 +149,18 @@ public sealed class PeerCommand : IRoleCommand
             {
                 const int width = 30;
                 var filled = total == 0 ? 0 : (int)((long)have * width / total);
-                Console.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {line}   ");
+                StandardOutput.Writer.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {line}   ");
             }
             else if (complete && !reported || DateTime.UtcNow - lastPlain > TimeSpan.FromSeconds(2))
             {
                 lastPlain = DateTime.UtcNow;
-                Console.WriteLine(line);
+                StandardOutput.Writer.WriteLine(line);
             }
             if (complete && !reported)
             {
                 reported = true;
-                if (terminal) Console.WriteLine();
-                Console.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes); "
+                if (terminal) StandardOutput.Writer.WriteLine();
+                StandardOutput.Writer.WriteLine($"{torrent.Name}: complete and verified ({torrent.PieceCount} pieces, {torrent.TotalLength} bytes); "
                     + $"downloaded {all.Sum(p => p.Downloaded)} bytes (from seeders {all.Sum(p => p.DownloadedFromSeeds)}, "
                     + $"from other peers {all.Sum(p => p.DownloadedFromPeers)}), uploaded {all.Sum(p => p.Uploaded)} bytes; "
                     + string.Create(CultureInfo.InvariantCulture, $"{Environment.TickCount64 - started} ms, cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:F0} ms"));

@@ -26,7 +26,7 @@ public sealed class TorrentCommand : IRoleCommand
     {
         if (args.Count == 0 || args[0] is "--help" or "-h")
         {
-            Console.Out.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE", Summary, CreateOptions));
+            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE", Summary, CreateOptions));
             return Task.FromResult(args.Count == 0 ? 2 : 0);
         }
         return Task.FromResult(args[0] switch
@@ -45,7 +45,7 @@ public sealed class TorrentCommand : IRoleCommand
         var parsed = ParsedArguments.Parse(args, CreateOptions);
         if (parsed.HelpRequested)
         {
-            Console.Out.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options]", "Create a .torrent file.", CreateOptions));
+            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options]", "Create a .torrent file.", CreateOptions));
             return 0;
         }
         if (parsed.Positional.Count != 1) throw new UsageException("create needs exactly one PATH (a file or a folder)");
@@ -84,7 +84,7 @@ public sealed class TorrentCommand : IRoleCommand
             return 2;
         }
         var created = TorrentMetainfo.Parse(torrent);
-        Console.Out.WriteLine($"{output}: {created.Name}, {created.PieceCount} pieces, info-hash {created.InfoHashHex}");
+        StandardOutput.Writer.WriteLine($"{output}: {created.Name}, {created.PieceCount} pieces, info-hash {created.InfoHashHex}");
         return 0;
     }
 
@@ -94,7 +94,7 @@ public sealed class TorrentCommand : IRoleCommand
             throw new UsageException("show needs exactly one FILE");
         try
         {
-            Console.Out.Write(TorrentDescription.Describe(TorrentMetainfo.Load(args[0])));
+            StandardOutput.Writer.Write(TorrentDescription.Describe(TorrentMetainfo.Load(args[0])));
             return 0;
         }
         catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)

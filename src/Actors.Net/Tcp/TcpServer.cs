@@ -1,4 +1,5 @@
 using System.Net;
+using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -23,6 +24,10 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     public sealed class GetStats { public static readonly GetStats Instance = new(); private GetStats() { } }
     public sealed record Stats(int Open, long Accepted, long Refused);
 
+    /// <summary>Stop accepting (the listening socket closes; open connections carry on); answered with <see cref="Unbound"/>.</summary>
+    public sealed class Unbind { public static readonly Unbind Instance = new(); private Unbind() { } }
+    public sealed class Unbound { public static readonly Unbound Instance = new(); private Unbound() { } }
+
     public sealed class BindFailedException(string message) : Exception(message);
 
     private readonly TcpServerSettings _settings;
@@ -43,8 +48,19 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Binding();
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Context.System.Tcp().Tell(new Akka.IO.Tcp.Bind(Self, _settings.EndPoint, _settings.Backlog, null, pullMode: _settings.PullMode));
+        // A node that shuts down closes its listening socket first (the phase made for it), so
+        // Akka.IO's listener stops on our Unbind instead of warning that its commander died.
+        var self = Self;
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "tcp-server-unbind", async () =>
+        {
+            try { await self.Ask<Unbound>(Unbind.Instance, TimeSpan.FromSeconds(3)); }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException) { } // already stopped or never bound
+            return Done.Instance;
+        });
+    }
 
     // A failing connection actor is stopped, never restarted: its socket state cannot be rebuilt.
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -59,7 +75,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Receive<Akka.IO.Tcp.Bound>(bound =>
         {
             _log.Info("Listening on {0}", Endpoints.Format(bound.LocalAddress));
-            Become(() => Bound(bound.LocalAddress));
+            var listener = Sender;
+            Become(() => Bound(bound.LocalAddress, listener));
             Stash.UnstashAll();
         });
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
@@ -68,12 +85,32 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         ReceiveAny(_ => Stash.Stash());
     }
 
-    private void Bound(EndPoint localAddress)
+    private void Bound(EndPoint localAddress, IActorRef listener)
     {
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
         Receive<Terminated>(_ => _open--);
         Receive<GetListening>(_ => Sender.Tell(new Listening(localAddress)));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
+        Receive<Unbind>(_ =>
+        {
+            var requester = Sender;
+            listener.Tell(Akka.IO.Tcp.Unbind.Instance);
+            Become(() => UnbindingFrom(requester));
+        });
+    }
+
+    private void UnbindingFrom(IActorRef requester)
+    {
+        Receive<Akka.IO.Tcp.Unbound>(_ =>
+        {
+            _log.Debug("Stopped listening");
+            requester.Tell(Unbound.Instance);
+        });
+        Receive<Terminated>(_ => _open--);
+        Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
+        Receive<Unbind>(_ => Sender.Tell(Unbound.Instance));
+        // Connections accepted before the listener closed still get their handler.
+        Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
     }
 
     private void Accept(Akka.IO.Tcp.Connected connected, IActorRef connection)

@@ -11,6 +11,7 @@ public sealed class NsProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _stdout = new();
 
     public static string ActorsDll => Path.Combine(AppContext.BaseDirectory, "actors.dll");
 
@@ -30,7 +31,7 @@ public sealed class NsProcess : IDisposable
         var args = ns is null ? command.Skip(1) : new[] { "netns", "exec", ns }.Concat(command);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _lines.Enqueue(e.Data); _stdout.Enqueue(e.Data); } };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -38,7 +39,10 @@ public sealed class NsProcess : IDisposable
     }
 
     public string Name { get; }
+    /// <summary>stdout and stderr, interleaved as they arrived.</summary>
     public IReadOnlyCollection<string> Lines => _lines.ToArray();
+    /// <summary>stdout alone: what the command documents, never logs.</summary>
+    public IReadOnlyCollection<string> StdoutLines => _stdout.ToArray();
     public string Output => string.Join('\n', _lines);
     public bool HasExited => _process.HasExited;
 
