@@ -1,8 +1,15 @@
 namespace Actors.Lab.ClusterLinks;
 
+/// <summary>Traffic from <paramref name="From"/> does not reach <paramref name="To"/>.</summary>
+public sealed record Cut(string From, string To);
+
 /// <summary>
-/// What a partition does: the nodes the spec selected, the others, and for every node the
-/// <see cref="BlockTraffic"/> commands to send to its <see cref="ClusterLinkFaults"/> actor.
+/// What a partition does: the nodes the spec selected, the others, the directed cuts, and for
+/// every node the <see cref="BlockTraffic"/> commands to send to its <see cref="ClusterLinkFaults"/>.
+/// Every cut that touches the controller (the lab's own node) is applied on the controller, every
+/// other cut on its receiving node; so the controller keeps talking to every node: send the
+/// commands in <see cref="ApplyOrder"/> (controller last) and heal in <see cref="HealOrder"/>
+/// (controller first), and every request and reply gets through.
 /// </summary>
 /// <param name="Selected">The nodes the spec names (for one/minority the isolated side, for majority the majority side).</param>
 /// <param name="Rest">Every other node.</param>
@@ -12,6 +19,8 @@ public sealed record PartitionPlan(
     bool OneWay,
     IReadOnlyList<string> Selected,
     IReadOnlyList<string> Rest,
+    IReadOnlyList<Cut> Cuts,
+    string? Controller,
     IReadOnlyDictionary<string, IReadOnlyList<BlockedLink>> Blocks)
 {
     /// <summary>The commands for one node, one per direction used (none when the node blocks nothing).</summary>
@@ -19,6 +28,13 @@ public sealed record PartitionPlan(
         Blocks.TryGetValue(node, out var links)
             ? links.GroupBy(l => l.Direction).Select(g => new BlockTraffic(g.Select(l => l.Address).ToList(), g.Key)).ToList()
             : [];
+
+    /// <summary>The nodes that block something, the controller last.</summary>
+    public IReadOnlyList<string> ApplyOrder =>
+        Blocks.Keys.Where(n => n != Controller).Order(StringComparer.Ordinal).Concat(Blocks.ContainsKey(Controller ?? "") ? [Controller!] : []).ToList();
+
+    /// <summary>The nodes to heal, the controller first.</summary>
+    public IReadOnlyList<string> HealOrder => ApplyOrder.Reverse().ToList();
 }
 
 /// <summary>
@@ -32,8 +48,8 @@ public sealed record PartitionPlan(
 /// <item><c>majorities-ring</c>: nodes in a ring each hear only a majority centred on themselves, and no two the same majority (n ≥ 3). Inherently asymmetric; <c>oneWay</c> is ignored.</item>
 /// <item>a list <c>a,b,c</c>: isolate exactly those nodes (each must be a member).</item>
 /// </list>
-/// Two-way: both sides drop traffic both ways. One-way: the rest stop hearing from the selected
-/// nodes (they drop inbound from them); the selected nodes still hear the rest.
+/// Two-way: no traffic crosses between the sides. One-way: the rest stop hearing from the selected
+/// nodes; the selected nodes still hear the rest.
 /// </summary>
 public static class PartitionPlanner
 {
@@ -44,8 +60,9 @@ public static class PartitionPlanner
     /// <param name="oneWay">Cut only the selected side's traffic towards the rest.</param>
     /// <param name="random">The source of the random choice (default <see cref="Random.Shared"/>).</param>
     /// <param name="keepInMajority">Nodes the random choice keeps out of the isolated side when it can (the lab itself, for instance).</param>
+    /// <param name="controller">The node that sends the commands (the lab's); cuts that touch it are applied on it. Null: every cut on its receiving node.</param>
     /// <exception cref="ArgumentException">An unknown spec, an unknown node, too few nodes, or a list that selects all or none.</exception>
-    public static PartitionPlan Plan(string spec, IReadOnlyList<string> nodes, bool oneWay = false, Random? random = null, IReadOnlyCollection<string>? keepInMajority = null)
+    public static PartitionPlan Plan(string spec, IReadOnlyList<string> nodes, bool oneWay = false, Random? random = null, IReadOnlyCollection<string>? keepInMajority = null, string? controller = null)
     {
         random ??= Random.Shared;
         keepInMajority ??= [];
@@ -57,14 +74,14 @@ public static class PartitionPlanner
         switch (spec.ToLowerInvariant())
         {
             case "one":
-                return Split(spec, all, Choose(all, 1, random, keepInMajority), oneWay);
+                return Split(spec, all, Choose(all, 1, random, keepInMajority), oneWay, controller);
             case "minority":
-                return Split(spec, all, Choose(all, minority, random, keepInMajority), oneWay);
+                return Split(spec, all, Choose(all, minority, random, keepInMajority), oneWay, controller);
             case "majority":
                 var small = Choose(all, minority, random, keepInMajority);
-                return Split(spec, all, all.Except(small).ToList(), oneWay);
+                return Split(spec, all, all.Except(small).ToList(), oneWay, controller);
             case "majorities-ring":
-                return Ring(spec, all, random);
+                return Ring(spec, all, random, controller);
             default:
                 var listed = spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
                 if (listed.Count == 0)
@@ -74,7 +91,7 @@ public static class PartitionPlanner
                     throw new ArgumentException($"not a member: {string.Join(", ", unknown)} (spec is one of {string.Join(", ", Specs)}; members: {string.Join(", ", all)})");
                 if (listed.Count == all.Count)
                     throw new ArgumentException("the list names every member: nothing is left on the other side");
-                return Split(spec, all, listed, oneWay);
+                return Split(spec, all, listed, oneWay, controller);
         }
     }
 
@@ -86,26 +103,20 @@ public static class PartitionPlanner
         return preferred.Concat(others).Take(count).ToList();
     }
 
-    private static PartitionPlan Split(string spec, List<string> all, List<string> selected, bool oneWay)
+    private static PartitionPlan Split(string spec, List<string> all, List<string> selected, bool oneWay, string? controller)
     {
         var rest = all.Except(selected).ToList();
-        var blocks = new Dictionary<string, IReadOnlyList<BlockedLink>>();
-        if (oneWay)
-        {
-            foreach (var node in rest)
-                blocks[node] = selected.Select(s => new BlockedLink(s, BlockDirection.Inbound)).ToList();
-        }
-        else
-        {
-            foreach (var node in selected)
-                blocks[node] = rest.Select(r => new BlockedLink(r, BlockDirection.Both)).ToList();
-            foreach (var node in rest)
-                blocks[node] = selected.Select(s => new BlockedLink(s, BlockDirection.Both)).ToList();
-        }
-        return new PartitionPlan(spec, oneWay, selected, rest, blocks);
+        var cuts = new List<Cut>();
+        foreach (var s in selected)
+            foreach (var r in rest)
+            {
+                cuts.Add(new Cut(s, r));
+                if (!oneWay) cuts.Add(new Cut(r, s));
+            }
+        return new PartitionPlan(spec, oneWay, selected, rest, cuts, controller, Assign(cuts, controller));
     }
 
-    private static PartitionPlan Ring(string spec, List<string> all, Random random)
+    private static PartitionPlan Ring(string spec, List<string> all, Random random, string? controller)
     {
         var n = all.Count;
         if (n < 3)
@@ -113,12 +124,31 @@ public static class PartitionPlanner
         var ring = all.OrderBy(_ => random.Next()).ToList();
         var majority = n / 2 + 1;
         var before = (majority - 1) / 2;
-        var blocks = new Dictionary<string, IReadOnlyList<BlockedLink>>();
+        var cuts = new List<Cut>();
         for (var i = 0; i < n; i++)
         {
             var hears = Enumerable.Range(i - before, majority).Select(j => ring[((j % n) + n) % n]).ToHashSet();
-            blocks[ring[i]] = ring.Where(other => !hears.Contains(other)).Select(other => new BlockedLink(other, BlockDirection.Inbound)).ToList();
+            cuts.AddRange(ring.Where(other => !hears.Contains(other)).Select(other => new Cut(other, ring[i])));
         }
-        return new PartitionPlan(spec, OneWay: false, Selected: ring, Rest: [], blocks);
+        return new PartitionPlan(spec, OneWay: false, Selected: ring, Rest: [], cuts, controller, Assign(cuts, controller));
+    }
+
+    /// <summary>Each cut becomes a block on one node: on the controller when it is one end, else on the receiver.</summary>
+    private static Dictionary<string, IReadOnlyList<BlockedLink>> Assign(List<Cut> cuts, string? controller)
+    {
+        var perNode = new Dictionary<string, Dictionary<string, BlockDirection>>();
+        void Add(string node, string peer, BlockDirection direction)
+        {
+            if (!perNode.TryGetValue(node, out var peers)) perNode[node] = peers = new();
+            peers[peer] = peers.TryGetValue(peer, out var had) && had != direction ? BlockDirection.Both : direction;
+        }
+        foreach (var cut in cuts)
+        {
+            if (cut.From == controller) Add(controller, cut.To, BlockDirection.Outbound);
+            else Add(cut.To, cut.From, BlockDirection.Inbound);
+        }
+        return perNode.ToDictionary(
+            kv => kv.Key,
+            kv => (IReadOnlyList<BlockedLink>)kv.Value.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new BlockedLink(p.Key, p.Value)).ToList());
     }
 }
