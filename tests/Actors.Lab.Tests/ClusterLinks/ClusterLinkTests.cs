@@ -11,8 +11,12 @@ namespace Actors.Lab.Tests.ClusterLinks;
 /// split-brain resolver (keep-majority). Node A plays the lab: it plans with PartitionPlanner and
 /// sends each node's commands to that node's /user/cluster-links over the wire.
 /// </summary>
-public sealed class ClusterLinkTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WARNING")
+public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public ClusterLinkTests(Xunit.Abstractions.ITestOutputHelper output) : base("akka.loglevel = WARNING", output: output) => _output = output;
+
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     private static Config NodeConfig(TimeSpan stableAfter) => ConfigurationFactory.ParseString($$"""
@@ -28,7 +32,8 @@ public sealed class ClusterLinkTests() : Akka.TestKit.Xunit2.TestKit("akka.logle
             leader-actions-interval = 300ms
             unreachable-nodes-reaper-interval = 300ms
           }
-          coordinated-shutdown { exit-clr = off, run-by-clr-shutdown-hook = off }
+          # Tearing the test down need not leave the cluster gracefully; a downed node still shuts itself down.
+          coordinated-shutdown { exit-clr = off, run-by-clr-shutdown-hook = off, run-by-actor-system-terminate = off }
         }
         {{ClusterLinkFaults.TransportHocon}}
         """).WithFallback(ConfigurationFactory.ParseString(ClusterLinksSerializer.Hocon));
@@ -99,18 +104,22 @@ public sealed class ClusterLinkTests() : Akka.TestKit.Xunit2.TestKit("akka.logle
         var plan = PartitionPlanner.Plan(c, nodes.Members, oneWay: true, controller: a);
         Assert.Equal([c], plan.Selected);
         Assert.False(plan.Blocks.ContainsKey(c)); // one-way: only the others stop hearing c
+        var started = DateTime.UtcNow;
         await Apply(nodes.A, plan);
 
         await AwaitAssertAsync(() => Assert.Contains(Cluster.Get(nodes.A).State.Unreachable, m => m.Address.ToString() == c),
             TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+        _output.WriteLine($"one-way: C unreachable on A after {(DateTime.UtcNow - started).TotalSeconds:F1} s");
         // A -> C still flows; C -> A is dropped.
         nodes.A.ActorSelection(cProbe.Ref.Path.ToStringWithAddress(Cluster.Get(nodes.C).SelfAddress)).Tell("a to c");
         await cProbe.ExpectMsgAsync("a to c", AskTimeout);
         nodes.C.ActorSelection(aProbe.Ref.Path.ToStringWithAddress(Cluster.Get(nodes.A).SelfAddress)).Tell("c to a");
         await aProbe.ExpectNoMsgAsync(TimeSpan.FromSeconds(1));
 
+        var healed = DateTime.UtcNow;
         await Heal(nodes.A, plan.HealOrder);
         await AllUp(nodes.A, 3);
+        _output.WriteLine($"one-way: all reachable again {(DateTime.UtcNow - healed).TotalSeconds:F1} s after heal");
         await AwaitAssertAsync(async () =>
         {
             nodes.C.ActorSelection(aProbe.Ref.Path.ToStringWithAddress(Cluster.Get(nodes.A).SelfAddress)).Tell("c to a again");
@@ -141,6 +150,7 @@ public sealed class ClusterLinkTests() : Akka.TestKit.Xunit2.TestKit("akka.logle
             Assert.All(members, m => Assert.Equal(MemberStatus.Up, m.Status));
         }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
         var downedAfter = DateTime.UtcNow - started;
+        _output.WriteLine($"two-way: C downed and removed {downedAfter.TotalSeconds:F1} s after the partition (stable-after 2 s)");
 
         // The downed node is gone (it would be restarted); the survivors heal.
         await Heal(nodes.A, plan.HealOrder.Where(n => n != c));

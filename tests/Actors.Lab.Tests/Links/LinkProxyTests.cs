@@ -278,6 +278,22 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
     }
 
     [Fact]
+    public async Task A_target_that_refuses_makes_the_proxy_reset_the_client()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+        var links = Links();
+        var link = await AddLink(links, $"127.0.0.1:{port}");
+
+        using var client = Net.Connect(link.Listen);
+        var error = Assert.Throws<SocketException>(() => Net.ReadToEnd(client));
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        await AwaitAssertAsync(async () => Assert.Equal(0, (await Status(links)).OpenConnections), AskTimeout);
+    }
+
+    [Fact]
     public async Task Requests_on_unknown_or_duplicate_links_and_taken_ports_get_a_clear_error()
     {
         using var target = TargetServer.Echo();
