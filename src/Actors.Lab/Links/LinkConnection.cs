@@ -54,6 +54,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
     private readonly Pipe _up, _down;
     private readonly Dictionary<string, (Toxic Toxic, bool Applies)> _draws = new();
     private IActorRef _targetConnection = ActorRefs.Nobody;
+    private readonly HashSet<IActorRef> _closed = new(); // sockets whose connection actor has finished
     private IReadOnlyList<Toxic> _toxics;
     private int _openSockets;
     private bool _finished;
@@ -97,11 +98,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         _counters.Closed();
         _counters.BufferChanged(-(_up.Shaper.QueuedBytes + _down.Shaper.QueuedBytes));
         // Stopped from outside (link removed, failure): reset what is still open.
-        if (!_finished)
-        {
-            _client.Tell(Tcp.Abort.Instance);
-            _targetConnection.Tell(Tcp.Abort.Instance);
-        }
+        if (!_finished) TellOpen(Tcp.Abort.Instance);
     }
 
     private void Connecting()
@@ -164,6 +161,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
             pipe.SourceEnded = true;
             _openSockets--;
             // That connection actor stops now; its end is not a failure.
+            _closed.Add(Sender);
             Context.Unwatch(Sender);
             Finish(pipe);
             Finish(pipe == _up ? _down : _up);
@@ -280,8 +278,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         {
             // Both directions are over: close whatever is still open.
             _finished = true;
-            _client.Tell(Tcp.Close.Instance);
-            _targetConnection.Tell(Tcp.Close.Instance);
+            TellOpen(Tcp.Close.Instance);
             StartClosing();
             return;
         }
@@ -294,8 +291,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         if (_finished) return;
         _log.Debug("{0}: closing ({1})", Endpoints.Format(_clientAddress), reason);
         _finished = true;
-        _client.Tell(Tcp.Close.Instance);
-        _targetConnection.Tell(Tcp.Close.Instance);
+        TellOpen(Tcp.Close.Instance);
         StartClosing();
     }
 
@@ -304,9 +300,15 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         if (_finished) { Context.Stop(Self); return; }
         _log.Debug("{0}: resetting ({1})", Endpoints.Format(_clientAddress), reason);
         _finished = true;
-        _client.Tell(Tcp.Abort.Instance);
-        _targetConnection.Tell(Tcp.Abort.Instance);
+        TellOpen(Tcp.Abort.Instance);
         Context.Stop(Self);
+    }
+
+    /// <summary>Close or reset the sockets that are still open.</summary>
+    private void TellOpen(Tcp.Command command)
+    {
+        foreach (var socket in new[] { _client, _targetConnection })
+            if (!socket.IsNobody() && !_closed.Contains(socket)) socket.Tell(command);
     }
 
     private void StartClosing()

@@ -70,24 +70,19 @@ public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
             Assert.Empty(state.Unreachable);
         }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
 
-    /// <summary>What the lab does: each node's commands to its /user/cluster-links, the controller last.</summary>
+    /// <summary>What the lab does, through ClusterLinkClient: every command answered with the node's state.</summary>
     private static async Task Apply(ActorSystem lab, PartitionPlan plan)
     {
-        foreach (var node in plan.ApplyOrder)
-            foreach (var command in plan.CommandsFor(node))
-            {
-                var reply = await lab.ActorSelection($"{node}/user/{ClusterLinkFaults.ActorName}").Ask<ClusterLinkState>(command, AskTimeout);
-                Assert.Equal(node, reply.Node);
-            }
+        var results = await ClusterLinkClient.ApplyAsync(lab, plan, AskTimeout);
+        Assert.NotEmpty(results);
+        Assert.All(results, r => Assert.True(r.Ok, $"{r.Node}: {r.Error}"));
+        Assert.All(results, r => Assert.Equal(r.Node, r.State!.Node));
     }
 
-    private static async Task Heal(ActorSystem lab, IEnumerable<string> nodes)
+    private static async Task Heal(ActorSystem lab, IEnumerable<string> nodes, string controller)
     {
-        foreach (var node in nodes)
-        {
-            var reply = await lab.ActorSelection($"{node}/user/{ClusterLinkFaults.ActorName}").Ask<ClusterLinkState>(HealTraffic.All, AskTimeout);
-            Assert.Empty(reply.Blocked);
-        }
+        var results = await ClusterLinkClient.HealAsync(lab, nodes, controller, AskTimeout);
+        Assert.All(results, r => Assert.True(r.Ok && r.State!.Blocked.Count == 0, $"{r.Node}: {r.Error}"));
     }
 
     [Fact]
@@ -117,7 +112,7 @@ public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
         await aProbe.ExpectNoMsgAsync(TimeSpan.FromSeconds(1));
 
         var healed = DateTime.UtcNow;
-        await Heal(nodes.A, plan.HealOrder);
+        await Heal(nodes.A, nodes.Members, controller: a);
         await AllUp(nodes.A, 3);
         _output.WriteLine($"one-way: all reachable again {(DateTime.UtcNow - healed).TotalSeconds:F1} s after heal");
         await AwaitAssertAsync(async () =>
@@ -153,9 +148,9 @@ public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
         _output.WriteLine($"two-way: C downed and removed {downedAfter.TotalSeconds:F1} s after the partition (stable-after 2 s)");
 
         // The downed node is gone (it would be restarted); the survivors heal.
-        await Heal(nodes.A, plan.HealOrder.Where(n => n != c));
-        var stateB = await nodes.A.ActorSelection($"{b}/user/{ClusterLinkFaults.ActorName}").Ask<ClusterLinkState>(GetClusterLinkState.Instance, AskTimeout);
-        Assert.Empty(stateB.Blocked);
+        await Heal(nodes.A, [a, b], controller: a);
+        var states = await ClusterLinkClient.StateAsync(nodes.A, [a, b], AskTimeout);
+        Assert.All(states, s => Assert.Empty(s.State!.Blocked));
         await AllUp(nodes.A, 2);
         Assert.True(downedAfter < TimeSpan.FromSeconds(45), $"downed after {downedAfter}");
     }
