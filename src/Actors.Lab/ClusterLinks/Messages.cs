@@ -32,9 +32,10 @@ public sealed record HealTraffic(IReadOnlyList<string> Addresses) : IClusterLink
 }
 
 /// <summary>Answered with <see cref="ClusterLinkState"/>.</summary>
-public sealed record GetClusterLinkState : IClusterLinksMessage
+public sealed class GetClusterLinkState : IClusterLinksMessage
 {
     public static readonly GetClusterLinkState Instance = new();
+    private GetClusterLinkState() { }
 }
 
 /// <summary>One blocked peer address and which way its traffic is dropped.</summary>

@@ -67,17 +67,20 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         var links = Links();
         var link = await AddLink(links, target.Endpoint);
         using var client = Net.Connect(link.Listen);
-        var before = Net.RoundTrip(client);
+        // The fastest of a few round trips: one slow trip on a loaded machine is not the proxy.
+        TimeSpan Fastest() => Enumerable.Range(0, 5).Select(_ => Net.RoundTrip(client)).Min();
+        var before = Fastest();
 
         await AddToxic(links, "latency", "downstream", new() { ["latency"] = 300, ["jitter"] = 50 });
         var slowed = Enumerable.Range(0, 3).Select(_ => Net.RoundTrip(client)).ToList();
 
         await links.Ask<LinkStatus>(new RemoveToxic("l1", "latency_downstream"), AskTimeout);
-        var after = Net.RoundTrip(client);
+        var after = Fastest();
 
-        Assert.True(before < TimeSpan.FromMilliseconds(150), $"baseline round trip {before.TotalMilliseconds} ms");
+        Assert.True(before < TimeSpan.FromMilliseconds(200), $"baseline round trip {before.TotalMilliseconds} ms");
+        // Every trip under the toxic, at once on the live connection: at least latency - jitter.
         Assert.All(slowed, rtt => Assert.True(rtt >= TimeSpan.FromMilliseconds(250), $"round trip {rtt.TotalMilliseconds} ms under latency 300 ± 50"));
-        Assert.True(after < TimeSpan.FromMilliseconds(150), $"round trip after removing the toxic {after.TotalMilliseconds} ms");
+        Assert.True(after < TimeSpan.FromMilliseconds(200), $"round trip after removing the toxic {after.TotalMilliseconds} ms");
     }
 
     [Fact]
@@ -88,8 +91,8 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         var link = await AddLink(links, target.Endpoint);
         await AddToxic(links, "latency", "upstream", new() { ["latency"] = 1000 }, toxicity: 0);
         using var client = Net.Connect(link.Listen);
-        var rtt = Net.RoundTrip(client);
-        Assert.True(rtt < TimeSpan.FromMilliseconds(500), $"round trip {rtt.TotalMilliseconds} ms");
+        var rtt = Enumerable.Range(0, 3).Select(_ => Net.RoundTrip(client)).Min();
+        Assert.True(rtt < TimeSpan.FromMilliseconds(800), $"round trip {rtt.TotalMilliseconds} ms under a 1000 ms latency of toxicity 0");
     }
 
     [Fact]
