@@ -7,8 +7,12 @@ using Akka.Actor;
 namespace Actors.Lab.Tests.Links;
 
 /// <summary>The link proxy on loopback between a plain-socket client and a plain-socket target.</summary>
-public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WARNING")
+public sealed class LinkProxyTests : Akka.TestKit.Xunit2.TestKit
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public LinkProxyTests(Xunit.Abstractions.ITestOutputHelper output) : base("akka.loglevel = WARNING", output: output) => _output = output;
+
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     private IActorRef Links(LinkProxySettings? settings = null) => Sys.ActorOf(LinkManager.Props(settings: settings));
@@ -43,10 +47,12 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         var link = await AddLink(links, target.Endpoint);
 
         using var client = Net.Connect(link.Listen);
+        var started = Stopwatch.StartNew();
         client.Send(request);
         client.Shutdown(SocketShutdown.Send);
         var answer = Net.ReadToEnd(client);
 
+        _output.WriteLine($"1 MB up and 2 MB down through the proxy in {started.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(request, await received.Task.WaitAsync(AskTimeout));
         Assert.Equal(response, answer);
         await AwaitAssertAsync(async () =>
@@ -77,6 +83,7 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         await links.Ask<LinkStatus>(new RemoveToxic("l1", "latency_downstream"), AskTimeout);
         var after = Fastest();
 
+        _output.WriteLine($"round trip: {before.TotalMilliseconds:F1} ms plain, {string.Join(" / ", slowed.Select(r => r.TotalMilliseconds.ToString("F0")))} ms under latency 300 ± 50, {after.TotalMilliseconds:F1} ms after");
         Assert.True(before < TimeSpan.FromMilliseconds(200), $"baseline round trip {before.TotalMilliseconds} ms");
         // Every trip under the toxic, at once on the live connection: at least latency - jitter.
         Assert.All(slowed, rtt => Assert.True(rtt >= TimeSpan.FromMilliseconds(250), $"round trip {rtt.TotalMilliseconds} ms under latency 300 ± 50"));
@@ -115,6 +122,7 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
 
         Assert.Equal(size, data.Length);
         var rate = size / seconds;
+        _output.WriteLine($"bandwidth 250 KB/s: {size} bytes in {seconds:F2} s = {rate / 1000:F0} KB/s");
         // The cap is the point: never above it (+25% for the first 100 ms piece and the burst).
         // Below, a loaded machine (load average 40 on 2 cores here) can starve the proxy, so the
         // floor is loose; ToxicShaperTests check the exact pacing on a virtual clock.
@@ -278,6 +286,7 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         Assert.True(now < 64L * 1024 * 1024, $"the target pushed {now} bytes into a client that does not read");
         // The proxy's own share: its bound plus at most one read (Akka.IO's receive buffer).
         Assert.InRange(status.BufferedBytes, 0, settings.MaxBufferedBytes + 256 * 1024);
+        _output.WriteLine($"client not reading: the target got {now} bytes out, then blocked; the proxy holds {status.BufferedBytes} bytes");
     }
 
     [Fact]
@@ -337,6 +346,19 @@ public sealed class LinkProxyTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
 
         using var client = Net.Connect(status.Listen);
         Assert.True(Net.RoundTrip(client) >= TimeSpan.FromMilliseconds(190));
+    }
+
+    [Theory]
+    [InlineData("""actors.lab.links = [{ name = "x", listen = "127.0.0.1:1" }]""", "actors.lab.links[0].target: missing")]
+    [InlineData("""actors.lab.links = [{ name = "x", listen = "127.0.0.1:1", target = "nowhere" }]""", "actors.lab.links[0].target")]
+    [InlineData("""actors.lab.links = [{ name = "x", listen = "127.0.0.1:0", target = "127.0.0.1:1", toxics = [{ type = latency, stream = sideways }] }]""", "actors.lab.links[0].toxics[0]: stream must be upstream or downstream")]
+    [InlineData("""actors.lab.links = [{ name = "x", listen = "127.0.0.1:0", target = "127.0.0.1:1", toxics = [{ type = bandwidth, stream = up, rate = fast }] }]""", "actors.lab.links[0].toxics[0].rate")]
+    [InlineData("""actors.lab.link-proxy.max-buffered-bytes = 1""", "actors.lab.link-proxy.max-buffered-bytes")]
+    public void Bad_link_configuration_names_its_key(string hocon, string expected)
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString(hocon);
+        var error = Assert.Throws<Actors.Net.Configuration.SettingsException>(() => LinkManager.Props(config));
+        Assert.Contains(expected, error.Message);
     }
 
     private async Task<LinkStatus> AwaitStarted(IActorRef links, string name)
