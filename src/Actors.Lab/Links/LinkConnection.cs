@@ -127,7 +127,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
             _toxics = changed.Toxics;
             if (_toxics.Any(t => t.Kind is ToxicKind.Down)) Abort("the link is down");
         });
-        Receive<Tcp.ConnectionClosed>(_ => Abort("client left before the target answered"));
+        Receive<Tcp.ConnectionClosed>(_ => { _closed.Add(_client); Abort("client left before the target answered"); });
         Receive<Terminated>(_ => Abort("client connection ended"));
     }
 
@@ -167,8 +167,8 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
             Finish(pipe == _up ? _down : _up);
         });
         Receive<Tcp.Closed>(_ => { if (--_openSockets <= 0) Context.Stop(Self); });
-        Receive<Tcp.ErrorClosed>(e => Abort($"{(Sender.Equals(_client) ? "client" : "target")} error: {e.Cause}"));
-        Receive<Tcp.Aborted>(_ => Abort($"{(Sender.Equals(_client) ? "client" : "target")} reset the connection"));
+        Receive<Tcp.ErrorClosed>(e => { _closed.Add(Sender); Abort($"{(Sender.Equals(_client) ? "client" : "target")} error: {e.Cause}"); });
+        Receive<Tcp.Aborted>(_ => { _closed.Add(Sender); Abort($"{(Sender.Equals(_client) ? "client" : "target")} reset the connection"); });
         Receive<Tcp.CommandFailed>(failed => Abort($"command failed: {failed.CauseString}"));
         Receive<Terminated>(t => Abort($"{(t.ActorRef.Equals(_client) ? "client" : "target")} connection ended"));
     }
