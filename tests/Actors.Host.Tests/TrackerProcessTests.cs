@@ -77,8 +77,8 @@ public sealed class TrackerProcessTests : IDisposable
         var clusterB = ActorsProcess.FreePort();
         using var b = new ActorsProcess("tracker", "--port", httpB.ToString(), "--host", "127.0.0.1", "--cluster-port", clusterB.ToString(),
             "--seed", $"127.0.0.1:{clusterA}");
-        await a.WaitForLine(l => l.Contains($"Member up: akka.tcp://actors@127.0.0.1:{clusterB}"), Timeout);
-        await b.WaitForLine(l => l.Contains($"Member up: akka.tcp://actors@127.0.0.1:{clusterA}"), Timeout);
+        await a.WaitForLine(l => l.Contains($"Member up: akka.trttl.tcp://actors@127.0.0.1:{clusterB}"), Timeout);
+        await b.WaitForLine(l => l.Contains($"Member up: akka.trttl.tcp://actors@127.0.0.1:{clusterA}"), Timeout);
         await ActorsProcess.WaitForPort(httpB, Timeout);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
