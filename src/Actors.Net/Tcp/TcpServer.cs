@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Net.Supervision;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -23,7 +24,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     public sealed class GetStats { public static readonly GetStats Instance = new(); private GetStats() { } }
     public sealed record Stats(int Open, long Accepted, long Refused);
 
-    public sealed class BindFailedException(string message) : Exception(message);
+    /// <summary>The port is taken (or the address is not ours): fatal for the role, see <see cref="FailurePolicy"/>.</summary>
+    public sealed class BindFailedException(string message) : FatalRoleException(message);
 
     private readonly TcpServerSettings _settings;
     private readonly ConnectionProps _connectionProps;
@@ -62,9 +64,10 @@ public sealed class TcpServer : ReceiveActor, IWithStash
             Become(() => Bound(bound.LocalAddress));
             Stash.UnstashAll();
         });
+        // Fatal for the role (FailurePolicy): the parent escalates it to the host, which exits 1.
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
             throw new BindFailedException(
-                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {failed.CauseString}"));
+                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {(failed.Cause.HasValue ? failed.Cause.Value.Message : failed.CauseString)}"));
         ReceiveAny(_ => Stash.Stash());
     }
 

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace Actors.Host.Tests;
+
+/// <summary>
+/// One run of the <c>actors</c> binary to its end, with stdout and stderr kept apart (the failure
+/// policy promises its line on stderr). Bounded: a run still going after the timeout is killed
+/// and reported as such. For the failure-policy and data-safety tests.
+/// </summary>
+public sealed record FailureRun(int? ExitCode, string[] Stdout, string[] Stderr, TimeSpan Elapsed)
+{
+    public static async Task<FailureRun> Of(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(ActorsProcess.ActorsDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        int? exit;
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            exit = process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            exit = null; // still running at the deadline
+        }
+        var elapsed = clock.Elapsed;
+        return new FailureRun(exit, Lines(await stdout), Lines(await stderr), elapsed);
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+
+    /// <summary>The lines the policy prints: <c>actors ROLE: …</c>.</summary>
+    public string[] PolicyLines(string role) => Stderr.Where(l => l.StartsWith($"actors {role}: ", StringComparison.Ordinal)).ToArray();
+
+    public bool HasStackTrace => Stdout.Concat(Stderr).Any(l => l.StartsWith("   at ", StringComparison.Ordinal) || l.Contains("Unhandled exception", StringComparison.Ordinal));
+
+    public override string ToString() =>
+        $"exit {(ExitCode?.ToString() ?? "none (killed at the deadline)")} after {Elapsed.TotalSeconds:F1} s\n--- stderr\n{string.Join('\n', Stderr)}\n--- stdout\n{string.Join('\n', Stdout.TakeLast(40))}";
+}
