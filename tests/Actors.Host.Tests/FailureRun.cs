@@ -9,7 +9,10 @@ namespace Actors.Host.Tests;
 /// </summary>
 public sealed record FailureRun(int? ExitCode, string[] Stdout, string[] Stderr, TimeSpan Elapsed)
 {
-    public static async Task<FailureRun> Of(TimeSpan timeout, params string[] args)
+    public static Task<FailureRun> Of(TimeSpan timeout, params string[] args) => Of(timeout, null, args);
+
+    /// <param name="onStdoutLine">Called with each stdout line as it comes (e.g. to act once the role is up).</param>
+    public static async Task<FailureRun> Of(TimeSpan timeout, Action<string>? onStdoutLine, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -23,7 +26,7 @@ public sealed record FailureRun(int? ExitCode, string[] Stdout, string[] Stderr,
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stdout = ReadLines(process.StandardOutput, onStdoutLine);
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
         int? exit;
@@ -39,7 +42,18 @@ public sealed record FailureRun(int? ExitCode, string[] Stdout, string[] Stderr,
             exit = null; // still running at the deadline
         }
         var elapsed = clock.Elapsed;
-        return new FailureRun(exit, Lines(await stdout), Lines(await stderr), elapsed);
+        return new FailureRun(exit, await stdout, Lines(await stderr), elapsed);
+    }
+
+    private static async Task<string[]> ReadLines(StreamReader reader, Action<string>? onLine)
+    {
+        var lines = new List<string>();
+        for (var line = await reader.ReadLineAsync(); line is not null; line = await reader.ReadLineAsync())
+        {
+            lines.Add(line);
+            onLine?.Invoke(line);
+        }
+        return lines.ToArray();
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
