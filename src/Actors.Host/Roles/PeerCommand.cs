@@ -133,14 +133,17 @@ public sealed class PeerCommand : IRoleCommand
                 if (terminal) Console.WriteLine();
                 return seedAfter;
             }
+            var asked = Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            await Task.WhenAny(asked, system.WhenTerminated);
+            if (system.WhenTerminated.IsCompleted) return false;
             TorrentProgress[] all;
             try
             {
-                all = await Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+                all = await asked;
             }
             catch (AskTimeoutException)
             {
-                continue; // still checking what is on disk (a large file), or stopping: ask again next round
+                continue; // still checking what is on disk (a large file): ask again next round
             }
             if (!listening && all.All(p => p.ListenPort > 0))
             {
