@@ -1,4 +1,5 @@
 using Actors.Host.Cli;
+using Actors.Host.Hosting;
 using Actors.Host.Roles;
 using Actors.Net.Configuration;
 
@@ -25,6 +26,7 @@ if (command is null)
     return 2;
 }
 
+RoleFailure.Command = command.Name;
 try
 {
     return await command.RunAsync(args[1..]);

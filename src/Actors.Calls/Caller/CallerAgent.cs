@@ -1,6 +1,7 @@
 using System.Net;
 using Actors.Calls.Protocol;
 using Actors.Calls.Transport;
+using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Akka.Actor;
 using Akka.Event;
@@ -52,6 +53,9 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         listener.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(10))
             .PipeTo(Self, success: l => new Bound(((IPEndPoint)l.LocalAddress).Port));
     }
+
+    // A --listen port that is taken ends the caller (FailurePolicy) instead of restarting the listener forever.
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy();
 
     private void ConnectToRendezvous()
     {

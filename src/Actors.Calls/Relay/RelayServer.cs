@@ -1,4 +1,5 @@
 using Actors.Calls.Protocol;
+using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Akka.Actor;
 using Akka.Cluster;
@@ -72,6 +73,9 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         Receive<UpdateSuccess>(_ => { });
         Receive<IUpdateFailure>(_ => { });
     }
+
+    // A port that is taken ends the role (FailurePolicy) instead of restarting the listener forever.
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy();
 
     private string MyPath => Akka.Serialization.Serialization.SerializedActorPath(Self);
 

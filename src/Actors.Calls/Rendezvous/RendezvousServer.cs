@@ -1,4 +1,5 @@
 using Actors.Calls.Transport;
+using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Akka.Actor;
 
@@ -21,4 +22,7 @@ public sealed class RendezvousServer : ReceiveActor
         // Where we listen, for tests and the host's log.
         Receive<TcpServer.GetListening>(get => listener.Forward(get));
     }
+
+    // A port that is taken ends the role (FailurePolicy); the directories restart as Akka would.
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy();
 }

@@ -36,7 +36,8 @@ public static class ClusterNode
             """).WithFallback(config);
 
         NodeLogger.NodeName = string.IsNullOrEmpty(name) ? $"{role}@{host}:{port}" : name;
-        using var system = ActorSystem.Create(SystemName, akka);
+        using var system = StartSystem(akka, host, port);
+        if (system is null) return 1;
         var self = Cluster.Get(system).SelfAddress;
         if (string.IsNullOrEmpty(name)) NodeLogger.NodeName = $"{role}@{self.Host}:{self.Port}";
 
@@ -58,6 +59,25 @@ public static class ClusterNode
             clusterExtension.JoinSeedNodes(seeds.Select(s => new Address(self.Protocol, SystemName, s.Host, s.Port)));
 
         await system.WhenTerminated;
-        return CoordinatedShutdown.Get(system).ShutdownReason is RoleGuardian.RoleFailed ? 1 : 0;
+        return RoleFailure.ExitCode(system);
+    }
+
+    // Remoting binds the cluster port while the system is created: a port that is taken fails here,
+    // before any role actor exists, and ends the process the same way a role's failure does.
+    private static ActorSystem? StartSystem(Config akka, string host, int port)
+    {
+        try
+        {
+            return ActorSystem.Create(SystemName, akka);
+        }
+        catch (Exception ex)
+        {
+            var cause = ex;
+            while (cause.InnerException is not null && cause is not System.Net.Sockets.SocketException) cause = cause.InnerException;
+            RoleFailure.Report(cause is System.Net.Sockets.SocketException
+                ? $"cannot listen on {host}:{port} (the cluster port): {cause.Message}"
+                : $"cannot start the node: {cause.Message}");
+            return null;
+        }
     }
 }

@@ -36,6 +36,7 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 
     private void Write(LogEvent e)
     {
+        if (IsBindFailure(e)) return;
         var level = e.LogLevel() switch
         {
             LogLevel.DebugLevel => "DEBUG",
@@ -51,4 +52,10 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         if (e.Cause is not null) _out.Write($"    {e.Cause.GetType().Name}: {e.Cause.Message}\n");
         if (e.LogLevel() >= LogLevel.WarningLevel) _out.Flush();
     }
+
+    // A port that is taken is reported once, by the failure policy's own line (RoleFailure);
+    // Akka.IO's ERROR for the same bind (with its exception line) would only repeat it.
+    private static bool IsBindFailure(LogEvent e) =>
+        e is Error && e.LogSource.Contains("/system/IO-TCP/", StringComparison.Ordinal)
+        && e.Message?.ToString()?.StartsWith("Bind failed for TCP channel", StringComparison.Ordinal) == true;
 }

@@ -59,7 +59,8 @@ public sealed class CallerCommand : IRoleCommand
         var exit = new TaskCompletionSource<int>();
         var exitAfterCall = settings.Call != null;
         system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit)), "console");
-        var agent = system.ActorOf(CallerAgent.Props(settings), "caller");
+        // Under the guardian, a --listen port that is taken ends the caller like any role (RoleFailure).
+        var agent = system.ActorOf(RoleGuardian.Props(CallerAgent.Props(settings), "agent"), "caller");
 
         _ = Task.Run(() =>
         {
@@ -70,7 +71,7 @@ public sealed class CallerCommand : IRoleCommand
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Quit);
         void Quit(System.Runtime.InteropServices.PosixSignalContext context) { context.Cancel = true; exit.TrySetResult(0); }
 
-        var code = await exit.Task;
+        var code = await Task.WhenAny(exit.Task, system.WhenTerminated) == exit.Task ? exit.Task.Result : RoleFailure.ExitCode(system);
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         return code;
     }

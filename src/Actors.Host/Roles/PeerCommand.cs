@@ -69,7 +69,8 @@ public sealed class PeerCommand : IRoleCommand
             var http = system.ActorOf(HttpClientActor.Props(), "http");
             var torrent = await LoadTorrent(parsed.Positional[1], http);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
-            var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(TorrentActor.Props(new TorrentSettings(torrent,
+            // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
+            var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
             {
                 PeerId = ids[i],
@@ -78,8 +79,9 @@ public sealed class PeerCommand : IRoleCommand
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = Int(parsed, "--max-peers", 50),
-            }, http), $"torrent-{i}")).ToArray();
-            var ok = await ShowProgress(torrent, peers, ids, seedAfter, cancel.Token);
+            }, http), "torrent"), $"torrent-{i}")).ToArray();
+            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
+            if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
                 .ContinueWith(_ => 0)));
             return ok ? 0 : 1;
@@ -108,14 +110,14 @@ public sealed class PeerCommand : IRoleCommand
             }
             return TorrentMetainfo.Load(source);
         }
-        catch (Exception ex) when (ex is MetainfoException or IOException)
+        catch (Exception ex) when (ex is MetainfoException or IOException or AskTimeoutException)
         {
             throw new UsageException($"cannot load '{source}': {ex.Message}");
         }
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, CancellationToken cancel)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel)
     {
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
@@ -123,16 +125,26 @@ public sealed class PeerCommand : IRoleCommand
         var started = Environment.TickCount64;
         while (true)
         {
-            try
-            {
-                await Task.Delay(terminal ? 250 : 1000, cancel);
-            }
-            catch (OperationCanceledException)
+            // Wake for the next report, Ctrl-C, or the role failing (the system then shuts itself down).
+            await Task.WhenAny(Task.Delay(terminal ? 250 : 1000, cancel), system.WhenTerminated);
+            if (system.WhenTerminated.IsCompleted) return false;
+            if (cancel.IsCancellationRequested)
             {
                 if (terminal) StandardOutput.Writer.WriteLine();
                 return seedAfter;
             }
-            var all = await Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            var asked = Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            await Task.WhenAny(asked, system.WhenTerminated);
+            if (system.WhenTerminated.IsCompleted) return false;
+            TorrentProgress[] all;
+            try
+            {
+                all = await asked;
+            }
+            catch (AskTimeoutException)
+            {
+                continue; // still checking what is on disk (a large file): ask again next round
+            }
             if (!listening && all.All(p => p.ListenPort > 0))
             {
                 listening = true;

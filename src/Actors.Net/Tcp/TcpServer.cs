@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Net.Supervision;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -28,11 +29,13 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     public sealed class Unbind { public static readonly Unbind Instance = new(); private Unbind() { } }
     public sealed class Unbound { public static readonly Unbound Instance = new(); private Unbound() { } }
 
-    public sealed class BindFailedException(string message) : Exception(message);
+    /// <summary>The port is taken (or the address is not ours): fatal for the role, see <see cref="FailurePolicy"/>.</summary>
+    public sealed class BindFailedException(string message) : FatalRoleException(message);
 
     private readonly TcpServerSettings _settings;
     private readonly ConnectionProps _connectionProps;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stopped = new();
     private int _open;
     private long _accepted, _refused;
 
@@ -48,19 +51,27 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Binding();
     }
 
-    protected override void PreStart()
-    {
+    protected override void PreStart() =>
         Context.System.Tcp().Tell(new Akka.IO.Tcp.Bind(Self, _settings.EndPoint, _settings.Backlog, null, pullMode: _settings.PullMode));
-        // A node that shuts down closes its listening socket first (the phase made for it), so
-        // Akka.IO's listener stops on our Unbind instead of warning that its commander died.
+
+    /// <summary>
+    /// A node that shuts down closes its listening socket first (the phase made for it), so Akka.IO's
+    /// listener stops on our Unbind instead of warning that its commander died. Registered once bound:
+    /// a server that never bound has nothing to close and must not delay a failing node's exit.
+    /// </summary>
+    private void UnbindOnShutdown()
+    {
         var self = Self;
+        var stopped = _stopped.Token;
         CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "tcp-server-unbind", async () =>
         {
-            try { await self.Ask<Unbound>(Unbind.Instance, TimeSpan.FromSeconds(3)); }
-            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException) { } // already stopped or never bound
+            try { await self.Ask<Unbound>(Unbind.Instance, TimeSpan.FromSeconds(3), stopped); }
+            catch (Exception ex) when (ex is AskTimeoutException or OperationCanceledException) { } // stopped already: its socket is closed
             return Done.Instance;
         });
     }
+
+    protected override void PostStop() => _stopped.Cancel();
 
     // A failing connection actor is stopped, never restarted: its socket state cannot be rebuilt.
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -76,12 +87,14 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         {
             _log.Info("Listening on {0}", Endpoints.Format(bound.LocalAddress));
             var listener = Sender;
+            UnbindOnShutdown();
             Become(() => Bound(bound.LocalAddress, listener));
             Stash.UnstashAll();
         });
+        // Fatal for the role (FailurePolicy): the parent escalates it to the host, which exits 1.
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
             throw new BindFailedException(
-                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {failed.CauseString}"));
+                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {(failed.Cause.HasValue ? failed.Cause.Value.Message : failed.CauseString)}"));
         ReceiveAny(_ => Stash.Stash());
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Net.RateLimit;
+using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Announce;
 using Actors.Torrent.Peer.Choking;
@@ -88,8 +89,9 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _storage.Tell(StorageActor.CheckPieces.Instance);
     }
 
-    // A connection's failure closes that connection only; a storage failure is fatal for the torrent.
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+    // A connection's failure closes that connection only. Storage that fails or a listen port that
+    // is taken is fatal for the torrent: escalated (FailurePolicy), so the process ends with one line.
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy(ex =>
     {
         _log.Error(ex, "Child failed");
         return Directive.Stop;

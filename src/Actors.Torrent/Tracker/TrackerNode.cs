@@ -1,3 +1,4 @@
+using Actors.Net.Supervision;
 using Actors.Web.Server;
 using Akka.Actor;
 
@@ -29,6 +30,6 @@ public sealed class TrackerNode : ReceiveActor
         ReceiveAny(message => http.Forward(message));
     }
 
-    // A web server that cannot bind is fatal for the role: escalate so the host reports and exits.
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+    // A web server that cannot bind is fatal for the role: escalate so the host reports and exits (FailurePolicy).
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy(_ => Directive.Escalate);
 }

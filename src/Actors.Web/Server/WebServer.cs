@@ -1,3 +1,4 @@
+using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Actors.Web.Http;
 using Akka.Actor;
@@ -25,6 +26,6 @@ public sealed class WebServer : ReceiveActor
         ReceiveAny(message => listener.Forward(message));
     }
 
-    // A listener that cannot bind is fatal for the role: escalate so the host reports and exits.
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+    // A listener that cannot bind is fatal for the role: escalate so the host reports and exits (FailurePolicy).
+    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy(_ => Directive.Escalate);
 }

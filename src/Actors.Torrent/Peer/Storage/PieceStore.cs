@@ -7,21 +7,29 @@ namespace Actors.Torrent.Peer.Storage;
 /// <summary>
 /// A torrent's content on disk: the files in torrent order seen as one byte range, read and
 /// written with positional I/O (<see cref="RandomAccess"/>), so a piece or block that spans
-/// files is split across them. Files are created at their full length (pre-allocated) when
-/// opened. Not thread-safe: one <see cref="StorageActor"/> owns it.
+/// files is split across them. Missing files are created at their full length (pre-allocated)
+/// when opened; existing files are verified, never truncated (<see cref="CheckExisting"/>).
+/// Not thread-safe: one <see cref="StorageActor"/> owns it.
 /// </summary>
 public sealed class PieceStore : IDisposable
 {
     private readonly TorrentMetainfo _torrent;
     private readonly SafeFileHandle[] _handles;
     private readonly bool[] _created;
+    private readonly string[] _paths;
+    // Bytes on disk per file: shorter than the torrent's file until CheckExisting has judged it and grown it.
+    private readonly long[] _lengths;
+    private bool _checked;
 
-    private PieceStore(TorrentMetainfo torrent, string root, SafeFileHandle[] handles, bool[] created)
+    private PieceStore(TorrentMetainfo torrent, string root, SafeFileHandle[] handles, bool[] created, string[] paths, long[] lengths)
     {
         _torrent = torrent;
         Root = root;
         _handles = handles;
         _created = created;
+        _paths = paths;
+        _lengths = lengths;
+        _checked = created.All(c => c); // nothing existed: nothing to judge
     }
 
     /// <summary>The single file, or the top directory of a multi-file torrent.</summary>
@@ -43,35 +51,62 @@ public sealed class PieceStore : IDisposable
         return full;
     }
 
-    /// <summary>Opens (creating and pre-allocating where missing) every file of the torrent under <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Opens every file of the torrent under <paramref name="directory"/>, creating and
+    /// pre-allocating the missing ones (so a full disk shows at once). An existing file is never
+    /// truncated: one longer than the torrent says is refused here, before anything is written,
+    /// and the others are judged by <see cref="CheckExisting"/> (see the Peer README, "Existing files").
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be created or opened, or is refused; the message names it.</exception>
     public static PieceStore Open(TorrentMetainfo torrent, string directory)
     {
         var handles = new SafeFileHandle[torrent.Files.Count];
         var created = new bool[torrent.Files.Count];
+        var paths = new string[torrent.Files.Count];
+        var lengths = new long[torrent.Files.Count];
         try
         {
             for (var i = 0; i < handles.Length; i++)
             {
                 var file = torrent.Files[i];
-                var path = PathOf(torrent, directory, file);
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                created[i] = !File.Exists(path);
-                handles[i] = created[i]
-                    ? File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.None, file.Length)
-                    : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-                if (RandomAccess.GetLength(handles[i]) != file.Length)
-                    RandomAccess.SetLength(handles[i], file.Length);
+                var path = paths[i] = PathOf(torrent, directory, file);
+                if (Directory.Exists(path)) throw new IOException($"'{path}' is a folder where the torrent has a file; refusing to touch it");
+                try
+                {
+                    created[i] = !File.Exists(path);
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    handles[i] = created[i]
+                        ? File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.None, file.Length)
+                        : File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new IOException($"cannot {(created[i] ? "create" : "open")} '{path}': {ex.Message}", ex);
+                }
+                // Pre-allocation reserves the space but keeps the length at 0: give it its full length now.
+                if (created[i]) RandomAccess.SetLength(handles[i], file.Length);
+                lengths[i] = RandomAccess.GetLength(handles[i]);
+                if (lengths[i] > file.Length)
+                    throw new IOException($"'{path}' exists and is longer than the torrent's file ({lengths[i]} > {file.Length} bytes); refusing to truncate it");
             }
         }
         catch
         {
             foreach (var handle in handles) handle?.Dispose();
+            // Only what we created goes: an empty file we made a moment ago.
+            for (var i = 0; i < handles.Length; i++)
+                if (created[i] && paths[i] is not null && handles[i] is not null) TryDelete(paths[i]);
             throw;
         }
         var root = torrent.IsMultiFile
             ? Path.Combine(Path.GetFullPath(directory), torrent.Name)
-            : PathOf(torrent, directory, torrent.Files[0]);
-        return new PieceStore(torrent, root, handles, created);
+            : paths[0];
+        return new PieceStore(torrent, root, handles, created, paths, lengths);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
     }
 
     public byte[] ReadBlock(int index, int begin, int length)
@@ -81,7 +116,15 @@ public sealed class PieceStore : IDisposable
         return block;
     }
 
-    public void WritePiece(int index, ReadOnlySpan<byte> data) => Write((long)index * _torrent.PieceLength, data);
+    /// <summary>Writes a piece (verified by the caller). Existing files must have been judged by <see cref="CheckExisting"/> first.</summary>
+    public void WritePiece(int index, ReadOnlySpan<byte> data)
+    {
+        if (!_checked) throw new InvalidOperationException("existing files must be checked (CheckExisting) before anything is written");
+        Write((long)index * _torrent.PieceLength, data);
+    }
+
+    /// <summary>The first file that no longer exists at its path (deleted or moved while we hold it open), or null.</summary>
+    public string? MissingFile() => _paths.FirstOrDefault(path => !File.Exists(path));
 
     /// <summary>True when <paramref name="data"/> hashes to piece <paramref name="index"/>'s SHA-1.</summary>
     public bool Matches(int index, ReadOnlySpan<byte> data)
@@ -93,11 +136,18 @@ public sealed class PieceStore : IDisposable
 
     /// <summary>
     /// Hashes what is on disk and returns the pieces that verify. Pieces lying only in files we
-    /// just created are skipped: they hold zeros.
+    /// just created are skipped: they hold zeros. An existing file is taken as a partial download
+    /// when it holds no data (only zeros: pre-allocated, never written) or at least one piece
+    /// touching it verifies; pieces that do not verify will be downloaded again over it, and a
+    /// shorter file is then grown to its full length. A file holding data of which no piece
+    /// verifies is not this torrent's: it is refused and nothing is written.
     /// </summary>
+    /// <exception cref="IOException">A file is refused (the message names it) or cannot be read.</exception>
     public PieceSet CheckExisting(CancellationToken cancel = default)
     {
         var have = new PieceSet(_torrent.PieceCount);
+        var hasData = new bool[_handles.Length];
+        var verified = new bool[_handles.Length];
         var buffer = new byte[_torrent.PieceLength];
         for (var index = 0; index < _torrent.PieceCount; index++)
         {
@@ -106,9 +156,29 @@ public sealed class PieceStore : IDisposable
             var size = _torrent.PieceSize(index);
             if (OnlyInCreatedFiles(start, size)) continue;
             var piece = buffer.AsSpan(0, size);
-            Read(start, piece);
-            if (Matches(index, piece)) have.Add(index);
+            Read(start, piece, pastEndIsZero: true);
+            var matches = Matches(index, piece);
+            if (matches) have.Add(index);
+            foreach (var (file, _, at, count) in Segments(start, size))
+            {
+                if (_created[file]) continue;
+                if (matches) verified[file] = true;
+                else if (!hasData[file]) hasData[file] = piece.Slice(at, count).IndexOfAnyExcept((byte)0) >= 0;
+            }
         }
+        for (var i = 0; i < _handles.Length; i++)
+        {
+            if (hasData[i] && !verified[i])
+                throw new IOException($"'{_paths[i]}' exists and holds data that is not this torrent's (no piece of it verifies); refusing to overwrite it");
+        }
+        for (var i = 0; i < _handles.Length; i++)
+        {
+            if (_lengths[i] == _torrent.Files[i].Length) continue;
+            // Growing appends zeros after the existing bytes: nothing is lost.
+            RandomAccess.SetLength(_handles[i], _torrent.Files[i].Length);
+            _lengths[i] = _torrent.Files[i].Length;
+        }
+        _checked = true;
         return have;
     }
 
@@ -122,7 +192,8 @@ public sealed class PieceStore : IDisposable
         return true;
     }
 
-    private void Read(long offset, Span<byte> buffer)
+    // pastEndIsZero: while judging a shorter existing file, what it lacks reads as zeros (as it will once grown).
+    private void Read(long offset, Span<byte> buffer, bool pastEndIsZero = false)
     {
         foreach (var (file, fileOffset, at, count) in Segments(offset, buffer.Length))
         {
@@ -131,7 +202,12 @@ public sealed class PieceStore : IDisposable
             while (slice.Length > 0)
             {
                 var n = RandomAccess.Read(_handles[file], slice, position);
-                if (n <= 0) throw new IOException("file shorter than the torrent says");
+                if (n <= 0 && pastEndIsZero)
+                {
+                    slice.Clear();
+                    break;
+                }
+                if (n <= 0) throw new IOException($"'{_paths[file]}' is shorter than the torrent says");
                 slice = slice[n..];
                 position += n;
             }
@@ -144,6 +220,8 @@ public sealed class PieceStore : IDisposable
         {
             RandomAccess.Write(_handles[file], data.Slice(at, count), fileOffset);
             _created[file] = false; // no longer all zeros
+            // Writing to a file deleted under us would "succeed" into an unlinked inode: say so instead.
+            if (!File.Exists(_paths[file])) throw new IOException($"'{_paths[file]}' vanished while the torrent was using it");
         }
     }
 

@@ -1,3 +1,4 @@
+using Actors.Net.Supervision;
 using Actors.Torrent.Metainfo;
 using Akka.Actor;
 using Akka.Event;
@@ -7,8 +8,12 @@ namespace Actors.Torrent.Peer.Storage;
 /// <summary>
 /// Owns one torrent's files. Every disk operation of the torrent goes through this actor, one
 /// at a time, so reads and writes never race; verified pieces are the only ones ever written.
+/// Runs on Akka's blocking-I/O dispatcher: SHA-1 and disk I/O never hold the threads of the
+/// connection actors. Storage that cannot be opened, read at start or written (read-only
+/// folder, full disk, a file refused or deleted under us) is fatal for the torrent: it throws
+/// <see cref="StorageFailedException"/>, which <see cref="FailurePolicy"/> escalates.
 /// </summary>
-public sealed class StorageActor : ReceiveActor
+public sealed class StorageActor : ReceiveActor, IWithTimers
 {
     /// <summary>Hash what is already on disk; answered with <see cref="PiecesChecked"/>.</summary>
     public sealed class CheckPieces { public static readonly CheckPieces Instance = new(); private CheckPieces() { } }
@@ -23,27 +28,46 @@ public sealed class StorageActor : ReceiveActor
     public sealed record BlockRead(int Index, int Begin, byte[] Data);
     public sealed record BlockReadFailed(int Index, int Begin, string Reason);
 
+    /// <summary>The torrent's files cannot be used; the message names the file and the cause.</summary>
+    public sealed class StorageFailedException(string message, Exception? inner = null) : FatalRoleException(message, inner);
+
+    private sealed class CheckFiles { public static readonly CheckFiles Instance = new(); }
+
+    /// <summary>How often a seeding torrent (which writes nothing) checks that its files are still there.</summary>
+    public static readonly TimeSpan FileCheckInterval = TimeSpan.FromSeconds(2);
+
     private readonly TorrentMetainfo _torrent;
     private readonly string _directory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PieceStore _store = null!;
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props(TorrentMetainfo torrent, string directory) =>
-        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory));
+        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory)).WithDispatcher(Dispatcher);
+
+    /// <summary>Akka's dispatcher for blocking work; config/cluster.conf gives it threads of its own.</summary>
+    public const string Dispatcher = "akka.actor.default-blocking-io-dispatcher";
 
     public StorageActor(TorrentMetainfo torrent, string directory)
     {
         _torrent = torrent;
         _directory = directory;
-        Receive<CheckPieces>(_ => Sender.Tell(new PiecesChecked(_store.CheckExisting())));
+        Receive<CheckPieces>(_ => Sender.Tell(new PiecesChecked(Fatal("cannot use the existing files", () => _store.CheckExisting()))));
         Receive<StorePiece>(Store);
         Receive<ReadBlock>(Read);
+        Receive<CheckFiles>(_ =>
+        {
+            if (_store.MissingFile() is { } missing)
+                throw new StorageFailedException($"'{missing}' vanished while the torrent was using it");
+        });
     }
 
     protected override void PreStart()
     {
-        _store = PieceStore.Open(_torrent, _directory);
+        _store = Fatal("cannot open the torrent's files", () => PieceStore.Open(_torrent, _directory));
         _log.Info("Storage for {0} at {1}", _torrent.Name, _store.Root);
+        Timers.StartPeriodicTimer(CheckFiles.Instance, CheckFiles.Instance, FileCheckInterval);
     }
 
     protected override void PostStop() => _store?.Dispose();
@@ -55,8 +79,8 @@ public sealed class StorageActor : ReceiveActor
             Sender.Tell(new PieceStored(store.Index, Valid: false));
             return;
         }
-        // A write failure (disk full) is not recoverable here: let the supervisor decide.
-        _store.WritePiece(store.Index, store.Data);
+        // A write failure (disk full, file deleted) is not recoverable here: fatal for the torrent.
+        Fatal($"cannot write piece {store.Index}", () => { _store.WritePiece(store.Index, store.Data); return true; });
         Sender.Tell(new PieceStored(store.Index, Valid: true));
     }
 
@@ -69,6 +93,20 @@ public sealed class StorageActor : ReceiveActor
         catch (Exception ex) when (ex is IOException or ArgumentOutOfRangeException)
         {
             Sender.Tell(new BlockReadFailed(read.Index, read.Begin, ex.Message));
+        }
+    }
+
+    // Our IOException messages name the file already; the system's (disk full, permission) get what we were doing.
+    private static T Fatal<T>(string doing, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var ours = ex.Message.StartsWith("cannot ", StringComparison.Ordinal) || ex.Message.StartsWith('\'');
+            throw new StorageFailedException(ours ? ex.Message : $"{doing}: {ex.Message}", ex);
         }
     }
 }
