@@ -49,6 +49,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, OwnedCall> _owned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _joined = new(StringComparer.Ordinal);
+    // Joined calls that were given a path: their media flows without us, so they outlive either session.
+    private readonly HashSet<string> _joinedWithPath = new(StringComparer.Ordinal);
     private readonly byte[] _nonce = CallAuth.NewNonce();
     private IActorRef _connection = ActorRefs.Nobody;
     private string _id = "";
@@ -86,8 +88,10 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        foreach (var call in _owned.Values) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
-        foreach (var (callId, owner) in _joined) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
+        // A call with a path lives on its media connection: our client may be reconnecting (to us or
+        // another node) while it goes on, so only calls still being set up end with this session.
+        foreach (var call in _owned.Values.Where(c => !HasPath(c))) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
+        foreach (var (callId, owner) in _joined.Where(kv => !_joinedWithPath.Contains(kv.Key))) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
         if (_entry is not null) _presence.Tell(new PresenceDirectory.Withdraw(_id, _entry.SessionPath));
     }
 
@@ -154,11 +158,16 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             Timers.Cancel(new RingTimeout(declined.CallId));
             Send(new CallEnded(declined.CallId, declined.Outcome, declined.Detail));
         });
-        Receive<PathChosen>(chosen => { if (IsOwnerOf(chosen.CallId, nameof(PathChosen))) Send(chosen.Instruction); });
+        Receive<PathChosen>(chosen =>
+        {
+            if (!IsOwnerOf(chosen.CallId, nameof(PathChosen))) return;
+            _joinedWithPath.Add(chosen.CallId);
+            Send(chosen.Instruction);
+        });
         Receive<CallClosed>(closed =>
         {
             if (_joined.ContainsKey(closed.CallId) ? !IsOwnerOf(closed.CallId, nameof(CallClosed)) : !IsCalleeOf(closed.CallId, nameof(CallClosed))) return;
-            _joined.Remove(closed.CallId);
+            ForgetJoined(closed.CallId);
             _owned.Remove(closed.CallId);
             Timers.Cancel(new RingTimeout(closed.CallId));
             Send(new CallEnded(closed.CallId, closed.Outcome, closed.Detail));
@@ -390,23 +399,41 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         }
         else if (_joined.Remove(callId, out var owner))
         {
+            _joinedWithPath.Remove(callId);
             owner.Tell(new CallClosed(callId, outcome, detail));
             Send(new CallEnded(callId, outcome, detail));
         }
     }
 
+    /// <summary>
+    /// The other party's session is gone (its client disconnected, or its node died). A call still
+    /// being set up ends; a call with a path goes on over its media connection, and we only forget
+    /// it (it can no longer be re-pathed through the rendezvous).
+    /// </summary>
     private void OnCounterpartTerminated(Terminated terminated)
     {
         foreach (var call in _owned.Values.Where(c => c.Answer?.CalleeSession.Equals(terminated.ActorRef) == true).ToList())
         {
             _owned.Remove(call.CallId);
-            Send(new CallEnded(call.CallId, CallOutcome.Failed, $"{call.Callee} disconnected"));
+            if (HasPath(call)) _log.Info("Call {0}: {1}'s session is gone; the call goes on without signalling", call.CallId, call.Callee);
+            else Send(new CallEnded(call.CallId, CallOutcome.Failed, $"{call.Callee} disconnected"));
         }
         foreach (var (callId, _) in _joined.Where(kv => kv.Value.Equals(terminated.ActorRef)).ToList())
         {
-            _joined.Remove(callId);
-            Send(new CallEnded(callId, CallOutcome.Failed, "the caller disconnected"));
+            var hadPath = _joinedWithPath.Contains(callId);
+            ForgetJoined(callId);
+            if (hadPath) _log.Info("Call {0}: the caller's session is gone; the call goes on without signalling", callId);
+            else Send(new CallEnded(callId, CallOutcome.Failed, "the caller disconnected"));
         }
+    }
+
+    /// <summary>Path issued and not being replaced: the two clients talk without the rendezvous.</summary>
+    private static bool HasPath(OwnedCall call) => call.Path is not null && !call.Repathing;
+
+    private void ForgetJoined(string callId)
+    {
+        _joined.Remove(callId);
+        _joinedWithPath.Remove(callId);
     }
 
     // ---- Who may steer a call -----------------------------------------------------------------
