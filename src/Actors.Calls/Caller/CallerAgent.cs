@@ -315,7 +315,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             ReceiveAny(_ => { });
         });
         // Give an active call a moment to report, then stop.
-        Timers.StartSingleTimer("stop", PoisonPill.Instance, TimeSpan.FromMilliseconds(300));
+        Timers.StartSingleTimer("stop", PoisonPill.Instance, TimeSpan.FromMilliseconds(_callId is null ? 300 : 1200));
     }
 
 }
