@@ -85,11 +85,14 @@ public sealed record CallerSettings(
     private static List<(string Host, int Port)> ReadRendezvous(Config config)
     {
         const string key = "actors.caller.rendezvous";
-        var value = config.GetValue(key);
-        if (value is null || value.IsEmpty) throw new SettingsException(key, "missing (HOST:PORT, or a list of them)");
         IEnumerable<string> items;
-        try { items = value.IsArray() ? value.GetStringList() : [value.GetString()]; }
-        catch (Exception ex) when (ex is not OutOfMemoryException) { throw new SettingsException(key, "expected HOST:PORT or a list of them"); }
+        try
+        {
+            var value = config.GetValue(key);
+            items = value is null ? [] : value.IsArray() ? value.GetStringList() ?? [] : [value.GetString() ?? ""];
+        }
+        // Akka's HOCON reader throws various exceptions (even NullReferenceException on an empty list).
+        catch (Exception ex) when (ex is not OutOfMemoryException) { items = []; }
         var result = new List<(string Host, int Port)>();
         foreach (var item in items.SelectMany(i => i.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
