@@ -110,7 +110,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(report.GetProperty("result").GetString() == "completed", alice.Output);
         Assert.Equal(0, report.GetProperty("pathChanges").GetInt32());
         var bobReport = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
-        Assert.True(bobReport.GetProperty("result").GetString() == "completed", bob.Output);
+        Assert.True(bobReport.GetProperty("result").GetString() == "completed", $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
         Assert.True(bobReport.GetProperty("framesReceived").GetInt64() > 100, bob.Output);
     }
 
