@@ -77,6 +77,48 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Caller_whose_rendezvous_node_is_killed_mid_call_registers_at_the_other_and_completes_the_call()
+    {
+        // Two rendezvous processes in one cluster; bob (reachable) at the second, alice given both
+        // and registered at the first. The first is killed with SIGKILL while the call runs.
+        int[] ports = [FreePort(), FreePort()];
+        Array.Sort(ports); // the survivor gets the lower cluster address: keep-majority keeps it on a tie
+        var (clusterSurvivor, clusterVictim) = (ports[0], ports[1]);
+        var (victimPort, survivorPort) = (FreePort(), FreePort());
+        using var victim = NsProcess.Actors(null, "rendezvous", "--host", "127.0.0.1", "--port", victimPort.ToString(), "--users", _users,
+            "--cluster-host", "127.0.0.1", "--cluster-port", clusterVictim.ToString(), "--name", "rdv-victim");
+        victim.WaitForLine(l => l.Contains("Listening on"), Wait);
+        using var survivor = NsProcess.Actors(null, "rendezvous", "--host", "127.0.0.1", "--port", survivorPort.ToString(), "--users", _users,
+            "--cluster-host", "127.0.0.1", "--cluster-port", clusterSurvivor.ToString(), "--seed", $"127.0.0.1:{clusterVictim}", "--name", "rdv-survivor");
+        survivor.WaitForLine(l => l.Contains("Listening on"), Wait);
+        victim.WaitForLine(l => l.Contains("Member up") && l.Contains($":{clusterSurvivor}"), Wait);
+
+        using var bob = NsProcess.Actors(null, "caller", "--id", "bob", "--secret", "bob-secret", "--rendezvous", $"127.0.0.1:{survivorPort}",
+            "--listen", "0", "--listen-host", "127.0.0.1", "--auto-answer");
+        bob.WaitForLine(l => l.Contains("reachable: yes"), Wait);
+        Thread.Sleep(1000); // bob's presence spreads to the other node
+        using var alice = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "alice-secret",
+            "--rendezvous", $"127.0.0.1:{victimPort}", "--rendezvous", $"127.0.0.1:{survivorPort}", "--call", "bob", "--duration", "4");
+        alice.WaitForLine(l => l.Contains("connected: direct"), Wait);
+        Assert.Single(alice.Lines, l => l.Contains("registered as alice"));
+
+        victim.Kill();
+        var deadline = DateTime.UtcNow + Wait;
+        while (alice.Lines.Count(l => l.Contains("registered as alice")) < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "alice did not register again:\n" + alice.Output);
+            Thread.Sleep(100);
+        }
+        Assert.Equal(0, alice.WaitForExit(Wait));
+        var report = JsonDocument.Parse(alice.Lines.Single(l => l.StartsWith('{'))).RootElement;
+        Assert.True(report.GetProperty("result").GetString() == "completed", alice.Output);
+        Assert.Equal(0, report.GetProperty("pathChanges").GetInt32());
+        var bobReport = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
+        Assert.True(bobReport.GetProperty("result").GetString() == "completed", $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
+        Assert.True(bobReport.GetProperty("framesReceived").GetInt64() > 100, bob.Output);
+    }
+
+    [Fact]
     public void Caller_with_a_truncated_WAV_exits_naming_the_setting_and_the_problem()
     {
         var wav = WavAudio.Generate(16000, 1, TimeSpan.FromSeconds(0.5));

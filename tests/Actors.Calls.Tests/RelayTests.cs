@@ -138,6 +138,40 @@ public sealed class RelayTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_byte_written_just_before_a_side_closes_arrives()
+    {
+        // The relay reads at most one frame of akka.io.tcp.maximum-frame-size (128 KiB in CallLab)
+        // per chunk; sizes straddle one, two and three chunks. Half the runs start the reader late,
+        // so the last chunks are still queued inside the relay when the writer's side goes away.
+        var (_, relay, port) = _lab.Relay();
+        const int chunk = 128 * 1024;
+        int[] sizes = [1, 4096, chunk - 1, chunk, chunk + 1, 2 * chunk - 1, 2 * chunk + 1, 3 * chunk + 7, 700_000];
+        var random = new Random(8);
+        for (var run = 0; run < 24; run++)
+        {
+            var size = run < sizes.Length ? sizes[run] : random.Next(1, 4 * chunk);
+            var callId = $"close-{run}";
+            var session = Allocate(relay, callId);
+            using var writer = new TcpClient("127.0.0.1", port);
+            using var reader = new TcpClient("127.0.0.1", port);
+            writer.GetStream().Write(FrameCodec.Encode(new Join(callId, session.CallerToken, "alice")));
+            reader.GetStream().Write(FrameCodec.Encode(new Join(callId, session.CalleeToken, "bob")));
+            var joined = FrameCodec.Encode(new Joined(callId));
+            Assert.Equal(joined, ReadExactly(writer.GetStream(), joined.Length));
+            Assert.Equal(joined, ReadExactly(reader.GetStream(), joined.Length));
+
+            var payload = new byte[size];
+            random.NextBytes(payload);
+            var writing = Task.Run(() => { writer.GetStream().Write(payload); writer.Close(); });
+            if (run % 2 == 1) await Task.Delay(50);
+            var received = ReadToEnd(reader.GetStream());
+            await writing.WaitAsync(Short);
+            Assert.True(received.Length == size, $"run {run}: wrote {size} bytes then closed, the other side got {received.Length}");
+            Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received));
+        }
+    }
+
+    [Fact]
     public void Reader_that_stops_reading_stalls_the_writer_instead_of_filling_relay_memory()
     {
         var (_, relay, port) = _lab.Relay();
@@ -190,6 +224,18 @@ public sealed class RelayTests : IDisposable
 
     private static Socket GetSocket(RawClient client) =>
         (Socket)typeof(NetworkStream).GetProperty("Socket", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!.GetValue(client.Stream)!;
+
+    /// <summary>Everything until the relay closes the connection (bounded by the read timeout).</summary>
+    private static byte[] ReadToEnd(NetworkStream stream)
+    {
+        stream.ReadTimeout = 10_000;
+        using var all = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        int read;
+        try { while ((read = stream.Read(buffer)) > 0) all.Write(buffer, 0, read); }
+        catch (IOException) { } // reset instead of a clean close: what arrived is what counts
+        return all.ToArray();
+    }
 
     private static byte[] ReadExactly(NetworkStream stream, int count)
     {

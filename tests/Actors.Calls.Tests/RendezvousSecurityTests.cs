@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Actors.Calls.Protocol;
 using Actors.Calls.Tests.Support;
+using Akka.Actor;
 using Xunit;
 
 namespace Actors.Calls.Tests;
@@ -11,10 +12,11 @@ public sealed class RendezvousSecurityTests : IDisposable
     private static readonly TimeSpan Short = TimeSpan.FromSeconds(5);
     private readonly CallLab _lab = new();
     private readonly int _port;
+    private readonly Akka.Actor.ActorSystem _node;
 
     public RendezvousSecurityTests()
     {
-        (_, _port) = _lab.Rendezvous(s => s with
+        (_node, _port) = _lab.Rendezvous(s => s with
         {
             RingTimeoutOrNull = TimeSpan.FromSeconds(1),
             RegisterTimeoutOrNull = TimeSpan.FromMilliseconds(800),
@@ -23,10 +25,10 @@ public sealed class RendezvousSecurityTests : IDisposable
 
     public void Dispose() => _lab.Dispose();
 
-    private RawClient Registered(string id)
+    private RawClient Registered(string id, ushort listenPort = 0)
     {
         var client = new RawClient(_port);
-        Assert.IsType<Registered>(client.Register(id, $"{id}-secret"));
+        Assert.IsType<Registered>(client.Register(id, $"{id}-secret", listenPort));
         Assert.IsType<ReachabilityResult>(client.Next());
         return client;
     }
@@ -186,5 +188,135 @@ public sealed class RendezvousSecurityTests : IDisposable
         Assert.NotNull(bob.Next<Ring>());
         alice.Send(new Cancel("c1"));
         Assert.Equal(CallOutcome.Cancelled, bob.Next<CallEnded>()!.Outcome);
+    }
+
+    [Fact]
+    public void A_third_user_who_knows_a_call_id_can_neither_end_nor_redirect_the_call()
+    {
+        // bob is reachable (his "listener" echoes the probe), so alice → bob is direct.
+        using var bobListener = ProbeEcho.Start();
+        using var bob = Registered("bob", bobListener.UPort);
+        using var alice = Registered("alice");
+        using var mallory = Registered("mallory");
+        const string callId = "learned-call-id";
+        alice.Send(new PlaceCall(callId, "bob"));
+        Assert.Equal(callId, bob.Next<Ring>()!.CallId);
+        bob.Send(new Accept(callId));
+        var aliceConnect = alice.Next<Connect>()!;
+        var bobConnect = bob.Next<Connect>()!;
+        Assert.Equal(PathKind.Direct, aliceConnect.Path);
+
+        // Mallory reuses the id towards both parties: each attempt is refused, clearly.
+        foreach (var party in new[] { "bob", "alice" })
+        {
+            mallory.Send(new PlaceCall(callId, party));
+            var refused = mallory.Next<CallEnded>()!;
+            Assert.Equal(CallOutcome.Failed, refused.Outcome);
+            Assert.Contains("in use", refused.Detail);
+        }
+        // ... and what she sends about it on her own connection concerns no call of hers.
+        mallory.Send(new Cancel(callId));
+        mallory.Send(new HangUp(callId, "bye"));
+        mallory.Send(new PathLost(callId, aliceConnect.Token));
+        mallory.Send(new PathLost(callId, bobConnect.Token));
+        mallory.Send(new Ping(1));
+        Assert.Equal(1, mallory.Next<Pong>()!.Nonce);
+
+        // Neither party heard of her: no ring, no end, no new path. Past the ring timeout too.
+        Thread.Sleep(1500);
+        alice.Send(new Ping(2));
+        Assert.Equal(new Pong(2), alice.Next());
+        bob.Send(new Ping(3));
+        Assert.Equal(new Pong(3), bob.Next());
+
+        // The call is still alice's and bob's: her hang-up reaches him.
+        alice.Send(new HangUp(callId, "done"));
+        var ended = bob.Next<CallEnded>()!;
+        Assert.Equal(CallOutcome.HungUp, ended.Outcome);
+        Assert.Contains("alice", ended.Detail);
+    }
+
+    [Fact]
+    public void Messages_about_a_call_from_a_session_that_is_not_its_other_party_are_ignored()
+    {
+        // What a session on another node would send if its client had reused the id: the parties'
+        // sessions take such messages only from each other.
+        using var bobListener = ProbeEcho.Start();
+        using var bob = Registered("bob", bobListener.UPort);
+        using var alice = Registered("alice");
+        const string callId = "c-steer";
+        alice.Send(new PlaceCall(callId, "bob"));
+        bob.Next<Ring>();
+        bob.Send(new Accept(callId));
+        var aliceConnect = alice.Next<Connect>()!;
+        bob.Next<Connect>();
+
+        var presence = _node.ActorSelection("/user/rendezvous/presence");
+        string SessionOf(string id) => presence.Ask<Actors.Calls.Rendezvous.PresenceDirectory.LookupResult>(
+            new Actors.Calls.Rendezvous.PresenceDirectory.Lookup(id, id), Short).Result.Entry!.SessionPath;
+        var bobSession = _node.ActorSelection(SessionOf("bob"));
+        var aliceSession = _node.ActorSelection(SessionOf("alice"));
+        var stranger = _node.ActorOf(Akka.Actor.Props.Empty, "stranger");
+
+        bobSession.Tell(new Actors.Calls.Rendezvous.PathChosen(callId,
+            new Connect(callId, PathKind.Relay, PathRole.Dial, "198.18.6.6", 9, "not-yours")), stranger);
+        bobSession.Tell(new Actors.Calls.Rendezvous.CallClosed(callId, CallOutcome.HungUp, "a stranger hung up"), stranger);
+        aliceSession.Tell(new Actors.Calls.Rendezvous.CallClosed(callId, CallOutcome.HungUp, "a stranger hung up"), stranger);
+        aliceSession.Tell(new Actors.Calls.Rendezvous.PathBroken(callId, aliceConnect.Token), stranger);
+        aliceSession.Tell(new Actors.Calls.Rendezvous.CallDeclined(callId, CallOutcome.Rejected, "a stranger declined"), stranger);
+
+        // A re-path would find no relay here and fail the call after three 1 s retries: wait past that.
+        Thread.Sleep(3500);
+        alice.Send(new Ping(2));
+        Assert.Equal(new Pong(2), alice.Next());
+        bob.Send(new Ping(3));
+        Assert.Equal(new Pong(3), bob.Next());
+        alice.Send(new HangUp(callId, "done"));
+        Assert.Equal(CallOutcome.HungUp, bob.Next<CallEnded>()!.Outcome);
+    }
+
+    /// <summary>A caller's listener reduced to what the rendezvous probe needs: echo the nonce.</summary>
+    private sealed class ProbeEcho : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly Task _loop;
+
+        private ProbeEcho()
+        {
+            _listener.Start();
+            _loop = Task.Run(async () =>
+            {
+                try
+                {
+                    for (var i = 0; i < 10; i++)
+                    {
+                        using var socket = await _listener.AcceptTcpClientAsync();
+                        var stream = socket.GetStream();
+                        var header = new byte[4];
+                        await stream.ReadExactlyAsync(header);
+                        var body = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
+                        if (body.Length > 1024) return;
+                        await stream.ReadExactlyAsync(body);
+                        var decoder = new FrameDecoder();
+                        decoder.Feed(header);
+                        decoder.Feed(body);
+                        if (decoder.Next(out var message, out _) == DecodeStatus.Message && message is Probe probe)
+                            await stream.WriteAsync(FrameCodec.Encode(new ProbeReply(probe.Nonce)));
+                    }
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException) { }
+            });
+        }
+
+        public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+        public ushort UPort => (ushort)Port;
+
+        public static ProbeEcho Start() => new();
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
     }
 }

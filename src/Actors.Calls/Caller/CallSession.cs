@@ -253,14 +253,25 @@ public sealed class CallSession : ReceiveActor, IWithTimers
             Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _framesReceived < 2 ? null : Round(_jitterMicros / 1000),
             Math.Round(loss, 4), _framesSent, _framesReceived, _bytesSent, _bytesReceived, _textsReceived, _pathChanges,
             Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2));
-        _agent.Tell(new Finished(summary));
-        // Let the Bye and the close reach the socket before this actor (the connection's owner) stops.
+        // Report only once the Bye and the close have reached the socket (or after a second): the
+        // report may be the last thing a process does, and the peer may have no other way to learn
+        // of the hang-up (its rendezvous session can be gone while the call went on).
+        if (_media.IsNobody()) { ReportAndStop(summary); return; }
         Become(() =>
         {
-            Receive<StopNow>(_ => Context.Stop(Self));
+            Receive<FrameConnection.Closed>(c => c.Connection.Equals(_media), _ => ReportAndStop(summary));
+            Receive<FrameConnection.ConnectFailed>(c => c.Connection.Equals(_media), _ => ReportAndStop(summary));
+            Receive<Terminated>(t => t.ActorRef.Equals(_media), _ => ReportAndStop(summary));
+            Receive<StopNow>(_ => ReportAndStop(summary));
             ReceiveAny(_ => { });
         });
-        Timers.StartSingleTimer(StopNow.Instance, StopNow.Instance, TimeSpan.FromMilliseconds(200));
+        Timers.StartSingleTimer(StopNow.Instance, StopNow.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    private void ReportAndStop(CallSummary summary)
+    {
+        _agent.Tell(new Finished(summary));
+        Context.Stop(Self);
     }
 
     private static string Result(CallOutcome outcome) => outcome switch

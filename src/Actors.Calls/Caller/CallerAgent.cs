@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Actors.Calls.Protocol;
 using Actors.Calls.Transport;
@@ -13,11 +14,16 @@ namespace Actors.Calls.Caller;
 /// challenge → register → observed address and reachability; a ping every 10 s), optionally a
 /// listener for direct and reverse connections (which also answers reachability probes), and at
 /// most one <see cref="CallSession"/> at a time. Events go to the event stream (see Messages.cs).
+/// States: Registering → Ready ⇄ Reconnecting. A rendezvous lost after the first registration is
+/// dialled again after an exponential backoff with jitter, the next address of the list each
+/// time; a call whose media path is up goes on meanwhile (the media connection does not depend on
+/// the rendezvous connection). Before the first registration each address is tried once.
 /// </summary>
 public sealed class CallerAgent : ReceiveActor, IWithTimers
 {
     private sealed record Bound(int Port);
     private sealed class PingTick { public static readonly PingTick Instance = new(); }
+    private sealed class ReconnectTick { public static readonly ReconnectTick Instance = new(); }
     private sealed record PendingJoinExpired(string Token);
     private const int MaxPendingJoins = 8;
     private static readonly TimeSpan PendingJoinWait = TimeSpan.FromSeconds(5);
@@ -32,6 +38,14 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     private string? _callId;
     private IActorRef _call = ActorRefs.Nobody;
     private Ring? _pendingRing;
+    private bool _callHasPath; // the rendezvous gave the current call a path: it can live without the rendezvous
+    private readonly Backoff _backoff;
+    private int _nextRendezvous;
+    private int _dials;
+    private bool _ready;
+    private bool _registeredOnce;
+    private int _failedBeforeFirstRegistration;
+    private long? _lostAt; // Stopwatch timestamp: when the rendezvous was lost (null while registered)
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -40,7 +54,8 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     public CallerAgent(CallerSettings settings)
     {
         _settings = settings;
-        Starting();
+        _backoff = new Backoff(settings.BackoffMin, settings.BackoffMax, new Random());
+        Registering();
     }
 
     protected override void PreStart()
@@ -57,22 +72,24 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     // A --listen port that is taken ends the caller (FailurePolicy) instead of restarting the listener forever.
     protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy();
 
+    /// <summary>Dials the next rendezvous address of the list (round robin).</summary>
     private void ConnectToRendezvous()
     {
-        var target = Endpoints.Parse(_settings.RendezvousHost, _settings.RendezvousPort);
-        _rendezvous = Context.ActorOf(FrameConnection.Dial(target,
-            new FrameConnectionSettings(MaxFrame: 4096, ConnectTimeout: _settings.ConnectTimeout, IdleTimeout: TimeSpan.FromSeconds(45))), "rendezvous");
+        var (host, port) = _settings.Rendezvous[_nextRendezvous++ % _settings.Rendezvous.Count];
+        // A fresh name per dial: the previous connection actor may still be stopping.
+        _rendezvous = Context.ActorOf(FrameConnection.Dial(Endpoints.Parse(host, port),
+            new FrameConnectionSettings(MaxFrame: 4096, ConnectTimeout: _settings.ConnectTimeout, IdleTimeout: TimeSpan.FromSeconds(45))), $"rendezvous-{++_dials}");
     }
 
-    // ---- Starting: listener, then rendezvous registration --------------------------------------
+    // ---- Registering: listener, then rendezvous registration (first time or again) --------------
 
-    private void Starting()
+    private void Registering()
     {
         Receive<Bound>(bound => { _listenPort = bound.Port; ConnectToRendezvous(); });
         Receive<Status.Failure>(f => Stop($"cannot listen: {f.Cause.Message}"));
         Receive<FrameConnection.Connected>(c => c.Connection.Equals(_rendezvous), _ =>
             Signal(new Hello(FrameCodec.Version, $"actors-caller/{FrameCodec.Version}")));
-        Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_rendezvous), f => Stop(f.Reason));
+        Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_rendezvous), f => RendezvousLost(f.Reason));
         FromRendezvous<Challenge>(challenge =>
             Signal(new Register(_settings.Id, CallAuth.Proof(_settings.Secret, challenge.Nonce, _settings.Id), (ushort)_listenPort)));
         FromRendezvous<Registered>(registered => _log.Info("Registered as {0}; the rendezvous sees us at {1}:{2}",
@@ -82,10 +99,59 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             _log.Info("Reachable: {0} ({1}:{2})", reach.Reachable, reach.ProbedHost, reach.ProbedPort);
             Context.System.EventStream.Publish(new CallerRegistered(_settings.Id, reach.ProbedHost, reach.ProbedPort, reach.Reachable, _listenPort));
             Timers.StartPeriodicTimer(PingTick.Instance, PingTick.Instance, TimeSpan.FromSeconds(10));
+            _backoff.Reset();
+            _lostAt = null;
+            _ready = true;
+            var first = !_registeredOnce;
+            _registeredOnce = true;
             Become(Ready);
-            if (_settings.Call is { } peer) PlaceCall(peer);
+            if (first && _settings.Call is { } peer) PlaceCall(peer);
         });
+        CallHandlers();
         Common();
+    }
+
+    // ---- Reconnecting: waiting out the backoff before dialling a rendezvous again ----------------
+
+    private void Reconnecting()
+    {
+        Receive<ReconnectTick>(_ =>
+        {
+            ConnectToRendezvous();
+            Become(Registering);
+        });
+        CallHandlers();
+        Common();
+    }
+
+    private void RendezvousLost(string reason)
+    {
+        _ready = false;
+        _pendingRing = null; // its ring lived in the lost session
+        Timers.Cancel(PingTick.Instance);
+        if (!_registeredOnce)
+        {
+            // Never registered: try each address once, then give up (a wrong address fails fast).
+            if (++_failedBeforeFirstRegistration >= _settings.Rendezvous.Count) { Stop(reason); return; }
+            _log.Info("{0}: {1}; trying the next rendezvous", _settings.Id, reason);
+            ConnectToRendezvous();
+            Become(Registering);
+            return;
+        }
+        // A call still being set up needs its rendezvous session, which is gone; a call with a path does not.
+        if (_callId is not null && !_callHasPath) _call.Tell(new CallSession.SignalEnded(CallOutcome.Failed, $"rendezvous connection lost while setting up the call: {reason}"));
+        _lostAt ??= Stopwatch.GetTimestamp();
+        var lostFor = Stopwatch.GetElapsedTime(_lostAt.Value);
+        if (lostFor >= _settings.RetryFor && _callId is null)
+        {
+            Stop($"no rendezvous would take us back for {lostFor.TotalSeconds:0}s (last: {reason})");
+            return;
+        }
+        var delay = _backoff.Next();
+        _log.Warning("{0}: rendezvous connection lost ({1}); reconnecting in {2} ms", _settings.Id, reason, (int)delay.TotalMilliseconds);
+        Context.System.EventStream.Publish(new RendezvousConnectionLost(_settings.Id, reason, delay));
+        Timers.StartSingleTimer(ReconnectTick.Instance, ReconnectTick.Instance, delay);
+        Become(Reconnecting);
     }
 
     // ---- Ready: registered; placing, answering and carrying calls ------------------------------
@@ -98,6 +164,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         FromRendezvous<Connect>(connect =>
         {
             if (connect.CallId != _callId) return;
+            _callHasPath = true;
             // Expect the peer's Join before the session even sees the instruction: the peer got
             // its own instruction at the same moment and may already be dialling us.
             if (connect.Role == PathRole.Await) _expected[connect.Token] = _call;
@@ -113,15 +180,27 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             if (ended.CallId == _callId) _call.Tell(new CallSession.SignalEnded(ended.Outcome, ended.Detail));
             else if (_pendingRing?.CallId == ended.CallId) _pendingRing = null;
         });
-        Receive<CallSession.SendSignal>(s => Signal(s.Message));
+        CallHandlers();
+        Common();
+    }
+
+    /// <summary>What the current call needs in every state, registered or not.</summary>
+    private void CallHandlers()
+    {
+        Receive<CallSession.SendSignal>(s =>
+        {
+            // Without a rendezvous a HangUp or PathLost has nobody to go to: the peer learns of a
+            // hang-up by the Bye on the media connection, and a broken path ends the call after the grace.
+            if (_ready) Signal(s.Message);
+            else _log.Info("{0}: no rendezvous right now; {1} not sent", _settings.Id, s.Message.GetType().Name);
+        });
         Receive<CallSession.ExpectJoin>(e => _expected[e.Token] = e.Session);
         Receive<CallSession.Finished>(f =>
         {
             Context.System.EventStream.Publish(f.Summary);
-            if (f.Summary.CallId == _callId) { _callId = null; _call = ActorRefs.Nobody; _expected.Clear(); }
+            if (f.Summary.CallId == _callId) { _callId = null; _call = ActorRefs.Nobody; _callHasPath = false; _expected.Clear(); }
         });
         Receive<UserInput>(OnUserInput);
-        Common();
     }
 
     private void PlaceCall(string peer)
@@ -149,6 +228,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     private void StartCall(string callId, string peer, bool isCaller)
     {
         _callId = callId;
+        _callHasPath = false;
         _call = Context.ActorOf(CallSession.Props(callId, peer, isCaller, _settings, Self), $"call-{callId}");
     }
 
@@ -159,14 +239,15 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         {
             var peer = line["/call ".Length..].Trim();
             if (_callId is not null) _log.Warning("already in a call; /hangup first");
+            else if (!_ready) _log.Warning("/call: not registered at a rendezvous right now; try again in a moment");
             else if (!CallAuth.IsValidId(peer)) _log.Warning("/call: not a valid id: {0}", peer);
             else PlaceCall(peer);
             return;
         }
         switch (line)
         {
-            case "/answer" when _pendingRing is not null: Answer(_pendingRing); break;
-            case "/reject" when _pendingRing is not null: Signal(new Reject(_pendingRing.CallId, "declined")); _pendingRing = null; break;
+            case "/answer" when _pendingRing is not null && _ready: Answer(_pendingRing); break;
+            case "/reject" when _pendingRing is not null && _ready: Signal(new Reject(_pendingRing.CallId, "declined")); _pendingRing = null; break;
             case "/hangup" when _callId is not null: _call.Tell(CallSession.HangUpNow.Instance); break;
             case "": break;
             default: if (_callId is not null) _call.Tell(new CallSession.Say(input.Line)); break;
@@ -209,7 +290,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
         });
         FromRendezvous<Refused>(refused => Stop($"refused by the rendezvous: {refused.Reason}"));
         FromRendezvous<Displaced>(displaced => Stop($"displaced: {displaced.Reason}"));
-        Receive<FrameConnection.Closed>(c => c.Connection.Equals(_rendezvous), c => Stop($"rendezvous connection lost: {c.Reason}"));
+        Receive<FrameConnection.Closed>(c => c.Connection.Equals(_rendezvous), c => RendezvousLost($"rendezvous connection lost: {c.Reason}"));
         Receive<FrameConnection.Closed>(_ => { });
         Receive<CallSession.Finished>(f => Context.System.EventStream.Publish(f.Summary));
         ReceiveAny(_ => { });
@@ -238,7 +319,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             ReceiveAny(_ => { });
         });
         // Give an active call a moment to report, then stop.
-        Timers.StartSingleTimer("stop", PoisonPill.Instance, TimeSpan.FromMilliseconds(300));
+        Timers.StartSingleTimer("stop", PoisonPill.Instance, TimeSpan.FromMilliseconds(_callId is null ? 300 : 1200));
     }
 
 }

@@ -5,9 +5,12 @@ namespace Actors.Calls.Caller;
 // Published on the actor system's event stream by the caller agent: the CLI prints them, tests
 // subscribe to them.
 
+/// <summary>Registered at a rendezvous: the first time, and again after each reconnection.</summary>
 public sealed record CallerRegistered(string Id, string ObservedHost, int ObservedPort, bool Reachable, int ListenPort);
 /// <summary>The caller cannot go on (refused, displaced, rendezvous unreachable); the agent stops.</summary>
 public sealed record CallerStopped(string Id, string Reason);
+/// <summary>The rendezvous connection dropped after registration; the agent dials a rendezvous again after <paramref name="RetryIn"/>.</summary>
+public sealed record RendezvousConnectionLost(string Id, string Reason, TimeSpan RetryIn);
 public sealed record IncomingRing(string CallId, string From);
 public sealed record PathEstablished(string CallId, PathKind Path, double SetupMs);
 public sealed record TextReceived(string CallId, string From, string Body);

@@ -25,6 +25,8 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     private sealed record Chunk(ByteString Data);
     private sealed class ChunkWritten { public static readonly ChunkWritten Instance = new(); }
     private sealed class WriteAck : Tcp.Event { public static readonly WriteAck Instance = new(); }
+    /// <summary>The ack of our own <c>Joined</c> frame: not a peer's chunk, so it frees no slot of the peer's window.</summary>
+    private sealed class JoinedAck : Tcp.Event { public static readonly JoinedAck Instance = new(); }
     private sealed class JoinTimeout { public static readonly JoinTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
     private sealed class DurationLimit { public static readonly DurationLimit Instance = new(); }
@@ -103,7 +105,8 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         {
             _peer = paired.Peer;
             Context.Watch(_peer);
-            Write(ByteString.FromBytes(FrameCodec.Encode(new Joined(paired.CallId))));
+            _writing = true;
+            _tcp.Tell(Tcp.Write.Create(ByteString.FromBytes(FrameCodec.Encode(new Joined(paired.CallId))), JoinedAck.Instance));
             Timers.StartSingleTimer(DurationLimit.Instance, DurationLimit.Instance, _settings.MaxDuration);
             StartIdleCheck();
             Become(Piping);
@@ -134,10 +137,10 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         });
         Receive<WriteAck>(_ =>
         {
-            _writing = false;
-            if (!_peer.IsNobody()) _peer.Tell(ChunkWritten.Instance);
-            if (_pendingWrites.Count > 0) Write(_pendingWrites.Dequeue());
+            _peer.Tell(ChunkWritten.Instance);
+            WriteNext();
         });
+        Receive<JoinedAck>(_ => WriteNext());
         Receive<ChunkWritten>(_ =>
         {
             _chunksAtPeer--;
@@ -148,8 +151,46 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
             if (Stopwatch.GetElapsedTime(_lastActivity) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout}", abort: true);
         });
         Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: false));
-        Receive<Terminated>(t => t.ActorRef.Equals(_peer), _ => Close("the other side left", abort: false));
+        // The peer's last chunks are in our mailbox before its Terminated: write them all, then close.
+        Receive<Terminated>(t => t.ActorRef.Equals(_peer), _ =>
+        {
+            _peer = ActorRefs.Nobody;
+            if (!_writing && _pendingWrites.Count == 0) Close("the other side left", abort: false);
+            else Become(Draining);
+        });
         ConnectionEvents();
+    }
+
+    /// <summary>
+    /// The other side has gone; what it sent before leaving (at most the window) is still being
+    /// written to this socket. Close once the last write is acknowledged. Nothing is read any more.
+    /// A reader that never takes those bytes is cut off by the idle check.
+    /// </summary>
+    private void Draining()
+    {
+        Receive<WriteAck>(_ => DrainNext());
+        Receive<JoinedAck>(_ => DrainNext());
+        Receive<Tcp.Received>(_ => _readRequested = false); // the peer is gone: drop what this side still says
+        Receive<IdleTimeout>(_ =>
+        {
+            if (Stopwatch.GetElapsedTime(_lastActivity) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout} while flushing", abort: true);
+        });
+        Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: true));
+        ConnectionEvents();
+    }
+
+    private void DrainNext()
+    {
+        _lastActivity = Stopwatch.GetTimestamp();
+        _writing = false;
+        if (_pendingWrites.Count > 0) Write(_pendingWrites.Dequeue());
+        else Close("the other side left", abort: false);
+    }
+
+    private void WriteNext()
+    {
+        _writing = false;
+        if (_pendingWrites.Count > 0) Write(_pendingWrites.Dequeue());
     }
 
     private void Forward(ByteString data)

@@ -49,6 +49,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, OwnedCall> _owned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _joined = new(StringComparer.Ordinal);
+    // Joined calls that were given a path: their media flows without us, so they outlive either session.
+    private readonly HashSet<string> _joinedWithPath = new(StringComparer.Ordinal);
     private readonly byte[] _nonce = CallAuth.NewNonce();
     private IActorRef _connection = ActorRefs.Nobody;
     private string _id = "";
@@ -86,8 +88,10 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        foreach (var call in _owned.Values) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
-        foreach (var (callId, owner) in _joined) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
+        // A call with a path lives on its media connection: our client may be reconnecting (to us or
+        // another node) while it goes on, so only calls still being set up end with this session.
+        foreach (var call in _owned.Values.Where(c => !HasPath(c))) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
+        foreach (var (callId, owner) in _joined.Where(kv => !_joinedWithPath.Contains(kv.Key))) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
         if (_entry is not null) _presence.Tell(new PresenceDirectory.Withdraw(_id, _entry.SessionPath));
     }
 
@@ -149,20 +153,26 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         Receive<CallAnswered>(OnCallAnswered);
         Receive<CallDeclined>(declined =>
         {
-            if (!_owned.Remove(declined.CallId)) return;
+            if (!IsCalleeOf(declined.CallId, nameof(CallDeclined))) return;
+            _owned.Remove(declined.CallId);
             Timers.Cancel(new RingTimeout(declined.CallId));
             Send(new CallEnded(declined.CallId, declined.Outcome, declined.Detail));
         });
-        Receive<PathChosen>(chosen => { if (_joined.ContainsKey(chosen.CallId)) Send(chosen.Instruction); });
+        Receive<PathChosen>(chosen =>
+        {
+            if (!IsOwnerOf(chosen.CallId, nameof(PathChosen))) return;
+            _joinedWithPath.Add(chosen.CallId);
+            Send(chosen.Instruction);
+        });
         Receive<CallClosed>(closed =>
         {
-            if (_joined.Remove(closed.CallId) || _owned.Remove(closed.CallId))
-            {
-                Timers.Cancel(new RingTimeout(closed.CallId));
-                Send(new CallEnded(closed.CallId, closed.Outcome, closed.Detail));
-            }
+            if (_joined.ContainsKey(closed.CallId) ? !IsOwnerOf(closed.CallId, nameof(CallClosed)) : !IsCalleeOf(closed.CallId, nameof(CallClosed))) return;
+            ForgetJoined(closed.CallId);
+            _owned.Remove(closed.CallId);
+            Timers.Cancel(new RingTimeout(closed.CallId));
+            Send(new CallEnded(closed.CallId, closed.Outcome, closed.Detail));
         });
-        Receive<PathBroken>(broken => Repath(broken.CallId, broken.Token));
+        Receive<PathBroken>(broken => { if (IsCalleeOf(broken.CallId, nameof(PathBroken))) Repath(broken.CallId, broken.Token); });
         Receive<RingTimeout>(timeout =>
         {
             if (!_owned.Remove(timeout.CallId, out var call)) return;
@@ -258,7 +268,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
 
     private void OnCallAnswered(CallAnswered answer)
     {
-        if (!_owned.TryGetValue(answer.CallId, out var call) || call.Answer is not null) return;
+        if (!IsCalleeOf(answer.CallId, nameof(CallAnswered)) || !_owned.TryGetValue(answer.CallId, out var call) || call.Answer is not null) return;
         Timers.Cancel(new RingTimeout(answer.CallId));
         call.Answer = answer;
         Context.Watch(answer.CalleeSession);
@@ -352,7 +362,15 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
 
     private void OnIncomingCall(IncomingCall incoming)
     {
-        if (_joined.ContainsKey(incoming.CallId)) return;
+        if (_joined.TryGetValue(incoming.CallId, out var owner) && owner.Equals(Sender)) return; // the same ring again
+        if (_joined.ContainsKey(incoming.CallId) || _owned.ContainsKey(incoming.CallId))
+        {
+            // Call ids come from clients: someone else's id must not join (and later end) a call
+            // this client is in. The newcomer is refused; the call in progress is untouched.
+            _log.Warning("{0}: refused a call from {1} reusing call id {2}, which belongs to another call", _id, incoming.CallerId, incoming.CallId);
+            Sender.Tell(new CallDeclined(incoming.CallId, CallOutcome.Failed, "call id already in use"));
+            return;
+        }
         _joined[incoming.CallId] = incoming.CallerSession;
         Context.Watch(incoming.CallerSession);
         Send(new Ring(incoming.CallId, incoming.CallerId));
@@ -381,23 +399,73 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         }
         else if (_joined.Remove(callId, out var owner))
         {
+            _joinedWithPath.Remove(callId);
             owner.Tell(new CallClosed(callId, outcome, detail));
             Send(new CallEnded(callId, outcome, detail));
         }
     }
 
+    /// <summary>
+    /// The other party's session is gone (its client disconnected, or its node died). A call still
+    /// being set up ends; a call with a path goes on over its media connection, and we only forget
+    /// it (it can no longer be re-pathed through the rendezvous).
+    /// </summary>
     private void OnCounterpartTerminated(Terminated terminated)
     {
         foreach (var call in _owned.Values.Where(c => c.Answer?.CalleeSession.Equals(terminated.ActorRef) == true).ToList())
         {
             _owned.Remove(call.CallId);
-            Send(new CallEnded(call.CallId, CallOutcome.Failed, $"{call.Callee} disconnected"));
+            if (HasPath(call)) _log.Info("Call {0}: {1}'s session is gone; the call goes on without signalling", call.CallId, call.Callee);
+            else Send(new CallEnded(call.CallId, CallOutcome.Failed, $"{call.Callee} disconnected"));
         }
         foreach (var (callId, _) in _joined.Where(kv => kv.Value.Equals(terminated.ActorRef)).ToList())
         {
-            _joined.Remove(callId);
-            Send(new CallEnded(callId, CallOutcome.Failed, "the caller disconnected"));
+            var hadPath = _joinedWithPath.Contains(callId);
+            ForgetJoined(callId);
+            if (hadPath) _log.Info("Call {0}: the caller's session is gone; the call goes on without signalling", callId);
+            else Send(new CallEnded(callId, CallOutcome.Failed, "the caller disconnected"));
         }
+    }
+
+    /// <summary>Path issued and not being replaced: the two clients talk without the rendezvous.</summary>
+    private static bool HasPath(OwnedCall call) => call.Path is not null && !call.Repathing;
+
+    private void ForgetJoined(string callId)
+    {
+        _joined.Remove(callId);
+        _joinedWithPath.Remove(callId);
+    }
+
+    // ---- Who may steer a call -----------------------------------------------------------------
+    // Sessions trust only the session of the other party for messages about a call: the owner's
+    // session for a call this client joined, the callee's session for a call it placed. A message
+    // naming the call id from anyone else is ignored and logged (see PROTOCOL.md, "Who may steer a call").
+
+    /// <summary>The sender is the session that placed the call <paramref name="callId"/> that this client joined.</summary>
+    private bool IsOwnerOf(string callId, string what)
+    {
+        if (_joined.TryGetValue(callId, out var owner) && owner.Equals(Sender)) return true;
+        Ignored(callId, what);
+        return false;
+    }
+
+    /// <summary>The sender is the callee's session of the call <paramref name="callId"/> that this client placed.</summary>
+    private bool IsCalleeOf(string callId, string what)
+    {
+        if (_owned.TryGetValue(callId, out var call))
+        {
+            // Before the answer only the callee's presence path is known; after it, its actor ref.
+            if (call.Answer is { } answer ? answer.CalleeSession.Equals(Sender)
+                : call.CalleePath is not null && call.CalleePath == Akka.Serialization.Serialization.SerializedActorPath(Sender)) return true;
+        }
+        Ignored(callId, what);
+        return false;
+    }
+
+    private void Ignored(string callId, string what)
+    {
+        if (_owned.ContainsKey(callId) || _joined.ContainsKey(callId))
+            _log.Warning("{0}: ignored {1} for call {2} from {3}, which is not the other party of that call", _id, what, callId, Sender.Path);
     }
 
     // ---- Common -----------------------------------------------------------------------------

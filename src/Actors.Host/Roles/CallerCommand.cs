@@ -21,7 +21,7 @@ public sealed class CallerCommand : IRoleCommand
     [
         new("--id", "actors.caller.id", "identity to register as", "NAME"),
         new("--secret", "actors.caller.secret", "the identity's shared secret (never sent)", "SECRET"),
-        new("--rendezvous", "actors.caller.rendezvous", "the rendezvous to register at", "HOST:PORT"),
+        new("--rendezvous", "actors.caller.rendezvous", "the rendezvous to register at; repeat (or comma-separate) for fallbacks tried in turn when one is lost", "HOST:PORT", Repeatable: true),
         new("--listen", "actors.caller.listen", "accept direct/reverse connections on this port (0: any)", "PORT"),
         new("--listen-host", "actors.caller.listen-host", "address to listen on", "ADDR"),
         new("--call", "actors.caller.call", "call this peer once registered", "PEER"),
