@@ -43,7 +43,10 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     private readonly StaticFiles _files;
     private readonly IReadOnlyList<HttpRoute> _routes;
     private readonly HttpRequestDecoder _decoder;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    // Made on first use: creating a logger formats the actor's full path, per connection, and most
+    // connections never log.
+    private ILoggingAdapter? _logger;
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     private Phase _phase = Phase.Idle;
 
@@ -230,7 +233,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The file vanished or became unreadable between planning and opening.
-                _log.Warning("Cannot open {0}: {1}", slice.Path, ex.Message);
+                Log.Warning("Cannot open {0}: {1}", slice.Path, ex.Message);
                 StartResponse(request, ResponsePlan.Error(ex is UnauthorizedAccessException ? 403 : 404), close);
                 return;
             }
@@ -277,7 +280,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
             {
                 // The file shrank under us: the promised Content-Length cannot be met, so the
                 // only honest signal left is to abort the connection.
-                _log.Warning("{0} shrank while being sent; aborting the connection", _plan?.File?.Path);
+                Log.Warning("{0} shrank while being sent; aborting the connection", _plan?.File?.Path);
                 Abort();
                 return;
             }
@@ -329,7 +332,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         if (!_settings.AccessLog || _plan is null) return;
         var elapsed = Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds;
         var line = _request is null ? "-" : $"{_request.Method} {_request.Target} {(_request.Version == Http.HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1")}";
-        _log.Info("{0} \"{1}\" {2} {3} {4:F1}ms", Endpoints.Format(_remote), line, _plan.Status,
+        Log.Info("{0} \"{1}\" {2} {3} {4:F1}ms", Endpoints.Format(_remote), line, _plan.Status,
             _plan.SendBody ? _plan.BodyLength : 0, elapsed);
     }
 
@@ -364,14 +367,14 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
                 Close();
                 break;
             case Deadline.Header when _phase == Phase.Idle:
-                _log.Info("{0} sent no complete request header within {1}: 408", Endpoints.Format(_remote), _settings.HeaderTimeout);
+                Log.Info("{0} sent no complete request header within {1}: 408", Endpoints.Format(_remote), _settings.HeaderTimeout);
                 StartResponse(null, ResponsePlan.Error(408), close: true);
                 break;
             case Deadline.Handler when _phase == Phase.AwaitingHandler:
                 StartResponse(_request, ResponsePlan.Error(503), close: true);
                 break;
             case Deadline.Write when Unconfirmed > 0:
-                _log.Info("{0} stopped reading for {1}: aborting", Endpoints.Format(_remote), _settings.WriteTimeout);
+                Log.Info("{0} stopped reading for {1}: aborting", Endpoints.Format(_remote), _settings.WriteTimeout);
                 Abort();
                 break;
             default:
@@ -424,7 +427,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
         {
-            _log.Debug("{0}: {1}; closing", Endpoints.Format(_remote), failed.CauseString);
+            Log.Debug("{0}: {1}; closing", Endpoints.Format(_remote), failed.CauseString);
             Context.Stop(Self);
         });
     }
