@@ -228,7 +228,9 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         {
             try
             {
-                _file = File.OpenHandle(slice.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+                // Read-ahead advice (an fadvise call) only pays for bodies longer than one chunk.
+                var options = slice.Length > _settings.ChunkSize ? FileOptions.SequentialScan : FileOptions.None;
+                _file = File.OpenHandle(slice.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, options);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
