@@ -23,11 +23,7 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
 
     public NodeLogger()
     {
-        Receive<InitializeLogger>(_ =>
-        {
-            Timers.StartPeriodicTimer(Flush.Instance, Flush.Instance, TimeSpan.FromMilliseconds(200));
-            Sender.Tell(new LoggerInitialized());
-        });
+        Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(Write);
         Receive<Flush>(_ => _out.Flush());
     }
@@ -51,6 +47,8 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         _out.Write($"{e.Timestamp:HH:mm:ss.fff} {level} {NodeName} {source}: {e.Message}\n");
         if (e.Cause is not null) _out.Write($"    {e.Cause.GetType().Name}: {e.Cause.Message}\n");
         if (e.LogLevel() >= LogLevel.WarningLevel) _out.Flush();
+        // A flush 200 ms after the first unflushed line, not a periodic timer: an idle node never wakes for it.
+        else if (!Timers.IsTimerActive(Flush.Instance)) Timers.StartSingleTimer(Flush.Instance, Flush.Instance, TimeSpan.FromMilliseconds(200));
     }
 
     // A port that is taken is reported once, by the failure policy's own line (RoleFailure);

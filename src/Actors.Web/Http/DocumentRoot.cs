@@ -22,7 +22,8 @@ public sealed class DocumentRoot
         ArgumentException.ThrowIfNullOrEmpty(rootDirectory);
         RootDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(rootDirectory));
         // The root itself may sit under a link (/tmp -> /private/tmp on macOS); link targets are compared with its real location.
-        _realRoot = RealPath(RootDirectory) ?? RootDirectory;
+        var top = Path.GetPathRoot(RootDirectory) ?? "";
+        _realRoot = RealPath(top, RootDirectory[top.Length..]) ?? RootDirectory;
     }
 
     public string RootDirectory { get; }
@@ -49,7 +50,9 @@ public sealed class DocumentRoot
         var candidate = Path.GetFullPath(Path.Join(RootDirectory, relative));
         if (!IsInside(candidate, RootDirectory)) return false;
 
-        var real = RealPath(candidate);
+        // Only the part below the root is walked: the root's own real location was resolved at
+        // start, and walking every component of an absolute path cost a stat and a readlink each.
+        var real = RealPath(_realRoot, candidate[RootDirectory.Length..]);
         if (real is null || !IsInside(real, _realRoot)) return false;
 
         fullPath = candidate;
@@ -92,15 +95,15 @@ public sealed class DocumentRoot
     }
 
     /// <summary>
-    /// The path with every symbolic link on the way replaced by its target, component by component
+    /// <paramref name="start"/> (a real path) joined with <paramref name="relative"/>, every symbolic link on the way replaced by its target, component by component
     /// (so ".." inside a link target is applied to the real directory, as the kernel does).
     /// Components that do not exist are taken literally. Null on a link loop or unreadable link.
     /// </summary>
-    private static string? RealPath(string fullPath)
+    private static string? RealPath(string start, string relative)
     {
-        var current = Path.GetPathRoot(fullPath) ?? "";
+        var current = start;
         var pending = new Stack<string>();
-        PushComponents(pending, fullPath[current.Length..]);
+        PushComponents(pending, relative);
         var expansions = 0;
 
         while (pending.Count > 0)
@@ -117,7 +120,9 @@ public sealed class DocumentRoot
             string? target;
             try
             {
-                FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+                // On Unix one readlink answers "is it a link, and to what" for files and directories
+                // alike (null when it is not a link or does not exist).
+                FileSystemInfo info = !OperatingSystem.IsWindows() || !Directory.Exists(next) ? new FileInfo(next) : new DirectoryInfo(next);
                 target = info.LinkTarget;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

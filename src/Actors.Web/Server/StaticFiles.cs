@@ -38,7 +38,9 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
         if (root is null || !root.TryResolve(request.Path, out var fullPath))
             return ResponsePlan.Error(404, sendBody);
 
-        if (Directory.Exists(fullPath))
+        // One stat answers the common case (a file); a directory costs a second one.
+        var file = new FileInfo(fullPath);
+        if (!file.Exists && Directory.Exists(fullPath))
         {
             if (!request.Path.EndsWith('/'))
             {
@@ -56,7 +58,6 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
                 : ResponsePlan.Error(404, sendBody);
         }
 
-        var file = new FileInfo(fullPath);
         return file.Exists ? PlanFile(request, file, sendBody) : ResponsePlan.Error(404, sendBody);
     }
 

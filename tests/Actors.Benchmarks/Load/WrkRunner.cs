@@ -3,7 +3,11 @@ using Actors.Benchmarks.Processes;
 namespace Actors.Benchmarks.Load;
 
 /// <summary>How hard wrk pushes: the same for every server in a scenario, so ratios are fair.</summary>
-public sealed record WrkLoad(int Threads, int Connections, TimeSpan Duration, string? LuaScript = null);
+public sealed record WrkLoad(int Threads, int Connections, TimeSpan Duration, string? LuaScript = null, string? Header = null)
+{
+    /// <summary>How the load reads in a report: "-t2 -c64" plus the header, if any.</summary>
+    public string Describe() => $"-t{Threads} -c{Connections}" + (Header is null ? "" : $" -H '{Header}'");
+}
 
 /// <summary>Runs wrk and parses its report.</summary>
 public sealed class WrkRunner(string wrkPath)
@@ -17,6 +21,10 @@ public sealed class WrkRunner(string wrkPath)
             "-c", load.Connections.ToString(),
             "-d", $"{Math.Max(1, (int)Math.Round(load.Duration.TotalSeconds))}s",
         };
+        if (load.Header is not null)
+        {
+            arguments.AddRange(["-H", load.Header]);
+        }
         if (load.LuaScript is not null)
         {
             arguments.AddRange(["-s", load.LuaScript]);

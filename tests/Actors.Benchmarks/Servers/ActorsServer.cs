@@ -53,6 +53,10 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
     public Task<RunningServer> StartTrackerAsync(CancellationToken cancellationToken) =>
         StartAsync("ours (tracker)", ["tracker"], cancellationToken);
 
+    /// <summary>`actors peer seed TORRENT --data DIR`; its peer port is the port waited for.</summary>
+    public Task<RunningServer> StartPeerSeedAsync(string torrent, string dataDirectory, CancellationToken cancellationToken) =>
+        StartAsync("ours (peer seed)", ["peer", "seed", torrent, "--data", dataDirectory], cancellationToken);
+
     /// <summary>
     /// Two `actors tracker` nodes in one cluster (the second names the first as its seed), ready
     /// when a peer announced to the first node is handed out by the second.

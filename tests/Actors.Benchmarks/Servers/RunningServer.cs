@@ -14,6 +14,9 @@ public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<
 
     public IReadOnlyList<string> UrlsFor(string pathAndQuery) => BaseUrls.Select(b => b + pathAndQuery).ToList();
 
+    /// <summary>CPU seconds its processes (and their children, e.g. nginx workers) have used so far.</summary>
+    public double CpuSeconds() => Processes.Sum(p => ProcessCpu.Seconds(p.Id));
+
     /// <summary>True when one of its processes has died (crashed under load, say).</summary>
     public bool HasExitedProcess => Processes.Any(p => p.HasExited);
 
