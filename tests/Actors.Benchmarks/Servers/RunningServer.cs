@@ -14,6 +14,9 @@ public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<
 
     public IReadOnlyList<string> UrlsFor(string pathAndQuery) => BaseUrls.Select(b => b + pathAndQuery).ToList();
 
+    /// <summary>Process ids of its processes (one per node), e.g. to read their memory.</summary>
+    public IReadOnlyList<int> ProcessIds => Processes.Select(p => p.Id).ToList();
+
     /// <summary>True when one of its processes has died (crashed under load, say).</summary>
     public bool HasExitedProcess => Processes.Any(p => p.HasExited);
 

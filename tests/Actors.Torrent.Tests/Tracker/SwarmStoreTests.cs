@@ -6,7 +6,7 @@ using Xunit;
 namespace Actors.Torrent.Tests.Tracker;
 
 /// <summary>The compact swarm state: peer records, expiry from the head, sampling, partitions, placement.</summary>
-public sealed class SwarmStoreTests
+public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static Id20 Peer(int i) => new(0xABCD, (ulong)i, (uint)i);
     private static Id20 Hash(int i) => new((ulong)i << 48 | 7, (ulong)i, 1);
@@ -105,6 +105,27 @@ public sealed class SwarmStoreTests
         Assert.Equal(1, store.RemoveExpired(cutoff: 200));
         Assert.Equal(0, store.PeerCount);
         Assert.NotNull(store.Find(Hash(1))); // kept for its download count
+    }
+
+    [Fact]
+    public void A_peer_costs_under_200_bytes_of_managed_memory()
+    {
+        // 200,000 random peers over 100 swarms, as the benchmark makes them; the managed heap's
+        // growth divided by the peers (records, id map and list slack included).
+        const int count = 200_000;
+        var random = new Random(7);
+        var changes = new PeerChange[count];
+        for (var i = 0; i < count; i++)
+            changes[i] = new PeerChange(Hash(random.Next(100)), new Id20((ulong)random.NextInt64(), (ulong)random.NextInt64(), (uint)i),
+                new PeerAddress(0, 0xFFFF_0000_0000UL | (uint)random.Next()), random.Next(1024, 65536), false, i, false, false);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var store = new SwarmStore(256);
+        foreach (var change in changes) store.Apply(change);
+        var perPeer = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / count;
+        GC.KeepAlive(store);
+        Assert.Equal(count, store.PeerCount);
+        output.WriteLine($"{perPeer:0} bytes per peer");
+        Assert.InRange(perPeer, 56, 200);
     }
 
     [Fact]
