@@ -42,9 +42,13 @@ public static class AnnounceScript
               thread:set("thread_id", next_id)
             end
 
-            -- ...so that each thread's random sequence differs.
+            -- ...so that each thread's random sequence differs, and each wrk process's too (the
+            -- nodes of a cluster are loaded by one wrk each, started in the same second).
             function init(args)
-              math.randomseed(os.time() * 1000 + (thread_id or 0))
+              local stat = io.open("/proc/self/stat")
+              local pid = stat and tonumber(stat:read("*n")) or 0
+              if stat then stat:close() end
+              math.randomseed(os.time() * 1000 + pid * 64 + (thread_id or 0))
             end
 
             function request()
