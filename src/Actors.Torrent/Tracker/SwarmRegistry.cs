@@ -32,6 +32,8 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     public const string BusyReason = "tracker busy, retry later";
     public const string UnavailableReason = "tracker node unavailable, retry later";
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
+    /// <summary>Messages per <see cref="Batch"/>: 256 forwarded answers of 50 peers are ~0.5 MB, far below the 4 MiB frame.</summary>
+    private const int OutboxBatchMax = 256;
 
     public static Props Props(TrackerSettings settings) => Akka.Actor.Props.Create(() => new SwarmRegistry(settings));
 
@@ -47,6 +49,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private readonly Dictionary<Address, ReplicaStream> _streams = [];
     private readonly Dictionary<long, ScrapeGather> _scrapes = [];
     private readonly Dictionary<int, long> _released = [];
+    private readonly Dictionary<IActorRef, List<IMessage>> _outbox = [];
     private Placement _placement;
     private long _nextId;
     private int _streamWaiters;
@@ -68,6 +71,9 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         Receive<Prune>(_ => OnPrune());
         Receive<Housekeeping>(_ => OnHousekeeping());
         Receive<FlushReplicas>(OnFlushReplicas);
+        Receive<FlushOutbox>(OnFlushOutbox);
+        // A batch's messages are handled one by one, in order, as if each came alone from its sender.
+        Receive<Batch>(batch => { foreach (var message in batch.Messages) Self.Forward(message); });
 
         Receive<Hello>(_ => OnHello(reply: true));
         Receive<Welcome>(_ => OnHello(reply: false));
@@ -123,7 +129,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         {
             var id = ++_nextId;
             _forwards[id] = new PendingForward(request, replyTo, correlation, owner, partition, NowMs());
-            registry.Tell(new ForwardedAnnounce(id, request));
+            Send(registry, new ForwardedAnnounce(id, request));
             return;
         }
         ApplyAsOwner(change, new Waiter(request, change, replyTo, correlation, ForwardId: 0), from: null);
@@ -135,7 +141,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         if (Waiting >= _settings.MaxPendingAnnounces)
         {
             _refused++;
-            Sender.Tell(new ForwardedAnswer(forwarded.Id, [], 0, 0, BusyReason, null));
+            Send(Sender, new ForwardedAnswer(forwarded.Id, [], 0, 0, BusyReason, null));
             return;
         }
         var change = PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds());
@@ -187,7 +193,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         // Compact answers never show peer ids: do not send them across.
         if (request.Compact || request.NoPeerId)
             for (var i = 0; i < peers.Length; i++) peers[i] = peers[i] with { PeerId = default };
-        waiter.ReplyTo.Tell(new ForwardedAnswer(waiter.ForwardId, peers, complete, incomplete, null, replica));
+        Send(waiter.ReplyTo, new ForwardedAnswer(waiter.ForwardId, peers, complete, incomplete, null, replica));
     }
 
     private void OnForwardedAnswer(ForwardedAnswer answer)
@@ -197,6 +203,29 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         if (!_forwards.Remove(answer.Id, out var pending)) return;
         if (answer.Failure is not null) pending.ReplyTo.Tell(new AnnounceFailed(answer.Failure, pending.Correlation));
         else pending.ReplyTo.Tell(new Announced(pending.Request, answer.Peers, answer.Complete, answer.Incomplete, pending.Correlation));
+    }
+
+    // ---------------------------------------------------------------- sending to other registries
+
+    /// <summary>
+    /// Queues a message for another registry; what collects while this actor works through its
+    /// mailbox leaves as one <see cref="Batch"/> (the flush is queued behind the messages already waiting).
+    /// </summary>
+    private void Send(IActorRef to, IMessage message)
+    {
+        if (!_outbox.TryGetValue(to, out var queued))
+        {
+            _outbox[to] = queued = [];
+            Self.Tell(new FlushOutbox(to));
+        }
+        queued.Add(message);
+    }
+
+    private void OnFlushOutbox(FlushOutbox flush)
+    {
+        if (!_outbox.Remove(flush.To, out var queued)) return;
+        foreach (var chunk in queued.Chunk(OutboxBatchMax))
+            flush.To.Tell(chunk.Length == 1 ? chunk[0] : new Batch(chunk));
     }
 
     // ---------------------------------------------------------------- replication to the backup
@@ -236,7 +265,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private void OnReplicaBatch(ReplicaBatch batch)
     {
         foreach (var change in batch.Changes) _store.Apply(change);
-        Sender.Tell(new ReplicaAck(batch.Id));
+        Send(Sender, new ReplicaAck(batch.Id));
     }
 
     private void OnReplicaAck(ReplicaAck ack)
@@ -370,7 +399,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
                 foreach (var node in _placement.Nodes)
                     if (!node.Equals(_self) && _registries.TryGetValue(node, out var registry))
                     {
-                        registry.Tell(new RemoteScrape(gather.Id, [], All: true));
+                        Send(registry, new RemoteScrape(gather.Id, [], All: true));
                         gather.Outstanding.Add(node);
                     }
             }
@@ -388,7 +417,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
             }
             foreach (var (node, hashes) in remote)
             {
-                _registries[node].Tell(new RemoteScrape(gather.Id, hashes, All: false));
+                Send(_registries[node], new RemoteScrape(gather.Id, hashes, All: false));
                 gather.Outstanding.Add(node);
             }
         }
@@ -399,7 +428,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private void OnRemoteScrape(RemoteScrape query)
     {
         var stats = query.All ? OwnedStats(_settings.MaxScrapeAll) : query.InfoHashes.Select(Stats).ToList();
-        Sender.Tell(new RemoteScraped(query.Id, stats));
+        Send(Sender, new RemoteScraped(query.Id, stats));
     }
 
     private void OnRemoteScraped(RemoteScraped answer)

@@ -41,6 +41,7 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
         PartitionSnapshot => "PS",
         RemoteScrape => "SQ",
         RemoteScraped => "SR",
+        Batch => "B",
         _ => throw new ArgumentException($"cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -109,6 +110,18 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
                     w.Long(stats.Downloaded);
                 }
                 break;
+            case Batch batch:
+                // Each message as manifest and length-prefixed bytes.
+                w.Int(batch.Messages.Count);
+                foreach (var message in batch.Messages)
+                {
+                    if (message is Batch) throw new ArgumentException("a Batch cannot hold a Batch", nameof(obj));
+                    w.Text(Manifest(message));
+                    var bytes = ToBinary(message);
+                    w.Int(bytes.Length);
+                    w.Bytes(bytes);
+                }
+                break;
             default:
                 throw new ArgumentException($"cannot serialize {obj.GetType()}", nameof(obj));
         }
@@ -133,6 +146,7 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
                     r.List(r.Count(PeerChangeSize), static (ref Reader x) => x.Change()),
                     r.List(r.Count(28), static (ref Reader x) => new SwarmDownloads(x.Id(), x.Long()))),
                 "SQ" => ReadRemoteScrape(ref r),
+                "B" => ReadBatch(ref r),
                 "SR" => new RemoteScraped(r.Long(), r.List(r.Count(36),
                     static (ref Reader x) => new SwarmStats(x.Id().ToHex(), x.Int(), x.Int(), x.Long()))),
                 _ => throw new SerializationException($"unknown tracker wire manifest '{manifest}'"),
@@ -201,6 +215,20 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
         }
         PeerChange? replica = r.Byte() == 1 ? r.Change() : null;
         return new ForwardedAnswer(id, peers, complete, incomplete, failure, replica);
+    }
+
+    private Batch ReadBatch(ref Reader r)
+    {
+        var count = r.Count(9);
+        var messages = new IMessage[count];
+        for (var i = 0; i < count; i++)
+        {
+            var manifest = r.Text() ?? throw new SerializationException("missing manifest in Batch");
+            if (manifest == "B") throw new SerializationException("nested Batch");
+            var length = r.Int();
+            messages[i] = (IMessage)FromBinary(r.Span(length).ToArray(), manifest);
+        }
+        return new Batch(messages);
     }
 
     private static RemoteScrape ReadRemoteScrape(ref Reader r)

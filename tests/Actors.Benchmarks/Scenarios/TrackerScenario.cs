@@ -71,7 +71,13 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
             Console.WriteLine($"announces/s: wrk -t{load.Threads} -c{load.Connections} -d{options.Duration.TotalSeconds:0}s -s announce.lua ({SwarmCount} swarms, random peers, numwant=50)");
             await Targets.AlternateAsync(runs, options.Rounds, "wrk", async (run, round) =>
             {
+                var cpuBefore = run.Server!.ProcessIds.Select(TrackerProbe.CpuTime).ToList();
                 var result = await tools.Wrk.RunAcrossAsync(run.Server!.UrlsFor("/"), load, cancellationToken);
+                var cpuAfter = run.Server!.ProcessIds.Select(TrackerProbe.CpuTime).ToList();
+                double? cpuPerAnnounce = cpuBefore.Concat(cpuAfter).All(c => c is not null) && result.Requests > 0
+                    ? cpuAfter.Zip(cpuBefore, (a, b) => (a!.Value - b!.Value).TotalMicroseconds).Sum() / result.Requests
+                    : null;
+                if (cpuPerAnnounce is { } cpu) run.AddSample(CpuPerAnnounce, cpu);
                 run.AddSample(AnnounceRate, result.RequestsPerSecond);
                 // Every announce closes its connection; a server that closes without saying so
                 // costs wrk one read error per announce (plus one per connection at the end).
@@ -79,11 +85,12 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
                 {
                     run.Flag($"wrk round {round + 1}: {result.DescribeErrors()}");
                 }
-                Console.WriteLine($"  round {round + 1} {run.Name,-12} {result.RequestsPerSecond,12:N0} announces/s  ({result.Requests:N0} answered)  avg latency {result.LatencyAverageMs:0.00} ms  {result.DescribeErrors()}");
+                Console.WriteLine($"  round {round + 1} {run.Name,-12} {result.RequestsPerSecond,12:N0} announces/s  ({result.Requests:N0} answered)  avg latency {result.LatencyAverageMs:0.00} ms  {result.DescribeErrors()}  server CPU {ResultTable.Number(cpuPerAnnounce)} µs/announce");
                 await ProbeAsync(run, infoHashes, cancellationToken);
             }, cancellationToken);
 
             PrintSummary(runs);
+            await MeasureFailoverAsync(runs.First(r => r.Name == OursTwoNodes), cancellationToken);
             return Targets.AllClean(runs);
         }
         finally
@@ -111,9 +118,33 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     private const string Peers = "peers";
     private const string Resident = "RSS bytes";
     private const string BytesPerPeer = "bytes/peer";
+    private const string CpuPerAnnounce = "server CPU µs/announce";
 
     /// <summary>Resident bytes of each target's processes after start and verification, before any load.</summary>
     private readonly Dictionary<string, List<long>> _baseline = [];
+
+    /// <summary>
+    /// kill -9 of the first node of "ours x2" (holding the swarms of the rounds) under announce
+    /// load; every announce answered is then looked up on the survivor.
+    /// </summary>
+    private static async Task MeasureFailoverAsync(TargetRun pair, CancellationToken cancellationToken)
+    {
+        if (!pair.IsAvailable) return;
+        Console.WriteLine("kill -9 of one node of ours x2 under load (32 clients, an own swarm per announce, 3 s before and 12 s after the kill):");
+        try
+        {
+            var result = await FailoverProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(12), cancellationToken);
+            Console.WriteLine($"  answered {result.Answered:N0} announces ({result.AnsweredBeforeKill:N0} before the kill), not answered {result.Failed:N0};"
+                + $" lost after the kill: {result.Lost:N0}; longest answer to an announce sent after the kill: {result.LongestAnswerAfterKill.TotalSeconds:0.0} s");
+            if (result.Lost > 0) pair.Flag($"kill -9 lost {result.Lost} answered announces");
+        }
+        catch (HttpRequestException e)
+        {
+            pair.Flag($"failover check failed: {e.Message}");
+            Console.WriteLine($"  failed: {e.Message}");
+        }
+        Console.WriteLine();
+    }
 
     /// <summary>Fills a tracker to --fill peers with keep-alive announces (cheaper per announce than the measured load), bounded in time.</summary>
     private async Task FillAsync(TargetRun run, string fillScript, InfoHashSet infoHashes, CancellationToken cancellationToken)
@@ -195,7 +226,7 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     {
         Console.WriteLine();
         var table = new ResultTable("tracker", "announces/s (median)", "first round", "last round", "last/first", "peers at end",
-            "RSS MB (largest node)", "bytes/peer", "status");
+            "RSS MB (largest node)", "bytes/peer", "CPU µs/announce", "status");
         foreach (var run in runs)
         {
             var status = !run.IsAvailable ? "not available" : run.Problems.Count > 0 ? "FLAGGED" : "ok";
@@ -203,7 +234,8 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
             double? first = rates.Count > 0 ? rates[0] : null, last = rates.Count > 0 ? rates[^1] : null;
             table.Add(run.Name, ResultTable.Number(run.Median(AnnounceRate)), ResultTable.Number(first), ResultTable.Number(last),
                 first is { } f && last is { } l ? ResultTable.Ratio(l / f) : "n/a",
-                ResultTable.Number(Last(run, Peers)), ResultTable.Number(Last(run, Resident) / 1e6), ResultTable.Number(Last(run, BytesPerPeer)), status);
+                ResultTable.Number(Last(run, Peers)), ResultTable.Number(Last(run, Resident) / 1e6), ResultTable.Number(Last(run, BytesPerPeer)),
+                ResultTable.Number(run.Median(CpuPerAnnounce)), status);
         }
         table.Print();
         Console.WriteLine();

@@ -61,6 +61,27 @@ public static partial class TrackerProbe
         return null;
     }
 
+    /// <summary>CPU time (user + system) a process has used so far, from /proc/PID/stat; null when it cannot be read.</summary>
+    public static TimeSpan? CpuTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command (which may hold spaces) start after the last ')'; utime and stime are fields 14 and 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     // "8:completei12e" and "10:incompletei34e" in a scrape answer (the keys are fixed; counts follow).
     [GeneratedRegex(@"(?:8:complete|10:incomplete)i(\d+)e")]
     private static partial Regex Counts();

@@ -46,6 +46,10 @@ public sealed class TrackerWireSerializerTests() : TestKit(TrackerActorTests.Nod
         var snapshot = (PartitionSnapshot)RoundTrip(new PartitionSnapshot(17, [Change], [new SwarmDownloads(Change.InfoHash, 12)]));
         Assert.Equal((17, Change, 12L), (snapshot.Partition, snapshot.Peers.Single(), snapshot.Downloads.Single().Downloaded));
 
+        var batched = (Batch)RoundTrip(new Batch([new ReplicaAck(1), new ForwardedAnnounce(2, Request), Hello.Instance]));
+        Assert.Equal([new ReplicaAck(1), new ForwardedAnnounce(2, Request), Hello.Instance], batched.Messages);
+        Assert.Throws<ArgumentException>(() => Serializer().ToBinary(new Batch([new Batch([])])));
+
         var scrape = (RemoteScrape)RoundTrip(new RemoteScrape(5, [Change.InfoHash], All: false));
         Assert.Equal(Change.InfoHash, scrape.InfoHashes.Single());
         var scraped = (RemoteScraped)RoundTrip(new RemoteScraped(5, [new SwarmStats(Change.InfoHash.ToHex(), 1, 2, 3)]));
