@@ -26,18 +26,24 @@ internal struct PeerRecord
 }
 
 /// <summary>
-/// The peers of one swarm, compactly: a dense array of <see cref="PeerRecord"/> structs (random
-/// sampling by position), a peer id → position map (set and remove O(1); removal moves the last
-/// record into the hole), and an intrusive list in last-announce order (an announce moves its
-/// peer to the tail in O(1); expiry removes from the head and stops at the first live peer, so it
-/// costs O(expired), never a scan). Seeders and leechers are counted as peers come and go.
-/// Plain data, owned by one actor.
+/// The peers of one swarm, compactly: <see cref="PeerRecord"/> structs in chunks of 512 (28 KB,
+/// below the large-object heap, so the GC can compact them and growth never copies the swarm;
+/// the first chunk starts at 4 records for the many small swarms), an open-addressing index of
+/// positions keyed by peer id (an int per slot, at most half full: 8–16 bytes per peer; set and
+/// remove are O(1), removal moves the last record into the hole), and an intrusive list in
+/// last-announce order (an announce moves its peer to the tail in O(1); expiry removes from the
+/// head and stops at the first live peer, so it costs O(expired), never a scan). Seeders and
+/// leechers are counted as peers come and go. Plain data, owned by one actor.
 /// </summary>
 public sealed class Swarm
 {
     private const int None = -1;
-    private PeerRecord[] _peers = new PeerRecord[2];
-    private readonly Dictionary<Id20, int> _positions = [];
+    private const int ChunkShift = 9;
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
+    private PeerRecord[][] _chunks = [new PeerRecord[4]];
+    /// <summary>Position + 1 of the peer whose id hashes here (linear probing); 0 is empty.</summary>
+    private int[] _slots = new int[8];
     private int _count;
     private int _head = None;
     private int _tail = None;
@@ -49,9 +55,11 @@ public sealed class Swarm
     public long Downloaded { get; set; }
 
     /// <summary>The last-seen time of the oldest peer, or null when empty.</summary>
-    public int? OldestLastSeen => _head == None ? null : _peers[_head].LastSeen;
+    public int? OldestLastSeen => _head == None ? null : At(_head).LastSeen;
 
-    public bool Contains(Id20 peerId) => _positions.ContainsKey(peerId);
+    public bool Contains(Id20 peerId) => FindSlot(peerId) >= 0;
+
+    private ref PeerRecord At(int position) => ref _chunks[position >> ChunkShift][position & ChunkMask];
 
     /// <summary>
     /// Adds or updates a peer; returns 1 when it is new. An update with an older
@@ -61,9 +69,11 @@ public sealed class Swarm
     /// </summary>
     public int Upsert(Id20 peerId, PeerAddress address, int port, bool seeder, int lastSeen, bool onlyIfNewer = false)
     {
-        if (_positions.TryGetValue(peerId, out var at))
+        var slot = FindSlot(peerId);
+        if (slot >= 0)
         {
-            ref var peer = ref _peers[at];
+            var at = _slots[slot] - 1;
+            ref var peer = ref At(at);
             if (onlyIfNewer && lastSeen <= peer.LastSeen) return 0;
             if (peer.Seeder != seeder)
             {
@@ -80,16 +90,22 @@ public sealed class Swarm
             }
             return 0;
         }
-        if (_count == _peers.Length) Array.Resize(ref _peers, _peers.Length * 2);
-        at = _count++;
-        _peers[at] = new PeerRecord
+        if ((_count + 1) * 2 > _slots.Length)
+        {
+            Rehash(_slots.Length * 2);
+            slot = FindSlot(peerId);
+        }
+        var position = _count;
+        EnsureRoomFor(position);
+        _count++;
+        At(position) = new PeerRecord
         {
             PeerId = peerId, Address = address, Port = (ushort)port, Seeder = seeder, LastSeen = lastSeen,
             Prev = _tail, Next = None,
         };
-        if (_tail != None) _peers[_tail].Next = at; else _head = at;
-        _tail = at;
-        _positions[peerId] = at;
+        if (_tail != None) At(_tail).Next = position; else _head = position;
+        _tail = position;
+        _slots[~slot] = position + 1;
         Tally(seeder, +1);
         return 1;
     }
@@ -97,8 +113,9 @@ public sealed class Swarm
     /// <summary>Removes a peer; returns 1 when it was there.</summary>
     public int Remove(Id20 peerId)
     {
-        if (!_positions.TryGetValue(peerId, out var at)) return 0;
-        RemoveAt(at);
+        var slot = FindSlot(peerId);
+        if (slot < 0) return 0;
+        RemoveAt(_slots[slot] - 1, slot);
         return 1;
     }
 
@@ -106,9 +123,9 @@ public sealed class Swarm
     public int RemoveExpired(int cutoff)
     {
         var removed = 0;
-        while (_head != None && _peers[_head].LastSeen < cutoff)
+        while (_head != None && At(_head).LastSeen < cutoff)
         {
-            RemoveAt(_head);
+            RemoveAt(_head, FindSlot(At(_head).PeerId));
             removed++;
         }
         return removed;
@@ -119,7 +136,7 @@ public sealed class Swarm
     {
         for (var at = _head; at != None;)
         {
-            var peer = _peers[at];
+            var peer = At(at);
             yield return (peer.PeerId, peer.Address, peer.Port, peer.Seeder, peer.LastSeen);
             at = peer.Next;
         }
@@ -127,7 +144,7 @@ public sealed class Swarm
 
     /// <summary>
     /// Up to <paramref name="wanted"/> random live peers other than the asker (its peer id, or its
-    /// address and port under another id), in O(wanted): a walk over the dense array from a random
+    /// address and port under another id), in O(wanted): a walk over the positions from a random
     /// start with a random stride coprime to the count visits distinct peers without a set.
     /// </summary>
     public SwarmPeer[] Sample(Id20 askerId, PeerAddress askerAddress, int askerPort, int wanted, int cutoff)
@@ -141,7 +158,7 @@ public sealed class Swarm
         // Expired peers not yet pruned and the asker are skipped; the walk is bounded by the count.
         for (int visited = 0, at = start; visited < _count && found < result.Length; visited++, at = (int)((at + (long)stride) % _count))
         {
-            ref readonly var peer = ref _peers[at];
+            ref readonly var peer = ref At(at);
             if (peer.LastSeen < cutoff || peer.PeerId == askerId || (peer.Port == askerPort && peer.Address == askerAddress)) continue;
             result[found++] = new SwarmPeer(peer.PeerId, peer.Address, peer.Port);
         }
@@ -154,41 +171,103 @@ public sealed class Swarm
         return a;
     }
 
+    private static int Hash(Id20 id) =>
+        (int)((id.A ^ id.B * 0x9E3779B97F4A7C15UL ^ id.C * 0xC2B2AE3D27D4EB4FUL) * 0x9E3779B97F4A7C15UL >> 33);
+
+    /// <summary>The slot holding <paramref name="peerId"/>, or the complement of the empty slot where it would go.</summary>
+    private int FindSlot(Id20 peerId)
+    {
+        var mask = _slots.Length - 1;
+        for (var slot = Hash(peerId) & mask; ; slot = (slot + 1) & mask)
+        {
+            var value = _slots[slot];
+            if (value == 0) return ~slot;
+            if (At(value - 1).PeerId == peerId) return slot;
+        }
+    }
+
+    /// <summary>Empties a slot and shifts back the entries after it that would no longer be found (linear probing).</summary>
+    private void DeleteSlot(int slot)
+    {
+        var mask = _slots.Length - 1;
+        var hole = slot;
+        _slots[hole] = 0;
+        for (var next = (hole + 1) & mask; _slots[next] != 0; next = (next + 1) & mask)
+        {
+            var home = Hash(At(_slots[next] - 1).PeerId) & mask;
+            // An entry whose home lies cyclically in (hole, next] is still reachable: it stays.
+            var stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+            if (stays) continue;
+            _slots[hole] = _slots[next];
+            _slots[next] = 0;
+            hole = next;
+        }
+    }
+
+    private void Rehash(int capacity)
+    {
+        _slots = new int[capacity];
+        var mask = capacity - 1;
+        for (var position = 0; position < _count; position++)
+        {
+            var slot = Hash(At(position).PeerId) & mask;
+            while (_slots[slot] != 0) slot = (slot + 1) & mask;
+            _slots[slot] = position + 1;
+        }
+    }
+
+    private void EnsureRoomFor(int position)
+    {
+        var chunk = position >> ChunkShift;
+        if (chunk == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, chunk + 1);
+            _chunks[chunk] = new PeerRecord[ChunkSize];
+        }
+        else if ((position & ChunkMask) == _chunks[chunk].Length)
+        {
+            Array.Resize(ref _chunks[chunk], Math.Min(ChunkSize, _chunks[chunk].Length * 2));
+        }
+    }
+
     private void MoveToTail(int at)
     {
         if (at == _tail) return;
         Unlink(at);
-        ref var peer = ref _peers[at];
+        ref var peer = ref At(at);
         peer.Prev = _tail;
         peer.Next = None;
-        if (_tail != None) _peers[_tail].Next = at; else _head = at;
+        if (_tail != None) At(_tail).Next = at; else _head = at;
         _tail = at;
     }
 
     private void Unlink(int at)
     {
-        var peer = _peers[at];
-        if (peer.Prev != None) _peers[peer.Prev].Next = peer.Next; else _head = peer.Next;
-        if (peer.Next != None) _peers[peer.Next].Prev = peer.Prev; else _tail = peer.Prev;
+        var peer = At(at);
+        if (peer.Prev != None) At(peer.Prev).Next = peer.Next; else _head = peer.Next;
+        if (peer.Next != None) At(peer.Next).Prev = peer.Prev; else _tail = peer.Prev;
     }
 
-    private void RemoveAt(int at)
+    private void RemoveAt(int at, int slot)
     {
         Unlink(at);
-        Tally(_peers[at].Seeder, -1);
-        _positions.Remove(_peers[at].PeerId);
+        Tally(At(at).Seeder, -1);
+        DeleteSlot(slot);
         var last = --_count;
         if (at != last)
         {
-            // Move the last record into the hole and repoint its neighbours and its map entry.
-            var moved = _peers[last];
-            _peers[at] = moved;
-            if (moved.Prev != None) _peers[moved.Prev].Next = at; else _head = at;
-            if (moved.Next != None) _peers[moved.Next].Prev = at; else _tail = at;
-            _positions[moved.PeerId] = at;
+            // Move the last record into the hole and repoint its neighbours and its index slot.
+            var moved = At(last);
+            At(at) = moved;
+            if (moved.Prev != None) At(moved.Prev).Next = at; else _head = at;
+            if (moved.Next != None) At(moved.Next).Prev = at; else _tail = at;
+            _slots[FindSlot(moved.PeerId)] = at + 1;
         }
-        _peers[last] = default;
-        if (_count > 8 && _count < _peers.Length / 4) Array.Resize(ref _peers, _peers.Length / 2);
+        At(last) = default;
+        // Keep one spare chunk; give back the rest, and shrink an index that is mostly empty.
+        var chunksNeeded = (_count >> ChunkShift) + 1;
+        if (_chunks.Length > chunksNeeded + 1) Array.Resize(ref _chunks, chunksNeeded + 1);
+        if (_slots.Length > 64 && _count * 8 < _slots.Length) Rehash(_slots.Length / 2);
     }
 
     private void Tally(bool seeder, int delta)
