@@ -71,6 +71,51 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
     }
 
     [Fact]
+    public async Task A_leaving_node_hands_its_partitions_on_and_a_later_crash_of_another_loses_nothing()
+    {
+        var b = ActorSystem.Create("actors", ClusterConfig());
+        var c = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var a = Cluster.Get(Sys);
+            a.Join(a.SelfAddress);
+            Cluster.Get(b).Join(a.SelfAddress);
+            Cluster.Get(c).Join(a.SelfAddress);
+            var (registryA, trackerA) = Start(Sys);
+            var (registryB, _) = Start(b);
+            Start(c);
+            AwaitAssert(() =>
+            {
+                Assert.Equal(3, Status(registryA).View.Count);
+                Assert.Equal(3, Status(registryB).View.Count);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            // With three nodes each holds about two thirds of the peers (owner or backup).
+            var expected = AnnounceMany(trackerA, count: 48, port: 23000);
+            Assert.InRange(Status(registryA).Peers, 1, 47);
+
+            // C leaves gracefully: the partitions it held go to A and B, each from the other's copy.
+            var left = Cluster.Get(c).SelfAddress;
+            Cluster.Get(c).Leave(left);
+            AwaitAssert(() =>
+            {
+                Assert.DoesNotContain(a.State.Members, m => m.Address.Equals(left));
+                Assert.Equal(48, Status(registryA).Peers);
+                Assert.Equal(48, Status(registryB).Peers);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+
+            // Then B crashes: A alone still has every peer.
+            await b.Terminate();
+            AwaitAssert(() => Assert.Single(Status(registryA).View), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            Assert.Equal(expected, SeenBy(trackerA));
+        }
+        finally
+        {
+            Shutdown(b);
+            Shutdown(c);
+        }
+    }
+
+    [Fact]
     public void Scrape_gathers_counts_from_the_owners_on_both_nodes()
     {
         var other = ActorSystem.Create("actors", ClusterConfig());
