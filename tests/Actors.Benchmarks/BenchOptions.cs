@@ -13,6 +13,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int SwarmSizeMiB { get; init; } = 16;
     public int Peers { get; init; } = 20;
     public int UploadCapKiB { get; init; } = 1024;
+    /// <summary>Scenario `tracker`: peers each tracker is filled with (keep-alive announces) before the measured rounds.</summary>
+    public int FillPeers { get; init; }
     /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
     public int MaxCalls { get; init; } = 1600;
 
@@ -24,6 +26,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           --rounds N     rounds; servers alternate within each round, the median is reported (default 3)
           --actors PATH  our server's actors.dll (default: src/Actors.Host/bin/Release/net10.0/actors.dll,
                          built with `dotnet build -c Release src/Actors.Host` if missing)
+          tracker only:
+          --fill N       before the rounds, fill each tracker with N random peers using keep-alive
+                         announces (default 0: the rounds alone grow the swarms)
           peer only (not part of `all`):
           --size MIB     file for one seeder → one leecher (default 1024)
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
@@ -48,7 +53,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
-        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -82,6 +87,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--up-cap":
                     upCap = PositiveInt(name, Value());
                     break;
+                case "--fill":
+                    fill = PositiveInt(name, Value());
+                    break;
                 case "--max-calls":
                     maxCalls = PositiveInt(name, Value());
                     break;
@@ -95,7 +103,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         }
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
-            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls,
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill,
         };
     }
 

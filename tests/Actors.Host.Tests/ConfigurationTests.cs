@@ -7,16 +7,17 @@ namespace Actors.Host.Tests;
 public sealed class ConfigurationTests
 {
     [Fact]
-    public void Every_node_binds_the_tracker_peer_serializer_as_the_tracker_tests_do()
+    public void Every_node_binds_the_tracker_wire_serializer_as_the_tracker_tests_do()
     {
-        // Every node is a Distributed Data replica, so cluster.conf (not only tracker.conf) must bind
-        // the serializer; the tracker's own tests configure it from PeerEntrySerializer.Hocon.
-        foreach (var config in new[] { ConfigLoader.Load(["seed"], "", null), Akka.Configuration.ConfigurationFactory.ParseString(PeerEntrySerializer.Hocon) })
+        // cluster.conf (not only tracker.conf) binds it, so `web --tracker` nodes speak it too; the
+        // tracker's own tests configure it from TrackerWireSerializer.Hocon.
+        foreach (var config in new[] { ConfigLoader.Load(["seed"], "", null), Akka.Configuration.ConfigurationFactory.ParseString(TrackerWireSerializer.Hocon) })
         {
             var bindings = config.GetConfig("akka.actor.serialization-bindings").AsEnumerable().ToDictionary(e => e.Key.Trim('"'), e => e.Value.GetString());
-            var name = bindings[typeof(PeerEntry).FullName + ", " + typeof(PeerEntry).Assembly.GetName().Name];
+            var wire = typeof(TrackerWire.IMessage);
+            var name = bindings[wire.FullName + ", " + wire.Assembly.GetName().Name];
             var serializerType = Type.GetType(config.GetString($"akka.actor.serializers.{name}"), throwOnError: true);
-            Assert.Equal(typeof(PeerEntrySerializer), serializerType);
+            Assert.Equal(typeof(TrackerWireSerializer), serializerType);
         }
     }
 

@@ -27,8 +27,10 @@ public sealed class TrackerProcessTests : IDisposable
 
     private static readonly byte[] Hash = Enumerable.Range(0, 20).Select(i => (byte)(i * 7 + 0x80)).ToArray();
 
-    private static string Announce(int port, string peerId, int peerPort, string extra = "") =>
-        $"http://127.0.0.1:{port}/announce?info_hash={Encode(Hash)}&peer_id={Encode(Encoding.ASCII.GetBytes(peerId.PadRight(20, '-')))}" +
+    private static byte[] SwarmHash(int swarm) => swarm == 0 ? Hash : Enumerable.Range(0, 20).Select(i => (byte)(i * 7 + 0x80 + swarm * 41)).ToArray();
+
+    private static string Announce(int port, string peerId, int peerPort, string extra = "", int swarm = 0) =>
+        $"http://127.0.0.1:{port}/announce?info_hash={Encode(SwarmHash(swarm))}&peer_id={Encode(Encoding.ASCII.GetBytes(peerId.PadRight(20, '-')))}" +
         $"&port={peerPort}&uploaded=0&downloaded=0&left=1&compact=1{extra}";
 
     private static string Encode(byte[] bytes) => string.Concat(bytes.Select(b => char.IsAsciiLetterOrDigit((char)b) ? ((char)b).ToString() : $"%{b:X2}"));
@@ -77,25 +79,31 @@ public sealed class TrackerProcessTests : IDisposable
         var clusterB = ActorsProcess.FreePort();
         using var b = new ActorsProcess("tracker", "--port", httpB.ToString(), "--host", "127.0.0.1", "--cluster-port", clusterB.ToString(),
             "--seed", $"127.0.0.1:{clusterA}");
-        await a.WaitForLine(l => l.Contains($"Member up: akka.trttl.tcp://actors@127.0.0.1:{clusterB}"), Timeout);
-        await b.WaitForLine(l => l.Contains($"Member up: akka.trttl.tcp://actors@127.0.0.1:{clusterA}"), Timeout);
+        // Both registries see a two-node view: every swarm has an owner and a backup.
+        await a.WaitForLine(l => l.Contains("Tracker view: 2 node(s)"), Timeout);
+        await b.WaitForLine(l => l.Contains("Tracker view: 2 node(s)"), Timeout);
         await ActorsProcess.WaitForPort(httpB, Timeout);
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var expected = new HashSet<int>();
-        for (var i = 0; i < 10; i++)
+        // Four swarms, so that some are owned by the node we kill and some by the survivor.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        var expected = new Dictionary<int, HashSet<int>>();
+        for (var i = 0; i < 16; i++)
         {
             var port = 20000 + i;
-            expected.Add(port);
-            var answer = await http.GetByteArrayAsync(Announce(i % 2 == 0 ? httpA : httpB, $"peer{i}", port));
+            (expected.TryGetValue(i % 4, out var ports) ? ports : expected[i % 4] = []).Add(port);
+            var answer = await http.GetByteArrayAsync(Announce(i % 2 == 0 ? httpA : httpB, $"peer{i}", port, swarm: i % 4));
             Assert.StartsWith("d8:complete", Encoding.Latin1.GetString(answer));
         }
 
-        // Each answered announce is held by a majority (both nodes): kill -9 A at once.
+        // Each answered announce is on the swarm's owner and its backup: kill -9 A at once. B
+        // answers for A's swarms once it sees A unreachable (a few seconds).
         a.Signal("KILL");
         await a.WaitForExit(Timeout);
-        var seen = PortsIn(await http.GetByteArrayAsync(Announce(httpB, "observer", 30000, "&numwant=200")));
-        Assert.Equal(expected, seen);
+        for (var swarm = 0; swarm < 4; swarm++)
+        {
+            var seen = PortsIn(await http.GetByteArrayAsync(Announce(httpB, "observer", 30000, "&numwant=200", swarm)));
+            Assert.Equal(expected[swarm], seen);
+        }
     }
 
     [Fact]

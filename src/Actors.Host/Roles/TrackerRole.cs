@@ -8,13 +8,14 @@ using Akka.Configuration;
 namespace Actors.Host.Roles;
 
 /// <summary>
-/// <c>actors tracker</c>: a BitTorrent HTTP tracker (BEP 3, 23, 48) whose swarms are shared by
-/// every tracker node of the cluster (see src/Actors.Torrent/README.md).
+/// <c>actors tracker</c>: a BitTorrent HTTP tracker (BEP 3, 23, 48) whose swarms are spread over
+/// the tracker nodes of the cluster, each owned by one node and backed up on another
+/// (see src/Actors.Torrent/README.md).
 /// </summary>
 public sealed class TrackerRole : ClusterRoleCommand
 {
     public override string Name => "tracker";
-    public override string Summary => "Run a BitTorrent tracker (/announce, /scrape); tracker nodes of one cluster share every swarm.";
+    public override string Summary => "Run a BitTorrent tracker (/announce, /scrape); tracker nodes of one cluster share the swarms.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
@@ -24,7 +25,7 @@ public sealed class TrackerRole : ClusterRoleCommand
         new("--interval", "actors.tracker.interval", "announce interval given to clients", "DURATION"),
         new("--min-interval", "actors.tracker.min-interval", "minimum announce interval", "DURATION"),
         new("--peer-expiry", "actors.tracker.peer-expiry", "forget peers silent for this long", "DURATION"),
-        new("--write-consistency", "actors.tracker.write-consistency", "answer after a majority of nodes hold the announce, or at once", "majority|local"),
+        new("--replication", "actors.tracker.replication", "answer after the backup node holds the announce, or at once", "sync|async"),
         new("--access-log", "actors.web.access-log", "one log line per request", "on|off"),
     ];
 
@@ -38,10 +39,7 @@ public sealed class TrackerRole : ClusterRoleCommand
     {
         var tracker = TrackerSettings.Read(config);
         var web = WebServerSettingsReader.Read(config);
-        return system =>
-        {
-            var replicator = Akka.DistributedData.DistributedData.Get(system).Replicator;
-            system.ActorOf(RoleGuardian.Props(TrackerNode.Props(tracker, web, replicator), "tracker-node"), "tracker");
-        };
+        // The same path on every tracker node (also under `actors web --tracker`): registries find each other there.
+        return system => system.ActorOf(RoleGuardian.Props(TrackerNode.Props(tracker, web), "tracker-node"), "tracker");
     }
 }

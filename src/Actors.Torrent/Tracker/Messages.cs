@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Actors.Torrent.Tracker;
 
-/// <summary>Messages of the <see cref="SwarmRegistry"/>. The reply goes to the sender.</summary>
+/// <summary>Messages of the <see cref="SwarmRegistry"/> on one node. The reply goes to the sender.</summary>
 public static class SwarmRegistryProtocol
 {
     /// <summary>
@@ -15,35 +15,93 @@ public static class SwarmRegistryProtocol
     /// <summary>The answer to <see cref="Announce"/>: up to numwant other live peers and the swarm's counts.</summary>
     public sealed record Announced(AnnounceRequest Request, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, IActorRef? Correlation);
 
-    /// <summary>Counts for the given swarms, or for every known swarm (bounded) when the list is empty.</summary>
     /// <summary>
     /// The answer to <see cref="Announce"/> when it was not recorded (the tracker is busy, or the
-    /// write failed): the client gets a bencoded failure reason and announces again later.
+    /// owner did not answer): the client gets a bencoded failure reason and announces again later.
     /// </summary>
     public sealed record AnnounceFailed(string Reason, IActorRef? Correlation);
 
+    /// <summary>Counts for the given swarms (info-hash hex), or for every known swarm (bounded) when the list is empty.</summary>
     public sealed record Scrape(IReadOnlyList<string> InfoHashes, IActorRef? Correlation = null);
 
     public sealed record Scraped(IReadOnlyList<SwarmStats> Swarms, IActorRef? Correlation);
 
-    /// <summary>Timer tick: remove expired peers from the replicated state.</summary>
-    public sealed record Prune
+    /// <summary>Asks for <see cref="RegistryStatus"/> (tests, diagnostics).</summary>
+    public sealed record GetStatus
+    {
+        public static GetStatus Instance { get; } = new();
+    }
+
+    /// <summary>What this node holds: the tracker nodes in its view, partitions it owns and backs up, peers and swarms.</summary>
+    public sealed record RegistryStatus(IReadOnlyList<Address> View, int Owned, int BackedUp, long Peers, int Swarms);
+
+    /// <summary>Timer tick: remove expired peers, drop partitions handed over long enough ago.</summary>
+    internal sealed record Prune
     {
         public static Prune Instance { get; } = new();
     }
 
-    /// <summary>An announce recorded locally whose answer waits for its batch to reach a majority.</summary>
-    internal sealed record PendingAnnounce(AnnounceRequest Request, IActorRef ReplyTo, IActorRef? Correlation);
-
-    /// <summary>Time to write a shard's collected announces (one replicator Update).</summary>
-    internal sealed record FlushShard(int Shard);
-
-    /// <summary>Carried through the replicator as the request context of a batch's Update.</summary>
-    internal sealed record WriteBatch(int Shard, long Id);
-
-    /// <summary>Request context of a downloads-counter Update (whose answer needs no action).</summary>
-    internal sealed record DownloadsCounted
+    /// <summary>Timer tick: time out forwards, replica writes and scrapes that waited too long.</summary>
+    internal sealed record Housekeeping
     {
-        public static DownloadsCounted Instance { get; } = new();
+        public static Housekeeping Instance { get; } = new();
     }
+
+    /// <summary>Time to send the changes collected for one backup node (one <see cref="TrackerWire.ReplicaBatch"/>).</summary>
+    internal sealed record FlushReplicas(Address To);
+
+    /// <summary>Time to send what collected for one other registry (one <see cref="TrackerWire.Batch"/>).</summary>
+    internal sealed record FlushOutbox(IActorRef To);
+}
+
+/// <summary>
+/// Messages between the registries of tracker nodes. Every one has a stable binary wire shape
+/// (<see cref="TrackerWireSerializer"/>, bound in config/cluster.conf).
+/// </summary>
+public static class TrackerWire
+{
+    /// <summary>Marks the messages <see cref="TrackerWireSerializer"/> writes.</summary>
+    public interface IMessage;
+
+    /// <summary>"I run a tracker registry": sent to a member's registry when it comes up; answered by <see cref="Welcome"/>.</summary>
+    public sealed record Hello : IMessage
+    {
+        public static Hello Instance { get; } = new();
+    }
+
+    public sealed record Welcome : IMessage
+    {
+        public static Welcome Instance { get; } = new();
+    }
+
+    /// <summary>An announce for a swarm this node does not own, sent once to the owner. Answered by <see cref="ForwardedAnswer"/>.</summary>
+    public sealed record ForwardedAnnounce(long Id, AnnounceRequest Request) : IMessage;
+
+    /// <summary>
+    /// The owner's answer to a <see cref="ForwardedAnnounce"/>, or its <see cref="Failure"/>. When the
+    /// forwarding node is the partition's backup, <see cref="Replica"/> carries the change for it to
+    /// apply before answering its client (the backup copy travels with the answer: no extra message).
+    /// </summary>
+    public sealed record ForwardedAnswer(long Id, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, string? Failure,
+        PeerChange? Replica) : IMessage;
+
+    /// <summary>Changes an owner applied, in order, for its backup. Answered by <see cref="ReplicaAck"/>.</summary>
+    public sealed record ReplicaBatch(long Id, IReadOnlyList<PeerChange> Changes) : IMessage;
+
+    public sealed record ReplicaAck(long Id) : IMessage;
+
+    /// <summary>Part of a partition's state, handed to a node that has become one of its holders.</summary>
+    public sealed record PartitionSnapshot(int Partition, IReadOnlyList<PeerChange> Peers, IReadOnlyList<SwarmDownloads> Downloads) : IMessage;
+
+    /// <summary>Scrape counts of the given swarms, or (<see cref="All"/>) of every swarm the receiver owns.</summary>
+    public sealed record RemoteScrape(long Id, IReadOnlyList<Id20> InfoHashes, bool All) : IMessage;
+
+    public sealed record RemoteScraped(long Id, IReadOnlyList<SwarmStats> Swarms) : IMessage;
+
+    /// <summary>
+    /// Several of the messages above for one registry, in order: what a registry sends another
+    /// while it works through its mailbox goes as one remote message (one envelope, one write),
+    /// so forwards and answers cost less per announce under load. Never nested.
+    /// </summary>
+    public sealed record Batch(IReadOnlyList<IMessage> Messages) : IMessage;
 }

@@ -1,12 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using Actors.Torrent.Bencode;
 
 namespace Actors.Torrent.Tracker;
-
-/// <summary>A peer as it appears in an announce answer.</summary>
-public sealed record SwarmPeer(string PeerId, IPAddress Ip, int Port);
 
 /// <summary>Counts for one swarm (BEP 48 scrape; complete/incomplete also in announce answers).</summary>
 public sealed record SwarmStats(string InfoHash, int Complete, int Incomplete, long Downloaded);
@@ -30,17 +25,15 @@ public static class TrackerResponses
             .Add("min interval", (long)minInterval.TotalSeconds);
         if (request.Compact)
         {
-            var v4 = peers.Where(p => p.Ip.AddressFamily == AddressFamily.InterNetwork).ToList();
-            var v6 = peers.Where(p => p.Ip.AddressFamily == AddressFamily.InterNetworkV6).ToList();
-            answer.Add("peers", Compact(v4, 4));
-            if (v6.Count > 0) answer.Add("peers6", Compact(v6, 16));
+            answer.Add("peers", Compact(peers, ipv4: true));
+            if (peers.Any(p => !p.Address.IsIPv4)) answer.Add("peers6", Compact(peers, ipv4: false));
         }
         else
         {
             answer.Add("peers", new BList(peers.Select(p =>
             {
                 var peer = new BDictionaryBuilder().Add("ip", p.Ip.ToString()).Add("port", p.Port);
-                if (!request.NoPeerId) peer.Add("peer id", Convert.FromHexString(p.PeerId));
+                if (!request.NoPeerId) peer.Add("peer id", p.PeerId.ToBytes());
                 return (BValue)peer.Build();
             }).ToList()));
         }
@@ -63,14 +56,19 @@ public static class TrackerResponses
     }
 
     /// <summary>BEP 23 (4-byte address) and BEP 7 (16-byte address), each followed by a big-endian port.</summary>
-    private static byte[] Compact(IReadOnlyList<SwarmPeer> peers, int addressLength)
+    private static byte[] Compact(IReadOnlyList<SwarmPeer> peers, bool ipv4)
     {
-        var bytes = new byte[peers.Count * (addressLength + 2)];
-        for (var i = 0; i < peers.Count; i++)
+        var count = 0;
+        foreach (var peer in peers) if (peer.Address.IsIPv4 == ipv4) count++;
+        var size = ipv4 ? 6 : 18;
+        var bytes = new byte[count * size];
+        var at = 0;
+        foreach (var peer in peers)
         {
-            var at = i * (addressLength + 2);
-            peers[i].Ip.TryWriteBytes(bytes.AsSpan(at, addressLength), out _);
-            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(at + addressLength), (ushort)peers[i].Port);
+            if (peer.Address.IsIPv4 != ipv4) continue;
+            var length = peer.Address.WriteCompact(bytes.AsSpan(at));
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(at + length), (ushort)peer.Port);
+            at += size;
         }
         return bytes;
     }

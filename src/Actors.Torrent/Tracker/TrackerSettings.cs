@@ -11,16 +11,19 @@ public sealed record TrackerSettings(
     TimeSpan PruneInterval,
     TrackerRequestLimits Limits,
     int MaxScrapeAll,
-    int Shards,
-    bool WriteMajority,
+    int Partitions,
+    bool SyncReplication,
     TimeSpan WriteTimeout,
-    TimeSpan WriteBatchWindow = default,
-    int WriteBatchMax = 500,
-    int MaxPendingAnnounces = 10_000)
+    TimeSpan ForwardTimeout,
+    int MaxPendingAnnounces = 10_000,
+    int ReplicaBatchMax = 1000,
+    int SnapshotChunk = 4096,
+    TimeSpan HandoverGrace = default)
 {
     public static TrackerSettings Default { get; } = new(
         TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(1),
-        new TrackerRequestLimits(), 1000, 32, true, TimeSpan.FromSeconds(2));
+        new TrackerRequestLimits(), 1000, 256, true, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10),
+        HandoverGrace: TimeSpan.FromSeconds(30));
 
     /// <summary>Reads <c>actors.tracker</c>; throws <see cref="SettingsException"/> naming the first bad key.</summary>
     public static TrackerSettings Read(Config config)
@@ -31,9 +34,9 @@ public sealed record TrackerSettings(
         if (minInterval > interval) throw new SettingsException("actors.tracker.min-interval", "must not exceed interval");
         var expiry = read.Duration("peer-expiry", TimeSpan.FromSeconds(1), TimeSpan.FromDays(2));
         if (expiry < interval) throw new SettingsException("actors.tracker.peer-expiry", "must be at least interval");
-        var consistency = read.String("write-consistency");
-        if (consistency is not ("majority" or "local"))
-            throw new SettingsException("actors.tracker.write-consistency", $"expected majority or local, got \"{consistency}\"");
+        var replication = read.String("replication");
+        if (replication is not ("sync" or "async"))
+            throw new SettingsException("actors.tracker.replication", $"expected sync or async, got \"{replication}\"");
         var maxNumWant = read.Int("max-numwant", 0, 10_000);
         return new TrackerSettings(
             interval, minInterval, expiry,
@@ -45,11 +48,13 @@ public sealed record TrackerSettings(
                 MaxParameters: read.Int("max-parameters", 16, 10_000),
                 MaxScrapeHashes: read.Int("max-scrape-hashes", 1, 10_000)),
             read.Int("max-scrape-all", 0, 1_000_000),
-            read.Int("shards", 1, 1024),
-            consistency == "majority",
+            read.Int("partitions", 1, 65_536),
+            replication == "sync",
             read.Duration("write-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1)),
-            read.Duration("write-batch-window", TimeSpan.Zero, TimeSpan.FromSeconds(1)),
-            read.Int("write-batch-max", 1, 100_000),
-            read.Int("max-pending-announces", 1, 10_000_000));
+            read.Duration("forward-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
+            read.Int("max-pending-announces", 1, 10_000_000),
+            read.Int("replica-batch-max", 1, 100_000),
+            read.Int("snapshot-chunk", 1, 100_000),
+            read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)));
     }
 }

@@ -53,11 +53,31 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
                 }
             }
 
+            foreach (var run in runs.Where(r => r.IsAvailable))
+            {
+                _baseline[run.Name] = run.Server!.ProcessIds.Select(pid => TrackerProbe.ResidentBytes(pid) ?? 0).ToList();
+            }
+            if (options.FillPeers > 0)
+            {
+                var fillScript = Path.Combine(temp.Path, "fill.lua");
+                AnnounceScript.Write(fillScript, infoHashes, keepAlive: true);
+                foreach (var run in runs.Where(r => r.IsAvailable))
+                {
+                    await FillAsync(run, fillScript, infoHashes, cancellationToken);
+                }
+            }
+
             var load = Load with { Duration = options.Duration, LuaScript = script };
             Console.WriteLine($"announces/s: wrk -t{load.Threads} -c{load.Connections} -d{options.Duration.TotalSeconds:0}s -s announce.lua ({SwarmCount} swarms, random peers, numwant=50)");
             await Targets.AlternateAsync(runs, options.Rounds, "wrk", async (run, round) =>
             {
+                var cpuBefore = run.Server!.ProcessIds.Select(TrackerProbe.CpuTime).ToList();
                 var result = await tools.Wrk.RunAcrossAsync(run.Server!.UrlsFor("/"), load, cancellationToken);
+                var cpuAfter = run.Server!.ProcessIds.Select(TrackerProbe.CpuTime).ToList();
+                double? cpuPerAnnounce = cpuBefore.Concat(cpuAfter).All(c => c is not null) && result.Requests > 0
+                    ? cpuAfter.Zip(cpuBefore, (a, b) => (a!.Value - b!.Value).TotalMicroseconds).Sum() / result.Requests
+                    : null;
+                if (cpuPerAnnounce is { } cpu) run.AddSample(CpuPerAnnounce, cpu);
                 run.AddSample(AnnounceRate, result.RequestsPerSecond);
                 // Every announce closes its connection; a server that closes without saying so
                 // costs wrk one read error per announce (plus one per connection at the end).
@@ -65,10 +85,12 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
                 {
                     run.Flag($"wrk round {round + 1}: {result.DescribeErrors()}");
                 }
-                Console.WriteLine($"  round {round + 1} {run.Name,-12} {result.RequestsPerSecond,12:N0} announces/s  ({result.Requests:N0} answered)  avg latency {result.LatencyAverageMs:0.00} ms  {result.DescribeErrors()}");
+                Console.WriteLine($"  round {round + 1} {run.Name,-12} {result.RequestsPerSecond,12:N0} announces/s  ({result.Requests:N0} answered)  avg latency {result.LatencyAverageMs:0.00} ms  {result.DescribeErrors()}  server CPU {ResultTable.Number(cpuPerAnnounce)} µs/announce");
+                await ProbeAsync(run, infoHashes, cancellationToken);
             }, cancellationToken);
 
             PrintSummary(runs);
+            await MeasureFailoverAsync(runs.First(r => r.Name == OursTwoNodes), cancellationToken);
             return Targets.AllClean(runs);
         }
         finally
@@ -93,6 +115,83 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     ];
 
     private const string OursTwoNodes = "ours x2";
+    private const string Peers = "peers";
+    private const string Resident = "RSS bytes";
+    private const string BytesPerPeer = "bytes/peer";
+    private const string CpuPerAnnounce = "server CPU µs/announce";
+
+    /// <summary>Resident bytes of each target's processes after start and verification, before any load.</summary>
+    private readonly Dictionary<string, List<long>> _baseline = [];
+
+    /// <summary>
+    /// kill -9 of the first node of "ours x2" (holding the swarms of the rounds) under announce
+    /// load; every announce answered is then looked up on the survivor.
+    /// </summary>
+    private static async Task MeasureFailoverAsync(TargetRun pair, CancellationToken cancellationToken)
+    {
+        if (!pair.IsAvailable) return;
+        Console.WriteLine("kill -9 of one node of ours x2 under load (32 clients, an own swarm per announce, 3 s before and 12 s after the kill):");
+        try
+        {
+            var result = await FailoverProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(12), cancellationToken);
+            Console.WriteLine($"  answered {result.Answered:N0} announces ({result.AnsweredBeforeKill:N0} before the kill), not answered {result.Failed:N0};"
+                + $" lost after the kill: {result.Lost:N0}; longest answer to an announce sent after the kill: {result.LongestAnswerAfterKill.TotalSeconds:0.0} s");
+            if (result.Lost > 0) pair.Flag($"kill -9 lost {result.Lost} answered announces");
+        }
+        catch (HttpRequestException e)
+        {
+            pair.Flag($"failover check failed: {e.Message}");
+            Console.WriteLine($"  failed: {e.Message}");
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>Fills a tracker to --fill peers with keep-alive announces (cheaper per announce than the measured load), bounded in time.</summary>
+    private async Task FillAsync(TargetRun run, string fillScript, InfoHashSet infoHashes, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        var fill = Load with { Duration = TimeSpan.FromSeconds(10), LuaScript = fillScript };
+        long peers = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await tools.Wrk.RunAcrossAsync(run.Server!.UrlsFor("/"), fill, cancellationToken);
+            }
+            catch (InvalidOperationException e)
+            {
+                run.Flag($"fill: {e.Message}");
+                return;
+            }
+            peers = await TrackerProbe.CountPeersAsync(run.Server!.BaseUrls[0], infoHashes, cancellationToken) ?? 0;
+            Console.WriteLine($"  fill {run.Name,-12} {peers,12:N0} peers");
+            if (peers >= options.FillPeers) return;
+        }
+        Console.WriteLine($"  fill {run.Name}: stopped at {peers:N0} peers after 5 minutes");
+    }
+
+    /// <summary>After a round: peers held (scrape) and resident memory per node, and memory per peer since start.</summary>
+    private async Task ProbeAsync(TargetRun run, InfoHashSet infoHashes, CancellationToken cancellationToken)
+    {
+        var peers = await TrackerProbe.CountPeersAsync(run.Server!.BaseUrls[0], infoHashes, cancellationToken);
+        var resident = run.Server!.ProcessIds.Select(TrackerProbe.ResidentBytes).ToList();
+        if (peers is not { } count || resident.Any(r => r is null))
+        {
+            Console.WriteLine($"           {run.Name,-12} peers or memory not readable");
+            return;
+        }
+        var baseline = _baseline.GetValueOrDefault(run.Name) ?? [];
+        var grown = resident.Select((r, i) => r!.Value - (i < baseline.Count ? baseline[i] : 0)).ToList();
+        var perPeer = count > 0 ? (double)grown.Max() / count : double.NaN;
+        run.AddSample(Peers, count);
+        run.AddSample(Resident, resident.Max(r => r!.Value));
+        run.AddSample(BytesPerPeer, perPeer);
+        var nodes = string.Join(" + ", resident.Select(r => $"{r!.Value / 1e6:N0}"));
+        Console.WriteLine($"           {run.Name,-12} {count,12:N0} peers  RSS {nodes} MB  {perPeer:N0} B/peer (largest node's growth since start / peers)");
+    }
+
+    private static double? Last(TargetRun run, string metric) =>
+        run.Samples.TryGetValue(metric, out var values) && values.Count > 0 ? values[^1] : null;
 
     private static bool IsOurs(TargetRun run) => run.Name.StartsWith("ours", StringComparison.Ordinal);
 
@@ -126,11 +225,17 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     private static void PrintSummary(IReadOnlyList<TargetRun> runs)
     {
         Console.WriteLine();
-        var table = new ResultTable("tracker", "announces/s (median)", "status");
+        var table = new ResultTable("tracker", "announces/s (median)", "first round", "last round", "last/first", "peers at end",
+            "RSS MB (largest node)", "bytes/peer", "CPU µs/announce", "status");
         foreach (var run in runs)
         {
             var status = !run.IsAvailable ? "not available" : run.Problems.Count > 0 ? "FLAGGED" : "ok";
-            table.Add(run.Name, ResultTable.Number(run.Median(AnnounceRate)), status);
+            var rates = run.Samples.GetValueOrDefault(AnnounceRate) ?? [];
+            double? first = rates.Count > 0 ? rates[0] : null, last = rates.Count > 0 ? rates[^1] : null;
+            table.Add(run.Name, ResultTable.Number(run.Median(AnnounceRate)), ResultTable.Number(first), ResultTable.Number(last),
+                first is { } f && last is { } l ? ResultTable.Ratio(l / f) : "n/a",
+                ResultTable.Number(Last(run, Peers)), ResultTable.Number(Last(run, Resident) / 1e6), ResultTable.Number(Last(run, BytesPerPeer)),
+                ResultTable.Number(run.Median(CpuPerAnnounce)), status);
         }
         table.Print();
         Console.WriteLine();
@@ -145,7 +250,8 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         }
         var oneNode = runs.First(r => r.Name == "ours");
         var twoNodes = runs.First(r => r.Name == OursTwoNodes);
-        Console.WriteLine($"{twoNodes.Name}/{oneNode.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoNodes.Median(AnnounceRate), oneNode.Median(AnnounceRate)))}");
+        Console.WriteLine($"{twoNodes.Name}/{oneNode.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoNodes.Median(AnnounceRate), oneNode.Median(AnnounceRate)))}"
+            + $", RSS of the largest node {ResultTable.Ratio(Stats.Ratio(Last(twoNodes, Resident), Last(oneNode, Resident)))}");
         Console.WriteLine();
         Targets.PrintUnavailableAndProblems(runs);
     }

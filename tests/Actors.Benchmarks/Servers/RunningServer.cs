@@ -17,6 +17,12 @@ public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<
     /// <summary>CPU seconds its processes (and their children, e.g. nginx workers) have used so far.</summary>
     public double CpuSeconds() => Processes.Sum(p => ProcessCpu.Seconds(p.Id));
 
+    /// <summary>Process ids of its processes (one per node), e.g. to read their memory.</summary>
+    public IReadOnlyList<int> ProcessIds => Processes.Select(p => p.Id).ToList();
+
+    /// <summary>Kills one node's process at once (SIGKILL), as `kill -9` would.</summary>
+    public void KillNode(int index) => Processes[index].Kill();
+
     /// <summary>True when one of its processes has died (crashed under load, say).</summary>
     public bool HasExitedProcess => Processes.Any(p => p.HasExited);
 

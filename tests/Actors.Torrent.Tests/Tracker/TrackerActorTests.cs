@@ -6,7 +6,6 @@ using Actors.Web.Server;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
-using Akka.DistributedData;
 using Akka.TestKit.Xunit2;
 using Xunit;
 
@@ -20,10 +19,8 @@ public sealed class TrackerActorTests : TestKit
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
         akka.loglevel = WARNING
-        akka.cluster.distributed-data.gossip-interval = 200ms
-        akka.cluster.distributed-data.notify-subscribers-interval = 50ms
-        akka.extensions = ["Akka.DistributedData.DistributedDataProvider, Akka.DistributedData"]
-        {{PeerEntrySerializer.Hocon}}
+        akka.actor.serialize-messages = off
+        {{TrackerWireSerializer.Hocon}}
         {{extra}}
         """);
 
@@ -41,7 +38,7 @@ public sealed class TrackerActorTests : TestKit
     {
         Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
         AwaitCondition(() => Cluster.Get(Sys).State.Members.Any(m => m.Status == MemberStatus.Up), TimeSpan.FromSeconds(10));
-        var registry = Sys.ActorOf(SwarmRegistry.Props(settings, DistributedData.Get(Sys).Replicator), "swarm-registry");
+        var registry = Sys.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
         return Sys.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker");
     }
 
@@ -144,16 +141,5 @@ public sealed class TrackerActorTests : TestKit
         for (var i = 0; i < 30; i++) Get(tracker, "/announce?" + Query($"p{i}", 10000 + i, "&left=1"));
         Assert.Equal(5, CompactPeers(Get(tracker, "/announce?" + Query("asker", 11000, "&left=1&numwant=5"))).Count);
         Assert.Equal(30, CompactPeers(Get(tracker, "/announce?" + Query("asker", 11000, "&left=1&numwant=100"))).Count);
-    }
-
-    [Fact]
-    public void Peer_entries_survive_their_serializer()
-    {
-        var serializer = new PeerEntrySerializer((ExtendedActorSystem)Sys);
-        foreach (var entry in new[] { new PeerEntry("10.1.2.3", 65535, true, 1234567890123), new PeerEntry("2001:db8::7", 1, false, 0) })
-        {
-            Assert.Equal(entry, serializer.FromBinary(serializer.ToBinary(entry), serializer.Manifest(entry)));
-        }
-        Assert.IsType<PeerEntrySerializer>(Sys.Serialization.FindSerializerFor(new PeerEntry("1.2.3.4", 1, true, 1)));
     }
 }

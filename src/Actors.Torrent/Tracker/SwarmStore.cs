@@ -1,0 +1,148 @@
+namespace Actors.Torrent.Tracker;
+
+/// <summary>
+/// One change to a swarm, as applied by the owner and streamed to its backup: a peer announced
+/// (upsert, with <see cref="Completed"/> counting a download) or stopped (remove).
+/// </summary>
+public readonly record struct PeerChange(
+    Id20 InfoHash, Id20 PeerId, PeerAddress Address, int Port, bool Seeder, int LastSeen, bool Removed, bool Completed)
+{
+    public static PeerChange Of(AnnounceRequest request, int now) => new(
+        Id20.FromHex(request.InfoHash), Id20.FromHex(request.PeerId), PeerAddress.From(request.Ip), request.Port,
+        request.IsSeeder, now, request.Event == AnnounceEvent.Stopped, request.Event == AnnounceEvent.Completed);
+}
+
+/// <summary>A swarm's completed-download count, carried by a handover.</summary>
+public readonly record struct SwarmDownloads(Id20 InfoHash, long Downloaded);
+
+/// <summary>
+/// The swarms this node holds, grouped in a fixed number of partitions by info-hash (a partition
+/// is what is owned, replicated and handed over). Plain data, owned by the <see cref="SwarmRegistry"/>.
+/// </summary>
+public sealed class SwarmStore(int partitions)
+{
+    private readonly Dictionary<Id20, Swarm>?[] _partitions = new Dictionary<Id20, Swarm>?[partitions];
+
+    public int Partitions => partitions;
+    public long PeerCount { get; private set; }
+    public int SwarmCount { get; private set; }
+
+    /// <summary>Partition of an info-hash: its first two bytes (SHA-1 output, so uniform) modulo the count.</summary>
+    public static int PartitionOf(Id20 infoHash, int partitions) => (int)((infoHash.A >> 48) % (ulong)partitions);
+
+    public int PartitionOf(Id20 infoHash) => PartitionOf(infoHash, partitions);
+
+    public bool HasData(int partition) => _partitions[partition] is { Count: > 0 };
+
+    public IEnumerable<int> PartitionsWithData() => Enumerable.Range(0, partitions).Where(HasData);
+
+    public Swarm? Find(Id20 infoHash) => _partitions[PartitionOf(infoHash)]?.GetValueOrDefault(infoHash);
+
+    /// <summary>Applies a change in stream order (owner and backup alike).</summary>
+    public void Apply(in PeerChange change)
+    {
+        var swarms = _partitions[PartitionOf(change.InfoHash)] ??= [];
+        if (change.Removed)
+        {
+            if (swarms.TryGetValue(change.InfoHash, out var existing))
+            {
+                PeerCount -= existing.Remove(change.PeerId);
+                DropIfEmpty(swarms, change.InfoHash, existing);
+            }
+            return;
+        }
+        var swarm = GetOrAdd(swarms, change.InfoHash);
+        PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen);
+        if (change.Completed) swarm.Downloaded++;
+    }
+
+    /// <summary>Merges a handed-over peer: kept only when absent here or newer than ours.</summary>
+    public void Merge(in PeerChange change)
+    {
+        if (change.Removed) return;
+        var swarms = _partitions[PartitionOf(change.InfoHash)] ??= [];
+        var swarm = GetOrAdd(swarms, change.InfoHash);
+        PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen, onlyIfNewer: true);
+    }
+
+    /// <summary>Merges a handed-over download count: the larger count wins (counts only grow).</summary>
+    public void Merge(SwarmDownloads downloads)
+    {
+        var swarms = _partitions[PartitionOf(downloads.InfoHash)] ??= [];
+        var swarm = GetOrAdd(swarms, downloads.InfoHash);
+        swarm.Downloaded = Math.Max(swarm.Downloaded, downloads.Downloaded);
+    }
+
+    /// <summary>Removes peers last seen before <paramref name="cutoff"/> (O(expired) per swarm), and swarms left empty.</summary>
+    public int RemoveExpired(int cutoff)
+    {
+        var removed = 0;
+        foreach (var swarms in _partitions)
+        {
+            if (swarms is null) continue;
+            List<Id20>? empty = null;
+            foreach (var (infoHash, swarm) in swarms)
+            {
+                removed += swarm.RemoveExpired(cutoff);
+                if (swarm.Count == 0 && swarm.Downloaded == 0) (empty ??= []).Add(infoHash);
+            }
+            if (empty is null) continue;
+            foreach (var infoHash in empty) swarms.Remove(infoHash);
+            SwarmCount -= empty.Count;
+        }
+        PeerCount -= removed;
+        return removed;
+    }
+
+    /// <summary>Forgets a partition this node no longer holds.</summary>
+    public void Drop(int partition)
+    {
+        var swarms = _partitions[partition];
+        if (swarms is null) return;
+        foreach (var swarm in swarms.Values) PeerCount -= swarm.Count;
+        SwarmCount -= swarms.Count;
+        _partitions[partition] = null;
+    }
+
+    public IEnumerable<(Id20 InfoHash, Swarm Swarm)> SwarmsOf(int partition)
+    {
+        var swarms = _partitions[partition];
+        if (swarms is null) yield break;
+        foreach (var (infoHash, swarm) in swarms) yield return (infoHash, swarm);
+    }
+
+    /// <summary>A partition's state as handover chunks of at most <paramref name="chunk"/> peers (oldest announce first per swarm).</summary>
+    public IEnumerable<(PeerChange[] Peers, SwarmDownloads[] Downloads)> Snapshot(int partition, int chunk)
+    {
+        var peers = new List<PeerChange>(chunk);
+        var downloads = new List<SwarmDownloads>();
+        foreach (var (infoHash, swarm) in SwarmsOf(partition))
+        {
+            if (swarm.Downloaded > 0) downloads.Add(new SwarmDownloads(infoHash, swarm.Downloaded));
+            foreach (var (peerId, address, port, seeder, lastSeen) in swarm.Peers())
+            {
+                peers.Add(new PeerChange(infoHash, peerId, address, port, seeder, lastSeen, Removed: false, Completed: false));
+                if (peers.Count < chunk) continue;
+                yield return ([.. peers], [.. downloads]);
+                peers.Clear();
+                downloads.Clear();
+            }
+        }
+        if (peers.Count > 0 || downloads.Count > 0) yield return ([.. peers], [.. downloads]);
+    }
+
+    private Swarm GetOrAdd(Dictionary<Id20, Swarm> swarms, Id20 infoHash)
+    {
+        if (swarms.TryGetValue(infoHash, out var swarm)) return swarm;
+        swarms[infoHash] = swarm = new Swarm();
+        SwarmCount++;
+        return swarm;
+    }
+
+    private void DropIfEmpty(Dictionary<Id20, Swarm> swarms, Id20 infoHash, Swarm swarm)
+    {
+        if (swarm.Count > 0 || swarm.Downloaded > 0) return;
+        swarms.Remove(infoHash);
+        SwarmCount--;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Net;
+using Actors.Torrent.Tracker;
+using Akka.Actor;
+using Xunit;
+
+namespace Actors.Torrent.Tests.Tracker;
+
+/// <summary>The compact swarm state: peer records, expiry from the head, sampling, partitions, placement.</summary>
+public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static Id20 Peer(int i) => new(0xABCD, (ulong)i, (uint)i);
+    private static Id20 Hash(int i) => new((ulong)i << 48 | 7, (ulong)i, 1);
+    private static readonly PeerAddress Ten = PeerAddress.From(IPAddress.Parse("10.0.0.1"));
+
+    [Fact]
+    public void Upsert_and_remove_keep_counts_and_positions_consistent_under_random_operations()
+    {
+        var swarm = new Swarm();
+        var model = new Dictionary<int, (bool Seeder, int LastSeen)>();
+        // 300 peer ids first (many updates and removals), then 3000 (the index and chunks grow).
+        var random = new Random(42);
+        for (var step = 0; step < 20_000; step++)
+        {
+            var peer = random.Next(step < 10_000 ? 300 : 3000);
+            if (random.Next(4) == 0)
+            {
+                Assert.Equal(model.Remove(peer) ? 1 : 0, swarm.Remove(Peer(peer)));
+            }
+            else
+            {
+                var seeder = random.Next(2) == 0;
+                var isNew = !model.ContainsKey(peer);
+                Assert.Equal(isNew ? 1 : 0, swarm.Upsert(Peer(peer), Ten, 1000 + peer, seeder, step));
+                model[peer] = (seeder, step);
+            }
+            Assert.Equal(model.Count, swarm.Count);
+        }
+        Assert.Equal(model.Count(m => m.Value.Seeder), swarm.Complete);
+        Assert.Equal(model.Count(m => !m.Value.Seeder), swarm.Incomplete);
+        // The list is in last-announce order and holds every peer once.
+        var listed = swarm.Peers().ToList();
+        Assert.Equal(model.Count, listed.Select(p => p.PeerId).Distinct().Count());
+        Assert.Equal(listed.Select(p => p.LastSeen).Order(), listed.Select(p => p.LastSeen));
+        Assert.All(listed, p => Assert.Equal(model[(int)p.PeerId.B].LastSeen, p.LastSeen));
+
+        // Emptying most of it shrinks the index; what is left is still found, what left is not.
+        foreach (var peer in model.Keys.Skip(5).ToList())
+        {
+            Assert.Equal(1, swarm.Remove(Peer(peer)));
+            model.Remove(peer);
+        }
+        Assert.Equal(5, swarm.Count);
+        Assert.All(model.Keys, peer => Assert.True(swarm.Contains(Peer(peer))));
+        Assert.All(Enumerable.Range(0, 3000).Where(p => !model.ContainsKey(p)), peer => Assert.False(swarm.Contains(Peer(peer))));
+    }
+
+    [Fact]
+    public void Expiry_removes_exactly_the_peers_last_seen_before_the_cutoff()
+    {
+        var swarm = new Swarm();
+        for (var i = 0; i < 100; i++) swarm.Upsert(Peer(i), Ten, 1, i % 3 == 0, lastSeen: i);
+        // Re-announcing moves a peer to the tail: peer 5 is now the newest.
+        swarm.Upsert(Peer(5), Ten, 1, false, lastSeen: 500);
+        Assert.Equal(59, swarm.RemoveExpired(cutoff: 60));
+        Assert.Equal(41, swarm.Count);
+        Assert.True(swarm.Contains(Peer(5)));
+        Assert.False(swarm.Contains(Peer(59)));
+        Assert.Equal(60, swarm.OldestLastSeen);
+    }
+
+    [Fact]
+    public void Sample_returns_distinct_live_peers_never_the_asker()
+    {
+        var swarm = new Swarm();
+        for (var i = 0; i < 1000; i++) swarm.Upsert(Peer(i), Ten, 2000 + i, false, lastSeen: i < 500 ? 1 : 100);
+        for (var round = 0; round < 50; round++)
+        {
+            var sample = swarm.Sample(Peer(700), Ten, 9999, wanted: 50, cutoff: 50);
+            Assert.Equal(50, sample.Length);
+            Assert.Equal(50, sample.Select(p => p.PeerId).Distinct().Count());
+            Assert.All(sample, p => Assert.True(p.PeerId.B >= 500 && p.PeerId.B != 700));
+        }
+        // Same address and port under another peer id is the asker too.
+        var small = new Swarm();
+        small.Upsert(Peer(1), Ten, 6881, false, 1);
+        small.Upsert(Peer(2), Ten, 6882, false, 1);
+        Assert.Equal([Peer(2)], small.Sample(Peer(3), Ten, 6881, 50, 0).Select(p => p.PeerId));
+    }
+
+    [Fact]
+    public void Store_applies_changes_merges_newer_handovers_and_drops_partitions()
+    {
+        var store = new SwarmStore(16);
+        store.Apply(new PeerChange(Hash(1), Peer(1), Ten, 1, false, 100, false, false));
+        store.Apply(new PeerChange(Hash(1), Peer(1), Ten, 1, true, 110, false, true));
+        store.Apply(new PeerChange(Hash(2), Peer(2), Ten, 2, false, 100, false, false));
+        Assert.Equal(2, store.PeerCount);
+        Assert.Equal(1, store.Find(Hash(1))!.Downloaded);
+
+        // A handed-over copy older than ours changes nothing; a newer one wins; counts take the max.
+        store.Merge(new PeerChange(Hash(1), Peer(1), Ten, 1, false, 90, false, false));
+        Assert.Equal(1, store.Find(Hash(1))!.Complete);
+        store.Merge(new PeerChange(Hash(1), Peer(3), Ten, 3, false, 90, false, false));
+        store.Merge(new SwarmDownloads(Hash(1), 5));
+        Assert.Equal(3, store.PeerCount);
+        Assert.Equal(5, store.Find(Hash(1))!.Downloaded);
+
+        var partition = store.PartitionOf(Hash(2));
+        var snapshot = store.Snapshot(partition, chunk: 1).ToList();
+        Assert.Equal(Peer(2), Assert.Single(snapshot.SelectMany(c => c.Peers)).PeerId);
+        store.Drop(partition);
+        Assert.Null(store.Find(Hash(2)));
+        Assert.Equal(2, store.PeerCount);
+
+        store.Apply(new PeerChange(Hash(1), Peer(3), Ten, 3, false, 120, Removed: true, false));
+        Assert.Equal(1, store.RemoveExpired(cutoff: 200));
+        Assert.Equal(0, store.PeerCount);
+        Assert.NotNull(store.Find(Hash(1))); // kept for its download count
+    }
+
+    [Fact]
+    public void A_peer_costs_under_200_bytes_of_managed_memory()
+    {
+        // 200,000 random peers over 100 swarms, as the benchmark makes them. Everything the store
+        // allocates on this thread (records, index, arrays outgrown on the way) bounds what it
+        // keeps, whatever other tests do to the heap meanwhile.
+        const int count = 200_000;
+        var random = new Random(7);
+        var changes = new PeerChange[count];
+        for (var i = 0; i < count; i++)
+            changes[i] = new PeerChange(Hash(random.Next(100)), new Id20((ulong)random.NextInt64(), (ulong)random.NextInt64(), (uint)i),
+                new PeerAddress(0, 0xFFFF_0000_0000UL | (uint)random.Next()), random.Next(1024, 65536), false, i, false, false);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var store = new SwarmStore(256);
+        foreach (var change in changes) store.Apply(change);
+        var perPeer = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / count;
+        Assert.Equal(count, store.PeerCount);
+        output.WriteLine($"{perPeer:0} bytes allocated per peer");
+
+        // For the README's cost breakdown (not asserted: the machine is shared): an announce's
+        // apply and its 50-peer answer, in swarms of 2,000.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var change in changes) store.Apply(change with { LastSeen = change.LastSeen + 1 });
+        var apply = clock.Elapsed.TotalMicroseconds / count;
+        clock.Restart();
+        foreach (var change in changes.AsSpan(0, 20_000)) store.Find(change.InfoHash)!.Sample(change.PeerId, change.Address, change.Port, 50, 0);
+        output.WriteLine($"apply {apply:0.00} µs, sample of 50 {clock.Elapsed.TotalMicroseconds / 20_000:0.00} µs");
+        Assert.InRange(perPeer, 56, 200);
+    }
+
+    [Fact]
+    public void Placement_spreads_partitions_evenly_and_a_new_node_takes_only_its_share()
+    {
+        Address Node(int port) => new("akka.tcp", "actors", "127.0.0.1", port);
+        var two = Placement.Compute([Node(1), Node(2)], 256);
+        var owned = two.Nodes.Select(n => Enumerable.Range(0, 256).Count(p => two.Owner(p).Equals(n))).ToList();
+        Assert.All(owned, count => Assert.InRange(count, 96, 160));
+        Assert.All(Enumerable.Range(0, 256), p => Assert.NotEqual(two.Owner(p), two.Backup(p)));
+        // Same answer whatever the order of the view.
+        var again = Placement.Compute([Node(2), Node(1)], 256);
+        Assert.All(Enumerable.Range(0, 256), p => Assert.Equal(two.Owner(p), again.Owner(p)));
+
+        var three = Placement.Compute([Node(1), Node(2), Node(3)], 256);
+        var moved = Enumerable.Range(0, 256).Count(p => !three.Owner(p).Equals(two.Owner(p)));
+        Assert.Equal(Enumerable.Range(0, 256).Count(p => three.Owner(p).Equals(Node(3))), moved);
+        Assert.InRange(moved, 50, 120);
+        Assert.Null(Placement.Compute([Node(1)], 4).Backup(0));
+    }
+}

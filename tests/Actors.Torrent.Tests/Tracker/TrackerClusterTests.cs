@@ -1,0 +1,193 @@
+using System.Net;
+using Actors.Torrent.Bencode;
+using Actors.Torrent.Tracker;
+using Actors.Web.Http;
+using Actors.Web.Server;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.TestKit.Xunit2;
+using Xunit;
+using static Actors.Torrent.Tracker.SwarmRegistryProtocol;
+
+namespace Actors.Torrent.Tests.Tracker;
+
+/// <summary>
+/// Swarms spread over tracker nodes: a joining node receives its partitions (handover), and when
+/// a node ends without leaving (as after kill -9) the survivor answers with every peer any node
+/// had answered for. Several actor systems on loopback; the one that "crashes" neither leaves the
+/// cluster nor runs coordinated shutdown.
+/// </summary>
+public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
+{
+    private const int Swarms = 8;
+
+    private static Akka.Configuration.Config ClusterConfig(string extra = "") => Akka.Configuration.ConfigurationFactory.ParseString($$"""
+        akka.cluster.failure-detector.heartbeat-interval = 200ms
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        {{extra}}
+        """).WithFallback(TrackerActorTests.NodeConfig());
+
+    private static byte[] SwarmHash(int i) => Enumerable.Range(0, 20).Select(b => (byte)(b * 31 + i * 17)).ToArray();
+
+    [Fact]
+    public async Task A_joining_node_receives_its_partitions_and_keeps_every_peer_when_the_first_node_crashes()
+    {
+        var first = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var a = Cluster.Get(first);
+            a.Join(a.SelfAddress);
+            AwaitCondition(() => a.State.Members.Any(m => m.Status == MemberStatus.Up), TimeSpan.FromSeconds(10));
+            var (registryA, trackerA) = Start(first);
+            var expected = AnnounceMany(trackerA, count: 40, port: 20000);
+            Assert.Equal(40, Status(registryA).Peers);
+
+            // A second node joins: every partition now has both nodes as holders, so A hands all over.
+            Cluster.Get(Sys).Join(a.SelfAddress);
+            var (registryB, trackerB) = Start(Sys);
+            AwaitAssert(() =>
+            {
+                var status = Status(registryB);
+                Assert.Equal(2, status.View.Count);
+                Assert.Equal(40, status.Peers);
+            }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            var statusA = Status(registryA);
+            Assert.InRange(statusA.Owned, 64, 192); // about half of 256
+            Assert.Equal(256 - statusA.Owned, Status(registryB).Owned);
+
+            // Announces after the join land on the owner (forwarded once) and on its backup.
+            expected.UnionWith(AnnounceMany(trackerB, count: 20, port: 21000));
+
+            // A ends without leaving: B sees it unreachable and owns everything with what it holds.
+            await first.Terminate();
+            AwaitAssert(() => Assert.Single(Status(registryB).View), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            Assert.Equal(expected, SeenBy(trackerB));
+        }
+        finally
+        {
+            Shutdown(first);
+        }
+    }
+
+    [Fact]
+    public async Task A_leaving_node_hands_its_partitions_on_and_a_later_crash_of_another_loses_nothing()
+    {
+        var b = ActorSystem.Create("actors", ClusterConfig());
+        var c = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var a = Cluster.Get(Sys);
+            a.Join(a.SelfAddress);
+            Cluster.Get(b).Join(a.SelfAddress);
+            Cluster.Get(c).Join(a.SelfAddress);
+            var (registryA, trackerA) = Start(Sys);
+            var (registryB, _) = Start(b);
+            Start(c);
+            AwaitAssert(() =>
+            {
+                Assert.Equal(3, Status(registryA).View.Count);
+                Assert.Equal(3, Status(registryB).View.Count);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            // With three nodes each holds about two thirds of the peers (owner or backup).
+            var expected = AnnounceMany(trackerA, count: 48, port: 23000);
+            Assert.InRange(Status(registryA).Peers, 1, 47);
+
+            // C leaves gracefully: the partitions it held go to A and B, each from the other's copy.
+            var left = Cluster.Get(c).SelfAddress;
+            Cluster.Get(c).Leave(left);
+            AwaitAssert(() =>
+            {
+                Assert.DoesNotContain(a.State.Members, m => m.Address.Equals(left));
+                Assert.Equal(48, Status(registryA).Peers);
+                Assert.Equal(48, Status(registryB).Peers);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+
+            // Then B crashes: A alone still has every peer.
+            await b.Terminate();
+            AwaitAssert(() => Assert.Single(Status(registryA).View), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            Assert.Equal(expected, SeenBy(trackerA));
+        }
+        finally
+        {
+            Shutdown(b);
+            Shutdown(c);
+        }
+    }
+
+    [Fact]
+    public void Scrape_gathers_counts_from_the_owners_on_both_nodes()
+    {
+        var other = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var b = Cluster.Get(Sys);
+            b.Join(b.SelfAddress);
+            Cluster.Get(other).Join(b.SelfAddress);
+            var (registryB, trackerB) = Start(Sys);
+            var (registryA, trackerA) = Start(other);
+            AwaitAssert(() =>
+            {
+                Assert.Equal(2, Status(registryA).View.Count);
+                Assert.Equal(2, Status(registryB).View.Count);
+            }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+
+            AnnounceMany(trackerA, count: 16, port: 22000);
+            var all = (BDictionary)Get(trackerB, "/scrape").GetDictionary("files")!;
+            Assert.Equal(Swarms, all.Entries.Count);
+            Assert.Equal(16, all.Entries.Sum(e => ((BDictionary)e.Value).GetInteger("incomplete")));
+            var one = Get(trackerB, "/scrape?info_hash=" + TrackerQuery.Encode(SwarmHash(3)));
+            Assert.Equal(2, ((BDictionary)one.GetDictionary("files")!.Entries.Single().Value).GetInteger("incomplete"));
+        }
+        finally
+        {
+            Shutdown(other);
+        }
+    }
+
+    private (IActorRef Registry, IActorRef Tracker) Start(ActorSystem system)
+    {
+        var settings = TrackerActorTests.Settings();
+        var registry = system.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
+        return (registry, system.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker"));
+    }
+
+    private RegistryStatus Status(IActorRef registry)
+    {
+        registry.Tell(GetStatus.Instance, TestActor);
+        return ExpectMsg<RegistryStatus>(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Announces <paramref name="count"/> peers over the test swarms; returns (swarm, port) of each.</summary>
+    private HashSet<(int Swarm, int Port)> AnnounceMany(IActorRef tracker, int count, int port)
+    {
+        var result = new HashSet<(int, int)>();
+        for (var i = 0; i < count; i++)
+        {
+            var answer = Get(tracker, "/announce?" + TrackerActorTests.Query($"peer{port + i}", port + i, "&left=1", SwarmHash(i % Swarms)));
+            Assert.Null(answer.GetText("failure reason"));
+            result.Add((i % Swarms, port + i));
+        }
+        return result;
+    }
+
+    private HashSet<(int Swarm, int Port)> SeenBy(IActorRef tracker)
+    {
+        var seen = new HashSet<(int, int)>();
+        for (var swarm = 0; swarm < Swarms; swarm++)
+        {
+            var answer = Get(tracker, "/announce?" + TrackerActorTests.Query("observer", 30000, "&left=1&numwant=200", SwarmHash(swarm)));
+            var bytes = answer.Get<BString>("peers")!.Bytes.ToArray();
+            for (var i = 0; i < bytes.Length / 6; i++) seen.Add((swarm, bytes[i * 6 + 4] << 8 | bytes[i * 6 + 5]));
+        }
+        return seen;
+    }
+
+    private BDictionary Get(IActorRef tracker, string target)
+    {
+        var request = new HttpRequest("GET", target, Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), []);
+        tracker.Tell(new HttpRequestReceived(request, new IPEndPoint(IPAddress.Loopback, 1)), TestActor);
+        var reply = ExpectMsg<HttpReply>(TimeSpan.FromSeconds(10));
+        return (BDictionary)BencodeDecoder.Decode(reply.Body);
+    }
+}

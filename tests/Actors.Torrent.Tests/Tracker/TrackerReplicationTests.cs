@@ -1,0 +1,118 @@
+using System.Net;
+using Actors.Torrent.Tracker;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Xunit;
+using static Actors.Torrent.Tracker.SwarmRegistryProtocol;
+using static Actors.Torrent.Tracker.TrackerWire;
+
+namespace Actors.Torrent.Tests.Tracker;
+
+/// <summary>
+/// One real registry (node A) and, on node B, a stand-in registry driven by the test: what A sends
+/// its backup and its owners, and when A answers. Messages between the nodes go through remoting
+/// and the wire serializer.
+/// </summary>
+public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(), "actors")
+{
+    /// <summary>Greets like a registry and passes everything else to the test's probe; <see cref="Send"/> replies as B.</summary>
+    private sealed class StandIn : ReceiveActor
+    {
+        public sealed record Send(IActorRef To, object Message);
+
+        public StandIn(IActorRef probe)
+        {
+            Receive<Hello>(_ => Sender.Tell(Welcome.Instance));
+            Receive<Send>(s => s.To.Tell(s.Message));
+            ReceiveAny(m => probe.Forward(m));
+        }
+    }
+
+    [Fact]
+    public void The_owner_answers_after_its_backup_acknowledges_batches_what_arrives_meanwhile_and_refuses_beyond_the_bound()
+    {
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2 });
+        var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
+
+        registry.Tell(new Announce(Request(owned[0], "one", 1)));
+        var first = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        Assert.Equal(Id20.FromHex(Peer("one")), Assert.Single(first.Changes).PeerId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not answered before the backup holds it
+
+        registry.Tell(new Announce(Request(owned[1], "two", 2)));
+        registry.Tell(new Announce(Request(owned[2], "three", 3)));
+        Assert.Equal(SwarmRegistry.BusyReason, ExpectMsg<AnnounceFailed>().Reason);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // one batch in flight at a time
+
+        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(first.Id)));
+        Assert.Equal(Peer("one"), ExpectMsg<Announced>().Request.PeerId);
+        var second = probe.ExpectMsg<ReplicaBatch>();
+        Assert.Equal(Id20.FromHex(Peer("two")), Assert.Single(second.Changes).PeerId);
+        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(second.Id)));
+        Assert.Equal(Peer("two"), ExpectMsg<Announced>().Request.PeerId);
+        // B received A's registry as a remote sender: the batches crossed remoting (and the serializer).
+        Assert.Equal(Cluster.Get(Sys).SelfAddress, probe.LastSender.Path.Address);
+    }
+
+    [Fact]
+    public void An_announce_for_a_swarm_owned_elsewhere_is_forwarded_once_and_its_replica_applied_before_the_answer()
+    {
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
+        var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => !placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
+
+        registry.Tell(new Announce(Request(foreign, "asker", 7)));
+        var forwarded = probe.ExpectMsg<ForwardedAnnounce>(TimeSpan.FromSeconds(5));
+        Assert.Equal(Peer("asker"), forwarded.Request.PeerId);
+        var known = new SwarmPeer(Peer("known"), IPAddress.Parse("10.9.8.7"), 4242);
+        var replica = PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds());
+        standIn.Tell(new StandIn.Send(registry, new ForwardedAnswer(forwarded.Id, [known], 3, 4, null, replica)));
+
+        var answer = ExpectMsg<Announced>();
+        Assert.Equal([known], answer.Peers);
+        Assert.Equal((3, 4), (answer.Complete, answer.Incomplete));
+        registry.Tell(GetStatus.Instance);
+        Assert.Equal(1, ExpectMsg<RegistryStatus>().Peers); // the backup copy travelled with the answer
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // forwarded once, nothing more
+    }
+
+    private (IActorRef Registry, IActorRef StandIn, TestProbe Probe, Placement Placement, Address NodeB) StartPair(TrackerSettings settings)
+    {
+        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig());
+        var a = Cluster.Get(Sys);
+        a.Join(a.SelfAddress);
+        Cluster.Get(systemB).Join(a.SelfAddress);
+        AwaitCondition(() => a.State.Members.Count(m => m.Status == MemberStatus.Up) == 2, TimeSpan.FromSeconds(15));
+        var probe = CreateTestProbe();
+        var standIn = systemB.ActorOf(Props.Create(() => new StandIn(probe.Ref)), "swarm-registry");
+        var registry = Sys.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
+        AwaitAssert(() =>
+        {
+            registry.Tell(GetStatus.Instance);
+            Assert.Equal(2, ExpectMsg<RegistryStatus>().View.Count);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        var nodeB = Cluster.Get(systemB).SelfAddress;
+        AddCleanup(systemB);
+        return (registry, standIn, probe, Placement.Compute([a.SelfAddress, nodeB], settings.Partitions), nodeB);
+    }
+
+    private readonly List<ActorSystem> _others = [];
+
+    private void AddCleanup(ActorSystem system) => _others.Add(system);
+
+    protected override void AfterAll()
+    {
+        foreach (var system in _others) Shutdown(system);
+        base.AfterAll();
+    }
+
+    private static string Hash(int i) => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(BitConverter.GetBytes(i)));
+
+    private static int Partition(string hash) => SwarmStore.PartitionOf(Id20.FromHex(hash), TrackerActorTests.Settings().Partitions);
+
+    private static string Peer(string name) => Convert.ToHexStringLower(System.Text.Encoding.ASCII.GetBytes(name.PadRight(20, '-')));
+
+    private static AnnounceRequest Request(string hash, string peer, int port) =>
+        new(hash, Peer(peer), IPAddress.Loopback, 6000 + port, 0, 0, 1, AnnounceEvent.None, true, false, 50, null, null);
+}
