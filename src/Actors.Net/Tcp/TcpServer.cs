@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Net.Logging;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -35,6 +36,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _open;
     private long _accepted, _refused;
+    private readonly LogEvery _refusals = new(TimeSpan.FromSeconds(10));
 
     public IStash Stash { get; set; } = null!;
 
@@ -118,7 +120,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         if (_open >= _settings.MaxConnections)
         {
             _refused++;
-            _log.Warning("Refusing {0}: {1} connections open (max-connections)", Endpoints.Format(connected.RemoteAddress), _open);
+            if (_refusals.ShouldLog(out var refused)) // one line per interval, not one per connection
+                _log.Warning("Refusing {0}: {1} connections open (max-connections); {2} refused since the last warning", Endpoints.Format(connected.RemoteAddress), _open, refused);
             connection.Tell(Akka.IO.Tcp.Abort.Instance);
             return;
         }
