@@ -42,8 +42,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private sealed class StatsTick { public static readonly StatsTick Instance = new(); }
     private sealed class RetryBind { public static readonly RetryBind Instance = new(); }
 
-    /// <summary>A new connection is not judged (and shed) before it had time to exchange bitfields and interest.</summary>
-    private static readonly TimeSpan ShedGrace = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan ShedRetryAfter = TimeSpan.FromSeconds(20);
     private const int MaxDialFailures = 4;
 
     private sealed class PeerState(byte[] peerId, IPEndPoint remote, PieceSet has)
@@ -288,19 +287,30 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>
-    /// When the process's budget is tight, a torrent above its fair share closes its least useful
-    /// connections (a few per tick), so that torrents below theirs can connect. Connections that
-    /// carry data either way are kept.
+    /// When the process's budget is tight, a torrent closes connections where neither side is
+    /// interested (they only hold sockets), and, above its fair share, its least useful ones too
+    /// (a few per tick), so that torrents below theirs can connect to peers that have data.
+    /// Connections that carry data either way are kept. A shed address is not dialled again soon.
     /// </summary>
     private void ShedUseless()
     {
+        if (_peers.Count == 0 || !_budget.IsTight) return;
         var excess = _peers.Count - Target;
-        if (excess <= 0 || !_budget.IsTight) return;
-        var shed = _peers
-            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > ShedGrace && Usefulness(p.Value) < 4)
-            .OrderBy(p => Usefulness(p.Value)).ThenBy(p => p.Value.DownRate + p.Value.UpRate)
-            .Take(Math.Min(excess, 4)).Select(p => p.Key).ToArray();
-        foreach (var connection in shed) connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
+        var judged = _peers
+            // A new connection is not judged before it had time to exchange bitfields and interest.
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
+            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
+            .Where(p => p.Score < 4)
+            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
+            .ToArray();
+        var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
+            .Take(4).ToArray();
+        var later = Stopwatch.GetTimestamp() + (long)(ShedRetryAfter.TotalSeconds * Stopwatch.Frequency);
+        foreach (var (connection, peer, _) in shed)
+        {
+            _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
+            connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
+        }
     }
 
     /// <summary>Higher is more useful: data flowing to us, data flowing from us, interest, rare pieces.</summary>

@@ -20,6 +20,7 @@ public sealed class ConnectionBudget
 {
     private readonly ConnectionLimits _limits;
     private readonly int? _descriptorLimit;
+    private readonly int _descriptorsInUse;
     private readonly Func<long> _clock;
     private readonly Lock _lock = new();
     private int _open, _halfOpen, _torrents;
@@ -28,11 +29,13 @@ public sealed class ConnectionBudget
     private long _dialsDenied, _inboundRefused, _exhaustions;
 
     /// <param name="descriptorLimit">The process's descriptor limit; null reads it (<see cref="DescriptorLimit.Current"/>).</param>
+    /// <param name="descriptorsInUse">Descriptors the process already holds (runtime, assemblies, logs); null counts them.</param>
     /// <param name="clock">Stopwatch timestamps (tests pass their own).</param>
-    public ConnectionBudget(ConnectionLimits limits, int? descriptorLimit = null, Func<long>? clock = null)
+    public ConnectionBudget(ConnectionLimits limits, int? descriptorLimit = null, int? descriptorsInUse = null, Func<long>? clock = null)
     {
         _limits = limits;
         _descriptorLimit = descriptorLimit ?? DescriptorLimit.Current();
+        _descriptorsInUse = descriptorsInUse ?? (descriptorLimit is null ? DescriptorLimit.OpenNow() : 0);
         _clock = clock ?? Stopwatch.GetTimestamp;
         _lastRefill = _clock();
         _connectTokens = limits.ConnectsPerSecond;
@@ -60,7 +63,13 @@ public sealed class ConnectionBudget
     {
         var capacity = _limits.MaxConnections > 0 ? _limits.MaxConnections : int.MaxValue;
         if (_descriptorLimit is { } fds)
-            capacity = Math.Min(capacity, fds - _limits.ReservedDescriptors - _torrents * _limits.DescriptorsPerTorrent);
+        {
+            // What is already open, plus headroom: the runtime still opens files (assemblies load
+            // lazily; one that cannot be opened fails the actor that needed it). A small limit (a
+            // test's ulimit) keeps a quarter as headroom rather than the whole reserve.
+            var headroom = Math.Max(32, Math.Min(_limits.ReservedDescriptors, fds / 4));
+            capacity = Math.Min(capacity, fds - _descriptorsInUse - headroom - _torrents * _limits.DescriptorsPerTorrent);
+        }
         if (capacity == int.MaxValue) capacity = 10_000; // no limit known: stay reasonable
         return Math.Max(capacity, _limits.MinPeersPerTorrent);
     }

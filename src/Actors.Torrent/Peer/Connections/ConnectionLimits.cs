@@ -24,6 +24,8 @@ public sealed record ConnectionLimits
     public int MinPeersPerTorrent { get; init; } = 4;
     /// <summary>The longest dials pause after the machine ran out of descriptors or ports (doubling from 1 s).</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>When the budget is tight, a connection this old where neither side is interested is closed to make room.</summary>
+    public TimeSpan UselessAfter { get; init; } = TimeSpan.FromSeconds(20);
 
     public static ConnectionLimits Default { get; } = new();
 
@@ -39,6 +41,7 @@ public sealed record ConnectionLimits
             ReservedDescriptors = read.Int("reserved-descriptors", 0, 1_000_000),
             MinPeersPerTorrent = read.Int("min-peers-per-torrent", 1, 10_000),
             MaxBackoff = read.Duration("max-backoff", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            UselessAfter = read.Duration("useless-after", TimeSpan.Zero, TimeSpan.FromHours(1)),
         };
     }
 }

@@ -20,4 +20,15 @@ public static class DescriptorLimit
         catch (UnauthorizedAccessException) { }
         return null;
     }
+
+    /// <returns>Descriptors the process holds now (/proc/self/fd), or 0 when unknown.</returns>
+    public static int OpenNow()
+    {
+        try
+        {
+            return Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+    }
 }
