@@ -13,11 +13,13 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int SwarmSizeMiB { get; init; } = 16;
     public int Peers { get; init; } = 20;
     public int UploadCapKiB { get; init; } = 1024;
+    /// <summary>Scenario `swarm`: the leechers are split over this many `actors peer get --count` processes.</summary>
+    public int Processes { get; init; } = 1;
     /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
     public int MaxCalls { get; init; } = 1600;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|all|peer|calls> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|all|peer|swarm|calls> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10)
@@ -27,6 +29,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer only (not part of `all`):
           --size MIB     file for one seeder → one leecher (default 1024)
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
+          swarm only (not part of `all`; --peers, --swarm-size and --up-cap as for peer):
+          --processes P  split the leechers over P processes (default 1)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
         """;
@@ -38,7 +42,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "all" or "kestrel" or "peer" or "calls"))
+        if (command is not ("web" or "tracker" or "all" or "kestrel" or "peer" or "swarm" or "calls"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -48,7 +52,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
-        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -76,6 +80,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--swarm-size":
                     swarmSize = PositiveInt(name, Value());
                     break;
+                case "--processes":
+                    processes = PositiveInt(name, Value());
+                    break;
                 case "--peers":
                     peers = PositiveInt(name, Value());
                     break;
@@ -95,7 +102,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         }
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
-            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls,
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, Processes = processes,
         };
     }
 

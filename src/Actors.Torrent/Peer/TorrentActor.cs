@@ -182,7 +182,9 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         {
             ShedUseless();
             ConnectMore();
-            if (_peers.Count == 0 && _dialing.Count == 0 && !IsComplete) _announcer.Tell(Announcer.NeedPeers.Instance);
+            // Starved, not only alone: connected peers with nothing we want do not end the search
+            // (a swarm that started before its seeder learns of the seeder this way).
+            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
         });
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<DialFailed>(OnDialFailed);
@@ -287,15 +289,18 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>
-    /// When the process's budget is tight, a torrent closes connections where neither side is
-    /// interested (they only hold sockets), and, above its fair share, its least useful ones too
+    /// When the process's budget is tight, or the torrent is at its own limit, a torrent closes
+    /// connections where neither side is interested (they only hold sockets: a swarm that starts
+    /// without a seeder would otherwise fill every slot and never let the seeder in), and, above
+    /// its fair share, its least useful ones too
     /// (a few per tick), so that torrents below theirs can connect to peers that have data.
     /// Connections that carry data either way are kept. A shed address is not dialled again soon.
     /// </summary>
     private void ShedUseless()
     {
-        if (_peers.Count == 0 || !_budget.IsTight) return;
-        var excess = _peers.Count - Target;
+        var target = Target;
+        if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
+        var excess = _budget.IsTight ? _peers.Count - target : 0;
         var judged = _peers
             // A new connection is not judged before it had time to exchange bitfields and interest.
             .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
