@@ -11,7 +11,7 @@ namespace Actors.Torrent.Peer.Connections;
 public sealed record ConnectionLimits
 {
     /// <summary>Sockets (peer connections, both ends count when both are ours) for the whole process; 0: derived from the descriptor limit.</summary>
-    public int MaxConnections { get; init; }
+    public int MaxConnections { get; init; } = 4096;
     /// <summary>Outgoing connects not yet answered, for the whole process.</summary>
     public int MaxHalfOpen { get; init; } = 128;
     /// <summary>New outgoing connects per second, for the whole process.</summary>
