@@ -15,11 +15,13 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int UploadCapKiB { get; init; } = 1024;
     /// <summary>Scenario `tracker`: peers each tracker is filled with (keep-alive announces) before the measured rounds.</summary>
     public int FillPeers { get; init; }
+    /// <summary>Scenario `swarm`: the leechers are split over this many `actors peer get --count` processes.</summary>
+    public int Processes { get; init; } = 1;
     /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
     public int MaxCalls { get; init; } = 1600;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|idle|all|peer|calls> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|idle|all|peer|swarm|calls> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
@@ -32,6 +34,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer only (not part of `all`):
           --size MIB     file for one seeder → one leecher (default 1024)
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
+          swarm only (not part of `all`; --peers, --swarm-size and --up-cap as for peer):
+          --processes P  split the leechers over P processes (default 1)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
         """;
@@ -43,7 +47,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "idle" or "all" or "kestrel" or "peer" or "calls"))
+        if (command is not ("web" or "tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -53,7 +57,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
-        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -81,6 +85,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--swarm-size":
                     swarmSize = PositiveInt(name, Value());
                     break;
+                case "--processes":
+                    processes = PositiveInt(name, Value());
+                    break;
                 case "--peers":
                     peers = PositiveInt(name, Value());
                     break;
@@ -103,7 +110,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         }
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
-            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill,
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
         };
     }
 

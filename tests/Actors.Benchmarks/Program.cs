@@ -64,6 +64,10 @@ try
     {
         clean &= await new PeerScenario(options).RunAsync(cancellation.Token);
     }
+    if (options.Command is "swarm")
+    {
+        clean &= await new PeerScenario(options).RunScaleAsync(cancellation.Token);
+    }
     if (options.Command is "calls")
     {
         clean &= await new CallsScenario(options).RunAsync(cancellation.Token);

@@ -13,7 +13,7 @@ public sealed class FailurePolicyTests
     [Fact]
     public void A_port_that_is_taken_escalates_even_when_it_failed_a_child_s_start()
     {
-        var bind = new TcpServer.BindFailedException("cannot listen on 0.0.0.0:80: Address already in use");
+        var bind = new TcpServer.BindFailedException("cannot listen on 0.0.0.0:80: Address already in use", outOfDescriptors: false);
         Assert.Equal(Directive.Escalate, Decide(FailurePolicy.Strategy(), bind));
         var wrapped = new ActorInitializationException(null, "PreStart failed", bind);
         Assert.Equal(Directive.Escalate, Decide(FailurePolicy.Strategy(_ => Directive.Stop), wrapped));

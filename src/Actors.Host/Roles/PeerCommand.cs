@@ -2,6 +2,8 @@ using System.Globalization;
 using Actors.Host.Cli;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
+using Actors.Torrent.Peer.Connections;
+using Actors.Net.Configuration;
 using Actors.Web.Client;
 using Akka.Actor;
 using Actors.Host.Hosting;
@@ -29,13 +31,17 @@ public sealed class PeerCommand : IRoleCommand
         new("--host", null, "address to listen on", "ADDR"),
         new("--max-up", null, "upload cap per peer, bytes/s (K, M suffixes)", "RATE"),
         new("--max-down", null, "download cap per peer, bytes/s (K, M suffixes)", "RATE"),
-        new("--max-peers", null, "connections per torrent", "N"),
+        new("--max-peers", "actors.peer.max-peers", "connections per torrent (fewer when the process's budget is shared by many)", "N"),
+        new("--max-connections", "actors.peer.max-connections", "sockets for all peers of this process (0: from the descriptor limit)", "N"),
+        new("--max-half-open", "actors.peer.max-half-open", "outgoing connects not yet answered, per process", "N"),
+        new("--connect-rate", "actors.peer.connects-per-second", "new outgoing connects per second, per process", "N"),
+        new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
         new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
-    private static Config AkkaConfig() => ConfigLoader.ForLocalSystem(
-        ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigLoader.Load(["peer"], "", null)));
+    private static Config AkkaConfig(Config loaded) => ConfigLoader.ForLocalSystem(
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(loaded));
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -56,7 +62,11 @@ public sealed class PeerCommand : IRoleCommand
         var count = Int(parsed, "--count", 1);
         var port = Int(parsed, "--port", 0);
 
-        var system = ActorSystem.Create("peer", AkkaConfig());
+        // config/peer.conf (actors.peer: connection budget; the peer's own akka.io sizes) < --config < options.
+        var config = ConfigLoader.Load(["peer"], parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
+        var limits = ConnectionLimits.FromConfig(config);
+        var maxPeers = new SettingsReader(config, "actors.peer").Int("max-peers", 1, 10_000);
+        var system = ActorSystem.Create("peer", AkkaConfig(config));
         NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM (run-cluster's stop) end the run cleanly: peers announce "stopped".
@@ -67,6 +77,8 @@ public sealed class PeerCommand : IRoleCommand
         {
             // One HTTP client for the process: the .torrent download and every peer's announces.
             var http = system.ActorOf(HttpClientActor.Props(), "http");
+            // One connection budget for the process: its --count peers share the sockets.
+            var budget = new ConnectionBudget(limits);
             var torrent = await LoadTorrent(parsed.Positional[1], http);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
@@ -78,8 +90,8 @@ public sealed class PeerCommand : IRoleCommand
                 Port = port == 0 ? 0 : port + i,
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
-                MaxPeers = Int(parsed, "--max-peers", 50),
-            }, http), "torrent"), $"torrent-{i}")).ToArray();
+                MaxPeers = maxPeers,
+            }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
@@ -143,7 +155,7 @@ public sealed class PeerCommand : IRoleCommand
             }
             catch (AskTimeoutException)
             {
-                continue; // still checking what is on disk (a large file): ask again next round
+                continue; // still checking what is on disk, or thousands of busy peers: ask again next round
             }
             if (!listening && all.All(p => p.ListenPort > 0))
             {

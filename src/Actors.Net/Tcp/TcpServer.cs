@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Net.Supervision;
+using Actors.Net.Logging;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
@@ -30,7 +31,11 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     public sealed class Unbound { public static readonly Unbound Instance = new(); private Unbound() { } }
 
     /// <summary>The port is taken (or the address is not ours): fatal for the role, see <see cref="FailurePolicy"/>.</summary>
-    public sealed class BindFailedException(string message) : FatalRoleException(message);
+    public sealed class BindFailedException(string message, bool outOfDescriptors) : FatalRoleException(message)
+    {
+        /// <summary>The process ran out of file descriptors: a shortage that may pass, unlike a taken port.</summary>
+        public bool OutOfDescriptors { get; } = outOfDescriptors;
+    }
 
     private readonly TcpServerSettings _settings;
     private readonly ConnectionProps _connectionProps;
@@ -38,6 +43,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private readonly CancellationTokenSource _stopped = new();
     private int _open;
     private long _accepted, _refused;
+    private readonly LogEvery _refusals = new(TimeSpan.FromSeconds(10));
 
     public IStash Stash { get; set; } = null!;
 
@@ -94,7 +100,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         // Fatal for the role (FailurePolicy): the parent escalates it to the host, which exits 1.
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
             throw new BindFailedException(
-                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {(failed.Cause.HasValue ? failed.Cause.Value.Message : failed.CauseString)}"));
+                $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {(failed.Cause.HasValue ? failed.Cause.Value.Message : failed.CauseString)}",
+                failed.Cause.HasValue && failed.Cause.Value is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TooManyOpenSockets }));
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -131,7 +138,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         if (_open >= _settings.MaxConnections)
         {
             _refused++;
-            _log.Warning("Refusing {0}: {1} connections open (max-connections)", Endpoints.Format(connected.RemoteAddress), _open);
+            if (_refusals.ShouldLog(out var refused)) // one line per interval, not one per connection
+                _log.Warning("Refusing {0}: {1} connections open (max-connections); {2} refused since the last warning", Endpoints.Format(connected.RemoteAddress), _open, refused);
             connection.Tell(Akka.IO.Tcp.Abort.Instance);
             return;
         }

@@ -1,4 +1,5 @@
 using Actors.Net.RateLimit;
+using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Metainfo;
 using Akka.Actor;
 
@@ -13,6 +14,8 @@ public sealed record ConnectionContext(
     TokenBucket Upload,
     TokenBucket Download)
 {
+    /// <summary>The process's sockets, shared by every torrent in it.</summary>
+    public ConnectionBudget Budget { get; init; } = ConnectionBudget.Unshared();
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);

@@ -31,3 +31,6 @@ public sealed record BlockUploaded(int Bytes);
 public sealed record SetChoking(bool Choking);
 public sealed record SetInterested(bool Interested);
 public sealed record AnnounceHave(int Index);
+
+/// <summary>An outgoing connect failed; <paramref name="OutOfResources"/> when the machine, not the peer, was the problem (EMFILE, no ports).</summary>
+public sealed record DialFailed(IPEndPoint Remote, string Reason, bool OutOfResources);

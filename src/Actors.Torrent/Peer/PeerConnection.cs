@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using Actors.Torrent.Peer.Connections;
 using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Picking;
 using Actors.Torrent.Peer.Storage;
@@ -18,6 +20,12 @@ namespace Actors.Torrent.Peer;
 /// <see cref="MaxBlocksQueued"/> blocks read but not yet acknowledged by the socket, and never has
 /// more than <see cref="MaxWritesInFlight"/> unacknowledged writes (each up to <see cref="MaxBatchBytes"/>). Reading is paused while the download
 /// cap is in debt. Any protocol violation closes the connection.
+/// <para>
+/// Holds one slot of the process's <see cref="ConnectionBudget"/> (half-open while dialling, open
+/// once connected) and gives it back in PostStop, however it ends. An inbound connection beyond
+/// the budget is closed at once. Its timer ticks every second while blocks move and every
+/// <see cref="IdleTick"/> while idle, so thousands of idle connections cost almost no CPU.
+/// </para>
 /// </summary>
 public sealed class PeerConnection : ReceiveActor, IWithTimers
 {
@@ -27,6 +35,12 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     private const int MaxBlocksQueued = 16;
     private const int MaxPeerRequests = 512;
     private const int MinDepth = 4, InitialDepth = 16, MaxDepth = 128;
+    private static readonly TimeSpan ActiveTick = TimeSpan.FromSeconds(1);
+    /// <summary>Idle connections only need keep-alives (every <see cref="KeepAliveAfter"/>) and the idle timeout.</summary>
+    public static readonly TimeSpan IdleTick = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan KeepAliveAfter = TimeSpan.FromSeconds(60);
+
+    private enum Slot { None, HalfOpen, Open }
 
     private sealed class Ack(int blocks) : Tcp.Event { public int Blocks { get; } = blocks; }
     private sealed class Tick { public static readonly Tick Instance = new(); }
@@ -41,6 +55,9 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     private readonly bool _outbound;
     private IActorRef _connection = ActorRefs.Nobody;
     private EndPoint _remote;
+    private readonly EndPoint _dialled;
+    private Slot _slot;
+    private bool _ticksFast;
 
     // Writing.
     /// <summary>A message to send; a block travels as its 13-byte header plus the data read from disk, uncopied.</summary>
@@ -72,7 +89,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Dials <paramref name="remote"/>.</summary>
+    /// <summary>Dials <paramref name="remote"/>; the caller has already taken a half-open slot (<see cref="ConnectionBudget.TryStartDial"/>).</summary>
     public static Props Outbound(EndPoint remote, ConnectionContext context) =>
         Props.Create(() => new PeerConnection(null, remote, context));
 
@@ -83,8 +100,9 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     public PeerConnection(IActorRef? connection, EndPoint remote, ConnectionContext context)
     {
         _context = context;
-        _remote = remote;
+        _remote = _dialled = remote;
         _outbound = connection is null;
+        _slot = _outbound ? Slot.HalfOpen : Slot.None;
         _decoder = new WireDecoder(new WireLimits(context.Torrent.PieceCount));
         _peerPieces = new PieceSet(context.Torrent.PieceCount);
         if (connection is null)
@@ -102,11 +120,30 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (!_outbound && !_context.Budget.TryAccept())
+        {
+            // Over the process's budget: close at once rather than run out of descriptors.
+            if (_context.Budget.RefusalLog.ShouldLog(out var refused))
+                _log.Warning("Connection budget spent ({0} sockets): refusing {1}; {2} refused since the last warning",
+                    _context.Budget.Capacity, Who, refused);
+            _connection.Tell(Tcp.Abort.Instance);
+            Context.Stop(Self);
+            return;
+        }
+        if (!_outbound) _slot = Slot.Open;
         Timers.StartSingleTimer(HandshakeTimeout.Instance, HandshakeTimeout.Instance, _context.ConnectTimeout + _context.HandshakeTimeout);
         if (_outbound)
             Context.System.Tcp().Tell(new Tcp.Connect(_remote, timeout: _context.ConnectTimeout));
         else
             Register();
+    }
+
+    protected override void PostStop()
+    {
+        // The slot goes back however the connection ended (dropped, failed, stopped with the torrent).
+        if (_slot == Slot.HalfOpen) _context.Budget.DialEnded();
+        else if (_slot == Slot.Open) _context.Budget.Closed();
+        _slot = Slot.None;
     }
 
     private void Register()
@@ -122,6 +159,8 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     {
         Receive<Tcp.Connected>(connected =>
         {
+            _context.Budget.DialConnected();
+            _slot = Slot.Open;
             _connection = Sender;
             _remote = connected.RemoteAddress;
             Register();
@@ -130,12 +169,38 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         });
         Receive<Tcp.CommandFailed>(failed =>
         {
-            _log.Debug("Cannot connect to {0}: {1}", Who, failed.CauseString);
-            Context.Stop(Self);
+            var outOfResources = failed.Cause.HasValue && IsOutOfResources(failed.Cause.Value);
+            if (outOfResources)
+            {
+                // The machine ran out (descriptors, ports): every dial of the process backs off.
+                var pause = _context.Budget.ReportExhausted();
+                if (_context.Budget.ExhaustionLog.ShouldLog(out var count))
+                    _log.Warning("Cannot connect to {0}: {1}; dials pause for {2:F0} s ({3} such failures since the last warning)",
+                        Who, failed.CauseString, pause.TotalSeconds, count);
+            }
+            else
+            {
+                _log.Debug("Cannot connect to {0}: {1}", Who, failed.CauseString);
+            }
+            DialFailed(failed.CauseString, outOfResources);
         });
-        Receive<HandshakeTimeout>(_ => Context.Stop(Self));
+        // Akka.IO answers nothing when it cannot even create the socket: the timeout is the answer.
+        Receive<HandshakeTimeout>(_ => DialFailed("no answer to connect", outOfResources: false));
         Receive<Disconnect>(_ => Context.Stop(Self));
     }
+
+    private void DialFailed(string reason, bool outOfResources)
+    {
+        if (_dialled is IPEndPoint ip) _context.TorrentActor.Tell(new DialFailed(ip, reason, outOfResources));
+        Context.Stop(Self);
+    }
+
+    /// <summary>Failures that say "the machine is out", not "that peer is unreachable".</summary>
+    public static bool IsOutOfResources(Exception cause) =>
+        cause is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.AddressNotAvailable
+            or SocketError.AddressAlreadyInUse or SocketError.NoBufferSpaceAvailable }
+        || cause.InnerException is { } inner && IsOutOfResources(inner)
+        || cause.Message.Contains("Too many open files", StringComparison.OrdinalIgnoreCase);
 
     // ---- Handshaking ---------------------------------------------------------------------
 
@@ -182,7 +247,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             Timers.Cancel(HandshakeTimeout.Instance);
             _ourPieces = welcome.OurPieces.Clone();
             if (!_ourPieces.IsEmpty) Send(WireEncoder.Encode(new WireMessage.Bitfield(_ourPieces.ToWire())));
-            Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromSeconds(1));
+            TickFast(true);
             Become(Connected);
             var early = _early.ToArray();
             _early.Clear();
@@ -346,6 +411,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             return;
         }
         if (_outstanding.Count == 0) _lastBlockAt = Stopwatch.GetTimestamp();
+        if (request.Blocks.Count > 0) TickFast(true);
         // All the requests in one message for the writer: 17 bytes each.
         var encoded = new MemoryStream(request.Blocks.Count * 17);
         foreach (var block in request.Blocks)
@@ -389,9 +455,18 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             Drop("idle");
             return;
         }
-        if (Stopwatch.GetElapsedTime(_lastWrite) > TimeSpan.FromSeconds(90))
+        if (Stopwatch.GetElapsedTime(_lastWrite) > KeepAliveAfter)
             Send(WireEncoder.Encode(WireMessage.KeepAlive.Instance));
         AskForWork();
+        // Nothing moving either way: tick rarely (keep-alives and the idle timeout need no more).
+        TickFast(_outstanding.Count > 0 || _peerRequests.Count > 0 || _readsInFlight > 0 || _blocksQueued > 0 || _rate >= 1);
+    }
+
+    private void TickFast(bool fast)
+    {
+        if (fast == _ticksFast && Timers.IsTimerActive(Tick.Instance)) return;
+        _ticksFast = fast;
+        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, fast ? ActiveTick : IdleTick);
     }
 
     // ---- Uploading -----------------------------------------------------------------------
@@ -408,6 +483,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         if (_peerRequests.Count >= MaxPeerRequests)
             return Drop($"more than {MaxPeerRequests} requests queued");
         _peerRequests.Enqueue(request);
+        TickFast(true);
         PumpUploads();
         return true;
     }

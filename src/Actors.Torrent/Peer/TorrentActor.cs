@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using Actors.Net.RateLimit;
 using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Announce;
 using Actors.Torrent.Peer.Choking;
+using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Peer.Picking;
 using Actors.Torrent.Peer.Storage;
 using Actors.Web.Client;
@@ -18,6 +20,13 @@ namespace Actors.Torrent.Peer;
 /// <see cref="PiecePicker"/>, sends completed pieces to storage for SHA-1 verification, tells
 /// every peer about each verified piece, bans peers that keep sending bad data, and runs the
 /// <see cref="Choker"/>. Keeps seeding after completion until stopped.
+/// <para>
+/// Connections come out of the process's <see cref="ConnectionBudget"/>: the torrent dials only
+/// up to its fair share, only when the budget, the half-open limit and the connect rate allow,
+/// retries failed addresses later (with back-off), and when the budget is tight closes its least
+/// useful connections (nobody interested, nothing rare) to make room for useful ones.
+/// A listener that cannot bind (descriptors exhausted, port taken) is retried with back-off.
+/// </para>
 /// </summary>
 public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 {
@@ -32,6 +41,10 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private sealed class ChokeTick { public static readonly ChokeTick Instance = new(); }
     private sealed class ConnectTick { public static readonly ConnectTick Instance = new(); }
     private sealed class StatsTick { public static readonly StatsTick Instance = new(); }
+    private sealed class RetryBind { public static readonly RetryBind Instance = new(); }
+
+    private static readonly TimeSpan ShedRetryAfter = TimeSpan.FromSeconds(20);
+    private const int MaxDialFailures = 4;
 
     private sealed class PeerState(byte[] peerId, IPEndPoint remote, PieceSet has)
     {
@@ -40,6 +53,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public PieceSet Has { get; set; } = has;
         public bool AmInterested, PeerInterested, AmChoking = true, PeerChoking = true;
         public long DownWindow, UpWindow;
+        public long Since = Stopwatch.GetTimestamp();
         public double DownRate, UpRate;
     }
 
@@ -51,6 +65,11 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<IActorRef, PeerState> _peers = new();
     private readonly Dictionary<IActorRef, IPEndPoint> _dialing = new();
     private readonly HashSet<IPEndPoint> _candidates = new();
+    /// <summary>Addresses whose dial failed: when they may be tried again, and how often they failed.</summary>
+    private readonly Dictionary<IPEndPoint, (long Due, int Failures)> _retryAt = new();
+    private readonly ConnectionBudget _budget;
+    private IActorRef _listener = ActorRefs.Nobody;
+    private TimeSpan _bindBackoff = TimeSpan.Zero;
     private readonly HashSet<string> _banned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _strikes = new(StringComparer.Ordinal);
     private readonly Dictionary<int, IReadOnlyList<object>> _verifying = new();
@@ -65,13 +84,15 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     public IStash Stash { get; set; } = null!;
 
     /// <param name="http">An <see cref="HttpClientActor"/> for announces, shared by many torrents; without one the torrent starts its own.</param>
-    public static Props Props(TorrentSettings settings, IActorRef? http = null) =>
-        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? ActorRefs.Nobody));
+    /// <param name="budget">The process's connection budget, shared by its torrents; without one the torrent has its own.</param>
+    public static Props Props(TorrentSettings settings, IActorRef? http = null, ConnectionBudget? budget = null) =>
+        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? ActorRefs.Nobody, budget ?? ConnectionBudget.Unshared()));
 
-    public TorrentActor(TorrentSettings settings, IActorRef http)
+    public TorrentActor(TorrentSettings settings, IActorRef http, ConnectionBudget budget)
     {
         _settings = settings;
         _http = http;
+        _budget = budget;
         var t = settings.Torrent;
         _picker = new PiecePicker(t.PieceCount, t.PieceLength, t.PieceSize);
         Checking();
@@ -85,14 +106,20 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
         if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
-            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate));
+            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate)) { Budget = _budget };
+        _budget.AddTorrent();
         _storage.Tell(StorageActor.CheckPieces.Instance);
     }
 
+    protected override void PostStop() => _budget.RemoveTorrent();
+
     // A connection's failure closes that connection only. Storage that fails or a listen port that
     // is taken is fatal for the torrent: escalated (FailurePolicy), so the process ends with one line.
-    protected override SupervisorStrategy SupervisorStrategy() => FailurePolicy.Strategy(ex =>
+    // Out of descriptors is a passing shortage: the listener is retried with back-off (Checking).
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
     {
+        if (ex is TcpServer.BindFailedException { OutOfDescriptors: true }) return Directive.Stop; // retried, logged in Checking
+        if (FailurePolicy.Fatal(ex) is not null) return Directive.Escalate;
         _log.Error(ex, "Child failed");
         return Directive.Stop;
     });
@@ -105,12 +132,23 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         {
             _picker.SetHave(checkedPieces.Have);
             _log.Info("{0}: {1}/{2} pieces already on disk", _settings.Torrent.Name, checkedPieces.Have.Count, _settings.Torrent.PieceCount);
-            var listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxPeers * 2),
-                (connection, remote, _) => PeerConnection.Inbound(connection, remote, _context)), "listener");
-            listener.Tell(TcpServer.GetListening.Instance);
+            Bind();
+        });
+        Receive<RetryBind>(_ => Bind());
+        Receive<Terminated>(terminated =>
+        {
+            if (!terminated.ActorRef.Equals(_listener)) return;
+            // Could not listen (no descriptors, port taken): try again later, never give up the torrent.
+            _bindBackoff = _bindBackoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1)
+                : TimeSpan.FromTicks(Math.Min(_budget.Limits.MaxBackoff.Ticks, _bindBackoff.Ticks * 2));
+            if (_budget.ExhaustionLog.ShouldLog(out var count))
+                _log.Warning("{0}: cannot listen on port {1}; retrying in {2:F0} s ({3} such failures since the last warning)",
+                    _settings.Torrent.Name, _settings.Port, _bindBackoff.TotalSeconds, count);
+            Timers.StartSingleTimer(RetryBind.Instance, RetryBind.Instance, _bindBackoff);
         });
         Receive<TcpServer.Listening>(listening =>
         {
+            Context.Unwatch(_listener);
             _port = ((IPEndPoint)listening.LocalAddress).Port;
             if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
                 _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _port, _http, Totals()), "announcer");
@@ -126,6 +164,14 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private void Bind()
+    {
+        _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxPeers * 2),
+            (connection, remote, _) => PeerConnection.Inbound(connection, remote, _context)));
+        Context.Watch(_listener);
+        _listener.Tell(TcpServer.GetListening.Instance);
+    }
+
     // ---- Running -------------------------------------------------------------------------
 
     private void Running()
@@ -138,10 +184,14 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<ConnectTick>(_ =>
         {
+            ShedUseless();
             ConnectMore();
-            if (_peers.Count == 0 && _dialing.Count == 0 && !IsComplete) _announcer.Tell(Announcer.NeedPeers.Instance);
+            // Starved, not only alone: connected peers with nothing we want do not end the search
+            // (a swarm that started before its seeder learns of the seeder this way).
+            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
         });
         Receive<PeerHandshaken>(OnHandshaken);
+        Receive<DialFailed>(OnDialFailed);
         Receive<PeerBitfield>(bitfield => WithPeer(peer =>
         {
             _picker.Forget(peer.Has);
@@ -200,19 +250,88 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             || System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
                 .SelectMany(n => n.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(peer.Address)));
 
+    /// <summary>Connections this torrent aims for: its fair share of the process's budget, at most max-peers.</summary>
+    private int Target => _budget.FairShare(_settings.MaxPeers);
+
     private void ConnectMore()
     {
+        if (IsComplete || _candidates.Count == 0) return;
+        var target = Target;
+        var now = Stopwatch.GetTimestamp();
         foreach (var candidate in _candidates.ToArray())
         {
-            if (_peers.Count + _dialing.Count >= _settings.MaxPeers || IsComplete) break;
-            _candidates.Remove(candidate);
+            if (_peers.Count + _dialing.Count >= target) break;
+            if (_retryAt.TryGetValue(candidate, out var retry) && retry.Due > now) continue;
             if (_banned.Contains(candidate.ToString()) || _dialing.ContainsValue(candidate)
                 || _peers.Values.Any(p => p.Remote.Equals(candidate)))
+            {
+                _candidates.Remove(candidate);
                 continue;
+            }
+            // The process's budget, half-open limit or connect rate says not now: the next tick tries again.
+            if (!_budget.TryStartDial()) break;
+            _candidates.Remove(candidate);
             var connection = Context.ActorOf(PeerConnection.Outbound(candidate, _context));
             Context.Watch(connection);
             _dialing[connection] = candidate;
         }
+    }
+
+    private void OnDialFailed(DialFailed failed)
+    {
+        var failures = _retryAt.TryGetValue(failed.Remote, out var before) ? before.Failures + 1 : 1;
+        // Out of descriptors or ports is the machine's fault, not the address's: it stays a candidate.
+        if (failed.OutOfResources) failures = Math.Max(1, failures - 1);
+        if (failures > MaxDialFailures)
+        {
+            _retryAt.Remove(failed.Remote);
+            return;
+        }
+        var wait = TimeSpan.FromSeconds(5 * (1 << (failures - 1))); // 5, 10, 20, 40 s
+        _retryAt[failed.Remote] = (Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency), failures);
+        _candidates.Add(failed.Remote);
+    }
+
+    /// <summary>
+    /// When the process's budget is tight, or the torrent is at its own limit, a torrent closes
+    /// connections where neither side is interested (they only hold sockets: a swarm that starts
+    /// without a seeder would otherwise fill every slot and never let the seeder in), and, above
+    /// its fair share, its least useful ones too
+    /// (a few per tick), so that torrents below theirs can connect to peers that have data.
+    /// Connections that carry data either way are kept. A shed address is not dialled again soon.
+    /// </summary>
+    private void ShedUseless()
+    {
+        var target = Target;
+        if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
+        var excess = _budget.IsTight ? _peers.Count - target : 0;
+        var judged = _peers
+            // A new connection is not judged before it had time to exchange bitfields and interest.
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
+            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
+            .Where(p => p.Score < 4)
+            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
+            .ToArray();
+        var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
+            .Take(4).ToArray();
+        var later = Stopwatch.GetTimestamp() + (long)(ShedRetryAfter.TotalSeconds * Stopwatch.Frequency);
+        foreach (var (connection, peer, _) in shed)
+        {
+            _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
+            connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
+        }
+    }
+
+    /// <summary>Higher is more useful: data flowing to us, data flowing from us, interest, rare pieces.</summary>
+    private int Usefulness(PeerState peer)
+    {
+        var score = 0;
+        if (peer.AmInterested && !peer.PeerChoking) score += 8;
+        if (peer.PeerInterested && !peer.AmChoking) score += 4;
+        if (peer.AmInterested) score += 2;
+        if (peer.PeerInterested) score += 1;
+        if (peer.AmInterested && _picker.HoldsRarePiece(peer.Has, 2)) score += 1;
+        return score;
     }
 
     private void OnHandshaken(PeerHandshaken handshaken)
@@ -222,7 +341,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         string? refusal =
             _banned.Contains(id) || _banned.Contains(handshaken.Remote.ToString()) ? "banned"
             : _peers.Values.Any(p => p.PeerId.AsSpan().SequenceEqual(handshaken.PeerId)) ? "already connected"
-            : !dialed && _peers.Count >= _settings.MaxPeers ? "too many peers"
+            : !dialed && _peers.Count >= (_budget.IsTight ? Target : _settings.MaxPeers) ? "too many peers"
             : null;
         if (refusal is not null)
         {
@@ -231,6 +350,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         }
         // Outbound peers are known by the address we dialled (their listening port).
         var remote = dialed ? dialedAddress! : handshaken.Remote;
+        if (dialed) _retryAt.Remove(remote);
         _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount));
         Context.Watch(Sender);
         Sender.Tell(new Welcome(_picker.Have.Clone()));

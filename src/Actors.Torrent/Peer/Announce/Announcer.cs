@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Net.Logging;
 using Actors.Torrent.Metainfo;
 using Actors.Web.Client;
 using Akka.Actor;
@@ -28,6 +29,9 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     private sealed class Tick { public static readonly Tick Instance = new(); }
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+    /// <summary>Thousands of torrents in one process fail together when the tracker is down: one line per interval for all of them.</summary>
+    private static readonly LogEvery FailureLog = new(TimeSpan.FromSeconds(10));
 
     private readonly TorrentMetainfo _torrent;
     private readonly byte[] _peerId;
@@ -42,6 +46,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     private TimeSpan _interval = TimeSpan.FromMinutes(30);
     private TimeSpan _minInterval = TimeSpan.FromSeconds(10);
     private DateTime _lastAnnounce = DateTime.MinValue;
+    private int _failures;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -151,9 +156,20 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         }
         else
         {
-            _log.Warning("Announce failed: {0}", attempt.Error);
+            // An overloaded tracker is not hammered: retries back off 10 s, 20 s, ... 5 min (with
+            // jitter, so thousands of torrents spread out), and NeedPeers waits as long.
+            _failures++;
+            var retry = TimeSpan.FromSeconds(Math.Min(MaxRetryAfter.TotalSeconds, 10 * Math.Pow(2, Math.Min(_failures - 1, 10)))
+                * (0.75 + 0.5 * Random.Shared.NextDouble()));
+            _minInterval = retry;
+            if (FailureLog.ShouldLog(out var count))
+                _log.Warning("Announce failed: {0}; retrying in {1:F0} s ({2} failed announces in this process since the last warning)",
+                    attempt.Error, retry.TotalSeconds, count);
+            Timers.StartSingleTimer(Tick.Instance, Tick.Instance, retry);
+            return;
         }
-        Timers.StartSingleTimer(Tick.Instance, Tick.Instance, response is null ? TimeSpan.FromSeconds(10) : _interval);
+        _failures = 0;
+        Timers.StartSingleTimer(Tick.Instance, Tick.Instance, _interval);
         if (_pending is AnnounceEvent.Completed)
         {
             _pending = AnnounceEvent.None;

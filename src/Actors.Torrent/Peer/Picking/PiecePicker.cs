@@ -70,6 +70,15 @@ public sealed class PiecePicker
 
     public void PeerHas(int index) => _availability[index]++;
 
+    /// <summary>True when <paramref name="has"/> holds a piece we still need that at most <paramref name="maxAvailability"/> connected peers have.</summary>
+    public bool HoldsRarePiece(PieceSet has, int maxAvailability)
+    {
+        if (has.Count == 0 || Have.IsComplete) return false;
+        for (var i = 0; i < _pieceCount; i++)
+            if (has[i] && !Have[i] && _availability[i] <= maxAvailability) return true;
+        return false;
+    }
+
     /// <summary>True when <paramref name="has"/> holds a piece we still need.</summary>
     public bool WantsAnyOf(PieceSet has)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Actors.Torrent.Peer.Wire;
@@ -8,18 +9,19 @@ namespace Actors.Torrent.Peer.Wire;
 /// its size is bounded by <see cref="WireLimits.MaxMessageLength"/>; messages with ids we do not
 /// speak (port, extended, fast) are skipped without being buffered. Anything malformed throws
 /// <see cref="PeerProtocolException"/> and nothing else.
+/// The buffer for an incomplete message is rented from the shared pool only while one is pending
+/// and given back once it is parsed: an idle connection holds no 16 KiB buffer.
 /// </summary>
 public sealed class WireDecoder
 {
     private readonly WireLimits _limits;
-    private readonly byte[] _partial;
+    private byte[] _partial = [];
     private int _partialLength;
     private int _skip;
 
     public WireDecoder(WireLimits limits, bool expectHandshake = true)
     {
         _limits = limits;
-        _partial = new byte[4 + limits.MaxMessageLength];
         HandshakeDone = !expectHandshake;
     }
 
@@ -48,23 +50,45 @@ public sealed class WireDecoder
             {
                 var need = Needed(_partial.AsSpan(0, _partialLength));
                 var take = Math.Min(need - _partialLength, data.Length);
+                Hold(_partialLength + take);
                 data[..take].CopyTo(_partial.AsSpan(_partialLength));
                 _partialLength += take;
                 data = data[take..];
                 if (_partialLength < need) return;
-                if (Parse(_partial.AsSpan(0, _partialLength), output) > 0) _partialLength = 0;
+                if (Parse(_partial.AsSpan(0, _partialLength), output) > 0)
+                {
+                    _partialLength = 0;
+                    Release();
+                }
                 continue;
             }
             if (data.IsEmpty) return;
             var used = Parse(data, output);
             if (used == 0)
             {
+                Hold(data.Length);
                 data.CopyTo(_partial);
                 _partialLength = data.Length;
                 return;
             }
             data = data[used..];
         }
+    }
+
+    /// <summary>Makes the partial buffer hold at least <paramref name="capacity"/> bytes, keeping what it holds.</summary>
+    private void Hold(int capacity)
+    {
+        if (_partial.Length >= capacity) return;
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 64));
+        _partial.AsSpan(0, _partialLength).CopyTo(bigger);
+        Release();
+        _partial = bigger;
+    }
+
+    private void Release()
+    {
+        if (_partial.Length > 0) ArrayPool<byte>.Shared.Return(_partial);
+        _partial = [];
     }
 
     /// <summary>How many bytes the buffered prefix needs before <see cref="Parse"/> can make progress.</summary>

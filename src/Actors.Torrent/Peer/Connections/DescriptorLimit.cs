@@ -1,0 +1,34 @@
+namespace Actors.Torrent.Peer.Connections;
+
+/// <summary>The process's soft limit on open file descriptors (<c>ulimit -n</c>), read from /proc on Linux.</summary>
+public static class DescriptorLimit
+{
+    /// <returns>The soft limit, or null when unknown (not Linux) or unlimited.</returns>
+    public static int? Current()
+    {
+        try
+        {
+            if (!File.Exists("/proc/self/limits")) return null;
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length > 0 && int.TryParse(fields[0], out var soft) ? soft : null;
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+
+    /// <returns>Descriptors the process holds now (/proc/self/fd), or 0 when unknown.</returns>
+    public static int OpenNow()
+    {
+        try
+        {
+            return Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+    }
+}
