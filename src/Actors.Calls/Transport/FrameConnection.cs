@@ -160,12 +160,12 @@ public sealed class FrameConnection : ReceiveActor, IWithTimers
         {
             _writesInFlight--;
             FillWriteWindow();
-            if (_closeWhenFlushed && _writesInFlight == 0 && _queue.Count == 0) _tcp.Tell(Akka.IO.Tcp.Close.Instance);
+            if (_closeWhenFlushed && _writesInFlight == 0 && _queue.Count == 0) _tcp.Tell(Akka.IO.Tcp.ConfirmedClose.Instance);
         });
         Receive<Close>(_ =>
         {
             _closeWhenFlushed = true;
-            if (_writesInFlight == 0 && _queue.Count == 0) _tcp.Tell(Akka.IO.Tcp.Close.Instance);
+            if (_writesInFlight == 0 && _queue.Count == 0) _tcp.Tell(Akka.IO.Tcp.ConfirmedClose.Instance);
         });
         Receive<Rebind>(Rebinding);
         Receive<IdleTimeout>(_ => Abort($"idle for {_settings.IdleTimeout}"));
