@@ -59,6 +59,8 @@ afl_pid=""
 stats="$work/out/default/fuzzer_stats"
 mkdir -p "$here/.last"
 cp "$stats" "$here/.last/$target.fuzzer_stats"
+# The corpus afl built, to pick a few inputs from for findings/ (the replay test keeps them covered).
+rm -rf "$here/.last/$target.queue" && cp -r "$work/out/default/queue" "$here/.last/$target.queue"
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|bitmap_cvg|saved_crashes|saved_hangs) ' "$stats"
 kept=0
 for kind in crashes hangs; do
