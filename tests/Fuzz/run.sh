@@ -30,11 +30,14 @@ trap 'exit 130' INT TERM
 nice -n "${FUZZ_NICE:-15}" dotnet publish "$here/Actors.Fuzz" -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 dotnet "$work/bin/Actors.Fuzz.dll" list | grep -qx "$target" || { echo "unknown target $target" >&2; exit 2; }
 
-# 2. Seeds: small valid inputs from our encoders, and every input kept from earlier runs
+# 2. Seeds: small valid inputs from our encoders, and the inputs kept from earlier runs
 #    (before instrumenting: instrumented code only runs under afl-fuzz).
 dotnet "$work/bin/Actors.Fuzz.dll" seeds "$target" "$work/in"
 findings="$here/findings/$target"
-[ -d "$findings" ] && find "$findings" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$work/in/" \;
+# Small ones only (afl mutates small inputs best); a previous run's corpus resumes where it stopped.
+[ -d "$findings" ] && find "$findings" -maxdepth 1 -type f -size -16k -exec cp {} "$work/in/" \;
+[ -d "$here/.last/$target.queue" ] && find "$here/.last/$target.queue" -maxdepth 1 -type f -name 'id:*' -size -16k \
+  -exec sh -c 'cp "$1" "$2/prev-$(basename "$1" | cut -c1-9 | tr : _)"' _ {} "$work/in" \;
 
 # 3. Instrument our codecs (not Akka, not the BCL): afl sees the branches they take.
 tools="$here/.tools"
