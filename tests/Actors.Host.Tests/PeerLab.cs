@@ -23,6 +23,7 @@ public sealed partial class PeerLab : IDisposable
     /// <summary>For tests that start aria2: <c>[FactRequiringTools(PeerLab.Aria2)]</c> (skipped visibly without it, failing in CI).</summary>
     public const string Aria2 = "aria2c";
 
+    /// <summary>Never <c>if (!Aria2Available) return;</c> (green without testing): use the attribute.</summary>
     public static bool Aria2Available => Tools.IsInstalled(Aria2);
 
     public int Port { get; } = ActorsProcess.FreePort();

@@ -14,6 +14,9 @@ public sealed class RealPeers : IDisposable
     /// <summary>The programs a test using this class needs: <c>[FactRequiringTools(RealPeers.Aria2, RealPeers.Opentracker)]</c>.</summary>
     public const string Aria2 = "aria2c", Opentracker = "opentracker";
 
+    /// <summary>Whether both are installed. Never <c>if (!Available) return;</c>: mark the test [FactRequiringTools] instead.</summary>
+    public static bool Available => Tools.IsInstalled(Aria2) && Tools.IsInstalled(Opentracker);
+
     public static int FreePort() => Ports.Free();
 
     /// <summary>opentracker on 127.0.0.1 serving only <paramref name="infoHashHex"/>; returns its announce URL.</summary>
