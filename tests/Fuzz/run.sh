@@ -55,7 +55,19 @@ echo "fuzzing $target for $seconds s (nice ${FUZZ_NICE:-15}); afl log: $work/afl
 nice -n "${FUZZ_NICE:-15}" afl-fuzz -V "$seconds" -t "${FUZZ_TIMEOUT_MS:-2000}" -m none \
   -i "$work/in" -o "$work/out" -- dotnet "$work/bin/Actors.Fuzz.dll" "$target" >"$work/afl.log" 2>&1 &
 afl_pid=$!
-wait "$afl_pid" || { echo "afl-fuzz failed:" >&2; tail -30 "$work/afl.log" >&2; afl_pid=""; exit 1; }
+if ! wait "$afl_pid"; then
+  # afl aborts when the harness process dies (SharpFuzz's fork server is the harness itself, so
+  # an input that kills it, or one afl kills for running past -t, ends the run): keep that input.
+  afl_pid=""
+  echo "afl-fuzz failed:" >&2; tail -30 "$work/afl.log" >&2
+  mkdir -p "$here/.last"
+  [ -f "$work/out/default/fuzzer_stats" ] && cp "$work/out/default/fuzzer_stats" "$here/.last/$target.fuzzer_stats"
+  if [ -f "$work/out/default/.cur_input" ]; then
+    cp "$work/out/default/.cur_input" "$here/.last/$target.abort-input"
+    echo "the input being run is in tests/Fuzz/.last/$target.abort-input: replay it with the harness" >&2
+  fi
+  exit 1
+fi
 afl_pid=""
 
 # 5. Report, keep the stats, and keep each crash or hang as a regression input.
