@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Actors.Calls.Caller;
 using Actors.Calls.Tests.Nat;
@@ -128,10 +126,5 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains(alice.Lines, l => l.Contains("actors.caller.wav") && l.Contains("truncated"));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }

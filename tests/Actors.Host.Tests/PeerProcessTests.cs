@@ -12,10 +12,9 @@ public sealed class PeerProcessTests : IDisposable
 
     public void Dispose() => _lab.Dispose();
 
-    [Fact]
+    [FactRequiringTools(PeerLab.Aria2)]
     public async Task Peer_get_by_url_downloads_from_aria2_and_our_seeder_through_our_tracker_and_seeds_on_to_aria2()
     {
-        if (!PeerLab.Aria2Available) return;
         await _lab.Start(4 * 1024 * 1024 + 1234);
         var aria2Seeder = _lab.Aria2Seeder("--max-upload-limit=2M");
         var ourSeeder = await _lab.OurSeeder("our-seed", "--max-up", "2M");
@@ -40,10 +39,9 @@ public sealed class PeerProcessTests : IDisposable
         _lab.AssertSameContent(Path.Combine(_lab.Dir("aria2-out"), PeerLab.FileName));
     }
 
-    [Fact]
+    [FactRequiringTools(PeerLab.Aria2)]
     public async Task Peer_get_by_url_downloads_from_an_aria2_seeder_alone_through_our_tracker()
     {
-        if (!PeerLab.Aria2Available) return;
         await _lab.Start(3 * 1024 * 1024 + 5);
         _lab.Aria2Seeder();
         await _lab.AwaitSeeders(1);
@@ -54,10 +52,9 @@ public sealed class PeerProcessTests : IDisposable
         Assert.Contains(get.Lines, l => l.Contains($"from seeders {_lab.Content.Length},"));
     }
 
-    [Fact]
+    [FactRequiringTools(PeerLab.Aria2)]
     public async Task Download_completes_from_the_others_when_a_seeder_is_killed_mid_transfer()
     {
-        if (!PeerLab.Aria2Available) return;
         await _lab.Start(6 * 1024 * 1024);
         var victim = await _lab.OurSeeder("victim", "--max-up", "1M");
         _lab.Aria2Seeder("--max-upload-limit=1M");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Actors.Host.Tests;
@@ -33,19 +32,10 @@ public sealed class RunClusterScriptTests
         var relay = ActorsProcess.FreePort();
         var peer = ActorsProcess.FreePort();
         const int duration = 12;
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = RepositoryRoot(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in template)
-            start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString())
-                .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()));
-        using var script = Process.Start(start)!;
-        var stdout = script.StandardOutput.ReadToEndAsync();
-        var stderr = script.StandardError.ReadToEndAsync();
+        var args = template.Select(arg => arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString())
+            .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()));
+        // The script's own stdin stays open: it stops at --duration, not at end of input.
+        using var script = new ProcessRunner(file, args, RepositoryRoot());
         try
         {
             // Building can take a while on a cold machine; then the web node must answer.
@@ -65,14 +55,13 @@ public sealed class RunClusterScriptTests
             await ActorsProcess.WaitForPort(rendezvous, TimeSpan.FromSeconds(60));
             await ActorsProcess.WaitForPort(peer, TimeSpan.FromSeconds(60));
 
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await script.WaitForExitAsync(cts.Token);
+            await script.WaitForExitAsync(TimeSpan.FromMinutes(2));
         }
         finally
         {
-            if (!script.HasExited) script.Kill(entireProcessTree: true);
+            script.Kill();
         }
-        var output = await stdout + await stderr;
+        var output = script.Output;
         Assert.True(script.ExitCode == 0, output);
         Assert.Contains($"http://127.0.0.1:{web}/", output);
         Assert.Contains("seed exited with 0", output);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Actors.Torrent.Bencode;
 using Xunit;
 
 namespace Actors.Host.Tests;
@@ -17,11 +18,7 @@ public sealed class TrackerProcessTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _started)
-        {
-            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            p.Dispose();
-        }
+        ToolProcess.StopAll(_started);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
@@ -37,13 +34,9 @@ public sealed class TrackerProcessTests : IDisposable
 
     private static HashSet<int> PortsIn(byte[] body)
     {
-        // d...5:peers<n>:<bytes>...: find the compact peers string and read the ports.
-        var text = Encoding.Latin1.GetString(body);
-        var at = text.IndexOf("5:peers", StringComparison.Ordinal) + 7;
-        var colon = text.IndexOf(':', at);
-        var length = int.Parse(text[at..colon]);
-        var peers = body.AsSpan(colon + 1, length).ToArray();
-        return Enumerable.Range(0, length / 6).Select(i => peers[i * 6 + 4] << 8 | peers[i * 6 + 5]).ToHashSet();
+        // The compact peers string (BEP 23): 6 bytes per peer, the port in the last two.
+        var peers = ((BDictionary)BencodeDecoder.Decode(body)).Get<BString>("peers")!.Bytes.ToArray();
+        return Enumerable.Range(0, peers.Length / 6).Select(i => peers[i * 6 + 4] << 8 | peers[i * 6 + 5]).ToHashSet();
     }
 
     [Fact]
@@ -56,7 +49,7 @@ public sealed class TrackerProcessTests : IDisposable
         Assert.Contains(actors.Lines, l => l.Contains("--cluster-port PORT"));
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task A_curl_announce_gets_a_bencoded_answer_and_garbage_gets_a_failure_reason()
     {
         var port = ActorsProcess.FreePort();
@@ -106,7 +99,7 @@ public sealed class TrackerProcessTests : IDisposable
         }
     }
 
-    [Fact]
+    [FactRequiringTools("mktorrent", "transmission-show")]
     public async Task Torrent_show_prints_the_info_hash_transmission_show_reports()
     {
         var file = Path.Combine(_dir, "data.bin");
@@ -124,7 +117,7 @@ public sealed class TrackerProcessTests : IDisposable
         Assert.Single(bad.Lines);
     }
 
-    [Fact]
+    [FactRequiringTools("aria2c")]
     public async Task Aria2_downloads_from_an_aria2_seeder_through_our_tracker_with_our_torrent()
     {
         var trackerPort = ActorsProcess.FreePort();
@@ -153,7 +146,7 @@ public sealed class TrackerProcessTests : IDisposable
         // Wait until the seeder is in the swarm, then start the leecher.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + Timeout;
-        while (!Encoding.Latin1.GetString(await http.GetByteArrayAsync($"http://127.0.0.1:{trackerPort}/scrape")).Contains("8:completei1e"))
+        while (PeerLab.Seeders(await http.GetByteArrayAsync($"http://127.0.0.1:{trackerPort}/scrape")) < 1)
         {
             Assert.True(DateTime.UtcNow < deadline, "the aria2 seeder never announced");
             await Task.Delay(200);
@@ -184,15 +177,5 @@ public sealed class TrackerProcessTests : IDisposable
         return process;
     }
 
-    private string Run(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(30_000)) { process.Kill(true); Assert.Fail($"{tool} timed out"); }
-        Assert.True(process.ExitCode == 0, $"{tool} exited {process.ExitCode}: {error.Result}");
-        return output.Result;
-    }
+    private string Run(string tool, params string[] args) => ExternalTool.Run(tool, _dir, TimeSpan.FromSeconds(30), args);
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text;
 using Xunit;
 
 namespace Actors.Host.Tests;
@@ -15,7 +14,7 @@ public sealed class TransmissionInteropTests : IDisposable
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("actors-transmission-");
     private readonly List<Process> _started = [];
 
-    [Fact]
+    [FactRequiringTools("transmission-cli", "aria2c")]
     public async Task Transmission_seeds_our_torrent_and_aria2_downloads_it_by_url_through_one_web_and_tracker_node()
     {
         var site = _dir.CreateSubdirectory("site").FullName;
@@ -39,15 +38,14 @@ public sealed class TransmissionInteropTests : IDisposable
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + Timeout;
-        while (!Encoding.Latin1.GetString(await http.GetByteArrayAsync($"http://127.0.0.1:{port}/scrape")).Contains("8:completei1e"))
+        while (PeerLab.Seeders(await http.GetByteArrayAsync($"http://127.0.0.1:{port}/scrape")) < 1)
         {
             Assert.True(DateTime.UtcNow < deadline, "Transmission never announced itself as a seeder");
             await Task.Delay(250);
         }
 
-        var leecher = Start("aria2c", ["--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            $"--listen-port={ActorsProcess.FreePort()}", "--seed-time=0", "--console-log-level=warn", "--summary-interval=0",
-            "--file-allocation=none", "--bt-tracker-interval=2", $"--dir={leechDir}", $"http://127.0.0.1:{port}/movie.torrent"]);
+        var leecher = Start("aria2c", [.. Aria2.Flags(Ports.Free()), "--seed-time=0", "--bt-tracker-interval=2",
+            $"--dir={leechDir}", $"http://127.0.0.1:{port}/movie.torrent"]);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await leecher.WaitForExitAsync(cts.Token);
         Assert.Equal(0, leecher.ExitCode);
@@ -63,12 +61,7 @@ public sealed class TransmissionInteropTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _started)
-        {
-            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            p.WaitForExit(5000);
-            p.Dispose();
-        }
+        ToolProcess.StopAll(_started);
         try { _dir.Delete(recursive: true); } catch (IOException) { }
     }
 }

@@ -253,7 +253,6 @@ public sealed class TorrentMetainfo
 
         var files = new List<TorrentFile>(list.Count);
         var paths = new HashSet<string>(StringComparer.Ordinal);
-        var directories = new HashSet<string>(StringComparer.Ordinal);
         long offset = 0;
         for (var i = 0; i < list.Count; i++)
         {
@@ -268,10 +267,6 @@ public sealed class TorrentMetainfo
             {
                 throw new MetainfoException($"Torrent lists the file {Quote(path)} twice.");
             }
-            for (var depth = 1; depth < segments.Length; depth++)
-            {
-                directories.Add(string.Join('/', segments.Take(depth)));
-            }
             if (offset > long.MaxValue - length)
             {
                 throw new MetainfoException("Torrent total length overflows.");
@@ -279,12 +274,32 @@ public sealed class TorrentMetainfo
             files.Add(new TorrentFile(segments, length, offset));
             offset += length;
         }
-        var clash = paths.FirstOrDefault(directories.Contains);
+        var clash = FileUsedAsDirectory(files);
         if (clash is not null)
         {
             throw new MetainfoException($"Torrent uses {Quote(clash)} as both a file and a directory.");
         }
         return (files, true);
+    }
+
+    /// <summary>A file path that is also a directory of another file ("d" and "d/x"), or null.</summary>
+    /// <remarks>
+    /// Joined with NUL (never inside a segment), such a pair sorts side by side ("d" just before
+    /// "d\0x"), so one pass over the sorted paths finds it. Collecting every directory prefix instead
+    /// costs the square of the path depth: a 60 KB torrent with one 20,000-deep path allocated 800 MB.
+    /// </remarks>
+    private static string? FileUsedAsDirectory(List<TorrentFile> files)
+    {
+        var keys = files.Select(static f => string.Join('\0', f.PathSegments)).Order(StringComparer.Ordinal).ToArray();
+        for (var i = 0; i + 1 < keys.Length; i++)
+        {
+            if (keys[i + 1].Length > keys[i].Length && keys[i + 1][keys[i].Length] == '\0'
+                && keys[i + 1].StartsWith(keys[i], StringComparison.Ordinal))
+            {
+                return keys[i].Replace('\0', '/');
+            }
+        }
+        return null;
     }
 
     private static long ReadLength(BValue? value, string what)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Actors.Torrent.Peer;
-using Actors.Torrent.Tests.Metainfo;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;
@@ -23,10 +22,9 @@ public sealed class PeerInteropTests(ITestOutputHelper output) : IDisposable
         _temp.Dispose();
     }
 
-    [Fact]
+    [FactRequiringTools(RealPeers.Aria2, RealPeers.Opentracker)]
     public async Task Our_leecher_downloads_from_an_aria2_seeder_via_opentracker()
     {
-        if (!RealPeers.Available) return;
         var (torrent, bytes, content, tracker) = PrepareWithTracker("from-aria2.bin", 64 * 1024 * 1024);
         _real.StartAria2Seeder(_temp.Combine("t.torrent"), _temp.Combine("seed"), RealPeers.FreePort());
         await Task.Delay(500); // let aria2 announce first
@@ -40,10 +38,9 @@ public sealed class PeerInteropTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(SHA256.HashData(content), SHA256.HashData(File.ReadAllBytes(_temp.Combine("leech", "from-aria2.bin"))));
     }
 
-    [Fact]
+    [FactRequiringTools(RealPeers.Aria2, RealPeers.Opentracker)]
     public async Task An_aria2_leecher_downloads_from_our_seeder_via_opentracker()
     {
-        if (!RealPeers.Available) return;
         var (torrent, _, content, _) = PrepareWithTracker("to-aria2.bin", 32 * 1024 * 1024);
         var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1" }, "seeder");
         await SwarmFixture.Completion(seeder, TimeSpan.FromSeconds(20)); // verified on disk, announced

@@ -114,12 +114,7 @@ public sealed class HttpClientActorTests : WebServerHarness
         Assert.Equal("A", Encoding.ASCII.GetString(again.Response.Body));
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 
     /// <summary>A tiny scripted server: answers each request head with the given text (null: stays silent).</summary>
     private sealed class RawServer : IDisposable

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Actors.Web.Tests.Server;
@@ -8,21 +7,15 @@ public sealed class RealClientTests : WebServerHarness
 {
     private static async Task<(int ExitCode, string Stdout, string Stderr)> Run(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw new TimeoutException($"{file} did not finish"); }
-        return (process.ExitCode, await stdout, await stderr);
+        var result = await ProcessRunner.RunAsync(file, args, TimeSpan.FromSeconds(60));
+        if (result.TimedOut) throw new TimeoutException($"{file} did not finish");
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     private static Task<(int ExitCode, string Stdout, string Stderr)> Curl(params string[] args) =>
         Run("curl", ["--silent", "--show-error", "--max-time", "20", .. args]);
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_gets_a_file_with_its_headers()
     {
         WriteFile("hello.txt", "hello curl\n");
@@ -34,7 +27,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.EndsWith("\r\n\r\nhello curl\n", output);
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_head_gets_headers_only()
     {
         WriteFile("data.bin", new byte[5000]);
@@ -46,7 +39,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.EndsWith("\r\n\r\n", output);
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_range_gets_just_that_part()
     {
         WriteFile("abc.txt", "abcdefghijklmnopqrstuvwxyz");
@@ -56,7 +49,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.Equal("defgh 206", output);
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_conditional_get_by_date_gets_304()
     {
         var path = WriteFile("old.txt", "old");
@@ -68,7 +61,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.Equal("old 200", modified);
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_reuses_one_connection_for_several_urls()
     {
         WriteFile("a.txt", "A");
@@ -81,7 +74,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.Single(log.Split('\n'), l => l.Contains("Connected to"));
     }
 
-    [Fact]
+    [FactRequiringTools("curl")]
     public async Task Curl_path_as_is_traversal_reads_nothing()
     {
         File.WriteAllText(Path.Combine(Outside.FullName, "secret.txt"), "SECRET");
@@ -91,7 +84,7 @@ public sealed class RealClientTests : WebServerHarness
         Assert.EndsWith("404", output);
     }
 
-    [Fact]
+    [FactRequiringTools("chromium")]
     public async Task Headless_chromium_renders_the_index_page()
     {
         WriteFile("index.html", "<!DOCTYPE html><html><body><h1 id=t>Served by Actors</h1><script>document.getElementById('t').dataset.ran='yes'</script><script src=\"app.js\"></script></body></html>");

@@ -1,16 +1,19 @@
-namespace Actors.Torrent.Tests.Metainfo;
+namespace Actors.TestSupport;
 
 /// <summary>A fresh directory under the system temp dir, deleted on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory()
+    public TempDirectory(string prefix = "actors-tests-")
     {
-        Path = Directory.CreateTempSubdirectory("actors-torrent-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
     }
 
     public string Path { get; }
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>A subdirectory, created if needed.</summary>
+    public string Dir(string name) => Directory.CreateDirectory(Combine(name)).FullName;
 
     /// <summary>Writes <paramref name="content"/> at a relative path, creating directories.</summary>
     public string WriteFile(string relativePath, byte[] content)
@@ -34,7 +37,7 @@ public sealed class TempDirectory : IDisposable
         {
             Directory.Delete(Path, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Best effort: a leftover temp dir must not fail the test run.
         }

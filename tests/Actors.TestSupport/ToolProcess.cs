@@ -1,12 +1,14 @@
 using System.Diagnostics;
 
-namespace Actors.Host.Tests;
+namespace Actors.TestSupport;
 
 /// <summary>Starts a real client we did not write (aria2c, transmission-cli, ...) with its output drained.</summary>
 public static class ToolProcess
 {
+    /// <summary>The caller kills and disposes the process (tests keep a list and do it in Dispose).</summary>
     public static Process Start(string tool, IEnumerable<string> args, string workingDirectory, IDictionary<string, string>? environment = null)
     {
+        Tools.Require(tool);
         var start = new ProcessStartInfo(tool)
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory,
@@ -20,5 +22,16 @@ public static class ToolProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    /// <summary>Kills (with its children) and disposes each process a test started.</summary>
+    public static void StopAll(IEnumerable<Process> processes)
+    {
+        foreach (var p in processes)
+        {
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            try { p.WaitForExit(5000); } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
     }
 }
