@@ -41,11 +41,14 @@ public static class ConfigLoader
     /// <summary>
     /// For commands that are not cluster members (peer, caller): the same Akka.IO tuning, logging
     /// and serializers as every node, without remoting, cluster or Distributed Data.
+    /// These commands handle Ctrl-C and SIGTERM themselves (the peer announces "stopped", the caller
+    /// hangs up) and then terminate the system; Akka's own exit hook would shut it down under them.
     /// </summary>
     public static Config ForLocalSystem(Config config) =>
         ConfigurationFactory.ParseString("""
             akka.actor.provider = local
             akka.extensions = []
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """).WithFallback(config);
 
     private static string? ConfigDirectory()
