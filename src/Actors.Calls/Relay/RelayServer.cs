@@ -1,3 +1,4 @@
+using Actors.Calls.Telemetry;
 using Actors.Calls.Protocol;
 using Actors.Net.Tcp;
 using Akka.Actor;
@@ -102,6 +103,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         }
         var session = new Session(CallAuth.RandomId(8), allocate.CallId, [CallAuth.RandomId(), CallAuth.RandomId()]);
         _sessions[session.Id] = session;
+        CallsMetrics.RelaySessions.Add(1);
         _tokens[session.Tokens[0]] = (session, 0);
         _tokens[session.Tokens[1]] = (session, 1);
         Timers.StartSingleTimer(new Expire(session.Id), new Expire(session.Id), _settings.TokenTtl);
@@ -154,7 +156,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
 
     private void RemoveSession(Session session)
     {
-        _sessions.Remove(session.Id);
+        if (_sessions.Remove(session.Id)) CallsMetrics.RelaySessions.Add(-1);
         _tokens.Remove(session.Tokens[0]);
         _tokens.Remove(session.Tokens[1]);
         Timers.Cancel(new Expire(session.Id));

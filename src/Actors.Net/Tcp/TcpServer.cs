@@ -1,4 +1,5 @@
 using System.Net;
+using Actors.Net.Telemetry;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -71,7 +72,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private void Bound(EndPoint localAddress)
     {
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
-        Receive<Terminated>(_ => _open--);
+        Receive<Terminated>(_ => { _open--; NetMetrics.ConnectionsOpen.Add(-1); });
         Receive<GetListening>(_ => Sender.Tell(new Listening(localAddress)));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
     }
@@ -89,6 +90,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Context.Watch(handler);
         _open++;
         _accepted++;
+        NetMetrics.ConnectionsOpen.Add(1); NetMetrics.ConnectionsAccepted.Add(1);
         // The handler registers itself with the connection (it chooses pull mode and keep-open).
     }
 }

@@ -1,3 +1,4 @@
+using Actors.Torrent.Telemetry;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
@@ -128,6 +129,8 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
             batch.Completed[request.InfoHash] = batch.Completed.GetValueOrDefault(request.InfoHash) + 1;
         batch.Announces++;
         _pending++;
+        TrackerMetrics.Announced(_index);
+        if (request.Event == AnnounceEvent.Started) Context.System.EventStream.Publish(new Actors.Net.Telemetry.RoleEvent("swarm-joined", $"{request.Ip}:{request.Port} joined swarm {request.InfoHash[..8]}"));
         if (_settings.WriteMajority) batch.Waiting.Add(new PendingAnnounce(request, Sender, announce.Correlation));
         else Reply(request, Sender, announce.Correlation);
 

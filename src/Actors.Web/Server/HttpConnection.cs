@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using Actors.Net.Tcp;
+using Actors.Net.Telemetry;
 using Actors.Web.Http;
+using Actors.Web.Telemetry;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -79,6 +81,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     {
         Receive<Akka.IO.Tcp.Received>(received =>
         {
+            NetMetrics.BytesReceived.Add(received.Data.Count);
             var wasIdle = !_decoder.RequestStarted;
             _decoder.Feed(received.Data.ToReadOnlySpan());
             if (wasIdle) ArmReadTimeout();
@@ -159,10 +162,70 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
                 plan.Head.Header(name, value);
             StartResponse(request, plan, close: !request.KeepAlive);
         });
+        Receive<HttpStreamStart>(start =>
+        {
+            Timers.Cancel(HandlerTimeout.Instance);
+            StartStream(request, start, Sender);
+        });
         Receive<HandlerTimeout>(_ => StartResponse(request, ResponsePlan.Error(503), close: true));
         Receive<Akka.IO.Tcp.Received>(received => _decoder.Feed(received.Data.ToReadOnlySpan()));
         Receive<Akka.IO.Tcp.PeerClosed>(_ => _peerClosed = true);
         ConnectionEvents();
+    }
+
+    // ---- State: a streamed response (Server-Sent Events), paced by write acks -------------
+
+    private void StartStream(HttpRequest request, HttpStreamStart start, IActorRef source)
+    {
+        SuspendReading();
+        Timers.Cancel(ReadTimeout.Instance);
+        _request = request;
+        var head = new HttpResponseHead(start.Status).Header("Content-Type", start.ContentType);
+        foreach (var (name, value) in start.Headers ?? [])
+            head.Header(name, value);
+        // No Content-Length: the body ends when the connection closes (RFC 9112 §6.3).
+        head.Header("Date", CurrentDate.Value).Header("Server", "actors").Header("Connection", "close");
+        Context.Watch(source);
+        Become(() => Streaming(source));
+        Write(ByteString.FromBytes(head.Encode()));
+    }
+
+    private void Streaming(IActorRef source)
+    {
+        var ending = false;
+        Receive<WriteAck>(_ =>
+        {
+            _writesInFlight--;
+            if (_writesInFlight > 0) return;
+            Timers.Cancel(WriteTimeout.Instance);
+            if (ending)
+            {
+                _connection.Tell(Akka.IO.Tcp.Close.Instance);
+                Become(Closing);
+                return;
+            }
+            source.Tell(HttpStreamChunkWritten.Instance);
+        });
+        Receive<HttpStreamChunk>(chunk => Write(ByteString.FromBytes(chunk.Data)));
+        Receive<HttpStreamEnd>(_ => EndStream(ref ending));
+        Receive<Terminated>(t => t.ActorRef.Equals(source), _ => EndStream(ref ending));
+        Receive<WriteTimeout>(_ =>
+        {
+            _log.Info("{0} stopped reading a stream for {1}: aborting", Endpoints.Format(_remote), _settings.WriteTimeout);
+            _connection.Tell(Akka.IO.Tcp.Abort.Instance);
+            Become(Closing);
+        });
+        Receive<Akka.IO.Tcp.Received>(_ => { });
+        Receive<Akka.IO.Tcp.PeerClosed>(_ => { _connection.Tell(Akka.IO.Tcp.Close.Instance); Become(Closing); });
+        ConnectionEvents();
+    }
+
+    private void EndStream(ref bool ending)
+    {
+        ending = true;
+        if (_writesInFlight > 0) return;
+        _connection.Tell(Akka.IO.Tcp.Close.Instance);
+        Become(Closing);
     }
 
     // ---- State: writing a response ---------------------------------------------------------
@@ -265,6 +328,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     {
         _writesInFlight++;
         _bytesSent += data.Count;
+        NetMetrics.BytesSent.Add(data.Count);
         _connection.Tell(Akka.IO.Tcp.Write.Create(data, WriteAck.Instance));
         Timers.StartSingleTimer(WriteTimeout.Instance, WriteTimeout.Instance, _settings.WriteTimeout);
     }
@@ -272,6 +336,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     private void FinishResponse()
     {
         Timers.Cancel(WriteTimeout.Instance);
+        if (_plan is not null) WebMetrics.Answered(_plan.Status);
         LogAccess();
         _request = null;
         _plan = null;
