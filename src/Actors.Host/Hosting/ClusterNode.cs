@@ -49,6 +49,7 @@ public static class ClusterNode
         }
 
         system.ActorOf(MembershipLog.Props(), "membership-log");
+        system.ActorOf(Actors.Lab.Agent.NodeAgent.Props(NodeLogger.NodeName, [role]), "lab-agent"); // figures and events for the lab
         startRole(system);
 
         var clusterExtension = Cluster.Get(system);
