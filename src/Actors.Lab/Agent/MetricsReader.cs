@@ -42,6 +42,14 @@ public sealed class MetricsReader : IDisposable
         public readonly ConcurrentDictionary<string, Cell> Tagged = new(StringComparer.Ordinal);
     }
 
+    private static readonly Lazy<MetricsReader> LazyShared = new(() => new MetricsReader());
+
+    /// <summary>
+    /// The process' reader, listening from its first use on. The host touches it before any role
+    /// starts, so an up-down counter never misses its first increments.
+    /// </summary>
+    public static MetricsReader Shared => LazyShared.Value;
+
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, Series> _series = new();
 

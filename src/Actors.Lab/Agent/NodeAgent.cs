@@ -22,7 +22,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly string _node;
     private readonly IReadOnlyList<string> _roles;
     private readonly TimeSpan _interval;
-    private readonly MetricsReader _metrics = new();
+    private readonly MetricsReader _metrics;
     private readonly HashSet<Address> _labs = [];
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly long _startedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -32,11 +32,16 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string node, IReadOnlyList<string> roles, TimeSpan? interval = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, roles, interval ?? TimeSpan.FromSeconds(1)));
-
-    public NodeAgent(string node, IReadOnlyList<string> roles, TimeSpan interval)
+    /// <summary>Starts the process' metrics listener now (not when the actor starts), so no early measurement is missed.</summary>
+    public static Props Props(string node, IReadOnlyList<string> roles, TimeSpan? interval = null)
     {
+        var metrics = MetricsReader.Shared;
+        return Akka.Actor.Props.Create(() => new NodeAgent(node, roles, interval ?? TimeSpan.FromSeconds(1), metrics));
+    }
+
+    public NodeAgent(string node, IReadOnlyList<string> roles, TimeSpan interval, MetricsReader metrics)
+    {
+        _metrics = metrics;
         _node = node;
         _roles = roles;
         _interval = interval;
@@ -58,7 +63,6 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         _cluster.Unsubscribe(Self);
         Context.System.EventStream.Unsubscribe(Self);
-        _metrics.Dispose();
     }
 
     private void OnRoleEvent(RoleEvent e)
