@@ -45,7 +45,7 @@ public sealed class PrometheusTextTests
     public void Label_values_are_escaped_and_values_are_invariant_numbers()
     {
         var text = PrometheusText.Write(new StatusSnapshot(0, null,
-            [Node("a\"b\\c\nd", "up", 1, new FigureValue("x", Figure.Gauge, "", "help with \\ and\nnewline", "", 1.5))]));
+            [Node("a\"b\\c\nd", "up", 1, new FigureValue("x", Figure.Gauge, "", "help with \\ and\nnewline", "", 1.5, null))]));
         Assert.Contains("x{node=\"a\\\"b\\\\c\\nd\",role=\"tracker\"} 1.5\n", text);
         Assert.Contains("# HELP x help with \\\\ and\\nnewline\n", text);
     }
