@@ -16,13 +16,13 @@ public sealed class RunClusterScriptTests
     [Fact]
     public Task Bash_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
         RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}",
-            "--rendezvous-port", "{rendezvous}", "--relay-port", "{relay}", "--peer-port", "{peer}"]);
+            "--rendezvous-port", "{rendezvous}", "--relay-port", "{relay}", "--peer-port", "{peer}", "--lab-port", "{lab}"]);
 
     [Fact]
     public Task PowerShell_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
         RunScript("dotnet", ["tool", "run", "pwsh", "--", "-NoProfile", "-File", "run-cluster.ps1",
             "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}", "-TrackerPort", "{tracker}",
-            "-RendezvousPort", "{rendezvous}", "-RelayPort", "{relay}", "-PeerPort", "{peer}"]);
+            "-RendezvousPort", "{rendezvous}", "-RelayPort", "{relay}", "-PeerPort", "{peer}", "-LabPort", "{lab}"]);
 
     private static async Task RunScript(string file, string[] template)
     {
@@ -32,6 +32,7 @@ public sealed class RunClusterScriptTests
         var rendezvous = ActorsProcess.FreePort();
         var relay = ActorsProcess.FreePort();
         var peer = ActorsProcess.FreePort();
+        var lab = ActorsProcess.FreePort();
         const int duration = 12;
         var start = new ProcessStartInfo(file)
         {
@@ -42,7 +43,7 @@ public sealed class RunClusterScriptTests
         };
         foreach (var arg in template)
             start.ArgumentList.Add(arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString())
-                .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()));
+                .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()).Replace("{lab}", lab.ToString()));
         using var script = Process.Start(start)!;
         var stdout = script.StandardOutput.ReadToEndAsync();
         var stderr = script.StandardError.ReadToEndAsync();
@@ -64,6 +65,11 @@ public sealed class RunClusterScriptTests
             await ActorsProcess.WaitForPort(relay, TimeSpan.FromSeconds(60));
             await ActorsProcess.WaitForPort(rendezvous, TimeSpan.FromSeconds(60));
             await ActorsProcess.WaitForPort(peer, TimeSpan.FromSeconds(60));
+            // The Lab answers, and lists the nodes run-cluster started (from their manifests).
+            await ActorsProcess.WaitForPort(lab, TimeSpan.FromSeconds(60));
+            var status = await http.GetStringAsync($"http://127.0.0.1:{lab}/api/status");
+            foreach (var node in new[] { "\"seed\"", "\"tracker2\"", "\"peer\"", "\"lab\"" })
+                Assert.Contains(node, status);
 
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             await script.WaitForExitAsync(cts.Token);
@@ -77,7 +83,8 @@ public sealed class RunClusterScriptTests
         Assert.Contains($"http://127.0.0.1:{web}/", output);
         Assert.Contains("seed exited with 0", output);
         Assert.Contains("web exited with 0", output);
-        foreach (var node in new[] { "tracker1", "tracker2", "rendezvous", "relay", "peer" })
+        Assert.Contains($"http://127.0.0.1:{lab}/#token=", output);
+        foreach (var node in new[] { "tracker1", "tracker2", "rendezvous", "relay", "peer", "lab" })
             Assert.Contains($"{node} exited with 0", output);
 
         // The web node joined the seed's cluster, and left it gracefully.
