@@ -26,13 +26,13 @@ public sealed class RunClusterScriptTests
 
     private static async Task RunScript(string file, string[] template)
     {
-        var web = ActorsProcess.FreePort();
-        var seed = ActorsProcess.FreePort();
-        var tracker = ActorsProcess.FreePort();
-        var rendezvous = ActorsProcess.FreePort();
-        var relay = ActorsProcess.FreePort();
-        var peer = ActorsProcess.FreePort();
-        var lab = ActorsProcess.FreePort();
+        // The script derives ports (tracker+1, seed+1..seed+6): draw until none of them collide.
+        int web, seed, tracker, rendezvous, relay, peer, lab;
+        do
+        {
+            (web, seed, tracker, rendezvous, relay, peer, lab) = (ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(),
+                ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort());
+        } while (new[] { web, tracker, tracker + 1, rendezvous, relay, peer, lab }.Concat(Enumerable.Range(seed, 7)).Distinct().Count() != 14);
         const int duration = 12;
         var start = new ProcessStartInfo(file)
         {

@@ -30,7 +30,7 @@ public sealed class LabProcessTests(ITestOutputHelper output)
             Assert.Equal(["lab", "seed", "tracker2"], nodes.Keys.Order());
             Assert.Equal("tracker", nodes["tracker2"].GetProperty("roles")[0].GetString());
             Assert.Equal("up", nodes["tracker2"].GetProperty("status").GetString());
-            Assert.StartsWith("akka.tcp://actors@127.0.0.1:", nodes["tracker2"].GetProperty("address").GetString());
+            Assert.Contains("://actors@127.0.0.1:", nodes["tracker2"].GetProperty("address").GetString());
         }
 
         // A wrong token: refused, and the tracker goes on running.
