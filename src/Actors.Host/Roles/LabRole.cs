@@ -60,8 +60,8 @@ public sealed class LabRole : IRoleCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var root = Build();
-        var result = root.Parse(args.ToArray());
+        // Parsed as "actors lab ...", so help and errors name the whole command.
+        var result = Build().Parse(["lab", .. args]);
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors) Console.Error.WriteLine($"actors lab: {error.Message} (try actors lab --help)");
@@ -82,7 +82,7 @@ public sealed class LabRole : IRoleCommand
 
     private RootCommand Build()
     {
-        var root = new RootCommand(Summary);
+        var root = new Command("lab", Summary);
         foreach (var (option, _) in RoleOptions) root.Options.Add(option);
         root.Options.Add(Seeds);
         root.Options.Add(ConfigFile);
@@ -128,7 +128,7 @@ public sealed class LabRole : IRoleCommand
         root.Subcommands.Add(partition);
         root.Subcommands.Add(heal);
         root.Subcommands.Add(LinkCommand());
-        return root;
+        return new RootCommand("actors: every role of the system from one binary") { root };
     }
 
     private static Command LinkCommand()
