@@ -15,6 +15,12 @@ public sealed class LabClient(Uri lab, string? token)
 
     private static readonly HttpClient Http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
+    /// <summary>
+    /// What the commands print (status, events, answers) goes to the real standard output, whatever
+    /// Console.Out was pointed at: scripts read it (status --json); logs and errors go to stderr.
+    /// </summary>
+    public static readonly TextWriter Out = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+
     /// <summary>--lab, else .cluster/lab.url (run-cluster writes it), else the default port. --token, else $ACTORS_LAB_TOKEN, else .cluster/lab.token.</summary>
     public static LabClient Create(string? url, string? token)
     {
@@ -32,16 +38,16 @@ public sealed class LabClient(Uri lab, string? token)
     {
         var (code, body) = await Send(HttpMethod.Get, "api/status", null, cancel);
         if (code != 200) return Fail(code, body);
-        if (json) { Console.WriteLine(body); return 0; }
+        if (json) { Out.WriteLine(body); return 0; }
         using var doc = JsonDocument.Parse(body);
-        Console.WriteLine($"{"NODE",-12} {"ROLES",-12} {"STATUS",-12} {"ADDRESS",-34} {"PID",-8} {"UPTIME",-9} {"CONN",-5} {"IN/s",-10} {"OUT/s",-10}");
+        Out.WriteLine($"{"NODE",-12} {"ROLES",-12} {"STATUS",-12} {"ADDRESS",-34} {"PID",-8} {"UPTIME",-9} {"CONN",-5} {"IN/s",-10} {"OUT/s",-10}");
         foreach (var node in doc.RootElement.GetProperty("nodes").EnumerateArray())
         {
             var roles = string.Join(",", node.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
             var leader = node.GetProperty("leader").GetBoolean() ? " (leader)" : "";
             var uptime = node.GetProperty("uptimeSeconds").ValueKind == JsonValueKind.Number ? $"{node.GetProperty("uptimeSeconds").GetDouble():0}s" : "-";
             var pid = node.GetProperty("pid").ValueKind == JsonValueKind.Number ? node.GetProperty("pid").GetInt32().ToString() : "-";
-            Console.WriteLine($"{node.GetProperty("name").GetString(),-12} {roles,-12} {node.GetProperty("status").GetString() + leader,-12} " +
+            Out.WriteLine($"{node.GetProperty("name").GetString(),-12} {roles,-12} {node.GetProperty("status").GetString() + leader,-12} " +
                 $"{node.GetProperty("address").GetString(),-34} {pid,-8} {uptime,-9} {Figure(node, "actors.net.connections.open", false),-5} " +
                 $"{Figure(node, "actors.net.bytes.received", true),-10} {Figure(node, "actors.net.bytes.sent", true),-10}");
         }
@@ -90,14 +96,14 @@ public sealed class LabClient(Uri lab, string? token)
     private static void PrintEvent(JsonElement e)
     {
         var time = DateTimeOffset.FromUnixTimeMilliseconds(e.GetProperty("unixMs").GetInt64()).ToLocalTime();
-        Console.WriteLine($"{time:HH:mm:ss.fff} {e.GetProperty("node").GetString(),-12} {e.GetProperty("kind").GetString(),-20} {e.GetProperty("text").GetString()}");
+        Out.WriteLine($"{time:HH:mm:ss.fff} {e.GetProperty("node").GetString(),-12} {e.GetProperty("kind").GetString(),-20} {e.GetProperty("text").GetString()}");
     }
 
     public async Task<int> Get(string path, CancellationToken cancel)
     {
         var (code, body) = await Send(HttpMethod.Get, path, null, cancel);
         if (code != 200) return Fail(code, body);
-        Console.WriteLine(body);
+        Out.WriteLine(body);
         return 0;
     }
 
@@ -105,7 +111,7 @@ public sealed class LabClient(Uri lab, string? token)
     {
         var (code, body) = await Send(HttpMethod.Post, path, payload, cancel);
         if (code is < 200 or >= 300) return Fail(code, body);
-        Console.WriteLine(Message(body) ?? body);
+        Out.WriteLine(Message(body) ?? body);
         return 0;
     }
 
@@ -127,7 +133,7 @@ public sealed class LabClient(Uri lab, string? token)
             var status = node.GetProperty("status").GetString();
             // "up" only counts once the old process was seen gone (or a new one is joining).
             if (status != "up") seenDown = true;
-            else if (seenDown) { Console.WriteLine($"{name} is up"); return 0; }
+            else if (seenDown) { Out.WriteLine($"{name} is up"); return 0; }
         }
         Console.Error.WriteLine($"actors lab: {name} was not up again within 90 s");
         return 1;

@@ -71,7 +71,7 @@ public sealed class LabRole : IRoleCommand
         {
             // No termination handler of System.CommandLine: the role leaves the cluster on SIGINT
             // itself (ClusterNode), and a client is simply interrupted.
-            return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+            return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = LabClient.Out });
         }
         catch (LabUnreachableException ex)
         {
