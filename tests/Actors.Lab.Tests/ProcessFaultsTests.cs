@@ -86,6 +86,18 @@ public sealed class ProcessFaultsTests : TestKit
     }
 
     [Fact]
+    public void Proc_gives_cpu_memory_and_age_of_a_process()
+    {
+        var usage = Posix.Usage(Environment.ProcessId);
+        Assert.NotNull(usage);
+        Assert.InRange(usage.Value.ResidentBytes, Environment.WorkingSet / 2, Environment.WorkingSet * 2);
+        Assert.True(usage.Value.CpuSeconds > 0);
+        var age = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
+        Assert.InRange(usage.Value.AgeSeconds, age - 2, age + 2);
+        Assert.Null(Posix.Usage(-5));
+    }
+
+    [Fact]
     public void Manifests_are_read_as_run_cluster_writes_them()
     {
         File.WriteAllText(Path.Combine(_dir, "tracker2.json"),

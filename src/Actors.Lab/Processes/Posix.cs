@@ -32,4 +32,24 @@ public static class Posix
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return ProcessState.Gone; }
     }
+
+    /// <summary>CPU seconds (user + system), resident bytes and age in seconds of a process, from /proc; null when unreadable.</summary>
+    public static (double CpuSeconds, long ResidentBytes, double AgeSeconds)? Usage(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After "pid (comm) ": state is field 0, utime field 11, stime field 12 (proc(5) fields 14 and 15), in clock ticks.
+            var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+            var rssPages = long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1]);
+            // starttime (proc(5) field 22) is in ticks since boot; /proc/uptime is seconds since boot.
+            var sinceBoot = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            return (ticks / 100.0, rssPages * Environment.SystemPageSize, Math.Max(0, sinceBoot - long.Parse(fields[19]) / 100.0));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 }

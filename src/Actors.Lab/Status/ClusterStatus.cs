@@ -13,8 +13,10 @@ namespace Actors.Lab.Status;
 /// started from the manifests, and whether its process runs or is paused from /proc.
 /// Member events and the agents' role events go to the event log.
 /// </summary>
-public sealed class ClusterStatus : ReceiveActor
+public sealed class ClusterStatus : ReceiveActor, IWithTimers
 {
+    private sealed class SampleProcesses { public static readonly SampleProcesses Instance = new(); }
+
     public const int HistoryLength = 60;
 
     private sealed class MemberView(Member member)
@@ -41,6 +43,8 @@ public sealed class ClusterStatus : ReceiveActor
     private readonly Dictionary<string, ReportView> _reports = new(StringComparer.Ordinal);
     private Address? _leader;
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props(ManifestStore manifests, IActorRef events) =>
         Akka.Actor.Props.Create(() => new ClusterStatus(manifests, events));
 
@@ -57,11 +61,37 @@ public sealed class ClusterStatus : ReceiveActor
         Receive<NodeReport>(OnReport);
         Receive<NodeEvent>(e => _events.Tell(new RecordEvent(e.Node, e.Kind, e.Text, e.UnixMs)));
         Receive<GetStatus>(_ => Sender.Tell(Snapshot()));
+        Receive<SampleProcesses>(_ => OnSampleProcesses());
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
+        Timers.StartPeriodicTimer(SampleProcesses.Instance, SampleProcesses.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// Processes with a manifest but no cluster address (the peer) run no agent: the lab reads
+    /// their CPU time and memory from /proc (same machine) and files them as a report of their own.
+    /// </summary>
+    private void OnSampleProcesses()
+    {
+        foreach (var manifest in _manifests.ReadAll().Where(m => m.Address.Length == 0))
+        {
+            if (Posix.Usage(manifest.Pid) is not { } usage) continue;
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var started = now - (long)(usage.AgeSeconds * 1000);
+            OnReport(new NodeReport(manifest.Name, ProcessKey(manifest), [], manifest.Pid, started, now,
+            [
+                new Figure("actors.process.cpu.time", Figure.Counter, "s", "CPU time used by the process", "", usage.CpuSeconds),
+                new Figure("actors.process.memory.working_set", Figure.Gauge, "By", "resident memory of the process", "", usage.ResidentBytes),
+            ]));
+        }
+    }
+
+    /// <summary>The report key of a process that is no cluster member: it has no address.</summary>
+    private static string ProcessKey(NodeManifest manifest) => "process:" + manifest.Name;
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
@@ -125,10 +155,13 @@ public sealed class ClusterStatus : ReceiveActor
 
     private void OnReport(NodeReport report)
     {
-        Address address;
-        try { address = Address.Parse(report.Address); }
-        catch (UriFormatException) { return; }
-        var key = Key(address);
+        string key;
+        if (report.Address.StartsWith("process:", StringComparison.Ordinal)) key = report.Address;
+        else
+        {
+            try { key = Key(Address.Parse(report.Address)); }
+            catch (UriFormatException) { return; }
+        }
         if (!_reports.TryGetValue(key, out var view))
         {
             _reports[key] = new ReportView(report);
@@ -196,7 +229,8 @@ public sealed class ClusterStatus : ReceiveActor
             var process = Posix.State(manifest.Pid);
             var status = NodeStatusRules.Resolve(null, false, null, process, clusterMember: manifest.Address.Length > 0);
             var roles = manifest.Command.Count > 2 ? new List<string> { RoleOf(manifest) } : [];
-            nodes[manifest.Name] = Node(manifest.Name, roles, manifest.Address, status, process == ProcessState.Running, false, manifest, manifest.Address, now);
+            var key = manifest.Address.Length > 0 ? manifest.Address : ProcessKey(manifest);
+            nodes[manifest.Name] = Node(manifest.Name, roles, manifest.Address, status, process == ProcessState.Running, false, manifest, key, now);
         }
         return new StatusSnapshot(now, _leader?.ToString(), nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList());
     }
