@@ -116,7 +116,16 @@ try {
   Wait-Port $RelayPort 'relay'
   Wait-Port $PeerPort 'peer'
   $tokenFile = Join-Path '.cluster' 'lab.token'
-  Start-Node 'lab' "127.0.0.1:$($SeedPort + 6)" @('lab', '--name', 'lab', '--port', "$LabPort", '--manifests', $manifests,
+  # Application links through the Lab's link proxy: the web node and the rendezvous, one port up.
+  $webLink = $WebPort + 10; $rendezvousLink = $RendezvousPort + 1
+  $labConf = Join-Path '.cluster' 'lab.conf'
+  Set-Content -Path $labConf -Value @"
+actors.lab.links = [
+  { name = "web", listen = "127.0.0.1:$webLink", target = "127.0.0.1:$WebPort" }
+  { name = "rendezvous", listen = "127.0.0.1:$rendezvousLink", target = "127.0.0.1:$RendezvousPort" }
+]
+"@
+  Start-Node 'lab' "127.0.0.1:$($SeedPort + 6)" @('lab', '--name', 'lab', '--port', "$LabPort", '--manifests', $manifests, '--config', $labConf,
     '--token-file', $tokenFile, '--url-file', (Join-Path '.cluster' 'lab.url'),
     '--cluster-port', "$($SeedPort + 6)", '--seed', "127.0.0.1:$SeedPort")
   Wait-Port $LabPort 'lab'
@@ -137,6 +146,7 @@ try {
   Write-Host ''
   Write-Host "Lab:   http://127.0.0.1:$LabPort/#token=$labToken   (dashboard; token in $tokenFile)"
   Write-Host "       dotnet $actorsDll lab status    dotnet $actorsDll lab kill tracker2    dotnet $actorsDll lab restart tracker2"
+  Write-Host "Links: web http://127.0.0.1:$webLink/ -> :$WebPort    rendezvous 127.0.0.1:$rendezvousLink -> :$RendezvousPort   (through the Lab's proxy)"
   Write-Host ''
   if ($Duration -gt 0) { Write-Host "Running for $Duration s..."; Start-Sleep -Seconds $Duration }
   else { Write-Host 'Press Ctrl-C to stop the cluster.'; while ($true) { Start-Sleep -Seconds 1 } }

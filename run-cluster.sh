@@ -133,7 +133,16 @@ start_node peer - peer seed "$demo/files/16MiB.bin.torrent" --data "$demo/files"
 wait_for_port "$rendezvous_port" rendezvous
 wait_for_port "$relay_port" relay
 wait_for_port "$peer_port" peer
-start_node lab "127.0.0.1:$((seed_port + 6))" lab --name lab --port "$lab_port" --manifests "$manifests" \
+# Application links through the Lab's link proxy (toxics apply to them): the web node and the
+# rendezvous, each one port up. Fetch through the first, register callers through the second.
+web_link=$((web_port + 10)); rendezvous_link=$((rendezvous_port + 1))
+cat >"$state/lab.conf" <<CONF
+actors.lab.links = [
+  { name = "web", listen = "127.0.0.1:$web_link", target = "127.0.0.1:$web_port" }
+  { name = "rendezvous", listen = "127.0.0.1:$rendezvous_link", target = "127.0.0.1:$rendezvous_port" }
+]
+CONF
+start_node lab "127.0.0.1:$((seed_port + 6))" lab --name lab --port "$lab_port" --manifests "$manifests" --config "$state/lab.conf" \
   --token-file "$state/lab.token" --url-file "$state/lab.url" --cluster-port $((seed_port + 6)) --seed "127.0.0.1:$seed_port"
 wait_for_port "$lab_port" lab
 for _ in $(seq 1 100); do [ -s "$state/lab.token" ] && break; sleep 0.1; done
@@ -153,6 +162,8 @@ printf '%-10s %-36s %-20s %s\n' lab "http://127.0.0.1:$lab_port/" "127.0.0.1:$((
 echo
 echo "Lab:   http://127.0.0.1:$lab_port/#token=$lab_token   (dashboard; token in $state/lab.token)"
 echo "       ${actors[*]} lab status    ${actors[*]} lab tail    ${actors[*]} lab kill tracker2    ${actors[*]} lab restart tracker2"
+echo "Links: web http://127.0.0.1:$web_link/ → :$web_port    rendezvous 127.0.0.1:$rendezvous_link → :$rendezvous_port   (through the Lab's proxy)"
+echo "       ${actors[*]} lab link toxic rendezvous latency --set latency=300    ${actors[*]} lab link clear rendezvous"
 echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
 echo "     aria2c http://127.0.0.1:$web_port/files/16MiB.bin.torrent   (the swarm is shared by both trackers)"
 echo "     ${actors[*]} peer get http://127.0.0.1:$web_port/files/16MiB.bin.torrent --out /tmp/dl"

@@ -26,13 +26,13 @@ public sealed class RunClusterScriptTests
 
     private static async Task RunScript(string file, string[] template)
     {
-        // The script derives ports (tracker+1, seed+1..seed+6): draw until none of them collide.
+        // The script derives ports (tracker+1, seed+1..seed+6, the links web+10 and rendezvous+1): draw until none collide.
         int web, seed, tracker, rendezvous, relay, peer, lab;
         do
         {
             (web, seed, tracker, rendezvous, relay, peer, lab) = (ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(),
                 ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort());
-        } while (new[] { web, tracker, tracker + 1, rendezvous, relay, peer, lab }.Concat(Enumerable.Range(seed, 7)).Distinct().Count() != 14);
+        } while (new[] { web, web + 10, tracker, tracker + 1, rendezvous, rendezvous + 1, relay, peer, lab }.Concat(Enumerable.Range(seed, 7)).Distinct().Count() != 16);
         const int duration = 12;
         var start = new ProcessStartInfo(file)
         {
