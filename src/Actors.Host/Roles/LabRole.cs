@@ -146,7 +146,7 @@ public sealed class LabRole : IRoleCommand
         link.Subcommands.Add(add);
 
         var type = new Argument<string>("TYPE") { Description = "latency, bandwidth, slicer, stall, reset, limit-data, down" };
-        var direction = new Option<string>("--direction") { Description = "upstream, downstream or both", DefaultValueFactory = _ => "both" };
+        var direction = new Option<string>("--direction") { Description = "upstream (client → target), downstream or both", DefaultValueFactory = _ => "both" };
         var attributes = new Option<string[]>("--set") { Description = "an attribute of the toxic, e.g. latency=300 jitter=50", HelpName = "KEY=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var toxic = new Command("toxic", "Add a toxic to a link; it applies to live connections at once") { name, type, direction, attributes };
         toxic.SetAction((r, ct) => Client(r).Post($"api/links/{Uri.EscapeDataString(r.GetValue(name)!)}/toxics", new
@@ -160,6 +160,10 @@ public sealed class LabRole : IRoleCommand
         var clear = new Command("clear", "Remove every toxic of a link") { name };
         clear.SetAction((r, ct) => Client(r).Post($"api/links/{Uri.EscapeDataString(r.GetValue(name)!)}/clear", null, ct));
         link.Subcommands.Add(clear);
+
+        var remove = new Command("remove", "Stop a link: unbind it and reset its connections") { name };
+        remove.SetAction((r, ct) => Client(r).Post($"api/links/{Uri.EscapeDataString(r.GetValue(name)!)}/remove", null, ct));
+        link.Subcommands.Add(remove);
         return link;
     }
 

@@ -172,9 +172,10 @@ async function refreshLinks() {
 function renderLinks(body) {
   const links = Array.isArray(body) ? body : (body.links || []);
   if (!links.length) { $("links").innerHTML = '<span class="muted">no links</span>'; return; }
-  $("links").innerHTML = `<table><thead><tr><th>link</th><th>listen → upstream</th><th>toxics</th><th></th></tr></thead><tbody>${links.map((l) => `
-    <tr data-link="${esc(l.name)}"><td>${esc(l.name)}</td><td>${esc(l.listen)} → ${esc(l.upstream)}</td>
-    <td>${(l.toxics || []).map((t) => esc(t.name || t.type) + (t.direction ? " (" + esc(t.direction) + ")" : "")).join(", ") || '<span class="muted">none</span>'}</td>
+  $("links").innerHTML = `<table><thead><tr><th>link</th><th>listen → target</th><th>conns</th><th>↑ / ↓</th><th>toxics</th><th></th></tr></thead><tbody>${links.map((l) => `
+    <tr data-link="${esc(l.name)}"><td>${esc(l.name)}</td><td>${esc(l.listen)} → ${esc(l.target)}</td>
+    <td>${l.openConnections ?? "–"}</td><td>${human(l.bytesUpstream, "B")} / ${human(l.bytesDownstream, "B")}</td>
+    <td>${(l.toxics || []).map((t) => esc(t.type) + " " + esc(t.stream) + " " + Object.entries(t.attributes || {}).map(([k, v]) => esc(k) + "=" + esc(v)).join(" ")).join("<br>") || '<span class="muted">none</span>'}</td>
     <td><button data-link-act="latency" data-link="${esc(l.name)}">+300 ms</button> <button data-link-act="clear" data-link="${esc(l.name)}">Clear</button></td></tr>`).join("")}</tbody></table>`;
 }
 
