@@ -1,6 +1,8 @@
 using System.Net;
 using Actors.Lab.Api;
 using Actors.Lab.Events;
+using Actors.Lab.Links;
+using Actors.Lab.Partitions;
 using Actors.Lab.Processes;
 using Actors.Lab.Status;
 using Actors.Net.Tcp;
@@ -20,22 +22,42 @@ public sealed class LabNode : ReceiveActor
     private readonly LabSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(LabSettings settings) => Akka.Actor.Props.Create(() => new LabNode(settings));
+    private IActorRef _events = ActorRefs.Nobody;
 
-    public LabNode(LabSettings settings)
+    /// <param name="links">The link proxy's manager (<c>LinkManager.Props(config)</c>: the links of actors.lab.links).</param>
+    public static Props Props(LabSettings settings, Props links) => Akka.Actor.Props.Create(() => new LabNode(settings, links));
+
+    public LabNode(LabSettings settings, Props links)
     {
         _settings = settings;
         var manifests = new ManifestStore(settings.Manifests);
-        var events = Context.ActorOf(EventLog.Props(), "events");
+        var events = _events = Context.ActorOf(EventLog.Props(), "events");
         var status = Context.ActorOf(ClusterStatus.Props(manifests, events), "status");
         var processFaults = Context.ActorOf(ProcessFaults.Props(manifests, events), "process-faults");
-        var api = Context.ActorOf(LabApi.Props(status, events, processFaults, settings.Token), "api");
+        var partitions = Context.ActorOf(PartitionControl.Props(status, events), "partitions");
+        var linkManager = Context.ActorOf(links, "links");
+        var api = Context.ActorOf(LabApi.Props(status, events, processFaults, partitions, linkManager, settings.Token), "api");
         var web = new WebServerSettings(settings.Host, settings.Port, Root: null, MaxConnections: 256, new Web.Http.HttpLimits(),
             HeaderTimeout: TimeSpan.FromSeconds(10), IdleTimeout: TimeSpan.FromSeconds(60), WriteTimeout: TimeSpan.FromSeconds(30),
             ChunkSize: 64 * 1024, DirectoryListing: false, AccessLog: false);
         var http = Context.ActorOf(WebServer.Props(web, [new HttpRoute("/", api)]), "http");
         http.Tell(TcpServer.GetListening.Instance);
         Receive<TcpServer.Listening>(OnListening);
+        Receive<LinkChanged>(OnLinkChanged);
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(LinkChanged));
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    /// <summary>A toxic added is a fault begun; removed or cleared, a fault ended; the rest is the link's life.</summary>
+    private void OnLinkChanged(LinkChanged changed)
+    {
+        var kind = changed.Change.StartsWith("toxic added", StringComparison.Ordinal) ? "fault-begun"
+            : changed.Change.StartsWith("toxic removed", StringComparison.Ordinal) || changed.Change.StartsWith("toxics cleared", StringComparison.Ordinal) ? "fault-ended"
+            : "link-changed";
+        var toxics = changed.Toxics.Count == 0 ? "no toxics" : string.Join(", ", changed.Toxics.Select(t => t.ToString()));
+        _events.Tell(new RecordEvent("link " + changed.Link, kind, $"{changed.Change} ({toxics})"));
     }
 
     private void OnListening(TcpServer.Listening listening)

@@ -35,7 +35,7 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
         var cluster = Cluster.Get(Sys);
         cluster.Join(cluster.SelfAddress);
         var urlFile = Path.Combine(_dir, "lab.url");
-        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes"))))), "lab");
+        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes")), Actors.Lab.Links.LinkManager.Props()))), "lab");
         Sys.ActorOf(NodeAgent.Props("lab-under-test", ["lab"], TimeSpan.FromMilliseconds(200)), "lab-agent");
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(urlFile) && DateTime.UtcNow < deadline) await Task.Delay(50);

@@ -179,8 +179,9 @@ public sealed class LabRole : IRoleCommand
             hocon.Append("actors.cluster.seeds = [").AppendJoin(", ", seeds.Select(Quote)).Append("]\n");
         var config = ConfigLoader.Load(["lab"], hocon.ToString(), result.GetValue(ConfigFile));
         var settings = LabSettings.Read(config);
+        var links = Actors.Lab.Links.LinkManager.Props(config); // checks actors.lab.links now: a bad entry fails fast
         return ClusterNode.RunAsync("lab", config, system =>
-            system.ActorOf(RoleGuardian.Props(LabNode.Props(settings), "lab"), "lab"));
+            system.ActorOf(RoleGuardian.Props(LabNode.Props(settings, links), "lab"), "lab"));
     }
 
     private static string Quote(string value) =>

@@ -2,6 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Actors.Lab.Events;
+using Actors.Lab.Links;
+using Actors.Lab.Partitions;
 using Actors.Lab.Processes;
 using Actors.Lab.Status;
 using Actors.Web.Server;
@@ -25,17 +27,21 @@ public sealed class LabApi : ReceiveActor
     private readonly IActorRef _status;
     private readonly IActorRef _events;
     private readonly IActorRef _processFaults;
+    private readonly IActorRef _partitions;
+    private readonly IActorRef _links;
     private readonly byte[] _token;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(IActorRef status, IActorRef events, IActorRef processFaults, string token) =>
-        Akka.Actor.Props.Create(() => new LabApi(status, events, processFaults, token));
+    public static Props Props(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token) =>
+        Akka.Actor.Props.Create(() => new LabApi(status, events, processFaults, partitions, links, token));
 
-    public LabApi(IActorRef status, IActorRef events, IActorRef processFaults, string token)
+    public LabApi(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token)
     {
         _status = status;
         _events = events;
         _processFaults = processFaults;
+        _partitions = partitions;
+        _links = links;
         _token = Encoding.UTF8.GetBytes(token);
         Receive<HttpRequestReceived>(OnRequest);
     }
@@ -69,7 +75,7 @@ public sealed class LabApi : ReceiveActor
                         .PipeTo(Sender, success: r => Json(200, r.Events), failure: Unavailable);
                     return;
                 case "/api/links":
-                    Sender.Tell(NotYet("application links"));
+                    _links.Ask<object>(ListLinks.Instance, AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
                     return;
             }
             Sender.Tell(Error(404, $"no such resource: {path}"));
@@ -104,9 +110,70 @@ public sealed class LabApi : ReceiveActor
             _processFaults.Ask<object>(command, AskTimeout).PipeTo(Sender, success: FaultReply, failure: Unavailable);
             return;
         }
-        if (segments is ["api", "partition"] or ["api", "heal"]) { Sender.Tell(NotYet("cluster-link partitions")); return; }
-        if (segments is ["api", "links", ..]) { Sender.Tell(NotYet("application links")); return; }
+        try
+        {
+            switch (segments)
+            {
+                case ["api", "partition"]:
+                    var (spec, oneWay) = PartitionRequest(request.Body, query);
+                    _partitions.Ask<object>(new Partition(spec, oneWay), AskTimeout).PipeTo(Sender, success: FaultReply, failure: Unavailable);
+                    return;
+                case ["api", "heal"]:
+                    _partitions.Ask<object>(Heal.Instance, AskTimeout).PipeTo(Sender, success: FaultReply, failure: Unavailable);
+                    return;
+                case ["api", "links"]:
+                    _links.Ask<object>(LinksApi.ParseAdd(request.Body), AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
+                    return;
+                case ["api", "links", "reset"]:
+                    _links.Ask<object>(ResetLinks.Instance, AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
+                    return;
+                case ["api", "links", var link, "toxics"]:
+                    AddToxics(_links, WebUtility.UrlDecode(link), LinksApi.ParseToxics(request.Body)).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
+                    return;
+                case ["api", "links", var link, "clear"]:
+                    _links.Ask<object>(new ClearToxics(WebUtility.UrlDecode(link)), AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
+                    return;
+                case ["api", "links", var link, "remove"]:
+                    _links.Ask<object>(new RemoveLink(WebUtility.UrlDecode(link)), AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
+                    return;
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            Sender.Tell(Error(400, ex.Message));
+            return;
+        }
         Sender.Tell(Error(404, $"no such action: {path}"));
+    }
+
+    /// <summary>Toxics in order (both streams: two); the first refusal stops and is the answer.</summary>
+    private static async Task<object> AddToxics(IActorRef links, string link, IReadOnlyList<Toxic> toxics)
+    {
+        object answer = new LinkError(link, "no toxic given");
+        foreach (var toxic in toxics)
+        {
+            answer = await links.Ask<object>(new AddToxic(link, toxic), AskTimeout);
+            if (answer is LinkError) break;
+        }
+        return answer;
+    }
+
+    /// <summary><c>{"spec":"minority","oneWay":false}</c>, or <c>?spec=…&amp;one-way=true</c>.</summary>
+    private static (string Spec, bool OneWay) PartitionRequest(byte[] body, Dictionary<string, string> query)
+    {
+        string? spec = query.GetValueOrDefault("spec");
+        var oneWay = query.GetValueOrDefault("one-way") is "true" or "1" or "on";
+        if (body.Length > 0)
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(body);
+                if (doc.RootElement.TryGetProperty("spec", out var s)) spec = s.GetString();
+                if (doc.RootElement.TryGetProperty("oneWay", out var o)) oneWay = o.ValueKind == System.Text.Json.JsonValueKind.True;
+            }
+            catch (System.Text.Json.JsonException ex) { throw new ArgumentException($"the body is not JSON: {ex.Message}"); }
+        }
+        return (string.IsNullOrWhiteSpace(spec) ? throw new ArgumentException("a partition needs a spec: one, minority, majority, majorities-ring or NODE,NODE") : spec, oneWay);
     }
 
     private bool Authorized(Web.Http.HttpRequest request)
@@ -133,9 +200,6 @@ public sealed class LabApi : ReceiveActor
         FaultRefused refused => Error(refused.Status, refused.Reason),
         _ => Error(500, "unexpected answer"),
     };
-
-    private static HttpReply NotYet(string what) =>
-        Error(501, $"{what} are not available in this build of the lab yet");
 
     private static HttpReply Unavailable(Exception ex) => Error(503, $"the lab did not answer in time: {ex.Message}");
 
