@@ -17,6 +17,7 @@ public sealed class LabCluster : IDisposable
     public string Url { get; private set; } = "";
     public string Token { get; private set; } = "";
     public ActorsProcess Lab { get; private set; } = null!;
+    public int TrackerHttpPort { get; private set; }
     private readonly List<ActorsProcess> _processes = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
 
@@ -30,16 +31,29 @@ public sealed class LabCluster : IDisposable
         return cluster;
     }
 
+    private readonly HashSet<int> _ports = [];
+
+    /// <summary>A free port not handed out before in this cluster (the OS may return one twice).</summary>
+    private int Port()
+    {
+        while (true)
+        {
+            var port = ActorsProcess.FreePort();
+            if (_ports.Add(port)) return port;
+        }
+    }
+
     private async Task StartNodes()
     {
-        var seedPort = ActorsProcess.FreePort();
+        var seedPort = Port();
         var seed = $"127.0.0.1:{seedPort}";
         Node("seed", seedPort, "seed", "--name", "seed", "--cluster-port", seedPort.ToString());
-        var trackerCluster = ActorsProcess.FreePort();
-        Node("tracker2", trackerCluster, "tracker", "--name", "tracker2", "--host", "127.0.0.1", "--port", ActorsProcess.FreePort().ToString(),
+        var trackerCluster = Port();
+        TrackerHttpPort = Port();
+        Node("tracker2", trackerCluster, "tracker", "--name", "tracker2", "--host", "127.0.0.1", "--port", TrackerHttpPort.ToString(),
             "--cluster-port", trackerCluster.ToString(), "--seed", seed);
-        var labCluster = ActorsProcess.FreePort();
-        Lab = Node("lab", labCluster, "lab", "--name", "lab", "--port", ActorsProcess.FreePort().ToString(), "--manifests", Manifests,
+        var labCluster = Port();
+        Lab = Node("lab", labCluster, "lab", "--name", "lab", "--port", Port().ToString(), "--manifests", Manifests,
             "--token-file", Path.Combine(Directory, "lab.token"), "--url-file", Path.Combine(Directory, "lab.url"),
             "--cluster-port", labCluster.ToString(), "--seed", seed);
         await Lab.WaitForLine(l => l.StartsWith("Lab: http://", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
@@ -55,6 +69,8 @@ public sealed class LabCluster : IDisposable
             AppContext.BaseDirectory, Path.Combine(Directory, name + ".log"), $"127.0.0.1:{clusterPort}"));
         return process;
     }
+
+    public int FreePort() => Port();
 
     /// <summary>The lab's status of one node ("" while it is not listed).</summary>
     public async Task<string> StatusOf(string name)

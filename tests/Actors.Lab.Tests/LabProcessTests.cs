@@ -60,6 +60,52 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         Assert.Contains("restarted", text);
     }
 
+    [Fact]
+    public async Task Cli_partitions_and_heals_the_cluster_and_puts_toxics_on_a_link()
+    {
+        using var cluster = await LabCluster.Start();
+        await cluster.WaitForStatus(TimeSpan.FromSeconds(120), UpOnly, "seed", "tracker2", "lab");
+
+        // Two-way partition of tracker2: SBR (keep-majority) downs it; heal, then restart brings it back.
+        var (code, text) = await cluster.Cli("partition", "tracker2", "--token", cluster.Token);
+        Assert.True(code == 0, text + "\nlab output:\n" + cluster.Lab.Output);
+        Assert.Contains("[tracker2] | [", text);
+        var cut = await cluster.WaitForStatus(FailureDetectorBound, Gone, "tracker2");
+        output.WriteLine($"partition → tracker2 unreachable/down after {cut.TotalSeconds:F1} s");
+        (code, text) = await cluster.Cli("heal", "--token", cluster.Token);
+        Assert.True(code == 0, text);
+        await cluster.WaitForStatus(TimeSpan.FromSeconds(60), ["down", "stopped", "joining", "up"], "tracker2");
+        (code, text) = await cluster.Cli("restart", "tracker2", "--token", cluster.Token);
+        Assert.True(code == 0, text + "\nlab output:\n" + cluster.Lab.Output);
+        await cluster.WaitForStatus(TimeSpan.FromSeconds(60), UpOnly, "seed", "tracker2", "lab");
+
+        // An application link to the tracker's HTTP port, then a 300 ms latency toxic on it.
+        var listen = cluster.FreePort();
+        (code, text) = await cluster.Cli("link", "add", "tracker", "--listen", $"127.0.0.1:{listen}", "--upstream", $"127.0.0.1:{cluster.TrackerHttpPort}", "--token", cluster.Token);
+        Assert.True(code == 0, text);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var direct = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal((byte)'d', (await http.GetByteArrayAsync($"http://127.0.0.1:{listen}/scrape"))[0]);
+        direct.Stop();
+        (code, text) = await cluster.Cli("link", "toxic", "tracker", "latency", "--direction", "downstream", "--set", "latency=300", "--token", cluster.Token);
+        Assert.True(code == 0, text);
+        (code, text) = await cluster.Cli("link", "list");
+        Assert.True(code == 0, text);
+        Assert.Contains("\"latency\":300", text);
+        using var slowed = new HttpClient { Timeout = TimeSpan.FromSeconds(30) }; // a fresh connection through the link
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal((byte)'d', (await slowed.GetByteArrayAsync($"http://127.0.0.1:{listen}/scrape"))[0]);
+        output.WriteLine($"scrape through the link: {direct.ElapsedMilliseconds} ms, with 300 ms latency downstream: {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds >= 300, $"{watch.ElapsedMilliseconds} ms");
+        (code, text) = await cluster.Cli("link", "clear", "tracker", "--token", cluster.Token);
+        Assert.True(code == 0, text);
+
+        (code, text) = await cluster.Cli("tail", "--no-follow", "-n", "300");
+        Assert.Contains("partition tracker2", text);
+        Assert.Contains("healed", text);
+        Assert.Contains("toxic added", text);
+    }
+
     [FactRequiringChromium]
     public async Task Dashboard_lists_the_nodes_and_shows_a_killed_node_unreachable_or_down()
     {
@@ -70,7 +116,8 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         await page.WaitUntil("['seed','tracker2','lab'].every(n => document.querySelector(`.node[data-node='${n}'][data-status='up']`))",
             TimeSpan.FromSeconds(30), "every node listed as up");
         Assert.Equal("3", await page.Evaluate("document.querySelectorAll('#nodes .node').length"));
-        Assert.Equal("live", await page.Evaluate("document.getElementById('live').textContent"));
+        // The first render may come from the page's initial fetch; the SSE stream opens beside it.
+        await page.WaitUntil("document.getElementById('live').textContent === 'live'", TimeSpan.FromSeconds(15), "the event stream open");
         if (Environment.GetEnvironmentVariable("LAB_SCREENSHOTS") is { Length: > 0 } dir)
             await page.Screenshot(Path.Combine(dir, "lab-dashboard-up.png"));
 
