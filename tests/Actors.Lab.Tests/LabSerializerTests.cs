@@ -27,6 +27,22 @@ public sealed class LabSerializerTests() : TestKit(ConfigurationFactory.ParseStr
     }
 
     [Fact]
+    public void Every_serializer_of_ours_has_its_own_identifier()
+    {
+        // Akka keeps one serializer per identifier: a clash silently replaces one with another.
+        var ours = new[] { typeof(LabSerializer), typeof(Actors.Calls.Serialization.CallsSerializer), typeof(Actors.Torrent.Tracker.PeerEntry) }
+            .Concat([typeof(Actors.Lab.Links.LinkManager), typeof(Actors.Lab.ClusterLinks.ClusterLinkFaults)])
+            .Select(t => t.Assembly).Distinct()
+            .SelectMany(a => a.GetTypes())
+            .Where(t => !t.IsAbstract && typeof(Akka.Serialization.Serializer).IsAssignableFrom(t))
+            .Select(t => (Akka.Serialization.Serializer)Activator.CreateInstance(t, (ExtendedActorSystem)Sys)!)
+            .ToList();
+        Assert.True(ours.Count >= 5, string.Join(", ", ours.Select(s => s.GetType().Name)));
+        var clashes = ours.GroupBy(s => s.Identifier).Where(g => g.Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(s => s.GetType().Name))}");
+        Assert.Empty(clashes);
+    }
+
+    [Fact]
     public void The_wire_shape_is_stable_json()
     {
         // What an agent of this version sends; a lab must keep reading it.

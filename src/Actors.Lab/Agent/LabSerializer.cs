@@ -19,7 +19,7 @@ public sealed class LabSerializer(ExtendedActorSystem system) : SerializerWithSt
         }
         """;
 
-    public override int Identifier => 5301;
+    public override int Identifier => 5300;
 
     private const string ReportManifest = "report/1";
     private const string EventManifest = "event/1";
