@@ -1,3 +1,4 @@
+using Actors.Calls.Telemetry;
 using System.Diagnostics;
 using System.Net;
 using Actors.Calls.Protocol;
@@ -197,6 +198,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     {
         _lastActivity = Stopwatch.GetTimestamp();
         _bytesIn += data.Count;
+        CallsMetrics.RelayedBytes.Add(data.Count);
         if (_bytesIn > _settings.MaxBytesPerDirection)
         {
             Close($"byte quota of {_settings.MaxBytesPerDirection} reached", abort: true);

@@ -1,3 +1,4 @@
+using Actors.Calls.Telemetry;
 using Actors.Calls.Protocol;
 using Actors.Net.Supervision;
 using Actors.Net.Tcp;
@@ -106,6 +107,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         }
         var session = new Session(CallAuth.RandomId(8), allocate.CallId, [CallAuth.RandomId(), CallAuth.RandomId()]);
         _sessions[session.Id] = session;
+        CallsMetrics.RelaySessions.Add(1);
         _tokens[session.Tokens[0]] = (session, 0);
         _tokens[session.Tokens[1]] = (session, 1);
         Timers.StartSingleTimer(new Expire(session.Id), new Expire(session.Id), _settings.TokenTtl);
@@ -158,7 +160,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
 
     private void RemoveSession(Session session)
     {
-        _sessions.Remove(session.Id);
+        if (_sessions.Remove(session.Id)) CallsMetrics.RelaySessions.Add(-1);
         _tokens.Remove(session.Tokens[0]);
         _tokens.Remove(session.Tokens[1]);
         Timers.Cancel(new Expire(session.Id));

@@ -1,3 +1,5 @@
+using Actors.Calls.Telemetry;
+using Actors.Net.Telemetry;
 using System.Net;
 using Actors.Calls.Protocol;
 using Actors.Calls.Reachability;
@@ -93,6 +95,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         foreach (var call in _owned.Values.Where(c => !HasPath(c))) TellCallee(call, new CallClosed(call.CallId, CallOutcome.Failed, $"{_id} disconnected"));
         foreach (var (callId, owner) in _joined.Where(kv => !_joinedWithPath.Contains(kv.Key))) owner.Tell(new CallClosed(callId, CallOutcome.Failed, $"{_id} disconnected"));
         if (_entry is not null) _presence.Tell(new PresenceDirectory.Withdraw(_id, _entry.SessionPath));
+        if (_id.Length > 0) CallsMetrics.RegisteredCallers.Add(-1);
     }
 
     // ---- State: AwaitingHello / AwaitingRegister ----------------------------------------------
@@ -129,6 +132,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             Timers.Cancel(RegisterTimeout.Instance);
             Send(new Registered(_id, ObservedHost, (ushort)_remote.Port));
             _log.Info("{0} registered from {1}", _id, Endpoints.Format(_remote));
+            CallsMetrics.RegisteredCallers.Add(1);
             if (register.ListenPort == 0) ReachabilityKnown(new ReachabilityProbe.ProbeResult(false, ObservedHost, 0, "no listen port advertised"));
             else Context.ActorOf(ReachabilityProbe.Props(ObservedHost, register.ListenPort, _settings.ProbeTimeout), "probe");
             Become(Registered);
@@ -326,6 +330,7 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             path == PathKind.Relay ? $" via {toCaller.Host}:{toCaller.Port}" : "");
         Send(toCaller);
         call.Answer!.CalleeSession.Tell(new PathChosen(call.CallId, toCallee));
+        CallsMetrics.PathIssued(path); Context.System.EventStream.Publish(new RoleEvent("call-placed", $"call {call.CallId} {_id} → {call.Callee}: {path}"));
     }
 
     private void OnPathLost(PathLost lost)

@@ -50,6 +50,8 @@ public static class ClusterNode
         }
 
         system.ActorOf(MembershipLog.Props(), "membership-log");
+        system.ActorOf(Actors.Lab.Agent.NodeAgent.Props(NodeLogger.NodeName, [role]), "lab-agent"); // figures and events for the lab
+        system.ActorOf(Actors.Lab.ClusterLinks.ClusterLinkFaults.Props(), Actors.Lab.ClusterLinks.ClusterLinkFaults.ActorName); // the lab's partitions
         startRole(system);
 
         var clusterExtension = Cluster.Get(system);

@@ -2,6 +2,7 @@ using System.Net;
 using Actors.Net.Supervision;
 using Actors.Net.Logging;
 using Akka;
+using Actors.Net.Telemetry;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -108,7 +109,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private void Bound(EndPoint localAddress, IActorRef listener)
     {
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
-        Receive<Terminated>(_ => _open--);
+        Receive<Terminated>(_ => { _open--; NetMetrics.ConnectionsOpen.Add(-1); });
         Receive<GetListening>(_ => Sender.Tell(new Listening(localAddress)));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
         Receive<Unbind>(_ =>
@@ -126,7 +127,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
             _log.Debug("Stopped listening");
             requester.Tell(Unbound.Instance);
         });
-        Receive<Terminated>(_ => _open--);
+        Receive<Terminated>(_ => { _open--; NetMetrics.ConnectionsOpen.Add(-1); });
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
         Receive<Unbind>(_ => Sender.Tell(Unbound.Instance));
         // Connections accepted before the listener closed still get their handler.
@@ -147,6 +148,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Context.Watch(handler);
         _open++;
         _accepted++;
+        NetMetrics.ConnectionsOpen.Add(1); NetMetrics.ConnectionsAccepted.Add(1);
         // The handler registers itself with the connection (it chooses pull mode and keep-open).
     }
 }

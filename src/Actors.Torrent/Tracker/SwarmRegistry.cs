@@ -1,3 +1,5 @@
+using Actors.Net.Telemetry;
+using Actors.Torrent.Telemetry;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -117,6 +119,9 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
             return;
         }
         Route(announce.Request, Sender, announce.Correlation);
+        TrackerMetrics.Announced(_store.SwarmCount, _store.PeerCount);
+        if (announce.Request.Event == AnnounceEvent.Started)
+            Context.System.EventStream.Publish(new RoleEvent("swarm-joined", $"{announce.Request.Ip}:{announce.Request.Port} joined swarm {announce.Request.InfoHash[..8]}"));
     }
 
     /// <summary>Applies the announce here when this node owns its partition, else forwards it to the owner.</summary>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using Actors.Net.Tcp;
+using Actors.Net.Telemetry;
 using Actors.Web.Http;
+using Actors.Web.Telemetry;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -25,6 +27,11 @@ namespace Actors.Web.Server;
 /// chunk carries an ack; every chunk of a streamed file carries one. A client that stops reading therefore
 /// costs two chunks of memory, never the file; a client that pipelines faster than we answer has its
 /// reads paused until we catch up.
+/// </para>
+/// <para>
+/// A route's handler may answer <see cref="HttpStreamStart"/> instead of <see cref="HttpReply"/>
+/// (the Lab's Server-Sent Events): the connection then belongs to that stream (<see cref="Streaming"/>)
+/// until it ends, and closes.
 /// </para>
 /// </summary>
 public sealed class HttpConnection : ReceiveActor, IWithTimers
@@ -112,6 +119,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
         Receive<Akka.IO.Tcp.Received>(OnReceived);
         Receive<WriteAck>(_ => OnWriteAck());
         Receive<HttpReply>(OnReply);
+        Receive<HttpStreamStart>(OnStreamStart);
         Receive<Tick>(_ => OnTick());
         Receive<Akka.IO.Tcp.PeerClosed>(_ => OnPeerClosed());
         ConnectionEvents();
@@ -119,6 +127,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
 
     private void OnReceived(Akka.IO.Tcp.Received received)
     {
+        NetMetrics.BytesReceived.Add(received.Data.Count);
         _decoder.Feed(received.Data.ToReadOnlySpan());
         if (_phase == Phase.Idle)
         {
@@ -206,6 +215,59 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
             plan.Head.Header(name, value);
         StartResponse(request, plan, close: !request.KeepAlive);
         if (_phase == Phase.Idle) ProcessRequests();
+    }
+
+    // ---- A streamed response (Server-Sent Events), paced by write acks -----------------------
+
+    private void OnStreamStart(HttpStreamStart start)
+    {
+        if (_phase != Phase.AwaitingHandler || _request is null) return; // late, after a 503
+        var source = Sender;
+        SuspendReading();
+        var head = new HttpResponseHead(start.Status).Header("Content-Type", start.ContentType);
+        foreach (var (name, value) in start.Headers ?? [])
+            head.Header(name, value);
+        // No Content-Length: the body ends when the connection closes (RFC 9112 §6.3).
+        head.Header("Date", CurrentDate.Value).Header("Server", "actors").Header("Connection", "close");
+        _phase = Phase.Writing;
+        Context.Watch(source);
+        Become(() => Streaming(source));
+        WriteStreamed(ByteString.FromBytes(head.Encode()));
+    }
+
+    /// <summary>
+    /// Every write is acked, and the source hears <see cref="HttpStreamChunkWritten"/> once all are
+    /// (the head's included), so at most one chunk waits; a client that stops reading is cut off at
+    /// the write timeout.
+    /// </summary>
+    private void Streaming(IActorRef source)
+    {
+        var ending = false;
+        void End()
+        {
+            ending = true;
+            if (Unconfirmed == 0) Close();
+        }
+        Receive<WriteAck>(_ =>
+        {
+            if (_ackMarks.TryDequeue(out var mark)) _confirmed = mark;
+            if (Unconfirmed > 0) return;
+            if (ending) Close();
+            else source.Tell(HttpStreamChunkWritten.Instance);
+        });
+        Receive<HttpStreamChunk>(chunk => WriteStreamed(ByteString.FromBytes(chunk.Data)));
+        Receive<HttpStreamEnd>(_ => End());
+        Receive<Terminated>(t => t.ActorRef.Equals(source), _ => End());
+        Receive<Tick>(_ => OnTick());
+        Receive<Akka.IO.Tcp.Received>(_ => { });
+        Receive<Akka.IO.Tcp.PeerClosed>(_ => Close());
+        ConnectionEvents();
+    }
+
+    private void WriteStreamed(ByteString data)
+    {
+        Write(data, ack: true);
+        SetDeadline(Deadline.Write, _settings.WriteTimeout);
     }
 
     // ---- Writing a response ----------------------------------------------------------------
@@ -302,6 +364,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
     private void Write(ByteString data, bool ack)
     {
         _written += data.Count;
+        NetMetrics.BytesSent.Add(data.Count);
         if (ack || _written - _lastAckMark >= _settings.ChunkSize / 2)
         {
             _lastAckMark = _written;
@@ -316,6 +379,7 @@ public sealed class HttpConnection : ReceiveActor, IWithTimers
 
     private void FinishResponse()
     {
+        if (_plan is not null) WebMetrics.Answered(_plan.Status);
         LogAccess();
         _request = null;
         _plan = null;

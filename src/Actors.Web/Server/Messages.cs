@@ -14,3 +14,21 @@ public sealed record HttpReply(int Status, string ContentType, byte[] Body, IRea
 
 /// <summary>Routes requests whose path starts with <paramref name="PathPrefix"/> to <paramref name="Handler"/>.</summary>
 public sealed record HttpRoute(string PathPrefix, Akka.Actor.IActorRef Handler);
+
+/// <summary>
+/// A handler's answer that starts a streamed response (e.g. Server-Sent Events): the head goes out
+/// at once, without Content-Length, and the connection closes when the stream ends. The sender of
+/// this message becomes the stream's source: it sends <see cref="HttpStreamChunk"/>s, one at a time,
+/// each after the <see cref="HttpStreamChunkWritten"/> of the previous one (so nothing buffers
+/// without bound), and <see cref="HttpStreamEnd"/> or its own stop ends the response.
+/// </summary>
+public sealed record HttpStreamStart(int Status, string ContentType, IReadOnlyList<KeyValuePair<string, string>>? Headers = null);
+
+/// <summary>The next piece of a streamed body.</summary>
+public sealed record HttpStreamChunk(byte[] Data);
+
+/// <summary>The connection wrote the previous chunk to the socket: the source may send the next one.</summary>
+public sealed class HttpStreamChunkWritten { public static readonly HttpStreamChunkWritten Instance = new(); private HttpStreamChunkWritten() { } }
+
+/// <summary>The source has nothing more to send: the connection closes after the last chunk.</summary>
+public sealed class HttpStreamEnd { public static readonly HttpStreamEnd Instance = new(); private HttpStreamEnd() { } }

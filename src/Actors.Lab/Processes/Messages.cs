@@ -1,0 +1,16 @@
+namespace Actors.Lab.Processes;
+
+/// <summary>Send a signal to the node's process: KILL (kill -9), STOP (pause), CONT (resume), TERM (graceful exit).</summary>
+public sealed record KillNode(string Name, string Signal = "KILL");
+
+/// <summary>Stop the node's process (TERM, then KILL after the grace time) and start it again with its command line.</summary>
+public sealed record RestartNode(string Name);
+
+/// <summary>Ask the node to leave the cluster gracefully (Akka Cluster Leave; TERM for processes that are not members).</summary>
+public sealed record LeaveNode(string Name);
+
+/// <summary>The fault was applied; <paramref name="Text"/> says what was done.</summary>
+public sealed record FaultDone(string Text);
+
+/// <summary>Nothing was changed: <paramref name="Status"/> is the HTTP status the API answers (404 unknown node, 400 bad signal, 409 busy).</summary>
+public sealed record FaultRefused(int Status, string Reason);

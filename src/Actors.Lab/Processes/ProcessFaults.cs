@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using Actors.Lab.Events;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace Actors.Lab.Processes;
+
+/// <summary>
+/// The process fault plane (<c>process-faults</c>): kill -9, pause/resume, terminate, leave and
+/// restart of the nodes whose manifests are in the manifest folder (run-cluster writes them).
+/// A restart stops the process (TERM, then KILL after <c>graceTime</c>), starts the manifest's
+/// command again in its folder with output appended to its log, and rewrites the manifest with
+/// the new pid. One restart per node at a time; the requester is answered at once and the
+/// restart's end is an event. Every fault is recorded in the event log.
+/// </summary>
+public sealed class ProcessFaults : ReceiveActor, IWithTimers
+{
+    private sealed record CheckStopped(string Name);
+
+    private sealed class Restarting(NodeManifest manifest, DateTime killAt)
+    {
+        public NodeManifest Manifest { get; } = manifest;
+        public DateTime KillAt { get; } = killAt;
+        public bool Killed { get; set; }
+    }
+
+    private readonly ManifestStore _manifests;
+    private readonly IActorRef _events;
+    private readonly TimeSpan _graceTime;
+    private readonly Dictionary<string, Restarting> _restarting = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ManifestStore manifests, IActorRef events, TimeSpan? graceTime = null) =>
+        Akka.Actor.Props.Create(() => new ProcessFaults(manifests, events, graceTime ?? TimeSpan.FromSeconds(10)));
+
+    public ProcessFaults(ManifestStore manifests, IActorRef events, TimeSpan graceTime)
+    {
+        _manifests = manifests;
+        _events = events;
+        _graceTime = graceTime;
+        Receive<KillNode>(OnKill);
+        Receive<LeaveNode>(OnLeave);
+        Receive<RestartNode>(OnRestart);
+        Receive<CheckStopped>(c => OnCheckStopped(c.Name));
+    }
+
+    private bool TryFind(string name, out NodeManifest manifest)
+    {
+        manifest = _manifests.Find(name)!;
+        if (manifest is not null) return true;
+        Sender.Tell(new FaultRefused(404, $"no node named '{name}' in {_manifests.Directory}"));
+        return false;
+    }
+
+    private void OnKill(KillNode kill)
+    {
+        if (!Posix.Signals.TryGetValue(kill.Signal, out var signal))
+        {
+            Sender.Tell(new FaultRefused(400, $"unknown signal '{kill.Signal}' (KILL, STOP, CONT, TERM)"));
+            return;
+        }
+        if (!TryFind(kill.Name, out var manifest)) return;
+        if (_restarting.ContainsKey(kill.Name)) { Sender.Tell(new FaultRefused(409, $"{kill.Name} is restarting")); return; }
+        if (!Posix.Kill(manifest.Pid, signal))
+        {
+            Sender.Tell(new FaultRefused(409, $"{kill.Name} (pid {manifest.Pid}) is not running"));
+            return;
+        }
+        var (kind, text) = kill.Signal.ToUpperInvariant() switch
+        {
+            "KILL" => ("fault-begun", $"killed with SIGKILL (kill -9, pid {manifest.Pid})"),
+            "STOP" => ("fault-begun", $"paused with SIGSTOP (pid {manifest.Pid})"),
+            "CONT" => ("fault-ended", $"resumed with SIGCONT (pid {manifest.Pid})"),
+            var other => ("fault-begun", $"sent SIG{other} (pid {manifest.Pid})"),
+        };
+        _events.Tell(new RecordEvent(kill.Name, kind, text));
+        Sender.Tell(new FaultDone($"{kill.Name}: {text}"));
+    }
+
+    private void OnLeave(LeaveNode leave)
+    {
+        if (!TryFind(leave.Name, out var manifest)) return;
+        if (TryParseAddress(manifest.Address, out var host, out var port))
+        {
+            var cluster = Cluster.Get(Context.System);
+            var address = new Address(cluster.SelfAddress.Protocol, cluster.SelfAddress.System, host, port);
+            cluster.Leave(address);
+            _events.Tell(new RecordEvent(leave.Name, "fault-begun", $"asked to leave the cluster ({address})"));
+            Sender.Tell(new FaultDone($"{leave.Name}: leaving the cluster"));
+            return;
+        }
+        if (!Posix.Kill(manifest.Pid, Posix.Signals["TERM"]))
+        {
+            Sender.Tell(new FaultRefused(409, $"{leave.Name} (pid {manifest.Pid}) is not running"));
+            return;
+        }
+        _events.Tell(new RecordEvent(leave.Name, "fault-begun", $"not a cluster member: sent SIGTERM (pid {manifest.Pid})"));
+        Sender.Tell(new FaultDone($"{leave.Name}: terminating"));
+    }
+
+    private static bool TryParseAddress(string text, out string host, out int port)
+    {
+        (host, port) = ("", 0);
+        if (text.Length == 0) return false;
+        try { (host, port) = Actors.Net.Tcp.Endpoints.ParseHostPort(text); return true; }
+        catch (FormatException) { return false; }
+    }
+
+    private void OnRestart(RestartNode restart)
+    {
+        if (!TryFind(restart.Name, out var manifest)) return;
+        if (_restarting.ContainsKey(restart.Name)) { Sender.Tell(new FaultRefused(409, $"{restart.Name} is already restarting")); return; }
+        _restarting[restart.Name] = new Restarting(manifest, DateTime.UtcNow + _graceTime);
+        _events.Tell(new RecordEvent(restart.Name, "fault-begun", $"restarting (stopping pid {manifest.Pid})"));
+        // Answered at once: stopping gracefully can outlast an HTTP request; the end is an event.
+        Sender.Tell(new FaultDone($"{restart.Name}: restarting"));
+        var state = Posix.State(manifest.Pid);
+        // A paused process cannot run its TERM handler: wake it so it can leave gracefully.
+        if (state == ProcessState.Paused) Posix.Kill(manifest.Pid, Posix.Signals["CONT"]);
+        if (state != ProcessState.Gone) Posix.Kill(manifest.Pid, Posix.Signals["TERM"]);
+        OnCheckStopped(restart.Name);
+    }
+
+    private void OnCheckStopped(string name)
+    {
+        if (!_restarting.TryGetValue(name, out var restarting)) return;
+        if (Posix.State(restarting.Manifest.Pid) != ProcessState.Gone)
+        {
+            if (!restarting.Killed && DateTime.UtcNow >= restarting.KillAt)
+            {
+                _log.Warning("{0} did not stop within {1}: killing it", name, _graceTime);
+                Posix.Kill(restarting.Manifest.Pid, Posix.Signals["KILL"]);
+                restarting.Killed = true;
+            }
+            Timers.StartSingleTimer("stop-" + name, new CheckStopped(name), TimeSpan.FromMilliseconds(100));
+            return;
+        }
+        _restarting.Remove(name);
+        try
+        {
+            var pid = Start(restarting.Manifest);
+            _manifests.Write(restarting.Manifest with { Pid = pid });
+            _events.Tell(new RecordEvent(name, "fault-ended", $"restarted (pid {pid})"));
+        }
+        catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
+        {
+            _events.Tell(new RecordEvent(name, "fault-refused", $"restart failed: {ex.Message}"));
+        }
+    }
+
+    /// <summary>Starts the command through sh so its output is appended to the node's log, as run-cluster does.</summary>
+    private static int Start(NodeManifest manifest)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            WorkingDirectory = manifest.Cwd.Length > 0 ? manifest.Cwd : Directory.GetCurrentDirectory(),
+        };
+        // sh -c 'exec "$@" >>"$0" 2>&1' LOG COMMAND...: no quoting of the command line needed.
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$@\" >>\"$0\" 2>&1 </dev/null");
+        start.ArgumentList.Add(manifest.Log.Length > 0 ? manifest.Log : "/dev/null");
+        foreach (var arg in manifest.Command) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start) ?? throw new IOException("the process did not start");
+        process.StandardInput.Close();
+        return process.Id;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Actors.Lab.Agent;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using Xunit;
+
+namespace Actors.Lab.Tests;
+
+/// <summary>
+/// A one-node cluster in this process running the lab and an agent: the HTTP API, the token rule,
+/// Server-Sent Events and /metrics, over real sockets on loopback.
+/// </summary>
+public sealed class LabNodeTests : TestKit, IAsyncLifetime
+{
+    private const string Token = "0123456789abcdef0123";
+    private readonly string _dir = Directory.CreateTempSubdirectory("lab-node-").FullName;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private Uri _lab = null!;
+
+    public LabNodeTests() : base(ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster.roles = [lab]
+        akka.loglevel = WARNING
+        """).WithFallback(ConfigurationFactory.ParseString(LabSerializer.Hocon)))
+    { }
+
+    public async Task InitializeAsync()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        var urlFile = Path.Combine(_dir, "lab.url");
+        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes")), Actors.Lab.Links.LinkManager.Props()))), "lab");
+        Sys.ActorOf(NodeAgent.Props("lab-under-test", ["lab"], TimeSpan.FromMilliseconds(200)), "lab-agent");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(urlFile) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        _lab = new Uri((await File.ReadAllTextAsync(urlFile)).Trim());
+    }
+
+    public Task DisposeAsync()
+    {
+        _http.Dispose();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Puts the lab at /user/lab/lab, where agents look for it (as RoleGuardian does in the host).</summary>
+    private sealed class Parent : ReceiveActor
+    {
+        public Parent(Props child) => Context.ActorOf(child, "lab");
+    }
+
+    private async Task<JsonElement> StatusNode(string name, Func<JsonElement, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var doc = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status")));
+            foreach (var node in doc.RootElement.GetProperty("nodes").EnumerateArray())
+                if (node.GetProperty("name").GetString() == name && until(last = node.Clone())) return last;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"node {name} never matched; last: {last}");
+    }
+
+    [Fact]
+    public async Task Status_lists_the_agents_node_with_its_roles_and_figures()
+    {
+        var node = await StatusNode("lab-under-test", n => n.GetProperty("status").GetString() == "up"
+            && n.GetProperty("figures").EnumerateArray().Any(f => f.GetProperty("name").GetString() == "actors.process.memory.working_set"));
+        Assert.Equal("lab", node.GetProperty("roles")[0].GetString());
+        Assert.True(node.GetProperty("leader").GetBoolean());
+        Assert.Equal(Environment.ProcessId, node.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_change_without_the_right_token_is_refused_and_recorded()
+    {
+        using var none = await _http.PostAsync(new Uri(_lab, "api/nodes/tracker2/kill"), new ByteArrayContent([]));
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/nodes/tracker2/kill"));
+        wrong.Headers.Add("X-Lab-Token", "not-the-token");
+        using var wrongAnswer = await _http.SendAsync(wrong);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongAnswer.StatusCode);
+
+        // With the token the request is taken (and fails only because no such node was started).
+        using var right = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/nodes/tracker2/kill"));
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var rightAnswer = await _http.SendAsync(right);
+        Assert.Equal(HttpStatusCode.NotFound, rightAnswer.StatusCode);
+
+        var recent = await _http.GetStringAsync(new Uri(_lab, "api/events/recent?n=50"));
+        Assert.Equal(2, JsonDocument.Parse(recent).RootElement.EnumerateArray().Count(e => e.GetProperty("kind").GetString() == "fault-refused"));
+    }
+
+    [Fact]
+    public async Task Events_stream_live_over_server_sent_events()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_lab, "api/events?backlog=0"));
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token), Encoding.UTF8);
+
+        // Something that makes an event: a refused change.
+        using var refused = await _http.PostAsync(new Uri(_lab, "api/heal"), new ByteArrayContent([]));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        bool sawStatus = false, sawEvent = false;
+        string? eventName = null;
+        while (!(sawStatus && sawEvent) && await reader.ReadLineAsync(cancel.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line[7..];
+            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+            using var data = JsonDocument.Parse(line[6..]);
+            if (eventName == "status") sawStatus = data.RootElement.GetProperty("nodes").GetArrayLength() > 0;
+            if (eventName == "lab" && data.RootElement.GetProperty("kind").GetString() == "fault-refused") sawEvent = true;
+        }
+        Assert.True(sawStatus && sawEvent, $"status seen: {sawStatus}, event seen: {sawEvent}");
+    }
+
+    [Fact]
+    public async Task Metrics_are_prometheus_text_and_the_dashboard_is_served()
+    {
+        await StatusNode("lab-under-test", n => n.GetProperty("uptimeSeconds").ValueKind == JsonValueKind.Number);
+        using var metrics = await _http.GetAsync(new Uri(_lab, "metrics"));
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("0.0.4", metrics.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.Contains("actors_lab_node_up{node=\"lab-under-test\",role=\"lab\"} 1", text);
+        Assert.Contains("# TYPE actors_process_cpu_time_seconds_total counter", text);
+
+        var page = await _http.GetStringAsync(_lab);
+        Assert.Contains("<title>Actors Lab</title>", page);
+        Assert.Contains("EventSource", await _http.GetStringAsync(new Uri(_lab, "app.js")));
+        using var missing = await _http.GetAsync(new Uri(_lab, "nope"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Actors.Lab.Events;
+using Actors.Lab.Processes;
+using Akka.TestKit.Xunit2;
+using Xunit;
+
+namespace Actors.Lab.Tests;
+
+/// <summary>The process fault plane on a real process (sleep) described by a manifest, as run-cluster writes them.</summary>
+public sealed class ProcessFaultsTests : TestKit
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lab-faults-").FullName;
+    private readonly List<int> _pids = [];
+
+    private NodeManifest StartSleeper(string name)
+    {
+        var process = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+        _pids.Add(process.Id);
+        var manifest = new NodeManifest(name, process.Id, ["sleep", "300"], _dir, Path.Combine(_dir, name + ".log"));
+        new ManifestStore(_dir).Write(manifest);
+        return manifest;
+    }
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            Thread.Sleep(20);
+        }
+    }
+
+    [Fact]
+    public void Pause_resume_restart_and_kill_act_on_the_process_the_manifest_names()
+    {
+        var manifest = StartSleeper("worker");
+        var events = CreateTestProbe();
+        var faults = Sys.ActorOf(ProcessFaults.Props(new ManifestStore(_dir), events, TimeSpan.FromSeconds(2)));
+
+        faults.Tell(new KillNode("worker", "STOP"), TestActor);
+        ExpectMsg<FaultDone>();
+        Assert.Equal("fault-begun", events.ExpectMsg<RecordEvent>().Kind);
+        WaitFor(() => Posix.State(manifest.Pid) == ProcessState.Paused, "paused");
+
+        faults.Tell(new KillNode("worker", "CONT"), TestActor);
+        ExpectMsg<FaultDone>();
+        Assert.Equal("fault-ended", events.ExpectMsg<RecordEvent>().Kind);
+        WaitFor(() => Posix.State(manifest.Pid) == ProcessState.Running, "running again");
+
+        faults.Tell(new RestartNode("worker"), TestActor);
+        ExpectMsg<FaultDone>();
+        Assert.Equal("fault-begun", events.ExpectMsg<RecordEvent>().Kind);
+        var restarted = events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10));
+        Assert.Equal("fault-ended", restarted.Kind);
+        var fresh = new ManifestStore(_dir).Find("worker")!;
+        _pids.Add(fresh.Pid);
+        Assert.NotEqual(manifest.Pid, fresh.Pid);
+        Assert.Equal(ProcessState.Gone, Posix.State(manifest.Pid));
+        Assert.Equal(ProcessState.Running, Posix.State(fresh.Pid));
+        Assert.Equal(manifest.Command, fresh.Command);
+
+        faults.Tell(new KillNode("worker"), TestActor);
+        ExpectMsg<FaultDone>();
+        WaitFor(() => Posix.State(fresh.Pid) == ProcessState.Gone, "killed");
+    }
+
+    [Fact]
+    public void Unknown_nodes_bad_signals_and_dead_processes_are_refused()
+    {
+        var manifest = StartSleeper("victim");
+        var events = CreateTestProbe();
+        var faults = Sys.ActorOf(ProcessFaults.Props(new ManifestStore(_dir), events));
+
+        faults.Tell(new KillNode("nobody"), TestActor);
+        Assert.Equal(404, ExpectMsg<FaultRefused>().Status);
+        faults.Tell(new KillNode("victim", "HUP-ISH"), TestActor);
+        Assert.Equal(400, ExpectMsg<FaultRefused>().Status);
+        Assert.Equal(ProcessState.Running, Posix.State(manifest.Pid));
+
+        faults.Tell(new KillNode("victim"), TestActor);
+        ExpectMsg<FaultDone>();
+        WaitFor(() => Posix.State(manifest.Pid) == ProcessState.Gone, "killed");
+        faults.Tell(new KillNode("victim"), TestActor);
+        Assert.Equal(409, ExpectMsg<FaultRefused>().Status);
+    }
+
+    [Fact]
+    public void Proc_gives_cpu_memory_and_age_of_a_process()
+    {
+        var usage = Posix.Usage(Environment.ProcessId);
+        Assert.NotNull(usage);
+        Assert.InRange(usage.Value.ResidentBytes, Environment.WorkingSet / 2, Environment.WorkingSet * 2);
+        Assert.True(usage.Value.CpuSeconds > 0);
+        var age = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
+        Assert.InRange(usage.Value.AgeSeconds, age - 2, age + 2);
+        Assert.Null(Posix.Usage(-5));
+    }
+
+    [Fact]
+    public void Manifests_are_read_as_run_cluster_writes_them()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tracker2.json"),
+            """{"name":"tracker2","pid":1234,"command":["dotnet","src/Actors.Host/bin/Release/net10.0/actors.dll","tracker","--name","tracker2"],"cwd":"/repo","log":".cluster/logs/tracker2.log","address":"127.0.0.1:4056"}""" + "\n");
+        File.WriteAllText(Path.Combine(_dir, "broken.json"), "{ not json");
+        var all = new ManifestStore(_dir).ReadAll();
+        var m = Assert.Single(all);
+        Assert.Equal(("tracker2", 1234, "127.0.0.1:4056", 5), (m.Name, m.Pid, m.Address, m.Command.Count));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (var pid in _pids) Posix.Kill(pid, 9);
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+        base.Dispose(disposing);
+    }
+}
