@@ -46,12 +46,14 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         Assert.Equal(SwarmRegistry.BusyReason, ExpectMsg<AnnounceFailed>().Reason);
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // one batch in flight at a time
 
+        // Acks and batches cross remoting: allow for a loaded machine (the suite runs test projects in parallel).
+        var remoting = TimeSpan.FromSeconds(10);
         standIn.Tell(new StandIn.Send(registry, new ReplicaAck(first.Id)));
-        Assert.Equal(Peer("one"), ExpectMsg<Announced>().Request.PeerId);
-        var second = probe.ExpectMsg<ReplicaBatch>();
+        Assert.Equal(Peer("one"), ExpectMsg<Announced>(remoting).Request.PeerId);
+        var second = probe.ExpectMsg<ReplicaBatch>(remoting);
         Assert.Equal(Id20.FromHex(Peer("two")), Assert.Single(second.Changes).PeerId);
         standIn.Tell(new StandIn.Send(registry, new ReplicaAck(second.Id)));
-        Assert.Equal(Peer("two"), ExpectMsg<Announced>().Request.PeerId);
+        Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
         // B received A's registry as a remote sender: the batches crossed remoting (and the serializer).
         Assert.Equal(Cluster.Get(Sys).SelfAddress, probe.LastSender.Path.Address);
     }
