@@ -62,7 +62,8 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IActorRef client, EndPoint clientAddress, EndPoint target, LinkProxySettings settings, IReadOnlyList<Toxic> toxics, LinkCounters counters) =>
-        Akka.Actor.Props.Create(() => new LinkConnection(client, clientAddress, target, settings, toxics, counters));
+        // One per proxied connection: a plain factory, no expression tree compiled per connection.
+        FactoryProps.Create(() => new LinkConnection(client, clientAddress, target, settings, toxics, counters));
 
     public LinkConnection(IActorRef client, EndPoint clientAddress, EndPoint target, LinkProxySettings settings, IReadOnlyList<Toxic> toxics, LinkCounters counters)
     {
