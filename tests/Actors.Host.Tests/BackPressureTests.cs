@@ -27,15 +27,18 @@ public sealed class BackPressureTests(ITestOutputHelper output)
                 "--port", port.ToString(), "--access-log", "off");
             await ActorsProcess.WaitForPort(port, TimeSpan.FromSeconds(30));
 
-            // Warm up: the same code path, run to completion on a range, so the baseline includes JIT and pools.
-            using (var http = new HttpClient())
+            // Warm up: the same code path, run to completion on a range, so the baseline includes JIT and
+            // pools. 8 MiB is many chunks; a loaded machine (a full suite beside helpers' builds) once
+            // needed over 100 s for three 32 MiB ranges, HttpClient's default timeout.
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            using (var http = new HttpClient { Timeout = TimeSpan.FromMinutes(3) })
             {
                 for (var i = 0; i < 3; i++)
                 {
                     using var warm = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/huge.bin");
-                    warm.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 32 * 1024 * 1024 - 1);
-                    using var response = await http.SendAsync(warm);
-                    Assert.Equal(32 * 1024 * 1024, (await response.Content.ReadAsByteArrayAsync()).Length);
+                    warm.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 8 * 1024 * 1024 - 1);
+                    using var response = await http.SendAsync(warm, cancel.Token);
+                    Assert.Equal(8 * 1024 * 1024, (await response.Content.ReadAsByteArrayAsync(cancel.Token)).Length);
                 }
             }
             await Task.Delay(500);
@@ -46,7 +49,7 @@ public sealed class BackPressureTests(ITestOutputHelper output)
             await stalled.SendAsync(Encoding.ASCII.GetBytes("GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
             var buffer = new byte[64 * 1024];
             long received = 0;
-            while (received < 1024 * 1024) received += await stalled.ReceiveAsync(buffer);
+            while (received < 1024 * 1024) received += await ReceiveSome(stalled, buffer, cancel.Token);
 
             // Now read nothing for a while. Without back-pressure the server would race through the file.
             long peak = 0;
@@ -61,9 +64,16 @@ public sealed class BackPressureTests(ITestOutputHelper output)
 
             // The stalled download is intact and resumes when the client reads again.
             long more = 0;
-            while (more < 8 * 1024 * 1024) more += await stalled.ReceiveAsync(buffer);
+            while (more < 8 * 1024 * 1024) more += await ReceiveSome(stalled, buffer, cancel.Token);
             Assert.True(more >= 8 * 1024 * 1024);
         }
         finally { root.Delete(recursive: true); }
+    }
+
+    private static async Task<int> ReceiveSome(Socket socket, byte[] buffer, CancellationToken cancel)
+    {
+        var read = await socket.ReceiveAsync(buffer, cancel);
+        Assert.True(read > 0, "the server closed the download before sending the whole file");
+        return read;
     }
 }

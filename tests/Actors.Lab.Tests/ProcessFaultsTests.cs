@@ -86,6 +86,25 @@ public sealed class ProcessFaultsTests : TestKit
     }
 
     [Fact]
+    public void A_dead_process_its_parent_has_not_reaped_is_refused_as_not_running()
+    {
+        // The shell starts a child that exits at once, then becomes `sleep 300`, which never waits
+        // for it: the child stays a zombie, as a killed node does for a while on a loaded machine.
+        var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0 & echo $!; exec sleep 300"])
+            { UseShellExecute = false, RedirectStandardOutput = true })!;
+        _pids.Add(parent.Id);
+        var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
+        WaitFor(() => File.Exists($"/proc/{zombie}/stat") && File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z "), "zombie");
+
+        Assert.Equal(ProcessState.Gone, Posix.State(zombie));
+        Assert.False(Posix.Kill(zombie, 9));
+        new ManifestStore(_dir).Write(new NodeManifest("undead", zombie, ["sleep", "0"], _dir, Path.Combine(_dir, "undead.log")));
+        var faults = Sys.ActorOf(ProcessFaults.Props(new ManifestStore(_dir), CreateTestProbe()));
+        faults.Tell(new KillNode("undead"), TestActor);
+        Assert.Equal(409, ExpectMsg<FaultRefused>().Status);
+    }
+
+    [Fact]
     public void Proc_gives_cpu_memory_and_age_of_a_process()
     {
         var usage = Posix.Usage(Environment.ProcessId);

@@ -16,8 +16,12 @@ public static class Posix
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
 
-    /// <summary>Sends the signal; false when the process does not exist (or is not ours).</summary>
-    public static bool Kill(int pid, int signal) => pid > 0 && SysKill(pid, signal) == 0;
+    /// <summary>
+    /// Sends the signal; false when the process does not exist, is not ours, or is dead and not yet
+    /// reaped by its parent (a zombie: kill(2) still succeeds on it, but there is nothing to signal,
+    /// and a loaded machine can leave one for seconds).
+    /// </summary>
+    public static bool Kill(int pid, int signal) => pid > 0 && State(pid) != ProcessState.Gone && SysKill(pid, signal) == 0;
 
     public static ProcessState State(int pid)
     {
