@@ -42,7 +42,10 @@ if (-not (Test-Path $big)) {
   $bytes = [byte[]]::new(16MB); [System.Random]::new(1).NextBytes($bytes); [IO.File]::WriteAllBytes((Resolve-Path $demo).Path + '/files/16MiB.bin', $bytes)
 }
 
-& dotnet $actorsDll torrent create (Join-Path $demo 'files' '16MiB.bin') --tracker "http://127.0.0.1:$TrackerPort/announce" `
+# The Lab's link proxies (toxics apply to them), a few ports up from their targets; the demo
+# .torrent announces through the tracker link, the relay tells callers to dial the relay link.
+$webLink = $WebPort + 10; $trackerLink = $TrackerPort + 10; $rendezvousLink = $RendezvousPort + 1; $relayLink = $RelayPort + 1
+& dotnet $actorsDll torrent create (Join-Path $demo 'files' '16MiB.bin') --tracker "http://127.0.0.1:$trackerLink/announce" `
   -o (Join-Path $demo 'files' '16MiB.bin.torrent') | Out-Null
 # Who may register at the rendezvous (name:secret); demo identities only.
 $users = Join-Path '.cluster' 'users.txt'
@@ -108,21 +111,19 @@ try {
   Wait-Port ($TrackerPort + 1) 'tracker2'
   Start-Node 'rendezvous' "127.0.0.1:$($SeedPort + 4)" @('rendezvous', '--name', 'rendezvous', '--host', '127.0.0.1', '--port', "$RendezvousPort", '--users', $users,
     '--cluster-port', "$($SeedPort + 4)", '--seed', "127.0.0.1:$SeedPort")
-  Start-Node 'relay' "127.0.0.1:$($SeedPort + 5)" @('relay', '--name', 'relay', '--host', '127.0.0.1', '--port', "$RelayPort",
+  Start-Node 'relay' "127.0.0.1:$($SeedPort + 5)" @('relay', '--name', 'relay', '--host', '127.0.0.1', '--port', "$RelayPort", '--public-port', "$relayLink",
     '--cluster-port', "$($SeedPort + 5)", '--seed', "127.0.0.1:$SeedPort")
-  Start-Node 'peer' '' @('peer', 'seed', (Join-Path $demo 'files' '16MiB.bin.torrent'), '--data', (Join-Path $demo 'files'),
-    '--host', '127.0.0.1', '--port', "$PeerPort")
   Wait-Port $RendezvousPort 'rendezvous'
   Wait-Port $RelayPort 'relay'
-  Wait-Port $PeerPort 'peer'
   $tokenFile = Join-Path '.cluster' 'lab.token'
-  # Application links through the Lab's link proxy: the web node and the rendezvous, one port up.
-  $webLink = $WebPort + 10; $rendezvousLink = $RendezvousPort + 1
+  # The Lab (and its links) starts before the peer, whose announces cross the tracker link.
   $labConf = Join-Path '.cluster' 'lab.conf'
   Set-Content -Path $labConf -Value @"
 actors.lab.links = [
   { name = "web", listen = "127.0.0.1:$webLink", target = "127.0.0.1:$WebPort" }
+  { name = "tracker", listen = "127.0.0.1:$trackerLink", target = "127.0.0.1:$TrackerPort" }
   { name = "rendezvous", listen = "127.0.0.1:$rendezvousLink", target = "127.0.0.1:$RendezvousPort" }
+  { name = "relay", listen = "127.0.0.1:$relayLink", target = "127.0.0.1:$RelayPort" }
 ]
 "@
   Start-Node 'lab' "127.0.0.1:$($SeedPort + 6)" @('lab', '--name', 'lab', '--port', "$LabPort", '--manifests', $manifests, '--config', $labConf,
@@ -131,6 +132,9 @@ actors.lab.links = [
   Wait-Port $LabPort 'lab'
   for ($i = 0; $i -lt 100 -and -not (Test-Path $tokenFile); $i++) { Start-Sleep -Milliseconds 100 }
   $labToken = if (Test-Path $tokenFile) { (Get-Content -Raw $tokenFile).Trim() } else { '?' }
+  Start-Node 'peer' '' @('peer', 'seed', (Join-Path $demo 'files' '16MiB.bin.torrent'), '--data', (Join-Path $demo 'files'),
+    '--host', '127.0.0.1', '--port', "$PeerPort")
+  Wait-Port $PeerPort 'peer'
 
   Write-Host ''
   '{0,-10} {1,-36} {2,-20} {3}' -f 'NODE', 'LISTENS', 'CLUSTER', 'LOG' | Write-Host
@@ -146,7 +150,9 @@ actors.lab.links = [
   Write-Host ''
   Write-Host "Lab:   http://127.0.0.1:$LabPort/#token=$labToken   (dashboard; token in $tokenFile)"
   Write-Host "       dotnet $actorsDll lab status    dotnet $actorsDll lab kill tracker2    dotnet $actorsDll lab restart tracker2"
-  Write-Host "Links: web http://127.0.0.1:$webLink/ -> :$WebPort    rendezvous 127.0.0.1:$rendezvousLink -> :$RendezvousPort   (through the Lab's proxy)"
+  Write-Host "Links: web http://127.0.0.1:$webLink/ -> :$WebPort    tracker :$trackerLink -> :$TrackerPort (the demo .torrent announces there)"
+  Write-Host "       rendezvous 127.0.0.1:$rendezvousLink -> :$RendezvousPort    relay :$relayLink -> :$RelayPort (relayed calls)   (the Lab's proxies)"
+  Write-Host "       dotnet $actorsDll lab link toxic relay latency --direction upstream --set latency=300    dotnet $actorsDll lab link clear relay"
   Write-Host ''
   if ($Duration -gt 0) { Write-Host "Running for $Duration s..."; Start-Sleep -Seconds $Duration }
   else { Write-Host 'Press Ctrl-C to stop the cluster.'; while ($true) { Start-Sleep -Seconds 1 } }

@@ -5,6 +5,9 @@
 # Nodes: a seed node (the cluster's contact point), a web node serving a demo folder, two tracker
 # nodes sharing every swarm, a rendezvous and a relay for calls, a BitTorrent peer seeding the
 # demo folder's .torrent (which announces to tracker 1), and the Lab (dashboard, status, faults).
+# Through the Lab's link proxies (toxics apply to them): web (web port + 10), tracker (tracker 1,
+# tracker port + 10: the demo .torrent announces there), rendezvous (+ 1) and relay (+ 1: the relay
+# tells callers to dial it), so the demo's downloads and relayed calls cross a proxy.
 # Logs: .cluster/logs/<node>.log    Demo folder: .cluster/demo    Node manifests: .cluster/nodes
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -53,7 +56,8 @@ HTML
 mkdir -p "$demo/files"
 echo "hello from the actors web role" >"$demo/files/hello.txt"
 [ -f "$demo/files/16MiB.bin" ] || head -c 16777216 /dev/urandom >"$demo/files/16MiB.bin"
-"${actors[@]}" torrent create "$demo/files/16MiB.bin" --tracker "http://127.0.0.1:$tracker_port/announce" \
+web_link=$((web_port + 10)); tracker_link=$((tracker_port + 10)); rendezvous_link=$((rendezvous_port + 1)); relay_link=$((relay_port + 1))
+"${actors[@]}" torrent create "$demo/files/16MiB.bin" --tracker "http://127.0.0.1:$tracker_link/announce" \
   -o "$demo/files/16MiB.bin.torrent" >/dev/null
 # Who may register at the rendezvous (name:secret); demo identities only.
 printf 'alice:alice-secret\nbob:bob-secret\ncarol:carol-secret\n' >"$state/users.txt"
@@ -103,7 +107,9 @@ stop_all() {
     fi
   done
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C or SIGTERM: stop the nodes and end (the loop below would otherwise go on); EXIT: any other end.
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 wait_for_port() { # port, node name
   for _ in $(seq 1 300); do
@@ -127,19 +133,18 @@ wait_for_port "$tracker_port" tracker1
 wait_for_port $((tracker_port + 1)) tracker2
 start_node rendezvous "127.0.0.1:$((seed_port + 4))" rendezvous --name rendezvous --host 127.0.0.1 --port "$rendezvous_port" --users "$state/users.txt" \
   --cluster-port $((seed_port + 4)) --seed "127.0.0.1:$seed_port"
-start_node relay "127.0.0.1:$((seed_port + 5))" relay --name relay --host 127.0.0.1 --port "$relay_port" \
+start_node relay "127.0.0.1:$((seed_port + 5))" relay --name relay --host 127.0.0.1 --port "$relay_port" --public-port "$relay_link" \
   --cluster-port $((seed_port + 5)) --seed "127.0.0.1:$seed_port"
-start_node peer - peer seed "$demo/files/16MiB.bin.torrent" --data "$demo/files" --host 127.0.0.1 --port "$peer_port"
 wait_for_port "$rendezvous_port" rendezvous
 wait_for_port "$relay_port" relay
-wait_for_port "$peer_port" peer
-# Application links through the Lab's link proxy (toxics apply to them): the web node and the
-# rendezvous, each one port up. Fetch through the first, register callers through the second.
-web_link=$((web_port + 10)); rendezvous_link=$((rendezvous_port + 1))
+# Application links through the Lab's link proxy (toxics apply to them), each listening a few
+# ports up from its target. The Lab starts before the peer, whose announces cross the tracker link.
 cat >"$state/lab.conf" <<CONF
 actors.lab.links = [
   { name = "web", listen = "127.0.0.1:$web_link", target = "127.0.0.1:$web_port" }
+  { name = "tracker", listen = "127.0.0.1:$tracker_link", target = "127.0.0.1:$tracker_port" }
   { name = "rendezvous", listen = "127.0.0.1:$rendezvous_link", target = "127.0.0.1:$rendezvous_port" }
+  { name = "relay", listen = "127.0.0.1:$relay_link", target = "127.0.0.1:$relay_port" }
 ]
 CONF
 start_node lab "127.0.0.1:$((seed_port + 6))" lab --name lab --port "$lab_port" --manifests "$manifests" --config "$state/lab.conf" \
@@ -147,6 +152,8 @@ start_node lab "127.0.0.1:$((seed_port + 6))" lab --name lab --port "$lab_port" 
 wait_for_port "$lab_port" lab
 for _ in $(seq 1 100); do [ -s "$state/lab.token" ] && break; sleep 0.1; done
 lab_token=$(cat "$state/lab.token" 2>/dev/null || echo "?")
+start_node peer - peer seed "$demo/files/16MiB.bin.torrent" --data "$demo/files" --host 127.0.0.1 --port "$peer_port"
+wait_for_port "$peer_port" peer
 
 echo
 printf '%-10s %-36s %-20s %s\n' NODE LISTENS CLUSTER LOG
@@ -162,13 +169,15 @@ printf '%-10s %-36s %-20s %s\n' lab "http://127.0.0.1:$lab_port/" "127.0.0.1:$((
 echo
 echo "Lab:   http://127.0.0.1:$lab_port/#token=$lab_token   (dashboard; token in $state/lab.token)"
 echo "       ${actors[*]} lab status    ${actors[*]} lab tail    ${actors[*]} lab kill tracker2    ${actors[*]} lab restart tracker2"
-echo "Links: web http://127.0.0.1:$web_link/ → :$web_port    rendezvous 127.0.0.1:$rendezvous_link → :$rendezvous_port   (through the Lab's proxy)"
-echo "       ${actors[*]} lab link toxic rendezvous latency --set latency=300    ${actors[*]} lab link clear rendezvous"
+echo "Links: web http://127.0.0.1:$web_link/ → :$web_port    tracker :$tracker_link → :$tracker_port (the demo .torrent announces there)"
+echo "       rendezvous 127.0.0.1:$rendezvous_link → :$rendezvous_port    relay :$relay_link → :$relay_port (relayed calls)   (the Lab's proxies)"
+echo "       ${actors[*]} lab link toxic relay latency --direction upstream --set latency=300    ${actors[*]} lab link clear relay"
 echo "Try: curl -i http://127.0.0.1:$web_port/   curl -r 0-99 http://127.0.0.1:$web_port/files/16MiB.bin | wc -c"
 echo "     aria2c http://127.0.0.1:$web_port/files/16MiB.bin.torrent   (the swarm is shared by both trackers)"
 echo "     ${actors[*]} peer get http://127.0.0.1:$web_port/files/16MiB.bin.torrent --out /tmp/dl"
 echo "     ${actors[*]} caller --id bob --secret bob-secret --rendezvous 127.0.0.1:$rendezvous_port --listen 0 --auto-answer   (reachable: direct path)"
 echo "     ${actors[*]} caller --id alice --secret alice-secret --rendezvous 127.0.0.1:$rendezvous_port --call bob --duration 5"
+echo "     (without --listen on bob the call is relayed, through the relay link: a latency toxic there shows in the RTT)"
 if [ "$duration" -gt 0 ]; then
   echo "Running for $duration s..."
   sleep "$duration"

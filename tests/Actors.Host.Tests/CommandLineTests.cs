@@ -92,3 +92,73 @@ public sealed class CommandLineTests
         Assert.Contains(actors.Lines, l => l.Contains($"cannot listen on 127.0.0.1:{port}"));
     }
 }
+
+/// <summary>The command line is built from the commands' declarations: a new command or option needs no parsing code.</summary>
+public sealed class DeclaredCommandLineTests
+{
+    private sealed class Probe(IReadOnlyList<Actors.Host.Cli.CliOption> options, IReadOnlyList<Actors.Host.Cli.CliCommand> subcommands) : Actors.Host.Roles.IRoleCommand
+    {
+        public Actors.Host.Cli.ParsedArguments? Seen { get; private set; }
+        public string Name => "probe";
+        public string Summary => "a command declared in a test";
+        public IReadOnlyList<Actors.Host.Cli.CliOption> Options => options;
+        public IReadOnlyList<Actors.Host.Cli.CliCommand> Subcommands => subcommands;
+        public Task<int> RunAsync(Actors.Host.Cli.ParsedArguments args) { Seen = args; return Task.FromResult(7); }
+    }
+
+    private static readonly Actors.Host.Cli.CliOption[] Options =
+    [
+        new("--size", "probe.size", "a value", "N"),
+        new("--peer", "probe.peers", "repeatable", "HOST", Repeatable: true),
+        new("--fast", "probe.fast", "a flag", IsFlag: true),
+        new("--mode", null, "one of two", "MODE", Choices: ["a", "b"]),
+    ];
+
+    [Fact]
+    public async Task Declared_options_are_parsed_into_their_HOCON_keys()
+    {
+        var probe = new Probe(Options, []);
+        Assert.Equal(7, await Actors.Host.Cli.CommandLine.RunAsync([probe], ["probe", "--size", "3", "--peer", "a", "--peer=b", "--fast", "--mode", "b"]));
+        Assert.Equal("probe.size = \"3\"\nprobe.peers = [\"a\", \"b\"]\nprobe.fast = \"on\"\n", probe.Seen!.ToHocon());
+        Assert.Equal("b", probe.Seen.Value("--mode"));
+    }
+
+    [Theory]
+    [InlineData("--sise", "3")]          // unknown option
+    [InlineData("--size", "3", "--size", "4")] // given twice
+    [InlineData("--mode", "c")]          // not one of the choices
+    [InlineData("extra")]                // unexpected argument
+    [InlineData("--size")]               // missing value
+    public async Task A_usage_error_is_exit_code_2_and_runs_nothing(params string[] args)
+    {
+        var probe = new Probe(Options, []);
+        Assert.Equal(2, await Actors.Host.Cli.CommandLine.RunAsync([probe], ["probe", .. args]));
+        Assert.Null(probe.Seen);
+    }
+
+    [Fact]
+    public async Task A_declared_subcommand_gets_its_own_options_and_arguments()
+    {
+        Actors.Host.Cli.ParsedArguments? seen = null;
+        var sub = new Actors.Host.Cli.CliCommand("go", "a sub-command", [new("--to", null, "where", "PLACE", Required: true)],
+            a => { seen = a; return Task.FromResult(0); }) { Arguments = [new("WHAT", "what to do")] };
+        var probe = new Probe([], [sub]);
+        Assert.Equal(0, await Actors.Host.Cli.CommandLine.RunAsync([probe], ["probe", "go", "fetch", "--to", "home"]));
+        Assert.Equal("fetch", seen!.Argument("WHAT"));
+        Assert.Equal("home", seen.Value("--to"));
+        seen = null;
+        Assert.Equal(2, await Actors.Host.Cli.CommandLine.RunAsync([probe], ["probe", "go", "fetch"])); // --to is required
+        Assert.Null(seen);
+    }
+
+    [Fact]
+    public void Help_shows_every_declared_option_with_its_key()
+    {
+        var help = Actors.Host.Cli.Help.ForCommand("actors probe", new("probe", "a command", Options, _ => Task.FromResult(0)));
+        foreach (var option in Options)
+        {
+            var line = Assert.Single(help.Split('\n'), l => l.TrimStart().StartsWith(option.Name + " ") || l.TrimStart() == option.Name);
+            if (option.HoconKey is not null) Assert.Contains($"[{option.HoconKey}]", line);
+        }
+    }
+}

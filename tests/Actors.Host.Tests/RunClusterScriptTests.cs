@@ -1,9 +1,15 @@
+using System.Text.Json;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Actors.Host.Tests;
 
-/// <summary>The README's main command, run-cluster.sh, and its PowerShell twin, run for a few seconds each.</summary>
-public sealed class RunClusterScriptTests
+/// <summary>
+/// The README's main command, run-cluster.sh, and its PowerShell twin. The bash run also drives the
+/// demo through the Lab's link proxies: a download announcing through the tracker link, and a
+/// relayed call through the relay link whose RTT rises when a 300 ms latency toxic is added.
+/// </summary>
+public sealed class RunClusterScriptTests(ITestOutputHelper log)
 {
     private static string RepositoryRoot()
     {
@@ -12,10 +18,11 @@ public sealed class RunClusterScriptTests
         return dir?.FullName ?? throw new InvalidOperationException("Actors.sln not found above the test binaries");
     }
 
+    /// <summary>Runs until SIGTERM (duration 0): the demo runs in between; the script must then stop every node and exit 0.</summary>
     [Fact]
-    public Task Bash_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
-        RunScript("bash", ["run-cluster.sh", "--duration", "{duration}", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}",
-            "--rendezvous-port", "{rendezvous}", "--relay-port", "{relay}", "--peer-port", "{peer}", "--lab-port", "{lab}"]);
+    public Task Bash_script_starts_the_cluster_routes_a_download_and_a_relayed_call_through_link_proxies_and_stops_cleanly() =>
+        RunScript("bash", ["run-cluster.sh", "--duration", "0", "--web-port", "{web}", "--seed-port", "{seed}", "--tracker-port", "{tracker}",
+            "--rendezvous-port", "{rendezvous}", "--relay-port", "{relay}", "--peer-port", "{peer}", "--lab-port", "{lab}"], DemoThroughLinks);
 
     [Fact]
     public Task PowerShell_script_starts_a_seed_and_a_web_node_and_stops_them_cleanly() =>
@@ -23,15 +30,18 @@ public sealed class RunClusterScriptTests
             "-Duration", "{duration}", "-WebPort", "{web}", "-SeedPort", "{seed}", "-TrackerPort", "{tracker}",
             "-RendezvousPort", "{rendezvous}", "-RelayPort", "{relay}", "-PeerPort", "{peer}", "-LabPort", "{lab}"]);
 
-    private static async Task RunScript(string file, string[] template)
+    private sealed record ClusterPorts(int Web, int Seed, int Tracker, int Rendezvous, int Relay, int Peer, int Lab);
+
+    private async Task RunScript(string file, string[] template, Func<ClusterPorts, Task>? demo = null)
     {
-        // The script derives ports (tracker+1, seed+1..seed+6, the links web+10 and rendezvous+1): draw until none collide.
+        // The script derives ports (tracker+1, seed+1..seed+6, the links web+10, tracker+10, rendezvous+1, relay+1): draw until none collide.
         int web, seed, tracker, rendezvous, relay, peer, lab;
         do
         {
             (web, seed, tracker, rendezvous, relay, peer, lab) = (ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(),
                 ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort(), ActorsProcess.FreePort());
-        } while (new[] { web, web + 10, tracker, tracker + 1, rendezvous, rendezvous + 1, relay, peer, lab }.Concat(Enumerable.Range(seed, 7)).Distinct().Count() != 16);
+        } while (new[] { web, web + 10, tracker, tracker + 1, tracker + 10, rendezvous, rendezvous + 1, relay, relay + 1, peer, lab }
+                     .Concat(Enumerable.Range(seed, 7)).Distinct().Count() != 18);
         const int duration = 12;
         var args = template.Select(arg => arg.Replace("{duration}", duration.ToString()).Replace("{web}", web.ToString()).Replace("{seed}", seed.ToString()).Replace("{tracker}", tracker.ToString())
             .Replace("{rendezvous}", rendezvous.ToString()).Replace("{relay}", relay.ToString()).Replace("{peer}", peer.ToString()).Replace("{lab}", lab.ToString()));
@@ -61,6 +71,11 @@ public sealed class RunClusterScriptTests
             foreach (var node in new[] { "\"seed\"", "\"tracker2\"", "\"peer\"", "\"lab\"" })
                 Assert.Contains(node, status);
 
+            if (demo is not null)
+            {
+                await demo(new ClusterPorts(web, seed, tracker, rendezvous, relay, peer, lab));
+                script.Signal("TERM"); // what Ctrl-C does, for a script in the background
+            }
             await script.WaitForExitAsync(TimeSpan.FromMinutes(2));
         }
         finally
@@ -79,5 +94,55 @@ public sealed class RunClusterScriptTests
         // The web node joined the seed's cluster, and left it gracefully.
         var seedLog = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), ".cluster", "logs", "seed.log"));
         Assert.Contains($"://actors@127.0.0.1:{seed + 1} roles [web]", seedLog);
+    }
+
+    /// <summary>
+    /// The demo's download announces through the tracker link; a call between two callers that
+    /// nobody can reach goes through the relay, whose advertised port is the relay link. A 300 ms
+    /// latency toxic on the link's upstream delays what each caller sends into the relay, so a ping
+    /// (alice → relay) and its pong (bob → relay) each cross it once: the RTT rises by 2 × 300 ms.
+    /// </summary>
+    private async Task DemoThroughLinks(ClusterPorts ports)
+    {
+        var timeout = TimeSpan.FromSeconds(90);
+        var root = RepositoryRoot();
+        var token = (await File.ReadAllTextAsync(Path.Combine(root, ".cluster", "lab.token"))).Trim();
+        var labUrl = $"http://127.0.0.1:{ports.Lab}/";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var outDir = Directory.CreateTempSubdirectory("actors-demo-dl-");
+        try
+        {
+            using var leecher = new ActorsProcess("peer", "get", $"http://127.0.0.1:{ports.Web}/files/16MiB.bin.torrent", "--out", outDir.FullName, "--host", "127.0.0.1");
+            Assert.True(await leecher.WaitForExit(timeout) == 0, leecher.Output);
+            Assert.Contains(leecher.Lines, l => l.Contains("complete and verified"));
+        }
+        finally { outDir.Delete(true); }
+        using (var links = JsonDocument.Parse(await http.GetStringAsync(labUrl + "api/links")))
+        {
+            var tracker = links.RootElement.GetProperty("links").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "tracker");
+            Assert.True(tracker.GetProperty("acceptedConnections").GetInt64() >= 2, tracker.ToString()); // the seeder's and the leecher's announces
+        }
+
+        using var bob = new ActorsProcess("caller", "--id", "bob", "--secret", "bob-secret", "--rendezvous", $"127.0.0.1:{ports.Rendezvous + 1}", "--auto-answer");
+        await bob.WaitForLine(l => l.Contains("registered as bob"), timeout);
+        var before = await Call(ports);
+        using (var toxic = new ActorsProcess("lab", "link", "toxic", "relay", "latency", "--direction", "upstream", "--set", "latency=300", "--lab", labUrl, "--token", token))
+            Assert.True(await toxic.WaitForExit(timeout) == 0, toxic.Output);
+        var after = await Call(ports);
+        log.WriteLine($"relayed call RTT: {before:F0} ms → {after:F0} ms with a 300 ms upstream latency toxic on the relay link");
+        Assert.InRange(after - before, 2 * 300 * 0.8, 2 * 300 + 1000);
+        bob.Signal("TERM");
+        await bob.WaitForExit(timeout);
+    }
+
+    private static async Task<double> Call(ClusterPorts ports)
+    {
+        using var alice = new ActorsProcess("caller", "--id", "alice", "--secret", "alice-secret", "--rendezvous", $"127.0.0.1:{ports.Rendezvous + 1}",
+            "--call", "bob", "--duration", "3");
+        Assert.True(await alice.WaitForExit(TimeSpan.FromSeconds(60)) == 0, alice.Output);
+        using var report = JsonDocument.Parse(alice.StdoutLines.Single(l => l.StartsWith('{')));
+        Assert.Equal("relay", report.RootElement.GetProperty("path").GetString());
+        return report.RootElement.GetProperty("rttMs").GetDouble();
     }
 }

@@ -45,6 +45,8 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef _listener = ActorRefs.Nobody;
     private int _port;
+    // What callers dial: the listening port, unless a proxy (the Lab's link) stands in front.
+    private int PublicPort => _settings.PublicPort == 0 ? _port : _settings.PublicPort;
     private bool _dirty = true;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -113,7 +115,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(new Expire(session.Id), new Expire(session.Id), _settings.TokenTtl);
         _dirty = true;
         _log.Info("Session {0} for call {1} allocated ({2} open)", session.Id, allocate.CallId, _sessions.Count);
-        Sender.Tell(new SessionAllocated(allocate.CallId, _cluster.SelfAddress.ToString(), _settings.PublicHost, _port, session.Tokens[0], session.Tokens[1]));
+        Sender.Tell(new SessionAllocated(allocate.CallId, _cluster.SelfAddress.ToString(), _settings.PublicHost, PublicPort, session.Tokens[0], session.Tokens[1]));
     }
 
     private void OnClaim(Claim claim)
@@ -171,7 +173,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
     {
         _dirty = false;
         var info = new RelayInfo(_cluster.SelfAddress.ToString(), MyPath,
-            _settings.PublicHost, _port, _sessions.Count, _settings.MaxSessions, DateTime.UtcNow.Ticks);
+            _settings.PublicHost, PublicPort, _sessions.Count, _settings.MaxSessions, DateTime.UtcNow.Ticks);
         _replicator.Tell(Dsl.Update(RelayRegistry.Key, LWWDictionary<string, RelayInfo>.Empty, WriteLocal.Instance,
             map => map.SetItem(_cluster, info.NodeAddress, info)));
     }

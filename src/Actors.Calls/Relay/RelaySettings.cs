@@ -21,6 +21,8 @@ public sealed record RelaySettings(
     public TimeSpan IdleTimeout => IdleTimeoutOrNull ?? TimeSpan.FromSeconds(30);
     /// <summary>A connection must present its token this soon after connecting.</summary>
     public TimeSpan JoinTimeout => JoinTimeoutOrNull ?? TimeSpan.FromSeconds(10);
+    /// <summary>The port callers dial, when it is not the one the relay listens on (a proxy or a port forward in front); 0: the listening port.</summary>
+    public int PublicPort { get; init; }
 
     public static RelaySettings Read(Config config)
     {
@@ -40,6 +42,9 @@ public sealed record RelaySettings(
             r.Bytes("max-bytes", 1, long.MaxValue),
             r.Duration("max-duration", TimeSpan.FromSeconds(1), max),
             r.Duration("idle-timeout", TimeSpan.FromMilliseconds(100), max),
-            r.Duration("join-timeout", TimeSpan.FromMilliseconds(100), max));
+            r.Duration("join-timeout", TimeSpan.FromMilliseconds(100), max))
+        {
+            PublicPort = config.HasPath("actors.relay.public-port") ? r.Port("public-port") : 0,
+        };
     }
 }

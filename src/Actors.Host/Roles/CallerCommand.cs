@@ -17,7 +17,7 @@ public sealed class CallerCommand : IRoleCommand
     public string Name => "caller";
     public string Summary => "Register at a rendezvous, place or answer calls (20 ms media frames, stdin text), print a JSON report per call.";
 
-    private static readonly CliOption[] Options =
+    public IReadOnlyList<CliOption> Options { get; } =
     [
         new("--id", "actors.caller.id", "identity to register as", "NAME"),
         new("--secret", "actors.caller.secret", "the identity's shared secret (never sent)", "SECRET"),
@@ -37,18 +37,11 @@ public sealed class CallerCommand : IRoleCommand
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    public async Task<int> RunAsync(ParsedArguments parsed)
     {
-        var parsed = ParsedArguments.Parse(args, Options);
-        if (parsed.HelpRequested)
-        {
-            StandardOutput.Writer.Write(Help.ForCommand("actors caller --id NAME --secret S --rendezvous HOST:PORT [options]", Summary, Options));
-            return 0;
-        }
-        if (parsed.Positional.Count > 0) throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
         // --duration takes plain seconds too.
         var duration = parsed.Value("--duration");
-        var hocon = parsed.ToHocon(Options);
+        var hocon = parsed.ToHocon();
         if (duration is not null && double.TryParse(duration, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
             hocon += $"actors.caller.duration = {(long)(seconds * 1000)}ms\n";
         var config = ConfigLoader.Load([Name], hocon, parsed.Value(CommonOptions.Config));

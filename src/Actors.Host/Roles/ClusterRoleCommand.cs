@@ -6,8 +6,8 @@ using Akka.Configuration;
 namespace Actors.Host.Roles;
 
 /// <summary>
-/// A role that runs as a cluster member: parses its options into the configuration, prints help,
-/// and hands the node to <see cref="ClusterNode"/>.
+/// A role that runs as a cluster member: its options (plus the common cluster ones) become the
+/// strongest configuration layer, and the node is handed to <see cref="ClusterNode"/>.
 /// </summary>
 public abstract class ClusterRoleCommand : IRoleCommand
 {
@@ -26,17 +26,11 @@ public abstract class ClusterRoleCommand : IRoleCommand
 
     public IReadOnlyList<CliOption> Options => [.. RoleOptions, .. CommonOptions.ClusterMember];
 
-    public Task<int> RunAsync(IReadOnlyList<string> args)
+    public virtual IReadOnlyList<CliCommand> Subcommands => [];
+
+    public Task<int> RunAsync(ParsedArguments args)
     {
-        var parsed = ParsedArguments.Parse(args, Options);
-        if (parsed.HelpRequested)
-        {
-            StandardOutput.Writer.Write(Help.ForCommand($"actors {Name} [options]", Summary, Options));
-            return Task.FromResult(0);
-        }
-        if (parsed.Positional.Count > 0)
-            throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
-        var config = ConfigLoader.Load(ConfigFiles, parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
+        var config = ConfigLoader.Load(ConfigFiles, args.ToHocon(), args.Value(CommonOptions.Config));
         return ClusterNode.RunAsync(Name, config, Prepare(config));
     }
 }

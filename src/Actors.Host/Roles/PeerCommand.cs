@@ -22,7 +22,7 @@ public sealed class PeerCommand : IRoleCommand
     public string Name => "peer";
     public string Summary => "BitTorrent peer: get URL-or-FILE --out DIR [--seed], or seed FILE --data DIR.";
 
-    private static readonly IReadOnlyList<CliOption> Options =
+    private static readonly IReadOnlyList<CliOption> PeerOptions =
     [
         new("--out", null, "download directory (get)", "DIR"),
         new("--data", null, "directory holding the content (seed)", "DIR"),
@@ -43,18 +43,26 @@ public sealed class PeerCommand : IRoleCommand
     private static Config AkkaConfig(Config loaded) => ConfigLoader.ForLocalSystem(
         ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(loaded));
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
-    {
-        var parsed = ParsedArguments.Parse(args, Options);
-        if (parsed.HelpRequested || parsed.Positional.Count == 0)
+    public IReadOnlyList<CliOption> Options => [];
+
+    // get and seed take the same options; the ones that belong to one of them say so.
+    public IReadOnlyList<CliCommand> Subcommands =>
+    [
+        new("get", "Download a torrent (from an http(s) URL or a .torrent file) into --out DIR; --seed keeps seeding after.", PeerOptions, args => Run("get", args))
         {
-            StandardOutput.Writer.WriteLine("Usage: actors peer get URL-or-FILE --out DIR [--seed] [options]\n       actors peer seed FILE.torrent --data DIR [options]\n");
-            foreach (var o in Options) StandardOutput.Writer.WriteLine($"  {o.Name,-12} {(o.IsFlag ? "" : o.ValueName),-8} {o.Help}");
-            return parsed.HelpRequested ? 0 : 2;
-        }
-        var verb = parsed.Positional[0];
-        if (verb is not ("get" or "seed") || parsed.Positional.Count != 2)
-            throw new UsageException("expected 'get URL-or-FILE' or 'seed FILE.torrent'");
+            Arguments = [new("URL-or-FILE", "the .torrent: an http(s) URL or a file")],
+        },
+        new("seed", "Seed a torrent whose content is in --data DIR (verified first).", PeerOptions, args => Run("seed", args))
+        {
+            Arguments = [new("FILE", "the .torrent file (or an http(s) URL)")],
+        },
+    ];
+
+    public Task<int> RunAsync(ParsedArguments args) => CliCommand.NeedsSubcommand("get or seed")(args);
+
+    private static async Task<int> Run(string verb, ParsedArguments parsed)
+    {
+        var source = parsed.Argument(verb == "get" ? "URL-or-FILE" : "FILE");
         var seedAfter = verb == "seed" || parsed.Has("--seed");
         var directory = verb == "get"
             ? parsed.Value("--out") ?? throw new UsageException("get needs --out DIR")
@@ -63,7 +71,7 @@ public sealed class PeerCommand : IRoleCommand
         var port = Int(parsed, "--port", 0);
 
         // config/peer.conf (actors.peer: connection budget; the peer's own akka.io sizes) < --config < options.
-        var config = ConfigLoader.Load(["peer"], parsed.ToHocon(Options), parsed.Value(CommonOptions.Config));
+        var config = ConfigLoader.Load(["peer"], parsed.ToHocon(), parsed.Value(CommonOptions.Config));
         var limits = ConnectionLimits.FromConfig(config);
         var maxPeers = new SettingsReader(config, "actors.peer").Int("max-peers", 1, 10_000);
         var system = ActorSystem.Create("peer", AkkaConfig(config));
@@ -79,7 +87,7 @@ public sealed class PeerCommand : IRoleCommand
             var http = system.ActorOf(HttpClientActor.Props(), "http");
             // One connection budget for the process: its --count peers share the sockets.
             var budget = new ConnectionBudget(limits);
-            var torrent = await LoadTorrent(parsed.Positional[1], http);
+            var torrent = await LoadTorrent(source, http);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,

@@ -17,6 +17,7 @@ public sealed class RelayRole : ClusterRoleCommand
         new("--port", "actors.relay.port", "port callers connect to (0 picks a free one)", "PORT"),
         new("--host", "actors.relay.host", "address to listen on", "ADDR"),
         new("--public-host", "actors.relay.public-host", "address callers dial (needed when --host is 0.0.0.0)", "ADDR"),
+        new("--public-port", "actors.relay.public-port", "port callers dial, when a proxy stands in front (0: --port)", "PORT"),
         new("--max-sessions", "actors.relay.max-sessions", "relayed calls at once", "N"),
         new("--token-ttl", "actors.relay.token-ttl", "unused session tokens expire after", "DURATION"),
         new("--idle-timeout", "actors.relay.idle-timeout", "close a session silent for", "DURATION"),

@@ -15,45 +15,35 @@ public sealed class TorrentCommand : IRoleCommand
     private static readonly CliOption[] CreateOptions =
     [
         new("--tracker", null, "announce URL; repeat for backup trackers (one tier each)", "URL", Repeatable: true),
-        new("-o", null, "the .torrent file to write", "FILE"),
-        new("--output", null, "same as -o", "FILE"),
+        new("--output", null, "the .torrent file to write", "FILE", Aliases: ["-o"], Required: true),
         new("--piece-length", null, "piece size in bytes (a power of two, at least 16384); default by size", "BYTES"),
         new("--private", null, "set the private flag (BEP 27)", IsFlag: true),
         new("--comment", null, "a comment stored in the torrent", "TEXT"),
     ];
 
-    public Task<int> RunAsync(IReadOnlyList<string> args)
-    {
-        if (args.Count == 0 || args[0] is "--help" or "-h")
-        {
-            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE", Summary, CreateOptions));
-            return Task.FromResult(args.Count == 0 ? 2 : 0);
-        }
-        return Task.FromResult(args[0] switch
-        {
-            "create" => Create(args.Skip(1).Select(Rename).ToList()),
-            "show" => Show(args.Skip(1).ToList()),
-            _ => throw new UsageException($"unknown sub-command '{args[0]}' (create or show)"),
-        });
-    }
+    public IReadOnlyList<CliOption> Options => [];
 
-    // ParsedArguments only knows "--" options; "-o" is spelled out for it.
-    private static string Rename(string arg) => arg == "-o" ? "--output" : arg;
-
-    private static int Create(IReadOnlyList<string> args)
-    {
-        var parsed = ParsedArguments.Parse(args, CreateOptions);
-        if (parsed.HelpRequested)
+    public IReadOnlyList<CliCommand> Subcommands =>
+    [
+        new("create", "Create a .torrent file.", CreateOptions, args => Task.FromResult(Create(args)))
         {
-            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options]", "Create a .torrent file.", CreateOptions));
-            return 0;
-        }
-        if (parsed.Positional.Count != 1) throw new UsageException("create needs exactly one PATH (a file or a folder)");
-        var path = parsed.Positional[0];
+            Arguments = [new("PATH", "the file or folder to describe")],
+        },
+        new("show", "Show a .torrent file: name, files, pieces, trackers, info-hash.", [], args => Task.FromResult(Show(args.Argument("FILE"))))
+        {
+            Arguments = [new("FILE", "the .torrent file")],
+        },
+    ];
+
+    public Task<int> RunAsync(ParsedArguments args) => CliCommand.NeedsSubcommand("create or show")(args);
+
+    private static int Create(ParsedArguments parsed)
+    {
+        var path = parsed.Argument("PATH");
         var output = parsed.Value("--output") ?? throw new UsageException("create needs -o FILE");
         if (!File.Exists(path) && !Directory.Exists(path)) throw new UsageException($"\"{path}\" does not exist");
 
-        var trackers = parsed.Has("--tracker") ? AllValues(args, "--tracker") : [];
+        var trackers = parsed.Values("--tracker");
         foreach (var url in trackers)
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "udp"))
                 throw new UsageException($"--tracker: \"{url}\" is not an http(s) or udp URL");
@@ -88,30 +78,17 @@ public sealed class TorrentCommand : IRoleCommand
         return 0;
     }
 
-    private static int Show(IReadOnlyList<string> args)
+    private static int Show(string file)
     {
-        if (args.Count != 1 || args[0].StartsWith("--", StringComparison.Ordinal))
-            throw new UsageException("show needs exactly one FILE");
         try
         {
-            StandardOutput.Writer.Write(TorrentDescription.Describe(TorrentMetainfo.Load(args[0])));
+            StandardOutput.Writer.Write(TorrentDescription.Describe(TorrentMetainfo.Load(file)));
             return 0;
         }
         catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"actors torrent: {args[0]}: {ex.Message}");
+            Console.Error.WriteLine($"actors torrent: {file}: {ex.Message}");
             return 2;
         }
-    }
-
-    private static List<string> AllValues(IReadOnlyList<string> args, string name)
-    {
-        var values = new List<string>();
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i] == name && i + 1 < args.Count) values.Add(args[++i]);
-            else if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) values.Add(args[i][(name.Length + 1)..]);
-        }
-        return values;
     }
 }
