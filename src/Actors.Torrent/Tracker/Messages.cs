@@ -90,8 +90,15 @@ public static class TrackerWire
 
     public sealed record ReplicaAck(long Id) : IMessage;
 
-    /// <summary>Part of a partition's state, handed to a node that has become one of its holders.</summary>
-    public sealed record PartitionSnapshot(int Partition, IReadOnlyList<PeerChange> Peers, IReadOnlyList<SwarmDownloads> Downloads) : IMessage;
+    /// <summary>
+    /// Part of a partition's state, handed to a node that has become one of its holders. Answered
+    /// by <see cref="HandoverAck"/> once merged; the sender keeps the partition until every chunk
+    /// was acknowledged and sends it again (bounded) when one was not.
+    /// </summary>
+    public sealed record PartitionSnapshot(long Id, int Partition, IReadOnlyList<PeerChange> Peers, IReadOnlyList<SwarmDownloads> Downloads) : IMessage;
+
+    /// <summary>"I hold the chunk <see cref="PartitionSnapshot.Id"/>."</summary>
+    public sealed record HandoverAck(long Id) : IMessage;
 
     /// <summary>Scrape counts of the given swarms, or (<see cref="All"/>) of every swarm the receiver owns.</summary>
     public sealed record RemoteScrape(long Id, IReadOnlyList<Id20> InfoHashes, bool All) : IMessage;

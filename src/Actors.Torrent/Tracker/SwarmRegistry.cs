@@ -24,18 +24,25 @@ namespace Actors.Torrent.Tracker;
 ///
 /// When the view changes (a node joins, leaves, becomes unreachable or comes back) every node
 /// recomputes the placement; for each partition the first old holder still in the view sends its
-/// state to each new holder (<see cref="PartitionSnapshot"/> chunks, merged newest-wins), a backup
-/// whose owner vanished becomes the owner with every answered announce already in hand, forwards
-/// waiting on a vanished owner are routed again, and partitions no longer held are dropped after
-/// <c>handover-grace</c>. Scrapes are answered from local partitions and gathered from owners.
+/// state to each new holder (<see cref="PartitionSnapshot"/> chunks, merged newest-wins, each
+/// acknowledged by <see cref="HandoverAck"/> and sent again when not), a backup whose owner
+/// vanished becomes the owner with every answered announce already in hand, forwards waiting on a
+/// vanished owner are routed again, and partitions no longer held are dropped once their
+/// handovers were acknowledged and <c>handover-grace</c> passed. Scrapes are answered from local
+/// partitions and gathered from owners.
+///
+/// Files: this one (announces, outbox, timers), <c>.Replication</c> (owner to backup stream),
+/// <c>.Membership</c> (view, placement, handover), <c>.Scrape</c>.
 /// </summary>
-public sealed class SwarmRegistry : ReceiveActor, IWithTimers
+public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
 {
     public const string BusyReason = "tracker busy, retry later";
     public const string UnavailableReason = "tracker node unavailable, retry later";
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
     /// <summary>Messages per <see cref="Batch"/>: 256 forwarded answers of 50 peers are ~0.5 MB, far below the 4 MiB frame.</summary>
     private const int OutboxBatchMax = 256;
+    /// <summary>Hellos to a member whose registry stays silent (one per housekeeping tick).</summary>
+    private const int MaxGreetings = 10;
 
     public static Props Props(TrackerSettings settings) => Akka.Actor.Props.Create(() => new SwarmRegistry(settings));
 
@@ -51,6 +58,9 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private readonly Dictionary<Address, ReplicaStream> _streams = [];
     private readonly Dictionary<long, ScrapeGather> _scrapes = [];
     private readonly Dictionary<int, long> _released = [];
+    private readonly Dictionary<(int Partition, Address To), Handover> _handovers = [];
+    private readonly Dictionary<long, (int Partition, Address To)> _handoverChunks = [];
+    private readonly Dictionary<Address, int> _greetings = [];
     private readonly Dictionary<IActorRef, List<IMessage>> _outbox = [];
     private Placement _placement;
     private long _nextId;
@@ -84,6 +94,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         Receive<ReplicaBatch>(OnReplicaBatch);
         Receive<ReplicaAck>(OnReplicaAck);
         Receive<PartitionSnapshot>(OnSnapshot);
+        Receive<HandoverAck>(OnHandoverAck);
         Receive<RemoteScrape>(OnRemoteScrape);
         Receive<RemoteScraped>(OnRemoteScraped);
 
@@ -233,252 +244,6 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
             flush.To.Tell(chunk.Length == 1 ? chunk[0] : new Batch(chunk));
     }
 
-    // ---------------------------------------------------------------- replication to the backup
-
-    private void ScheduleReplicaFlush(Address to, ReplicaStream stream)
-    {
-        if (stream.InFlightId != 0) return; // the acknowledgement sends what collected meanwhile
-        if (stream.Changes.Count >= _settings.ReplicaBatchMax) { Flush(stream); return; }
-        if (stream.FlushScheduled) return;
-        stream.FlushScheduled = true;
-        // Behind the messages already in the mailbox, so announces that arrived together share a batch.
-        Self.Tell(new FlushReplicas(to));
-    }
-
-    private void OnFlushReplicas(FlushReplicas flush)
-    {
-        if (!_streams.TryGetValue(flush.To, out var stream)) return;
-        stream.FlushScheduled = false;
-        if (stream.InFlightId == 0) Flush(stream);
-    }
-
-    private void Flush(ReplicaStream stream)
-    {
-        if (stream.Changes.Count == 0) return;
-        // Big batches go in several messages (each below the remoting frame); the backup applies
-        // them in order, so the acknowledgement of the last covers all.
-        foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
-        {
-            stream.InFlightId = ++_nextId;
-            stream.To.Tell(new ReplicaBatch(stream.InFlightId, chunk));
-        }
-        stream.Changes = [];
-        (stream.InFlight, stream.Waiters) = (stream.Waiters, stream.InFlight);
-        stream.SentAt = NowMs();
-    }
-
-    private void OnReplicaBatch(ReplicaBatch batch)
-    {
-        foreach (var change in batch.Changes) _store.Apply(change);
-        Send(Sender, new ReplicaAck(batch.Id));
-    }
-
-    private void OnReplicaAck(ReplicaAck ack)
-    {
-        if (!_streams.TryGetValue(Sender.Path.Address, out var stream) || stream.InFlightId != ack.Id) return;
-        CompleteInFlight(stream);
-        Flush(stream);
-    }
-
-    private void CompleteInFlight(ReplicaStream stream)
-    {
-        stream.InFlightId = 0;
-        var done = stream.InFlight;
-        stream.InFlight = [];
-        _streamWaiters -= done.Count;
-        foreach (var waiter in done) Answer(waiter, null);
-        done.Clear();
-        stream.InFlight = done;
-    }
-
-    // ---------------------------------------------------------------- membership, placement, handover
-
-    private void OnMemberEvent(ClusterEvent.IMemberEvent e)
-    {
-        var address = e.Member.Address;
-        if (e is ClusterEvent.MemberRemoved)
-        {
-            _members.Remove(address);
-            _registries.Remove(address);
-            _unreachable.Remove(address);
-        }
-        else
-        {
-            _members[address] = e.Member.Status;
-            if (e is ClusterEvent.MemberUp && !address.Equals(_self))
-                Context.ActorSelection(new RootActorPath(address) / Self.Path.Elements).Tell(Hello.Instance);
-        }
-        Recompute();
-    }
-
-    private void OnHello(bool reply)
-    {
-        var address = Sender.Path.Address;
-        if (address.Equals(_self) || address.HasLocalScope) return;
-        _registries[address] = Sender;
-        if (reply) Sender.Tell(Welcome.Instance);
-        Recompute();
-    }
-
-    private void Recompute()
-    {
-        var view = _members
-            .Where(m => m.Value == MemberStatus.Up && !_unreachable.Contains(m.Key) && (m.Key.Equals(_self) || _registries.ContainsKey(m.Key)))
-            .Select(m => m.Key).ToList();
-        if (view.Count == 0) view.Add(_self);
-        var next = Placement.Compute(view, _settings.Partitions);
-        if (next.Nodes.SequenceEqual(_placement.Nodes)) return;
-        var previous = _placement;
-        _placement = next;
-
-        var sent = 0;
-        for (var p = 0; p < _settings.Partitions; p++)
-        {
-            if (!_store.HasData(p)) continue;
-            // The first old holder still in the view hands the state to each new holder.
-            var sender = previous.Holders(p).FirstOrDefault(a => next.Nodes.Contains(a)) ?? next.Owner(p);
-            if (!sender.Equals(_self)) continue;
-            foreach (var holder in next.Holders(p))
-                if (!holder.Equals(_self) && !previous.Holds(p, holder) && _registries.TryGetValue(holder, out var registry))
-                    sent += SendSnapshot(p, registry);
-        }
-
-        // Replica streams to nodes that left the view: their waiters are answered (held here).
-        foreach (var (address, stream) in _streams.Where(s => !next.Nodes.Contains(s.Key)).ToList())
-        {
-            _streams.Remove(address);
-            if (stream.InFlightId != 0) CompleteInFlight(stream);
-            _streamWaiters -= stream.Waiters.Count;
-            foreach (var waiter in stream.Waiters) Answer(waiter, null);
-        }
-        // Forwards waiting on a node that no longer owns their partition go to the new owner.
-        foreach (var (id, forward) in _forwards.Where(f => !next.Owner(f.Value.Partition).Equals(f.Value.To)).ToList())
-        {
-            _forwards.Remove(id);
-            Route(forward.Request, forward.ReplyTo, forward.Correlation);
-        }
-
-        var status = Status();
-        _log.Info("Tracker view: {0} node(s) [{1}]; this node owns {2} and backs up {3} of {4} partitions; handed over {5} peers",
-            view.Count, string.Join(", ", next.Nodes), status.Owned, status.BackedUp, _settings.Partitions, sent);
-    }
-
-    private int SendSnapshot(int partition, IActorRef to)
-    {
-        var peers = 0;
-        foreach (var (chunk, downloads) in _store.Snapshot(partition, _settings.SnapshotChunk))
-        {
-            to.Tell(new PartitionSnapshot(partition, chunk, downloads));
-            peers += chunk.Length;
-        }
-        return peers;
-    }
-
-    private void OnSnapshot(PartitionSnapshot snapshot)
-    {
-        foreach (var peer in snapshot.Peers) _store.Merge(peer);
-        foreach (var downloads in snapshot.Downloads) _store.Merge(downloads);
-    }
-
-    private RegistryStatus Status()
-    {
-        int owned = 0, backedUp = 0;
-        for (var p = 0; p < _settings.Partitions; p++)
-        {
-            if (_placement.Owner(p).Equals(_self)) owned++;
-            else if (_self.Equals(_placement.Backup(p))) backedUp++;
-        }
-        return new RegistryStatus(_placement.Nodes, owned, backedUp, _store.PeerCount, _store.SwarmCount);
-    }
-
-    // ---------------------------------------------------------------- scrape
-
-    private void OnScrape(Scrape scrape)
-    {
-        var gather = new ScrapeGather(++_nextId, Sender, scrape.Correlation, scrape.InfoHashes, NowMs());
-        if (scrape.InfoHashes.Count == 0)
-        {
-            if (_settings.MaxScrapeAll > 0)
-            {
-                gather.Results.AddRange(OwnedStats(_settings.MaxScrapeAll));
-                foreach (var node in _placement.Nodes)
-                    if (!node.Equals(_self) && _registries.TryGetValue(node, out var registry))
-                    {
-                        Send(registry, new RemoteScrape(gather.Id, [], All: true));
-                        gather.Outstanding.Add(node);
-                    }
-            }
-        }
-        else
-        {
-            var remote = new Dictionary<Address, List<Id20>>();
-            foreach (var hex in scrape.InfoHashes)
-            {
-                var infoHash = Id20.FromHex(hex);
-                var partition = _store.PartitionOf(infoHash);
-                var owner = _placement.Owner(partition);
-                if (_placement.Holds(partition, _self) || !_registries.ContainsKey(owner)) gather.Results.Add(Stats(infoHash));
-                else (remote.TryGetValue(owner, out var list) ? list : remote[owner] = []).Add(infoHash);
-            }
-            foreach (var (node, hashes) in remote)
-            {
-                Send(_registries[node], new RemoteScrape(gather.Id, hashes, All: false));
-                gather.Outstanding.Add(node);
-            }
-        }
-        if (gather.Outstanding.Count == 0) Finish(gather);
-        else _scrapes[gather.Id] = gather;
-    }
-
-    private void OnRemoteScrape(RemoteScrape query)
-    {
-        var stats = query.All ? OwnedStats(_settings.MaxScrapeAll) : query.InfoHashes.Select(Stats).ToList();
-        Send(Sender, new RemoteScraped(query.Id, stats));
-    }
-
-    private void OnRemoteScraped(RemoteScraped answer)
-    {
-        if (!_scrapes.TryGetValue(answer.Id, out var gather)) return;
-        gather.Results.AddRange(answer.Swarms);
-        gather.Outstanding.Remove(Sender.Path.Address);
-        if (gather.Outstanding.Count == 0) Finish(gather);
-    }
-
-    private void Finish(ScrapeGather gather)
-    {
-        _scrapes.Remove(gather.Id);
-        IReadOnlyList<SwarmStats> result;
-        if (gather.Requested.Count == 0) result = gather.Results.Take(_settings.MaxScrapeAll).ToList();
-        else
-        {
-            // In the order asked; a swarm nobody answered for counts as unknown (zeroes).
-            var byHash = gather.Results.GroupBy(s => s.InfoHash).ToDictionary(g => g.Key, g => g.First());
-            result = gather.Requested.Select(h => byHash.GetValueOrDefault(h) ?? new SwarmStats(h, 0, 0, 0)).ToList();
-        }
-        gather.ReplyTo.Tell(new Scraped(result, gather.Correlation));
-    }
-
-    private SwarmStats Stats(Id20 infoHash)
-    {
-        var swarm = _store.Find(infoHash);
-        return new SwarmStats(infoHash.ToHex(), swarm?.Complete ?? 0, swarm?.Incomplete ?? 0, swarm?.Downloaded ?? 0);
-    }
-
-    private List<SwarmStats> OwnedStats(int max)
-    {
-        var result = new List<SwarmStats>();
-        for (var p = 0; p < _settings.Partitions && result.Count < max; p++)
-        {
-            if (!_placement.Owner(p).Equals(_self)) continue;
-            foreach (var (infoHash, swarm) in _store.SwarmsOf(p))
-            {
-                if (result.Count >= max) break;
-                result.Add(new SwarmStats(infoHash.ToHex(), swarm.Complete, swarm.Incomplete, swarm.Downloaded));
-            }
-        }
-        return result;
-    }
-
     // ---------------------------------------------------------------- timers
 
     private void OnPrune()
@@ -491,12 +256,17 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         var expired = _store.RemoveExpired(Cutoff());
         if (expired > 0) _log.Debug("Pruned {0} expired peers", expired);
 
-        // Partitions this node no longer holds are kept for handover-grace (a handover in flight
-        // may still need them), then dropped.
+        // Partitions this node no longer holds are kept until their new holders acknowledged the
+        // handover and for handover-grace after the view changed (announces forwarded on an older
+        // view may still arrive), then dropped.
+        // While this node is not in its own view (not Up yet) it holds nothing by the placement,
+        // yet handovers may already arrive: nothing is dropped then.
+        if (!_placement.Nodes.Contains(_self)) return;
         var now = NowMs();
         for (var p = 0; p < _settings.Partitions; p++)
         {
             if (_placement.Holds(p, _self) || !_store.HasData(p)) { _released.Remove(p); continue; }
+            if (HandingOver(p)) continue;
             if (!_released.TryGetValue(p, out var since)) _released[p] = now;
             else if (now - since >= (long)_settings.HandoverGrace.TotalMilliseconds)
             {
@@ -526,6 +296,8 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         }
         foreach (var gather in _scrapes.Values.Where(g => now - g.StartedAt > (long)_settings.WriteTimeout.TotalMilliseconds).ToList())
             Finish(gather);
+        RetryHandovers(now);
+        GreetSilentMembers();
     }
 
     // ---------------------------------------------------------------- state
@@ -534,27 +306,4 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, IActorRef? Correlation, long ForwardId);
 
     private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, IActorRef? Correlation, Address To, int Partition, long SentAt);
-
-    /// <summary>Changes for one backup node: those collecting, and the batch in flight with the announces waiting for it.</summary>
-    private sealed class ReplicaStream(IActorRef to)
-    {
-        public IActorRef To { get; } = to;
-        public List<PeerChange> Changes { get; set; } = [];
-        public List<Waiter> Waiters { get; set; } = [];
-        public List<Waiter> InFlight { get; set; } = [];
-        public long InFlightId { get; set; }
-        public long SentAt { get; set; }
-        public bool FlushScheduled { get; set; }
-    }
-
-    private sealed class ScrapeGather(long id, IActorRef replyTo, IActorRef? correlation, IReadOnlyList<string> requested, long startedAt)
-    {
-        public long Id { get; } = id;
-        public IActorRef ReplyTo { get; } = replyTo;
-        public IActorRef? Correlation { get; } = correlation;
-        public IReadOnlyList<string> Requested { get; } = requested;
-        public long StartedAt { get; } = startedAt;
-        public List<SwarmStats> Results { get; } = [];
-        public HashSet<Address> Outstanding { get; } = [];
-    }
 }

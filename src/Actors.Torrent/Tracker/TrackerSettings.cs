@@ -18,12 +18,14 @@ public sealed record TrackerSettings(
     int MaxPendingAnnounces = 10_000,
     int ReplicaBatchMax = 1000,
     int SnapshotChunk = 4096,
-    TimeSpan HandoverGrace = default)
+    TimeSpan HandoverGrace = default,
+    TimeSpan HandoverTimeout = default,
+    int HandoverAttempts = 5)
 {
     public static TrackerSettings Default { get; } = new(
         TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(1),
         new TrackerRequestLimits(), 1000, 256, true, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10),
-        HandoverGrace: TimeSpan.FromSeconds(30));
+        HandoverGrace: TimeSpan.FromSeconds(30), HandoverTimeout: TimeSpan.FromSeconds(5));
 
     /// <summary>Reads <c>actors.tracker</c>; throws <see cref="SettingsException"/> naming the first bad key.</summary>
     public static TrackerSettings Read(Config config)
@@ -55,6 +57,8 @@ public sealed record TrackerSettings(
             read.Int("max-pending-announces", 1, 10_000_000),
             read.Int("replica-batch-max", 1, 100_000),
             read.Int("snapshot-chunk", 1, 100_000),
-            read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)));
+            read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)),
+            read.Duration("handover-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10)),
+            read.Int("handover-attempts", 1, 1000));
     }
 }

@@ -38,7 +38,8 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
         ForwardedAnswer => "FR",
         ReplicaBatch => "RB",
         ReplicaAck => "RK",
-        PartitionSnapshot => "PS",
+        PartitionSnapshot => "HS",
+        HandoverAck => "HK",
         RemoteScrape => "SQ",
         RemoteScraped => "SR",
         Batch => "B",
@@ -82,7 +83,11 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
             case ReplicaAck k:
                 w.Long(k.Id);
                 break;
+            case HandoverAck h:
+                w.Long(h.Id);
+                break;
             case PartitionSnapshot s:
+                w.Long(s.Id);
                 w.Int(s.Partition);
                 w.Int(s.Peers.Count);
                 foreach (var change in s.Peers) w.Change(change);
@@ -142,7 +147,8 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
                 "FR" => ReadAnswer(ref r),
                 "RB" => new ReplicaBatch(r.Long(), r.List(r.Count(PeerChangeSize), static (ref Reader x) => x.Change())),
                 "RK" => new ReplicaAck(r.Long()),
-                "PS" => new PartitionSnapshot(r.Int(),
+                "HK" => new HandoverAck(r.Long()),
+                "HS" => new PartitionSnapshot(r.Long(), r.Int(),
                     r.List(r.Count(PeerChangeSize), static (ref Reader x) => x.Change()),
                     r.List(r.Count(28), static (ref Reader x) => new SwarmDownloads(x.Id(), x.Long()))),
                 "SQ" => ReadRemoteScrape(ref r),

@@ -35,6 +35,25 @@ public sealed class TrackerResponsesTests
         Assert.Equal(new byte[] { 0x01, 0xBB }, v6[16..]);
     }
 
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(1, 0, 1)]
+    [InlineData(9, 10, 2)]
+    [InlineData(50, 1_000_000, 0)]
+    public void Compact_answer_is_the_canonical_bencoding_of_its_dictionary(int ipv4Peers, int complete, int ipv6Peers)
+    {
+        var peers = Enumerable.Range(0, ipv4Peers).Select(i => new SwarmPeer(new string('c', 40), new IPAddress([10, 0, (byte)(i / 256), (byte)i]), 1000 + i))
+            .Concat(Enumerable.Range(0, ipv6Peers).Select(i => new SwarmPeer(new string('d', 40), IPAddress.Parse($"2001:db8::{i + 1}"), 65535 - i)))
+            .ToArray();
+        var bytes = TrackerResponses.Announce(Request(true), peers, complete, 12345, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5));
+        // Decoding and encoding again with our own codec gives the same bytes (sorted keys, canonical integers).
+        Assert.Equal(bytes, BencodeEncoder.Encode(BencodeDecoder.Decode(bytes)));
+        var answer = (BDictionary)BencodeDecoder.Decode(bytes);
+        Assert.Equal(complete, answer.GetInteger("complete"));
+        Assert.Equal(ipv4Peers * 6, answer.Get<BString>("peers")!.Bytes.Length);
+        Assert.Equal(ipv6Peers > 0, answer.ContainsKey("peers6"));
+    }
+
     [Fact]
     public void Dictionary_answer_lists_ip_port_and_peer_id_unless_no_peer_id()
     {

@@ -43,8 +43,9 @@ public sealed class TrackerWireSerializerTests() : TestKit(TrackerActorTests.Nod
         var batch = (ReplicaBatch)RoundTrip(new ReplicaBatch(9, [Change, Change with { Removed = true, Seeder = false }]));
         Assert.Equal([Change, Change with { Removed = true, Seeder = false }], batch.Changes);
 
-        var snapshot = (PartitionSnapshot)RoundTrip(new PartitionSnapshot(17, [Change], [new SwarmDownloads(Change.InfoHash, 12)]));
-        Assert.Equal((17, Change, 12L), (snapshot.Partition, snapshot.Peers.Single(), snapshot.Downloads.Single().Downloaded));
+        var snapshot = (PartitionSnapshot)RoundTrip(new PartitionSnapshot(41, 17, [Change], [new SwarmDownloads(Change.InfoHash, 12)]));
+        Assert.Equal((41L, 17, Change, 12L), (snapshot.Id, snapshot.Partition, snapshot.Peers.Single(), snapshot.Downloads.Single().Downloaded));
+        Assert.Equal(new HandoverAck(41), RoundTrip(new HandoverAck(41)));
 
         var batched = (Batch)RoundTrip(new Batch([new ReplicaAck(1), new ForwardedAnnounce(2, Request), Hello.Instance]));
         Assert.Equal([new ReplicaAck(1), new ForwardedAnnounce(2, Request), Hello.Instance], batched.Messages);

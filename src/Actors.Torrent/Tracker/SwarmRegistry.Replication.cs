@@ -1,0 +1,80 @@
+using Actors.Net.Telemetry;
+using Actors.Torrent.Telemetry;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using static Actors.Torrent.Tracker.SwarmRegistryProtocol;
+using static Actors.Torrent.Tracker.TrackerWire;
+
+namespace Actors.Torrent.Tracker;
+
+public sealed partial class SwarmRegistry
+{
+    private void ScheduleReplicaFlush(Address to, ReplicaStream stream)
+    {
+        if (stream.InFlightId != 0) return; // the acknowledgement sends what collected meanwhile
+        if (stream.Changes.Count >= _settings.ReplicaBatchMax) { Flush(stream); return; }
+        if (stream.FlushScheduled) return;
+        stream.FlushScheduled = true;
+        // Behind the messages already in the mailbox, so announces that arrived together share a batch.
+        Self.Tell(new FlushReplicas(to));
+    }
+
+    private void OnFlushReplicas(FlushReplicas flush)
+    {
+        if (!_streams.TryGetValue(flush.To, out var stream)) return;
+        stream.FlushScheduled = false;
+        if (stream.InFlightId == 0) Flush(stream);
+    }
+
+    private void Flush(ReplicaStream stream)
+    {
+        if (stream.Changes.Count == 0) return;
+        // Big batches go in several messages (each below the remoting frame); the backup applies
+        // them in order, so the acknowledgement of the last covers all.
+        foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
+        {
+            stream.InFlightId = ++_nextId;
+            stream.To.Tell(new ReplicaBatch(stream.InFlightId, chunk));
+        }
+        stream.Changes = [];
+        (stream.InFlight, stream.Waiters) = (stream.Waiters, stream.InFlight);
+        stream.SentAt = NowMs();
+    }
+
+    private void OnReplicaBatch(ReplicaBatch batch)
+    {
+        foreach (var change in batch.Changes) _store.Apply(change);
+        Send(Sender, new ReplicaAck(batch.Id));
+    }
+
+    private void OnReplicaAck(ReplicaAck ack)
+    {
+        if (!_streams.TryGetValue(Sender.Path.Address, out var stream) || stream.InFlightId != ack.Id) return;
+        CompleteInFlight(stream);
+        Flush(stream);
+    }
+
+    private void CompleteInFlight(ReplicaStream stream)
+    {
+        stream.InFlightId = 0;
+        var done = stream.InFlight;
+        stream.InFlight = [];
+        _streamWaiters -= done.Count;
+        foreach (var waiter in done) Answer(waiter, null);
+        done.Clear();
+        stream.InFlight = done;
+    }
+
+    /// <summary>Changes for one backup node: those collecting, and the batch in flight with the announces waiting for it.</summary>
+    private sealed class ReplicaStream(IActorRef to)
+    {
+        public IActorRef To { get; } = to;
+        public List<PeerChange> Changes { get; set; } = [];
+        public List<Waiter> Waiters { get; set; } = [];
+        public List<Waiter> InFlight { get; set; } = [];
+        public long InFlightId { get; set; }
+        public long SentAt { get; set; }
+        public bool FlushScheduled { get; set; }
+    }
+}
