@@ -125,7 +125,7 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     }
 
     /// <summary>Applies the announce here when this node owns its partition, else forwards it to the owner.</summary>
-    private void Route(AnnounceRequest request, IActorRef replyTo, IActorRef? correlation)
+    private void Route(AnnounceRequest request, IActorRef replyTo, object? correlation)
     {
         var change = PeerChange.Of(request, TrackerClock.NowSeconds());
         var partition = _store.PartitionOf(change.InfoHash);
@@ -531,9 +531,9 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
     // ---------------------------------------------------------------- state
 
     /// <summary>An announce waiting for its answer: local (ForwardId 0, reply Announced) or forwarded to us (reply ForwardedAnswer).</summary>
-    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, IActorRef? Correlation, long ForwardId);
+    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId);
 
-    private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, IActorRef? Correlation, Address To, int Partition, long SentAt);
+    private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, Address To, int Partition, long SentAt);
 
     /// <summary>Changes for one backup node: those collecting, and the batch in flight with the announces waiting for it.</summary>
     private sealed class ReplicaStream(IActorRef to)
@@ -547,11 +547,11 @@ public sealed class SwarmRegistry : ReceiveActor, IWithTimers
         public bool FlushScheduled { get; set; }
     }
 
-    private sealed class ScrapeGather(long id, IActorRef replyTo, IActorRef? correlation, IReadOnlyList<string> requested, long startedAt)
+    private sealed class ScrapeGather(long id, IActorRef replyTo, object? correlation, IReadOnlyList<string> requested, long startedAt)
     {
         public long Id { get; } = id;
         public IActorRef ReplyTo { get; } = replyTo;
-        public IActorRef? Correlation { get; } = correlation;
+        public object? Correlation { get; } = correlation;
         public IReadOnlyList<string> Requested { get; } = requested;
         public long StartedAt { get; } = startedAt;
         public List<SwarmStats> Results { get; } = [];
