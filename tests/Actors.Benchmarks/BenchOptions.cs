@@ -21,13 +21,14 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int MaxCalls { get; init; } = 1600;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|idle|all|peer|swarm|calls> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|calls> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
           --rounds N     rounds; servers alternate within each round, the median is reported (default 3)
           --actors PATH  our server's actors.dll (default: src/Actors.Host/bin/Release/net10.0/actors.dll,
                          built with `dotnet build -c Release src/Actors.Host` if missing)
+          udp-tracker (not part of `all`): BEP 15 announces/s of ours and opentracker, and ours over HTTP
           tracker only:
           --fill N       before the rounds, fill each tracker with N random peers using keep-alive
                          announces (default 0: the rounds alone grow the swarms)
@@ -47,7 +48,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls"))
+        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }

@@ -56,6 +56,10 @@ try
     {
         clean &= await new TrackerScenario(options, tools).RunAsync(cancellation.Token);
     }
+    if (options.Command is "udp-tracker")
+    {
+        clean &= await new UdpTrackerScenario(options, tools).RunAsync(cancellation.Token);
+    }
     if (options.Command is "idle" or "all")
     {
         clean &= await new IdleScenario(options).RunAsync(cancellation.Token);

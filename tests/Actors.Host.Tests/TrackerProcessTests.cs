@@ -46,7 +46,37 @@ public sealed class TrackerProcessTests : IDisposable
         Assert.Equal(0, await actors.WaitForExit(Timeout));
         Assert.Contains(actors.Lines, l => l.Contains("--port PORT") && l.Contains("[actors.web.port]"));
         Assert.Contains(actors.Lines, l => l.Contains("--interval DURATION"));
+        Assert.Contains(actors.Lines, l => l.Contains("--udp-port PORT") && l.Contains("[actors.tracker.udp-port]"));
         Assert.Contains(actors.Lines, l => l.Contains("--cluster-port PORT"));
+    }
+
+    [Fact]
+    public async Task The_udp_tracker_answers_on_the_http_port_number_and_udp_port_0_turns_it_off()
+    {
+        var port = ActorsProcess.FreePort();
+        using (var tracker = new ActorsProcess("tracker", "--port", port.ToString(), "--host", "127.0.0.1"))
+        {
+            await tracker.WaitForLine(l => l.Contains("UDP tracker (BEP 15) listening on") && l.Contains($":{port}"), Timeout);
+            Assert.Equal(16, (await UdpConnect(port))?.Length);
+        }
+        var off = ActorsProcess.FreePort();
+        using var silent = new ActorsProcess("tracker", "--port", off.ToString(), "--host", "127.0.0.1", "--udp-port", "0");
+        await ActorsProcess.WaitForPort(off, Timeout);
+        Assert.Null(await UdpConnect(off));
+    }
+
+    /// <summary>A BEP 15 connect to 127.0.0.1:<paramref name="port"/>; the answer, or null after a second of silence.</summary>
+    private static async Task<byte[]?> UdpConnect(int port)
+    {
+        using var client = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var request = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(request, 0x41727101980);
+        request[15] = 7;
+        await client.SendAsync(request, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try { return (await client.ReceiveAsync(wait.Token)).Buffer; }
+        catch (OperationCanceledException) { return null; }
+        catch (System.Net.Sockets.SocketException) { return null; } // port unreachable
     }
 
     [FactRequiringTools("curl")]

@@ -8,19 +8,20 @@ using Akka.Configuration;
 namespace Actors.Host.Roles;
 
 /// <summary>
-/// <c>actors tracker</c>: a BitTorrent HTTP tracker (BEP 3, 23, 48) whose swarms are spread over
+/// <c>actors tracker</c>: a BitTorrent HTTP tracker (BEP 3, 23, 48) and UDP tracker (BEP 15) whose swarms are spread over
 /// the tracker nodes of the cluster, each owned by one node and backed up on another
 /// (see src/Actors.Torrent/README.md).
 /// </summary>
 public sealed class TrackerRole : ClusterRoleCommand
 {
     public override string Name => "tracker";
-    public override string Summary => "Run a BitTorrent tracker (/announce, /scrape); tracker nodes of one cluster share the swarms.";
+    public override string Summary => "Run a BitTorrent tracker (/announce, /scrape, and BEP 15 over UDP); tracker nodes of one cluster share the swarms.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
         new("--port", "actors.web.port", "HTTP port (0 picks a free one)", "PORT"),
         new("--host", "actors.web.host", "address to listen on", "ADDR"),
+        new("--udp-port", "actors.tracker.udp-port", "BEP 15 UDP port (default: the HTTP port's number; 0 turns UDP off)", "PORT"),
         new("--root", "actors.web.root", "also serve this folder (e.g. the .torrent files)", "DIR"),
         new("--interval", "actors.tracker.interval", "announce interval given to clients", "DURATION"),
         new("--min-interval", "actors.tracker.min-interval", "minimum announce interval", "DURATION"),

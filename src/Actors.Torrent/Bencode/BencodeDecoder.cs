@@ -2,7 +2,8 @@ namespace Actors.Torrent.Bencode;
 
 /// <summary>
 /// Strict bencode decoder (BEP 3). Accepts only the canonical encoding: no leading zeros, no
-/// <c>-0</c>, dictionary keys unique and in bytewise order, nothing after the top-level value.
+/// <c>-0</c>, dictionary keys unique and in bytewise order, nothing after the top-level value
+/// (with <see cref="BencodeLimits.AllowUnsortedKeys"/>, keys may come in any order; still unique).
 /// Every length is checked against the remaining input before anything is allocated; nesting is
 /// bounded by <see cref="BencodeLimits.MaxDepth"/> (recursion is depth-limited).
 /// </summary>
@@ -180,6 +181,9 @@ public static class BencodeDecoder
             Position++; // 'd'
             var entries = new List<KeyValuePair<BString, BValue>>();
             var sources = new List<Range>();
+            // Only lenient decodes need the key offsets (for the error on a duplicate found after sorting).
+            var keyStarts = _limits.AllowUnsortedKeys ? new List<int>() : null;
+            var unsorted = false;
             ReadOnlySpan<byte> previousKey = default;
             byte b;
             while ((b = Peek("a dictionary key or 'e'")) != (byte)'e')
@@ -203,7 +207,11 @@ public static class BencodeDecoder
                     }
                     if (order > 0)
                     {
-                        throw new BencodeException("dictionary keys are not in sorted order", keyStart);
+                        if (!_limits.AllowUnsortedKeys)
+                        {
+                            throw new BencodeException("dictionary keys are not in sorted order", keyStart);
+                        }
+                        unsorted = true;
                     }
                 }
                 previousKey = key;
@@ -211,9 +219,41 @@ public static class BencodeDecoder
                 var value = ReadValue(depth);
                 entries.Add(new(new BString(key.ToArray()), value));
                 sources.Add(new Range(valueStart, Position));
+                keyStarts?.Add(keyStart);
             }
             Position++; // 'e'
-            return new BDictionary(entries.ToArray(), sources.ToArray());
+            var entryArray = entries.ToArray();
+            var sourceArray = sources.ToArray();
+            if (unsorted)
+            {
+                SortKeys(entryArray, sourceArray, keyStarts!);
+            }
+            return new BDictionary(entryArray, sourceArray);
+        }
+
+        /// <summary>
+        /// Lenient mode: puts the entries (and their source ranges) in key order, as
+        /// <see cref="BDictionary"/> requires, and refuses a key that appears twice anywhere.
+        /// </summary>
+        private static void SortKeys(KeyValuePair<BString, BValue>[] entries, Range[] sources, List<int> keyStarts)
+        {
+            var order = new int[entries.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+            Array.Sort(order, (a, b) => entries[a].Key.CompareTo(entries[b].Key));
+            for (var i = 1; i < order.Length; i++)
+            {
+                if (entries[order[i - 1]].Key.Equals(entries[order[i]].Key))
+                {
+                    throw new BencodeException("duplicate dictionary key", keyStarts[Math.Max(order[i - 1], order[i])]);
+                }
+            }
+            var sortedEntries = order.Select(i => entries[i]).ToArray();
+            var sortedSources = order.Select(i => sources[i]).ToArray();
+            sortedEntries.CopyTo(entries, 0);
+            sortedSources.CopyTo(sources, 0);
         }
 
         private readonly void CheckDepth(int depth)

@@ -26,6 +26,9 @@ public sealed class TorrentMetainfo
         MaxInputBytes = MaxTorrentFileBytes,
         MaxDepth = 64,
         MaxElements = 1_000_000, // ~150k files; bounds memory for hostile input
+        // Real-world torrents from old creators have unsorted keys; libtorrent, aria2 and
+        // Transmission read them. The info-hash is over the raw bytes, so it is unaffected.
+        AllowUnsortedKeys = true,
     };
 
     private TorrentMetainfo(

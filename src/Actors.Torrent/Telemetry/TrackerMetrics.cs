@@ -17,6 +17,12 @@ public static class TrackerMetrics
     public static readonly Gauge<long> Peers =
         Meter.CreateGauge<long>("actors.tracker.peers", "{peer}", "peers this node holds (owned or backed up)");
 
+    public static readonly Counter<long> UdpRequests =
+        Meter.CreateCounter<long>("actors.tracker.udp.requests", "{datagram}", "UDP tracker requests answered or passed on, by action");
+
+    public static readonly Counter<long> UdpDropped =
+        Meter.CreateCounter<long>("actors.tracker.udp.dropped", "{datagram}", "UDP datagrams dropped unanswered (not BEP 15) or refused (unknown connection id), by reason");
+
     /// <summary>One announce taken; the swarms and peers this node's store holds now (owned and backed up).</summary>
     public static void Announced(long swarms, long peers)
     {

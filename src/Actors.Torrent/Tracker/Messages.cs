@@ -7,24 +7,25 @@ public static class SwarmRegistryProtocol
 {
     /// <summary>
     /// Record (or, for <c>stopped</c>, remove) a peer and ask for others in its swarm.
-    /// <paramref name="Correlation"/> comes back untouched in the answer (the tracker puts the
-    /// waiting HTTP connection there).
+    /// <paramref name="Correlation"/> comes back untouched in the answer and never leaves the node:
+    /// the HTTP edge puts the waiting connection there, the UDP edge the client's address and
+    /// transaction id (so it keeps no table of requests in flight).
     /// </summary>
-    public sealed record Announce(AnnounceRequest Request, IActorRef? Correlation = null);
+    public sealed record Announce(AnnounceRequest Request, object? Correlation = null);
 
     /// <summary>The answer to <see cref="Announce"/>: up to numwant other live peers and the swarm's counts.</summary>
-    public sealed record Announced(AnnounceRequest Request, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, IActorRef? Correlation);
+    public sealed record Announced(AnnounceRequest Request, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, object? Correlation);
 
     /// <summary>
     /// The answer to <see cref="Announce"/> when it was not recorded (the tracker is busy, or the
     /// owner did not answer): the client gets a bencoded failure reason and announces again later.
     /// </summary>
-    public sealed record AnnounceFailed(string Reason, IActorRef? Correlation);
+    public sealed record AnnounceFailed(string Reason, object? Correlation);
 
     /// <summary>Counts for the given swarms (info-hash hex), or for every known swarm (bounded) when the list is empty.</summary>
-    public sealed record Scrape(IReadOnlyList<string> InfoHashes, IActorRef? Correlation = null);
+    public sealed record Scrape(IReadOnlyList<string> InfoHashes, object? Correlation = null);
 
-    public sealed record Scraped(IReadOnlyList<SwarmStats> Swarms, IActorRef? Correlation);
+    public sealed record Scraped(IReadOnlyList<SwarmStats> Swarms, object? Correlation);
 
     /// <summary>Asks for <see cref="RegistryStatus"/> (tests, diagnostics).</summary>
     public sealed record GetStatus

@@ -97,11 +97,11 @@ public sealed partial class SwarmRegistry
     }
 
 
-    private sealed class ScrapeGather(long id, IActorRef replyTo, IActorRef? correlation, IReadOnlyList<string> requested, long startedAt)
+    private sealed class ScrapeGather(long id, IActorRef replyTo, object? correlation, IReadOnlyList<string> requested, long startedAt)
     {
         public long Id { get; } = id;
         public IActorRef ReplyTo { get; } = replyTo;
-        public IActorRef? Correlation { get; } = correlation;
+        public object? Correlation { get; } = correlation;
         public IReadOnlyList<string> Requested { get; } = requested;
         public long StartedAt { get; } = startedAt;
         public List<SwarmStats> Results { get; } = [];

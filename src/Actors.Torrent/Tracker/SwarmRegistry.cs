@@ -136,7 +136,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     }
 
     /// <summary>Applies the announce here when this node owns its partition, else forwards it to the owner.</summary>
-    private void Route(AnnounceRequest request, IActorRef replyTo, IActorRef? correlation)
+    private void Route(AnnounceRequest request, IActorRef replyTo, object? correlation)
     {
         var change = PeerChange.Of(request, TrackerClock.NowSeconds());
         var partition = _store.PartitionOf(change.InfoHash);
@@ -303,7 +303,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     // ---------------------------------------------------------------- state
 
     /// <summary>An announce waiting for its answer: local (ForwardId 0, reply Announced) or forwarded to us (reply ForwardedAnswer).</summary>
-    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, IActorRef? Correlation, long ForwardId);
+    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId);
 
-    private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, IActorRef? Correlation, Address To, int Partition, long SentAt);
+    private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, Address To, int Partition, long SentAt);
 }

@@ -30,10 +30,11 @@ public sealed class Tracker : ReceiveActor
         _settings = settings;
         _registry = registry;
         Receive<HttpRequestReceived>(OnRequest);
-        Receive<Announced>(a => a.Correlation?.Tell(Bencoded(TrackerResponses.Announce(a.Request, a.Peers, a.Complete,
+        // The correlation is the waiting HTTP connection.
+        Receive<Announced>(a => (a.Correlation as IActorRef)?.Tell(Bencoded(TrackerResponses.Announce(a.Request, a.Peers, a.Complete,
             a.Incomplete, _settings.Interval, _settings.MinInterval))));
-        Receive<AnnounceFailed>(f => f.Correlation?.Tell(Bencoded(TrackerResponses.Failure(f.Reason))));
-        Receive<Scraped>(s => s.Correlation?.Tell(Bencoded(TrackerResponses.Scrape(s.Swarms))));
+        Receive<AnnounceFailed>(f => (f.Correlation as IActorRef)?.Tell(Bencoded(TrackerResponses.Failure(f.Reason))));
+        Receive<Scraped>(s => (s.Correlation as IActorRef)?.Tell(Bencoded(TrackerResponses.Scrape(s.Swarms))));
     }
 
     private void OnRequest(HttpRequestReceived received)

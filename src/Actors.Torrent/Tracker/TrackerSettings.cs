@@ -20,8 +20,15 @@ public sealed record TrackerSettings(
     int SnapshotChunk = 4096,
     TimeSpan HandoverGrace = default,
     TimeSpan HandoverTimeout = default,
-    int HandoverAttempts = 5)
+    int HandoverAttempts = 5,
+    int? UdpPort = null)
 {
+    /// <summary>
+    /// <see cref="UdpPort"/> is the BEP 15 UDP port: null (HOCON <c>udp-port = same</c>) takes the
+    /// HTTP port's number, as opentracker does; 0 turns UDP off.
+    /// </summary>
+    public bool UdpSameAsHttp => UdpPort is null;
+
     public static TrackerSettings Default { get; } = new(
         TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(1),
         new TrackerRequestLimits(), 1000, 256, true, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10),
@@ -59,6 +66,18 @@ public sealed record TrackerSettings(
             read.Int("snapshot-chunk", 1, 100_000),
             read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)),
             read.Duration("handover-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10)),
-            read.Int("handover-attempts", 1, 1000));
+            read.Int("handover-attempts", 1, 1000),
+            ReadUdpPort(config));
+    }
+
+    private static int? ReadUdpPort(Config config)
+    {
+        const string key = "actors.tracker.udp-port";
+        if (!config.HasPath(key)) return null;
+        var text = config.GetString(key);
+        if (text == "same") return null;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port <= 65535)
+            return port;
+        throw new SettingsException(key, $"expected same, 0 (off) or a port number, got \"{text}\"");
     }
 }

@@ -204,4 +204,52 @@ public sealed class BencodeDecoderTests
         Assert.Equal(1, value.GetInteger("msg_type"));
         Assert.Equal("RAWDATA", Encoding.ASCII.GetString(input, consumed, input.Length - consumed));
     }
+
+    private static readonly BencodeLimits Lenient = new() { AllowUnsortedKeys = true };
+
+    [Fact]
+    public void Lenient_decoding_accepts_unsorted_keys_and_returns_them_in_key_order_with_their_source_ranges()
+    {
+        var input = Encoding.ASCII.GetBytes("d1:ci3e1:a3:xyz1:bd1:zi1e1:yi2eee");
+        var root = (BDictionary)BencodeDecoder.Decode(input, Lenient);
+
+        Assert.Equal(["a", "b", "c"], root.Keys.Select(k => k.Text));
+        Assert.Equal("xyz", root.GetText("a"));
+        Assert.Equal(3, root.GetInteger("c"));
+        Assert.Equal(["y", "z"], root.GetDictionary("b")!.Keys.Select(k => k.Text));
+        Assert.True(root.TryGetSourceRange("a", out var a));
+        Assert.Equal("3:xyz", Encoding.ASCII.GetString(input[a]));
+        Assert.True(root.TryGetSourceRange("b", out var b));
+        Assert.Equal("d1:zi1e1:yi2ee", Encoding.ASCII.GetString(input[b]));
+        Assert.True(root.TryGetSourceRange("c", out var c));
+        Assert.Equal("i3e", Encoding.ASCII.GetString(input[c]));
+        // Re-encoding gives the canonical form, not the input: raw bytes come from source ranges.
+        Assert.Equal("d1:a3:xyz1:bd1:yi2e1:zi1ee1:ci3ee", Encoding.ASCII.GetString(BencodeEncoder.Encode(root)));
+    }
+
+    [Theory]
+    [InlineData("d1:ai1e1:ai2ee", 7)] // adjacent
+    [InlineData("d1:bi1e1:ai2e1:bi3ee", 13)] // apart, found only after sorting: the later one is reported
+    [InlineData("d1:xd1:bi1e1:ai2e1:bi3eee", 17)] // nested
+    public void Lenient_decoding_still_refuses_duplicate_keys(string input, int offset)
+    {
+        var error = Assert.Throws<BencodeException>(() => Decode(input, Lenient));
+        Assert.Contains("duplicate dictionary key", error.Reason);
+        Assert.Equal(offset, error.Offset);
+    }
+
+    [Fact]
+    public void Lenient_decoding_is_strict_about_everything_but_key_order()
+    {
+        Assert.Throws<BencodeException>(() => Decode("i03e", Lenient));
+        Assert.Throws<BencodeException>(() => Decode("d1:bi1e1:ai2ee1:x", Lenient));
+        Assert.Throws<BencodeException>(() => Decode("d1:bi1ei1ei2ee", Lenient));
+    }
+
+    [Fact]
+    public void Strict_decoding_is_the_default()
+    {
+        Assert.Contains("not in sorted order", Assert.Throws<BencodeException>(() => Decode("d1:bi1e1:ai2ee")).Reason);
+        Assert.Contains("not in sorted order", Assert.Throws<BencodeException>(() => Decode("d1:bi1e1:ai2ee", BencodeLimits.Default)).Reason);
+    }
 }

@@ -27,6 +27,61 @@ public sealed class BencodePropertyTests
     }
 
     [Fact]
+    public void Random_values_encoded_with_shuffled_keys_decode_leniently_to_the_same_value_with_raw_source_ranges()
+    {
+        var random = new Random(4321);
+        var lenient = new BencodeLimits { AllowUnsortedKeys = true };
+        for (var i = 0; i < Iterations; i++)
+        {
+            var value = RandomValue(random, depth: 0);
+            var shuffled = new List<byte>();
+            EncodeShuffled(value, random, shuffled);
+            var input = shuffled.ToArray();
+
+            var decoded = BencodeDecoder.Decode(input, lenient);
+
+            Assert.Equal(value, decoded);
+            if (decoded is BDictionary dictionary)
+            {
+                // Keys that are valid UTF-8 can be looked up by text: their raw bytes decode to their value.
+                foreach (var key in dictionary.Keys.Where(k => Encoding.UTF8.GetBytes(k.Text).AsSpan().SequenceEqual(k.Bytes.Span)))
+                {
+                    Assert.True(dictionary.TryGetSourceRange(key.Text, out var range));
+                    Assert.Equal(dictionary[key.Text], BencodeDecoder.Decode(input.AsSpan(range), lenient));
+                }
+            }
+        }
+    }
+
+    /// <summary>Bencode with every dictionary's keys in random order (still unique).</summary>
+    private static void EncodeShuffled(BValue value, Random random, List<byte> output)
+    {
+        switch (value)
+        {
+            case BDictionary dictionary:
+                output.Add((byte)'d');
+                foreach (var (key, item) in dictionary.Entries.OrderBy(_ => random.Next()))
+                {
+                    output.AddRange(BencodeEncoder.Encode(key));
+                    EncodeShuffled(item, random, output);
+                }
+                output.Add((byte)'e');
+                break;
+            case BList list:
+                output.Add((byte)'l');
+                foreach (var item in list.Items)
+                {
+                    EncodeShuffled(item, random, output);
+                }
+                output.Add((byte)'e');
+                break;
+            default:
+                output.AddRange(BencodeEncoder.Encode(value));
+                break;
+        }
+    }
+
+    [Fact]
     public void Every_strict_prefix_of_a_valid_encoding_is_rejected()
     {
         var random = new Random(99);

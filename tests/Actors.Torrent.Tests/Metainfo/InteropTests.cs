@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Actors.Torrent.Bencode;
 using Actors.Torrent.Metainfo;
 using Xunit;
 
@@ -76,6 +78,30 @@ public sealed partial class InteropTests : IDisposable
         Assert.Contains("made by Actors", show);
         Assert.Contains("http://backup.example/announce", show);
         Assert.Contains("album/cd1/01 intro.flac", show);
+    }
+
+    /// <summary>
+    /// An unsorted torrent is where clients disagree: transmission-show 3.00 and aria2 1.36 hash
+    /// the info dictionary re-encoded in canonical (sorted) form, while we hash the bytes as they
+    /// are in the file, as libtorrent and Transmission 4 do (and as BEP 52 spells out). So such a
+    /// torrent puts us and aria2 in different swarms; this test records that fact, and fails if
+    /// either side changes.
+    /// </summary>
+    [FactRequiringTools("transmission-show", "aria2c")]
+    public void Torrent_with_unsorted_keys_is_hashed_as_received_while_transmission_3_and_aria2_hash_it_re_encoded()
+    {
+        var (bytes, start, end) = TorrentMetainfoTests.UnsortedTorrent(Tracker);
+        File.WriteAllBytes(_temp.Combine("unsorted.torrent"), bytes);
+        var torrent = TorrentMetainfo.Load(_temp.Combine("unsorted.torrent"));
+        var canonical = Convert.ToHexStringLower(SHA1.HashData(BencodeEncoder.Encode(torrent.Info)));
+
+        Assert.Equal(Convert.ToHexStringLower(SHA1.HashData(bytes.AsSpan(start..end))), torrent.InfoHashHex);
+        Assert.NotEqual(canonical, torrent.InfoHashHex);
+        var show = _temp.Run("transmission-show", "unsorted.torrent");
+        Assert.Equal(canonical, Field(show, "Hash"));
+        Assert.Equal(torrent.Name, Field(show, "Name"));
+        var aria2 = _temp.Run("aria2c", "-S", "unsorted.torrent");
+        Assert.Equal(canonical, Field(aria2, "Info Hash"));
     }
 
     /// <summary>Four files with sizes that make 32 KiB pieces straddle file boundaries.</summary>

@@ -182,6 +182,53 @@ public sealed class TorrentMetainfoTests
         Assert.NotNull(torrent.Info.Get<BString>("x-binary"));
     }
 
+    /// <summary>
+    /// A hand-made torrent as old creators wrote them: keys in neither the root nor the info
+    /// dictionary (nor a file entry) sorted. Returns the bytes and the raw info value's bounds.
+    /// </summary>
+    internal static (byte[] Bytes, int InfoStart, int InfoEnd) UnsortedTorrent(string announce = "http://tracker.example:6969/announce")
+    {
+        var pieces = Encoding.Latin1.GetString(new byte[3 * 20]);
+        var info = "d4:name5:album12:piece lengthi16384e5:filesl"
+            + "d4:pathl5:a.txte6:lengthi30000ee"
+            + "d6:lengthi10000e4:pathl5:b.txtee"
+            + "e6:pieces60:" + pieces + "e";
+        var text = "d8:announce" + announce.Length + ":" + announce
+            + "4:info" + info
+            + "7:comment9:unsorted!10:created by6:hand  e";
+        var bytes = Encoding.Latin1.GetBytes(text);
+        var start = text.IndexOf("4:info", StringComparison.Ordinal) + 6;
+        return (bytes, start, start + info.Length);
+    }
+
+    [Fact]
+    public void A_torrent_with_unsorted_keys_is_read_and_its_info_hash_is_over_the_bytes_as_received()
+    {
+        var (bytes, start, end) = UnsortedTorrent();
+        Assert.Throws<BencodeException>(() => BencodeDecoder.Decode(bytes)); // really not canonical
+
+        var torrent = TorrentMetainfo.Parse(bytes);
+
+        Assert.Equal(SHA1.HashData(bytes.AsSpan(start..end)), torrent.InfoHash.ToArray());
+        Assert.Equal(bytes[start..end], torrent.RawInfo.ToArray());
+        // The canonical re-encoding is different bytes, so hashing it would give another swarm.
+        Assert.NotEqual(torrent.InfoHash.ToArray(), SHA1.HashData(BencodeEncoder.Encode(torrent.Info)));
+        Assert.Equal("album", torrent.Name);
+        Assert.Equal([["a.txt"], ["b.txt"]], torrent.Files.Select(f => f.PathSegments.ToArray()));
+        Assert.Equal(40_000, torrent.TotalLength);
+        Assert.Equal("http://tracker.example:6969/announce", torrent.Announce);
+        Assert.Equal("unsorted!", torrent.Comment);
+    }
+
+    [Theory]
+    [InlineData("d4:infod6:lengthi1e4:name1:x12:piece lengthi1e6:pieces20:aaaaaaaaaaaaaaaaaaaa4:name1:yee")]
+    [InlineData("d4:infod6:lengthi1e4:name1:x12:piece lengthi1e6:pieces20:aaaaaaaaaaaaaaaaaaaae7:comment1:a4:infod6:lengthi1e4:name1:x12:piece lengthi1e6:pieces20:aaaaaaaaaaaaaaaaaaaaee")]
+    public void A_torrent_with_a_duplicate_key_is_refused_since_readers_could_disagree_on_its_value(string torrent)
+    {
+        var error = Assert.Throws<MetainfoException>(() => TorrentMetainfo.Parse(Encoding.Latin1.GetBytes(torrent)));
+        Assert.Contains("duplicate dictionary key", error.Message);
+    }
+
     [Fact]
     public void Optional_root_fields_are_read_and_sloppy_announce_list_entries_are_dropped()
     {

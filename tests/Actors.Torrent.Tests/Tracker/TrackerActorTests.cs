@@ -21,6 +21,7 @@ public sealed class TrackerActorTests : TestKit
         akka.loglevel = WARNING
         akka.actor.serialize-messages = off
         {{TrackerWireSerializer.Hocon}}
+        {{Actors.Torrent.Tracker.Udp.UdpTracker.Hocon}}
         {{extra}}
         """);
 

@@ -6,6 +6,8 @@ using Actors.Torrent.Bencode;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer.Wire;
 using Actors.Torrent.Tracker;
+using Actors.Torrent.Tracker.Udp;
+using Actors.Torrent.Peer.Announce;
 using Actors.Web.Http;
 using CallDecodeStatus = Actors.Calls.Protocol.DecodeStatus;
 using HttpDecodeStatus = Actors.Web.Http.DecodeStatus;
@@ -34,6 +36,7 @@ public static class FuzzTargets
         ["bencode"] = BencodeTarget,
         ["metainfo"] = MetainfoTarget,
         ["tracker-query"] = TrackerQueryTarget,
+        ["udp-tracker"] = UdpTrackerTarget,
         ["peer-wire"] = PeerWireTarget,
         ["call-frame"] = CallFrameTarget,
         ["wav"] = WavTarget,
@@ -214,6 +217,55 @@ public static class FuzzTargets
         var scrape = TrackerRequestParser.ParseScrape(query, limits);
         if (scrape.Value is { } s && s.InfoHashes.Count > limits.MaxScrapeHashes)
             throw new FuzzFindingException($"{s.InfoHashes.Count} scrape hashes accepted");
+    }
+
+    /// <summary>
+    /// The input is one UDP datagram: read as a request by the tracker (from an IPv4 and an IPv6
+    /// source), and as an answer by our peer's UDP announcer (which throws only AnnounceException).
+    /// </summary>
+    private static void UdpTrackerTarget(byte[] input)
+    {
+        var limits = TrackerLimits();
+        foreach (var source in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+        {
+            var request = UdpTrackerPackets.Parse(input, source, limits);
+            var dropSize = input.Length < UdpTrackerPackets.HeaderLength || input.Length > UdpTrackerPackets.MaxRequestLength;
+            if (dropSize && request.Kind != UdpRequestKind.Drop) throw new FuzzFindingException($"a {input.Length}-byte datagram read as {request.Kind}");
+            if (request.Kind == UdpRequestKind.Drop) continue;
+            // No amplification: what an unproven source may get back is never bigger than what it sent.
+            var error = UdpTrackerPackets.ErrorAnswer(request.TransactionId, "unknown or expired connection id", maxLength: input.Length);
+            if (error is not null && error.Length > input.Length) throw new FuzzFindingException($"an error of {error.Length} bytes for {input.Length}");
+            switch (request.Kind)
+            {
+                case UdpRequestKind.Announce:
+                    var a = request.Announce!;
+                    if (a.Port is < 1 or > 65535) throw new FuzzFindingException($"port {a.Port} accepted");
+                    var ipv6 = source.Equals(IPAddress.IPv6Loopback);
+                    if (a.NumWant < 0 || a.NumWant > Math.Min(limits.MaxNumWant, UdpTrackerPackets.MaxPeers(ipv6)))
+                        throw new FuzzFindingException($"numwant {a.NumWant} accepted");
+                    if (a.Uploaded < 0 || a.Downloaded < 0 || a.Left < 0) throw new FuzzFindingException("a negative count accepted");
+                    break;
+                case UdpRequestKind.Scrape:
+                    if (request.ScrapeHashes!.Count > UdpTrackerPackets.MaxScrapeHashes
+                        || request.ScrapeHashes.Count * 20 + UdpTrackerPackets.HeaderLength != input.Length)
+                        throw new FuzzFindingException($"{request.ScrapeHashes.Count} scrape hashes from {input.Length} bytes");
+                    break;
+                case UdpRequestKind.Invalid:
+                    if (string.IsNullOrEmpty(request.Problem)) throw new FuzzFindingException("invalid without a reason");
+                    break;
+            }
+        }
+        foreach (var ipv6 in new[] { false, true })
+        {
+            try
+            {
+                var answer = UdpTrackerAnnounce.ParseAnnounceAnswer(input, ipv6);
+                if (answer.Peers.Count > input.Length / (ipv6 ? 18 : 6)) throw new FuzzFindingException($"{answer.Peers.Count} peers from {input.Length} bytes");
+            }
+            catch (AnnounceException) { }
+        }
+        try { UdpTrackerAnnounce.ParseConnectAnswer(input); }
+        catch (AnnounceException) { }
     }
 
     // 37 pieces: a 5-byte bitfield with 3 spare bits.

@@ -35,11 +35,30 @@ public static class Seeds
             "info_hash=" + Hex20(0x12) + "&peer_id=-AZ2060-abcdefghijkl&port=6881&uploaded=0&downloaded=0&left=10&event=started&compact=1&numwant=5&ip=127.0.0.1&key=k",
             "info_hash=" + Hex20(0xab) + "&peer_id=" + Hex20(0x01) + "&port=1&left=0&event=completed&no_peer_id=1&numwant=-1&ip=%3A%3A1",
             "info_hash=" + Hex20(0x12) + "&info_hash=" + Hex20(0x13) + "&x=%20+"),
+        "udp-tracker" => UdpTracker(),
         "peer-wire" => [Wire()],
         "call-frame" => [CallFrames(), FrameCodec.Encode(new Media(7, 123456, [1, 2, 3]))[FrameCodec.HeaderSize..]],
         "wav" => [WavAudio.Generate(8000, 1, TimeSpan.FromMilliseconds(3)), WavAudio.Generate(48000, 2, TimeSpan.FromMilliseconds(1)), WavWithListChunk()],
         _ => throw new ArgumentException($"no target {target}", nameof(target)),
     };
+
+    private static byte[][] UdpTracker()
+    {
+        var request = new Actors.Torrent.Peer.Announce.AnnounceRequest(Enumerable.Range(1, 20).Select(i => (byte)i).ToArray(),
+            Encoding.ASCII.GetBytes("-AR1360-abcdefghijkl"), 6881, 1, 2, 3, Actors.Torrent.Peer.Announce.AnnounceEvent.Started, 50);
+        var scrape = new byte[16 + 40];
+        Actors.Torrent.Peer.Announce.UdpTrackerAnnounce.AnnounceRequest(42, 7, request, 9)[..16].CopyTo(scrape, 0);
+        scrape[11] = 2; // action: scrape
+        var peers = new[] { new SwarmPeer(new string('a', 40), System.Net.IPAddress.Parse("10.0.0.1"), 6881) };
+        return
+        [
+            Actors.Torrent.Peer.Announce.UdpTrackerAnnounce.ConnectRequest(5),
+            Actors.Torrent.Peer.Announce.UdpTrackerAnnounce.AnnounceRequest(42, 7, request, 9),
+            scrape,
+            Actors.Torrent.Tracker.Udp.UdpTrackerPackets.AnnounceAnswer(7, TimeSpan.FromMinutes(30), 1, 2, peers, ipv6: false),
+            Actors.Torrent.Tracker.Udp.UdpTrackerPackets.ErrorAnswer(7, "unknown event")!,
+        ];
+    }
 
     private static byte[][] Text(params string[] inputs) => inputs.Select(Encoding.Latin1.GetBytes).ToArray();
 

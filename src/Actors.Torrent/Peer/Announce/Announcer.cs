@@ -8,10 +8,13 @@ using Akka.Event;
 namespace Actors.Torrent.Peer.Announce;
 
 /// <summary>
-/// Announces one torrent to its trackers (BEP 12 tiers, first answering URL wins) and tells its
-/// parent about the peers it learns. Re-announces on the tracker's interval, sooner (min
-/// interval, at least 10 s) when the parent asks for more peers. Requests go to the
-/// <see cref="HttpClientActor"/> as <see cref="HttpGet"/>; its answers come back as messages.
+/// Announces one torrent to its trackers and tells its parent about the peers it learns.
+/// Re-announces on the tracker's interval, sooner (min interval, at least 10 s) when the parent
+/// asks for more peers. Trackers follow BEP 12: the tiers in order, the URLs of a tier in order,
+/// the first that answers wins and moves to the front of its tier; a failing URL falls through to
+/// the next, whatever its scheme, so a torrent listing both a UDP and an HTTP tracker falls back
+/// from one to the other. <c>http://</c> announces go to the <see cref="HttpClientActor"/> as
+/// <see cref="HttpGet"/>, <c>udp://</c> ones (BEP 15) to the <see cref="UdpAnnouncer"/> child.
 /// </summary>
 public sealed class Announcer : ReceiveActor, IWithTimers
 {
@@ -24,8 +27,12 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     /// <summary>The torrent has no one to talk to: announce early (at most every 10 s, never before min interval).</summary>
     public sealed class NeedPeers { public static readonly NeedPeers Instance = new(); private NeedPeers() { } }
 
-    /// <summary>One announce, trying the tracker URLs in order until one answers.</summary>
-    private sealed record Attempt(AnnounceEvent Event, AnnounceRequest Request, int UrlIndex, string? Error, IActorRef? ReplyTo);
+    /// <summary>One announce, trying the tracker URLs in order until one answers; <see cref="Position"/> counts over all tiers.</summary>
+    private sealed record Attempt(long Id, AnnounceEvent Event, AnnounceRequest Request, int Position, string? Error, IActorRef? ReplyTo)
+    {
+        /// <summary>The URL being tried (set when it is sent).</summary>
+        public string Url { get; init; } = "";
+    }
     private sealed class Tick { public static readonly Tick Instance = new(); }
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(15);
@@ -37,9 +44,14 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     private readonly byte[] _peerId;
     private readonly int _port;
     private readonly IActorRef _http;
-    private readonly string[] _urls;
+    private readonly UdpAnnounceSettings _udpSettings;
+    private IActorRef? _udp;
+    /// <summary>BEP 12 tiers of usable URLs; a URL that answers moves to the front of its tier.</summary>
+    private readonly List<List<string>> _tiers;
+    private long _nextAttempt;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<Uri, Attempt> _attempts = new();
+    private readonly Dictionary<long, Attempt> _udpAttempts = new();
     private Totals _totals;
     private bool _inFlight;
     private AnnounceEvent _pending = AnnounceEvent.Started;
@@ -51,22 +63,33 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="http">An <see cref="HttpClientActor"/>, possibly shared by many torrents.</param>
-    public static Props Props(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals) =>
-        Akka.Actor.Props.Create(() => new Announcer(torrent, peerId, port, http, totals));
+    /// <param name="udp">Timing of UDP announces (BEP 15 defaults when null).</param>
+    public static Props Props(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals, UdpAnnounceSettings? udp = null) =>
+        Akka.Actor.Props.Create(() => new Announcer(torrent, peerId, port, http, totals, udp ?? UdpAnnounceSettings.Default));
 
-    public Announcer(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals)
+    public Announcer(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals, UdpAnnounceSettings udp)
     {
         _torrent = torrent;
         _peerId = peerId;
         _port = port;
         _http = http;
         _totals = totals;
-        _urls = torrent.TrackerTiers.SelectMany(t => t).Where(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)).ToArray();
+        _udpSettings = udp;
+        _tiers = torrent.TrackerTiers
+            .Select(tier => tier.Where(IsUsable).Distinct().ToList())
+            .Where(tier => tier.Count > 0)
+            .ToList();
         Receive<Totals>(t => _totals = t);
         Receive<Tick>(_ => Start(_pending == AnnounceEvent.Started ? AnnounceEvent.Started : AnnounceEvent.None, null));
         Receive<AnnounceNow>(a => Start(a.Event, a.Event == AnnounceEvent.Stopped ? Sender : null));
         Receive<HttpGetSucceeded>(OnSucceeded);
         Receive<HttpGetFailed>(failed => Next(failed.Url, $"{failed.Url.GetLeftPart(UriPartial.Path)}: {failed.Reason}"));
+        Receive<UdpAnnouncer.Succeeded>(OnUdpSucceeded);
+        Receive<UdpAnnouncer.Failed>(failed =>
+        {
+            if (_udpAttempts.Remove(failed.Id, out var attempt))
+                Try(attempt with { Position = attempt.Position + 1, Error = failed.Reason });
+        });
         Receive<NeedPeers>(_ =>
         {
             if (!_inFlight && DateTime.UtcNow - _lastAnnounce >= _minInterval) Self.Tell(Tick.Instance);
@@ -75,6 +98,33 @@ public sealed class Announcer : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Self.Tell(Tick.Instance);
 
+    private static bool IsUsable(string url) =>
+        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || UdpTrackerAnnounce.ParseUrl(url) is not null;
+
+    /// <summary>The URL at <paramref name="position"/> counted over all tiers in order, with its tier and index there.</summary>
+    private (string Url, int Tier, int Index)? At(int position)
+    {
+        for (var tier = 0; tier < _tiers.Count; tier++)
+        {
+            if (position < _tiers[tier].Count) return (_tiers[tier][position], tier, position);
+            position -= _tiers[tier].Count;
+        }
+        return null;
+    }
+
+    /// <summary>BEP 12: a tracker that answered moves to the front of its tier, so it is tried first next time.</summary>
+    private void Promote(string url)
+    {
+        foreach (var tier in _tiers)
+        {
+            var index = tier.IndexOf(url);
+            if (index <= 0) continue;
+            tier.RemoveAt(index);
+            tier.Insert(0, url);
+            return;
+        }
+    }
+
     private void Start(AnnounceEvent announceEvent, IActorRef? replyTo)
     {
         if (_inFlight && replyTo is null)
@@ -82,7 +132,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             if (announceEvent != AnnounceEvent.None) _pending = announceEvent;
             return;
         }
-        if (_urls.Length == 0)
+        if (_tiers.Count == 0)
         {
             replyTo?.Tell(new Announced(announceEvent, false));
             return;
@@ -91,28 +141,43 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         _lastAnnounce = DateTime.UtcNow;
         var request = new AnnounceRequest(_torrent.InfoHash, _peerId, _port, _totals.Uploaded, _totals.Downloaded, _totals.Left,
             announceEvent, announceEvent == AnnounceEvent.Stopped ? 0 : 50);
-        Try(new Attempt(announceEvent, request, 0, null, replyTo));
+        Try(new Attempt(++_nextAttempt, announceEvent, request, 0, null, replyTo));
     }
 
     private void Try(Attempt attempt)
     {
-        for (var index = attempt.UrlIndex; index < _urls.Length; index++)
+        for (var position = attempt.Position; At(position) is { } at; position++)
         {
-            Uri url;
+            var url = at.Url;
+            if (UdpTrackerAnnounce.ParseUrl(url) is { } tracker)
+            {
+                _udp ??= Context.ActorOf(UdpAnnouncer.Props(_udpSettings), "udp");
+                _udpAttempts[attempt.Id] = attempt with { Position = position, Url = url };
+                _udp.Tell(new UdpAnnouncer.Request(attempt.Id, url, tracker, attempt.Request));
+                return;
+            }
+            Uri built;
             try
             {
-                url = TrackerAnnounce.BuildUrl(_urls[index], attempt.Request);
+                built = TrackerAnnounce.BuildUrl(url, attempt.Request);
             }
             catch (UriFormatException ex)
             {
-                attempt = attempt with { Error = $"{_urls[index]}: {ex.Message}" };
+                attempt = attempt with { Error = $"{url}: {ex.Message}" };
                 continue;
             }
-            _attempts[url] = attempt with { UrlIndex = index };
-            _http.Tell(new HttpGet(url, RequestTimeout));
+            _attempts[built] = attempt with { Position = position, Url = url };
+            _http.Tell(new HttpGet(built, RequestTimeout));
             return;
         }
         Completed(attempt, null);
+    }
+
+    private void OnUdpSucceeded(UdpAnnouncer.Succeeded succeeded)
+    {
+        if (!_udpAttempts.Remove(succeeded.Id, out var attempt)) return;
+        Promote(attempt.Url);
+        Completed(attempt, succeeded.Response);
     }
 
     private void OnSucceeded(HttpGetSucceeded succeeded)
@@ -125,20 +190,24 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             return;
         }
         if (!_attempts.Remove(succeeded.Url, out var attempt)) return;
+        AnnounceResponse response;
         try
         {
-            Completed(attempt, TrackerAnnounce.ParseResponse(body));
+            response = TrackerAnnounce.ParseResponse(body);
         }
         catch (AnnounceException ex)
         {
-            Try(attempt with { UrlIndex = attempt.UrlIndex + 1, Error = $"{succeeded.Url.GetLeftPart(UriPartial.Path)}: {ex.Message}" });
+            Try(attempt with { Position = attempt.Position + 1, Error = $"{succeeded.Url.GetLeftPart(UriPartial.Path)}: {ex.Message}" });
+            return;
         }
+        Promote(attempt.Url);
+        Completed(attempt, response);
     }
 
     private void Next(Uri url, string error)
     {
         if (_attempts.Remove(url, out var attempt))
-            Try(attempt with { UrlIndex = attempt.UrlIndex + 1, Error = error });
+            Try(attempt with { Position = attempt.Position + 1, Error = error });
     }
 
     private void Completed(Attempt attempt, AnnounceResponse? response)
@@ -148,7 +217,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         if (attempt.Event == AnnounceEvent.Stopped) return;
         if (response is not null)
         {
-            _log.Info("Announced {0} to tracker: {1} peers, next in {2}", attempt.Event, response.Peers.Count, response.Interval);
+            _log.Info("Announced {0} to {1}: {2} peers, next in {3}", attempt.Event, attempt.Url, response.Peers.Count, response.Interval);
             _interval = response.Interval;
             _minInterval = response.MinInterval is { } min && min > TimeSpan.FromSeconds(10) ? min : TimeSpan.FromSeconds(10);
             if (attempt.Event == AnnounceEvent.Started || _pending == AnnounceEvent.Started) _pending = AnnounceEvent.None;

@@ -21,7 +21,9 @@ public sealed class AnnounceException(string message) : Exception(message);
 /// <summary>Builds announce URLs and reads responses (BEP 3, compact peers BEP 23, peers6 BEP 7). Pure.</summary>
 public static class TrackerAnnounce
 {
-    private static readonly BencodeLimits Limits = new() { MaxInputBytes = 4 * 1024 * 1024, MaxDepth = 8, MaxElements = 100_000 };
+    // Lenient about key order, like libtorrent: some trackers (PHP ones) do not sort their keys,
+    // and nothing is hashed from an answer.
+    private static readonly BencodeLimits Limits = new() { MaxInputBytes = 4 * 1024 * 1024, MaxDepth = 8, MaxElements = 100_000, AllowUnsortedKeys = true };
 
     public static Uri BuildUrl(string announceUrl, AnnounceRequest request)
     {
