@@ -10,7 +10,7 @@ namespace Actors.Host.Roles;
 public sealed class TorrentCommand : IRoleCommand
 {
     public string Name => "torrent";
-    public string Summary => "Create (torrent create PATH --tracker URL -o FILE) or show (torrent show FILE) a .torrent file.";
+    public string Summary => "Create (torrent create PATH --tracker URL -o FILE), show (torrent show FILE) or print the magnet link of (torrent magnet FILE) a .torrent file.";
 
     private static readonly CliOption[] CreateOptions =
     [
@@ -26,14 +26,15 @@ public sealed class TorrentCommand : IRoleCommand
     {
         if (args.Count == 0 || args[0] is "--help" or "-h")
         {
-            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE", Summary, CreateOptions));
+            StandardOutput.Writer.Write(Help.ForCommand("actors torrent create PATH --tracker URL -o FILE [options] | actors torrent show FILE | actors torrent magnet FILE", Summary, CreateOptions));
             return Task.FromResult(args.Count == 0 ? 2 : 0);
         }
         return Task.FromResult(args[0] switch
         {
             "create" => Create(args.Skip(1).Select(Rename).ToList()),
             "show" => Show(args.Skip(1).ToList()),
-            _ => throw new UsageException($"unknown sub-command '{args[0]}' (create or show)"),
+            "magnet" => Magnet(args.Skip(1).ToList()),
+            _ => throw new UsageException($"unknown sub-command '{args[0]}' (create, show or magnet)"),
         });
     }
 
@@ -95,6 +96,23 @@ public sealed class TorrentCommand : IRoleCommand
         try
         {
             StandardOutput.Writer.Write(TorrentDescription.Describe(TorrentMetainfo.Load(args[0])));
+            return 0;
+        }
+        catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"actors torrent: {args[0]}: {ex.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>The torrent's magnet link (BEP 9): hex info-hash, dn, one tr per tracker.</summary>
+    private static int Magnet(IReadOnlyList<string> args)
+    {
+        if (args.Count != 1 || args[0].StartsWith("--", StringComparison.Ordinal))
+            throw new UsageException("magnet needs exactly one FILE");
+        try
+        {
+            StandardOutput.Writer.WriteLine(MagnetLink.From(TorrentMetainfo.Load(args[0])).ToString());
             return 0;
         }
         catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)
