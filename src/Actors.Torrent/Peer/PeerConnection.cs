@@ -137,7 +137,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
         if (!_outbound) _slot = Slot.Open;
         Timers.StartSingleTimer(HandshakeTimeout.Instance, HandshakeTimeout.Instance, _context.ConnectTimeout + _context.HandshakeTimeout);
         if (_outbound)
-            Context.System.Tcp().Tell(new Tcp.Connect(_remote, timeout: _context.ConnectTimeout));
+            Context.System.Tcp().Tell(new Tcp.Connect(_remote, localAddress: _context.LocalAddress, timeout: _context.ConnectTimeout));
         else
             Register();
     }

@@ -117,7 +117,12 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
         if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
-            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate)) { Budget = _budget };
+            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate))
+        {
+            Budget = _budget,
+            LocalAddress = IPAddress.TryParse(_settings.Host, out var host) && !host.Equals(IPAddress.Any) && !host.Equals(IPAddress.IPv6Any)
+                ? new IPEndPoint(host, 0) : null,
+        };
         _budget.AddTorrent();
         _storage.Tell(StorageActor.CheckPieces.Instance);
     }
