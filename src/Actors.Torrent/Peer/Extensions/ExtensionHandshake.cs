@@ -28,6 +28,10 @@ public sealed record ExtensionHandshake
     /// <summary>Requests we let a peer keep queued (<c>reqq</c>) and the most we believe a peer takes.</summary>
     public const int MaxRequestQueue = 2048;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static IPAddress Compact(IPAddress ip) => ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
+
     private static readonly BencodeLimits Limits = new() { MaxInputBytes = MaxPayload, MaxDepth = 4, MaxElements = 512 };
 
     /// <summary>Extension name → the id the sender wants that extension's messages sent with (1..255).</summary>
@@ -52,7 +56,7 @@ public sealed record ExtensionHandshake
         if (ListenPort is { } port) dict.Add("p", port);
         if (RequestQueue is { } reqq) dict.Add("reqq", reqq);
         if (Client is { } client) dict.Add("v", client);
-        if (YourIp is { } ip) dict.Add("yourip", ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4().GetAddressBytes() : ip.GetAddressBytes());
+        if (YourIp is { } ip) dict.Add("yourip", Compact(ip).GetAddressBytes());
         return BencodeEncoder.Encode(dict.Build());
     }
 
@@ -76,15 +80,23 @@ public sealed record ExtensionHandshake
         {
             if (messages.Count >= MaxExtensions) break;
             if (key.Length is 0 or > MaxNameLength || id is not BInteger { Value: > 0 and <= 255 } number) continue;
-            messages[Encoding.UTF8.GetString(key.Bytes.Span)] = (byte)number.Value;
+            // Names are ASCII in practice; one that is not valid UTF-8 names no extension we could speak.
+            try
+            {
+                messages[StrictUtf8.GetString(key.Bytes.Span)] = (byte)number.Value;
+            }
+            catch (DecoderFallbackException)
+            {
+            }
         }
         var client = dict.GetText("v");
         return new ExtensionHandshake
         {
             Messages = messages,
             ListenPort = dict.GetInteger("p") is { } p and > 0 and < 65536 ? (int)p : null,
-            Client = client is null ? null : client.Length > MaxClientLength ? client[..MaxClientLength] : client,
-            YourIp = dict.Get<BString>("yourip") is { Length: 4 or 16 } ip ? new IPAddress(ip.Bytes.Span) : null,
+            Client = client is null || client.Length <= MaxClientLength ? client
+                : client[..(char.IsHighSurrogate(client[MaxClientLength - 1]) ? MaxClientLength - 1 : MaxClientLength)],
+            YourIp = dict.Get<BString>("yourip") is { Length: 4 or 16 } ip ? Compact(new IPAddress(ip.Bytes.Span)) : null,
             RequestQueue = dict.GetInteger("reqq") is { } q and > 0 ? (int)Math.Min(q, MaxRequestQueue) : null,
             MetadataSize = dict.GetInteger("metadata_size") is { } size and > 0 ? size : null,
         };
