@@ -39,6 +39,30 @@ public sealed class PeerProcessTests : IDisposable
         _lab.AssertSameContent(Path.Combine(_lab.Dir("aria2-out"), PeerLab.FileName));
     }
 
+    [Fact]
+    public async Task Peer_get_by_magnet_link_fetches_the_metadata_from_our_seeder_through_our_tracker()
+    {
+        await _lab.Start(2 * 1024 * 1024 + 77);
+        using var magnet = _lab.Actors("torrent", "magnet", _lab.TorrentFile);
+        Assert.Equal(0, await magnet.WaitForExit(PeerLab.Timeout));
+        var link = Assert.Single(magnet.Lines);
+        Assert.StartsWith("magnet:?xt=urn:btih:", link);
+        Assert.Contains("&tr=http%3A%2F%2F127.0.0.1%3A", link);
+        await _lab.OurSeeder("our-seed");
+        await _lab.AwaitSeeders(1);
+
+        using var get = _lab.Actors("peer", "get", link, "--out", _lab.Dir("get"), "--host", "127.0.0.1", "--save-metadata");
+        Assert.Equal(0, await get.WaitForExit(PeerLab.Timeout));
+        _lab.AssertSameContent(Path.Combine(_lab.Dir("get"), PeerLab.FileName));
+        Assert.Contains(get.Lines, l => l.Contains("metadata verified"));
+        var saved = Assert.Single(Directory.GetFiles(_lab.Dir("get"), "*.torrent"));
+        Assert.Equal(Actors.Torrent.Metainfo.TorrentMetainfo.Load(_lab.TorrentFile).InfoHashHex,
+            Actors.Torrent.Metainfo.TorrentMetainfo.Load(saved).InfoHashHex);
+
+        using var bad = _lab.Actors("peer", "get", "magnet:?xt=urn:btih:1234", "--out", _lab.Dir("bad"));
+        Assert.Equal(2, await bad.WaitForExit(PeerLab.Timeout));
+    }
+
     [FactRequiringTools(PeerLab.Aria2)]
     public async Task Peer_get_by_url_downloads_from_an_aria2_seeder_alone_through_our_tracker()
     {

@@ -3,6 +3,7 @@ using Actors.Host.Cli;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
+using Actors.Torrent.Peer.Magnet;
 using Actors.Net.Configuration;
 using Actors.Web.Client;
 using Akka.Actor;
@@ -12,7 +13,7 @@ using Akka.Configuration;
 namespace Actors.Host.Roles;
 
 /// <summary>
-/// <c>actors peer get URL-or-FILE --out DIR</c> and <c>actors peer seed FILE --data DIR</c>.
+/// <c>actors peer get URL-or-FILE-or-MAGNET --out DIR</c> and <c>actors peer seed FILE --data DIR</c>.
 /// A peer is a plain ActorSystem, not a cluster member: it speaks BitTorrent and HTTP to the
 /// outside world only, so it starts in milliseconds, needs no seed node, and thousands of
 /// them (--count) cost no cluster gossip.
@@ -20,7 +21,7 @@ namespace Actors.Host.Roles;
 public sealed class PeerCommand : IRoleCommand
 {
     public string Name => "peer";
-    public string Summary => "BitTorrent peer: get URL-or-FILE --out DIR [--seed], or seed FILE --data DIR.";
+    public string Summary => "BitTorrent peer: get URL-or-FILE-or-MAGNET --out DIR [--seed], or seed FILE --data DIR.";
 
     private static readonly IReadOnlyList<CliOption> PeerOptions =
     [
@@ -37,6 +38,9 @@ public sealed class PeerCommand : IRoleCommand
         new("--connect-rate", "actors.peer.connects-per-second", "new outgoing connects per second, per process", "N"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
         new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
+        new("--save-metadata", null, "magnet: also write the fetched torrent as DIR/HASH.torrent (aria2's --bt-save-metadata)", IsFlag: true),
+        new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
+        new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -48,9 +52,9 @@ public sealed class PeerCommand : IRoleCommand
     // get and seed take the same options; the ones that belong to one of them say so.
     public IReadOnlyList<CliCommand> Subcommands =>
     [
-        new("get", "Download a torrent (from an http(s) URL or a .torrent file) into --out DIR; --seed keeps seeding after.", PeerOptions, args => Run("get", args))
+        new("get", "Download a torrent (from an http(s) URL, a .torrent file or a magnet link) into --out DIR; --seed keeps seeding after.", PeerOptions, args => Run("get", args))
         {
-            Arguments = [new("URL-or-FILE", "the .torrent: an http(s) URL or a file")],
+            Arguments = [new("URL-or-FILE", "the .torrent: an http(s) URL, a file, or a magnet link \"magnet:?xt=urn:btih:...\"")],
         },
         new("seed", "Seed a torrent whose content is in --data DIR (verified first).", PeerOptions, args => Run("seed", args))
         {
@@ -73,7 +77,13 @@ public sealed class PeerCommand : IRoleCommand
         // config/peer.conf (actors.peer: connection budget; the peer's own akka.io sizes) < --config < options.
         var config = ConfigLoader.Load(["peer"], parsed.ToHocon(), parsed.Value(CommonOptions.Config));
         var limits = ConnectionLimits.FromConfig(config);
-        var maxPeers = new SettingsReader(config, "actors.peer").Int("max-peers", 1, 10_000);
+        var read = new SettingsReader(config, "actors.peer");
+        var maxPeers = read.Int("max-peers", 1, 10_000);
+        var maxMetadata = (int)read.Bytes("max-metadata-size", 16 * 1024, 256L * 1024 * 1024);
+        var metadataTimeout = read.Duration("metadata-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;
+        // A magnet's metadata phase announces and tells peers the port the torrent will listen on: fix it now.
+        if (magnet is not null && port == 0) port = FreePort();
         var system = ActorSystem.Create("peer", AkkaConfig(config));
         NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
@@ -87,8 +97,31 @@ public sealed class PeerCommand : IRoleCommand
             var http = system.ActorOf(HttpClientActor.Props(), "http");
             // One connection budget for the process: its --count peers share the sockets.
             var budget = new ConnectionBudget(limits);
-            var torrent = await LoadTorrent(source, http);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
+            IReadOnlyList<System.Net.IPEndPoint> initialPeers = [];
+            TorrentMetainfo torrent;
+            if (magnet is null)
+            {
+                torrent = await LoadTorrent(source, http);
+            }
+            else
+            {
+                var resolved = await ResolveMagnet(system, magnet, new MagnetSettings(ids[0])
+                {
+                    ListenPort = port,
+                    MaxMetadataSize = maxMetadata,
+                }, http, budget, metadataTimeout, cancel.Token);
+                if (resolved is null) return 1;
+                torrent = resolved.Torrent;
+                initialPeers = resolved.Peers;
+                if (parsed.Has("--save-metadata"))
+                {
+                    Directory.CreateDirectory(directory);
+                    var file = Path.Combine(directory, torrent.InfoHashHex + ".torrent");
+                    await File.WriteAllBytesAsync(file, resolved.TorrentFile);
+                    StandardOutput.Writer.WriteLine($"saved {file}");
+                }
+            }
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
@@ -99,6 +132,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
+                InitialPeers = initialPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
@@ -109,6 +143,53 @@ public sealed class PeerCommand : IRoleCommand
         finally
         {
             await system.Terminate();
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        listener.Start();
+        var free = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return free;
+    }
+
+    private static MagnetLink ParseMagnet(string text)
+    {
+        try
+        {
+            return MagnetLink.Parse(text);
+        }
+        catch (MetainfoException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    /// <summary>BEP 9: the info dictionary from the swarm's peers. Null (after one line on stderr) when none sent it in time.</summary>
+    private static async Task<MetadataResolved?> ResolveMagnet(ActorSystem system, MagnetLink magnet, MagnetSettings settings,
+        IActorRef http, ConnectionBudget budget, TimeSpan timeout, CancellationToken cancel)
+    {
+        StandardOutput.Writer.WriteLine($"magnet {magnet.InfoHashHex}{(magnet.DisplayName is { } dn ? $" ({dn})" : "")}: fetching metadata from peers");
+        var fetcher = system.ActorOf(MetadataFetcher.Props(magnet, settings, http, budget), "metadata");
+        var asked = fetcher.Ask<object>(FetchMetadata.Instance, Timeout.InfiniteTimeSpan);
+        await Task.WhenAny(asked, Task.Delay(timeout, cancel).ContinueWith(_ => { }, TaskScheduler.Default));
+        if (!asked.IsCompleted) fetcher.Tell(MetadataFetcher.GiveUp.Instance);
+        var answer = await asked;
+        system.Stop(fetcher);
+        switch (answer)
+        {
+            case MetadataResolved resolved:
+                StandardOutput.Writer.WriteLine($"magnet {magnet.InfoHashHex}: metadata verified ({resolved.Torrent.RawInfo.Length} bytes, "
+                    + $"{resolved.Torrent.Name}, {resolved.Torrent.TotalLength} bytes); {resolved.Peers.Count} peer(s) known"
+                    + (resolved.BadPeers > 0 ? $", {resolved.BadPeers} sent bad metadata" : ""));
+                return resolved;
+            case MetadataFailed failed:
+                Console.Error.WriteLine($"actors peer: magnet {magnet.InfoHashHex}: {failed.Reason}");
+                return null;
+            default:
+                return null;
         }
     }
 

@@ -10,7 +10,7 @@ namespace Actors.Host.Roles;
 public sealed class TorrentCommand : IRoleCommand
 {
     public string Name => "torrent";
-    public string Summary => "Create (torrent create PATH --tracker URL -o FILE) or show (torrent show FILE) a .torrent file.";
+    public string Summary => "Create (torrent create PATH --tracker URL -o FILE), show (torrent show FILE) or print the magnet link of (torrent magnet FILE) a .torrent file.";
 
     private static readonly CliOption[] CreateOptions =
     [
@@ -33,9 +33,13 @@ public sealed class TorrentCommand : IRoleCommand
         {
             Arguments = [new("FILE", "the .torrent file")],
         },
+        new("magnet", "Print a .torrent file's magnet link (BEP 9).", [], args => Task.FromResult(Magnet(args.Argument("FILE"))))
+        {
+            Arguments = [new("FILE", "the .torrent file")],
+        },
     ];
 
-    public Task<int> RunAsync(ParsedArguments args) => CliCommand.NeedsSubcommand("create or show")(args);
+    public Task<int> RunAsync(ParsedArguments args) => CliCommand.NeedsSubcommand("create, show or magnet")(args);
 
     private static int Create(ParsedArguments parsed)
     {
@@ -90,5 +94,31 @@ public sealed class TorrentCommand : IRoleCommand
             Console.Error.WriteLine($"actors torrent: {file}: {ex.Message}");
             return 2;
         }
+    }
+
+    /// <summary>The torrent's magnet link (BEP 9): hex info-hash, dn, one tr per tracker.</summary>
+    private static int Magnet(string file)
+    {
+        try
+        {
+            StandardOutput.Writer.WriteLine(MagnetLink.From(TorrentMetainfo.Load(file)).ToString());
+            return 0;
+        }
+        catch (Exception ex) when (ex is MetainfoException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"actors torrent: {file}: {ex.Message}");
+            return 2;
+        }
+    }
+
+    private static List<string> AllValues(IReadOnlyList<string> args, string name)
+    {
+        var values = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name && i + 1 < args.Count) values.Add(args[++i]);
+            else if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) values.Add(args[i][(name.Length + 1)..]);
+        }
+        return values;
     }
 }

@@ -16,6 +16,10 @@ public sealed record ConnectionContext(
 {
     /// <summary>The process's sockets, shared by every torrent in it.</summary>
     public ConnectionBudget Budget { get; init; } = ConnectionBudget.Unshared();
+    /// <summary>Our listening port, told to peers in the extended handshake (<c>p</c>) so they can share us by PEX; 0 until bound.</summary>
+    public int ListenPort { get; init; }
+    /// <summary>Outgoing connections start from this address (the listening address when it is a specific one): peers then see one address for us, in and out.</summary>
+    public System.Net.IPEndPoint? LocalAddress { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);

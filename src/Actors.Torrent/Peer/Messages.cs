@@ -34,3 +34,10 @@ public sealed record AnnounceHave(int Index);
 
 /// <summary>An outgoing connect failed; <paramref name="OutOfResources"/> when the machine, not the peer, was the problem (EMFILE, no ports).</summary>
 public sealed record DialFailed(IPEndPoint Remote, string Reason, bool OutOfResources);
+
+/// <summary>The peer's extended handshake (BEP 10): its listening port (to share it by PEX), whether it speaks ut_pex, its client name.</summary>
+public sealed record PeerExtensionsKnown(int? ListenPort, bool SupportsPex, string? Client);
+/// <summary>Peers the remote peer told us about by PEX (BEP 11).</summary>
+public sealed record PeersExchanged(IReadOnlyList<Extensions.PexPeer> Added);
+/// <summary>Tell the peer, by PEX, which peers we connected to and dropped since the last message (at most 50 each).</summary>
+public sealed record SendPex(IReadOnlyList<Extensions.PexPeer> Added, IReadOnlyList<IPEndPoint> Dropped);

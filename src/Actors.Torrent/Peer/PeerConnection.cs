@@ -13,7 +13,8 @@ using Akka.IO;
 namespace Actors.Torrent.Peer;
 
 /// <summary>
-/// Owns one TCP connection to one remote peer and speaks BEP 3 on it:
+/// Owns one TCP connection to one remote peer and speaks BEP 3 on it, with the Fast extension
+/// (BEP 6) and the extension protocol (BEP 10: ut_metadata, ut_pex) when the peer sets their bits:
 /// connecting (outbound) → handshaking → awaiting the torrent's welcome → connected.
 /// Keeps a pipeline of block requests whose depth follows the peer's rate, serves the peer's
 /// requests from storage with up to <see cref="MaxReadsInFlight"/> reads outstanding and at most
@@ -27,7 +28,7 @@ namespace Actors.Torrent.Peer;
 /// <see cref="IdleTick"/> while idle, so thousands of idle connections cost almost no CPU.
 /// </para>
 /// </summary>
-public sealed class PeerConnection : ReceiveActor, IWithTimers
+public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 {
     private const int MaxWritesInFlight = 4;
     private const int MaxBatchBytes = 128 * 1024;
@@ -87,6 +88,9 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     private bool _readingSuspended;
     private readonly List<WireMessage> _early = new();
 
+    // Negotiated in the handshake: both sides set the bit.
+    private bool _fast, _extensions;
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Dials <paramref name="remote"/>; the caller has already taken a half-open slot (<see cref="ConnectionBudget.TryStartDial"/>).</summary>
@@ -133,7 +137,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         if (!_outbound) _slot = Slot.Open;
         Timers.StartSingleTimer(HandshakeTimeout.Instance, HandshakeTimeout.Instance, _context.ConnectTimeout + _context.HandshakeTimeout);
         if (_outbound)
-            Context.System.Tcp().Tell(new Tcp.Connect(_remote, timeout: _context.ConnectTimeout));
+            Context.System.Tcp().Tell(new Tcp.Connect(_remote, localAddress: _context.LocalAddress, timeout: _context.ConnectTimeout));
         else
             Register();
     }
@@ -205,7 +209,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
     // ---- Handshaking ---------------------------------------------------------------------
 
     private void SendHandshake() =>
-        Send(new Handshake(new byte[8], _context.Torrent.InfoHash.ToArray(), _context.OurPeerId).Encode());
+        Send(new Handshake(Handshake.OurReserved(), _context.Torrent.InfoHash.ToArray(), _context.OurPeerId).Encode());
 
     private void Handshaking()
     {
@@ -225,6 +229,8 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
                 return;
             }
             if (!_outbound) SendHandshake();
+            _fast = handshake.SupportsFast;
+            _extensions = handshake.SupportsExtensions;
             _early.AddRange(_decoded);
             SuspendReading();
             _context.TorrentActor.Tell(new PeerHandshaken(handshake.PeerId, ToIp(_remote), _outbound));
@@ -246,7 +252,9 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         {
             Timers.Cancel(HandshakeTimeout.Instance);
             _ourPieces = welcome.OurPieces.Clone();
-            if (!_ourPieces.IsEmpty) Send(WireEncoder.Encode(new WireMessage.Bitfield(_ourPieces.ToWire())));
+            SendOurPieces();
+            if (_extensions) SendExtensionHandshake();
+            if (_fast) SendAllowedFast();
             TickFast(true);
             Become(Connected);
             var early = _early.ToArray();
@@ -298,7 +306,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         {
             if (s.Choking == _amChoking) return;
             _amChoking = s.Choking;
-            if (_amChoking) _peerRequests.Clear(); // BEP 3: choking discards their pending requests
+            if (_amChoking) DiscardRequestsOnChoke();
             Send(WireEncoder.Encode(s.Choking ? WireMessage.Choke.Instance : WireMessage.Unchoke.Instance));
         });
         Receive<AnnounceHave>(h =>
@@ -313,6 +321,7 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             Drop($"cannot read piece {failed.Index}: {failed.Reason}");
         });
         Receive<UploadReady>(_ => PumpUploads());
+        Receive<SendPex>(OnSendPex);
         Receive<Tick>(_ => OnTick());
         Receive<Disconnect>(d => Drop(d.Reason));
         Writes();
@@ -387,6 +396,10 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
             case WireMessage.Piece piece:
                 OnPiece(piece);
                 break;
+            case WireMessage.HaveAll or WireMessage.HaveNone or WireMessage.Reject or WireMessage.AllowedFast or WireMessage.Suggest:
+                return OnFast(message);
+            case WireMessage.Extended extended:
+                return OnExtended(extended);
         }
         return true;
     }
@@ -467,142 +480,5 @@ public sealed class PeerConnection : ReceiveActor, IWithTimers
         if (fast == _ticksFast && Timers.IsTimerActive(Tick.Instance)) return;
         _ticksFast = fast;
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, fast ? ActiveTick : IdleTick);
-    }
-
-    // ---- Uploading -----------------------------------------------------------------------
-
-    private bool OnPeerRequest(WireMessage.Request request)
-    {
-        if (request.Length is <= 0 or > WireLimits.BlockLength)
-            return Drop($"request of {request.Length} bytes");
-        if (!_ourPieces[request.Index])
-            return Drop($"request for piece {request.Index}, which we do not have");
-        if ((long)request.Begin + request.Length > _context.Torrent.PieceSize(request.Index))
-            return Drop($"request beyond the end of piece {request.Index}");
-        if (_amChoking) return true; // may have been sent before our choke arrived
-        if (_peerRequests.Count >= MaxPeerRequests)
-            return Drop($"more than {MaxPeerRequests} requests queued");
-        _peerRequests.Enqueue(request);
-        TickFast(true);
-        PumpUploads();
-        return true;
-    }
-
-    private void PumpUploads()
-    {
-        // Reads in flight count as queued blocks: their data will be written soon.
-        while (!_amChoking && _readsInFlight < MaxReadsInFlight && _blocksQueued + _readsInFlight < MaxBlocksQueued
-               && _peerRequests.Count > 0)
-        {
-            var next = _peerRequests.Peek();
-            var wait = _context.Upload.Delay(next.Length);
-            if (wait > TimeSpan.Zero)
-            {
-                if (!Timers.IsTimerActive(UploadReady.Instance))
-                    Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
-                return;
-            }
-            _peerRequests.Dequeue();
-            _context.Upload.Take(next.Length);
-            _readsInFlight++;
-            _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
-        }
-    }
-
-    private void OnBlockRead(StorageActor.BlockRead read)
-    {
-        _readsInFlight--;
-        if (!_amChoking)
-        {
-            _blocksQueued++;
-            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Length), read.Data));
-            Flush();
-            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Length));
-        }
-        PumpUploads();
-    }
-
-    // ---- Writing -------------------------------------------------------------------------
-
-    private void Send(byte[] bytes)
-    {
-        _outbox.Enqueue(new Outgoing(bytes, null));
-        Flush();
-    }
-
-    private void Flush()
-    {
-        while (_writesInFlight < MaxWritesInFlight && _outbox.Count > 0 && !_connection.IsNobody())
-        {
-            // Everything queued travels together, blocks included, up to a batch: the socket
-            // gets few large writes, and the arrays are wrapped, never copied.
-            var parts = new List<ArraySegment<byte>>();
-            var size = 0;
-            var blocks = 0;
-            do
-            {
-                var next = _outbox.Dequeue();
-                parts.Add(next.Bytes);
-                if (next.Block is not null)
-                {
-                    parts.Add(next.Block);
-                    blocks++;
-                }
-                size += next.Length;
-            } while (_outbox.Count > 0 && size + _outbox.Peek().Length <= MaxBatchBytes);
-            _writesInFlight++;
-            _lastWrite = Stopwatch.GetTimestamp();
-            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks)));
-        }
-    }
-
-    private void Writes()
-    {
-        Receive<Ack>(ack =>
-        {
-            _writesInFlight--;
-            _blocksQueued -= ack.Blocks;
-            Flush();
-            PumpUploads();
-        });
-    }
-
-    // ---- Closing -------------------------------------------------------------------------
-
-    private bool Drop(string reason)
-    {
-        _log.Info("Dropping {0}: {1}", Who, reason);
-        if (!_connection.IsNobody()) _connection.Tell(Tcp.Abort.Instance);
-        Context.Stop(Self);
-        return false;
-    }
-
-    private void ConnectionEvents()
-    {
-        Receive<Tcp.ConnectionClosed>(closed =>
-        {
-            _log.Debug("{0} closed the connection ({1})", Who, closed.Cause ?? "normally");
-            Context.Stop(Self);
-        });
-        Receive<Tcp.CommandFailed>(failed =>
-        {
-            _log.Debug("{0}: {1}", Who, failed.CauseString);
-            Context.Stop(Self);
-        });
-        Receive<Terminated>(_ => Context.Stop(Self));
-    }
-
-    private void SuspendReading()
-    {
-        if (_readingSuspended) return;
-        _readingSuspended = true;
-        _connection.Tell(Tcp.SuspendReading.Instance);
-    }
-
-    private void ResumeReading()
-    {
-        if (!_readingSuspended) return;
-        _readingSuspended = false;
-        _connection.Tell(Tcp.ResumeReading.Instance);
     }
 }

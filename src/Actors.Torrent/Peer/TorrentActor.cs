@@ -42,9 +42,12 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private sealed class ConnectTick { public static readonly ConnectTick Instance = new(); }
     private sealed class StatsTick { public static readonly StatsTick Instance = new(); }
     private sealed class RetryBind { public static readonly RetryBind Instance = new(); }
+    private sealed class PexTick { public static readonly PexTick Instance = new(); }
 
     private static readonly TimeSpan ShedRetryAfter = TimeSpan.FromSeconds(20);
     private const int MaxDialFailures = 4;
+    /// <summary>Addresses waiting to be dialled, at most: PEX (200 per message, from every peer) must not grow them without bound.</summary>
+    private const int MaxCandidates = 1000;
 
     private sealed class PeerState(byte[] peerId, IPEndPoint remote, PieceSet has)
     {
@@ -55,6 +58,12 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public long DownWindow, UpWindow;
         public long Since = Stopwatch.GetTimestamp();
         public double DownRate, UpRate;
+        /// <summary>Where the peer listens (the address we dialled, or its extended handshake's <c>p</c>): what PEX shares.</summary>
+        public IPEndPoint? ListenEndPoint;
+        public bool SupportsPex;
+        /// <summary>What we last told this peer by PEX, and when we may tell it again (BEP 11: at most once a minute).</summary>
+        public readonly HashSet<IPEndPoint> PexSent = new();
+        public long NextPexAt;
     }
 
     private readonly TorrentSettings _settings;
@@ -77,6 +86,8 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private IActorRef _storage = ActorRefs.Nobody, _announcer = ActorRefs.Nobody;
     private ConnectionContext _context = null!;
     private int _port;
+    /// <summary>Distinct addresses first learned by PEX (figures, tests).</summary>
+    private readonly HashSet<IPEndPoint> _pexLearned = new();
     private long _downloaded, _uploaded, _fromSeeds, _fromPeers, _downWindow, _upWindow;
     private double _downRate, _upRate;
 
@@ -106,7 +117,12 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
         if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
-            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate)) { Budget = _budget };
+            new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate))
+        {
+            Budget = _budget,
+            LocalAddress = IPAddress.TryParse(_settings.Host, out var host) && !host.Equals(IPAddress.Any) && !host.Equals(IPAddress.IPv6Any)
+                ? new IPEndPoint(host, 0) : null,
+        };
         _budget.AddTorrent();
         _storage.Tell(StorageActor.CheckPieces.Instance);
     }
@@ -150,12 +166,15 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         {
             Context.Unwatch(_listener);
             _port = ((IPEndPoint)listening.LocalAddress).Port;
+            // Connections made from now on tell peers our port (extended handshake), so PEX can share us.
+            _context = _context with { ListenPort = _port };
             if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
                 _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _port, _http, Totals()), "announcer");
             foreach (var peer in _settings.InitialPeers) _candidates.Add(peer);
             Timers.StartPeriodicTimer(ChokeTick.Instance, ChokeTick.Instance, TimeSpan.FromSeconds(10));
             Timers.StartPeriodicTimer(ConnectTick.Instance, ConnectTick.Instance, TimeSpan.FromSeconds(3));
             Timers.StartPeriodicTimer(StatsTick.Instance, StatsTick.Instance, TimeSpan.FromSeconds(1));
+            if (!_settings.Torrent.IsPrivate) Timers.StartPeriodicTimer(PexTick.Instance, PexTick.Instance, PexCheck);
             Become(Running);
             Stash.UnstashAll();
             ConnectMore();
@@ -191,6 +210,14 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
         });
         Receive<PeerHandshaken>(OnHandshaken);
+        Receive<PeerExtensionsKnown>(known => WithPeer(peer =>
+        {
+            peer.SupportsPex = known.SupportsPex;
+            // An outbound peer listens where we dialled it; an inbound one where it says.
+            if (peer.ListenEndPoint is null && known.ListenPort is { } port) peer.ListenEndPoint = new IPEndPoint(peer.Remote.Address, port);
+        }));
+        Receive<PeersExchanged>(OnPeersExchanged);
+        Receive<PexTick>(_ => SendPexUpdates());
         Receive<DialFailed>(OnDialFailed);
         Receive<PeerBitfield>(bitfield => WithPeer(peer =>
         {
@@ -351,11 +378,63 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         // Outbound peers are known by the address we dialled (their listening port).
         var remote = dialed ? dialedAddress! : handshaken.Remote;
         if (dialed) _retryAt.Remove(remote);
-        _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount));
+        _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount))
+        {
+            ListenEndPoint = dialed ? remote : null,
+        };
         Context.Watch(Sender);
         Sender.Tell(new Welcome(_picker.Have.Clone()));
         _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
     }
+
+    // ---- Peer exchange (BEP 11) ------------------------------------------------------------
+
+    /// <summary>How often due PEX messages are looked for; each peer still gets one at most every <see cref="TorrentSettings.PexInterval"/>.</summary>
+    private TimeSpan PexCheck => _settings.PexInterval < TimeSpan.FromSeconds(5) ? _settings.PexInterval : TimeSpan.FromSeconds(5);
+
+    private void OnPeersExchanged(PeersExchanged exchanged)
+    {
+        if (!_peers.ContainsKey(Sender)) return;
+        foreach (var added in exchanged.Added)
+        {
+            var endPoint = new IPEndPoint(Endpoints.Normalize(added.EndPoint.Address), added.EndPoint.Port);
+            if (IsSelf(endPoint) || _banned.Contains(endPoint.ToString()) || _candidates.Count >= MaxCandidates) continue;
+            if (_peers.Values.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.Remote)) || _dialing.ContainsValue(endPoint)) continue;
+            if (_candidates.Add(endPoint) && _pexLearned.Add(endPoint))
+                _log.Debug("{0}: learned {1} by PEX", _settings.Torrent.Name, Endpoints.Format(endPoint));
+        }
+        ConnectMore();
+    }
+
+    /// <summary>
+    /// Tells each PEX-speaking peer, at most once per interval, which peers we are connected to
+    /// (where they listen) and which we dropped since our last message: at most 50 of each (BEP 11).
+    /// </summary>
+    private void SendPexUpdates()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var connected = _peers.Values.Where(p => p.ListenEndPoint is not null)
+            .ToDictionary(p => p.ListenEndPoint!, p => p);
+        foreach (var (connection, peer) in _peers)
+        {
+            if (!peer.SupportsPex || now < peer.NextPexAt) continue;
+            peer.NextPexAt = now + (long)(_settings.PexInterval.TotalSeconds * Stopwatch.Frequency);
+            var added = connected
+                .Where(c => !c.Value.Equals(peer) && !peer.PexSent.Contains(c.Key))
+                .Take(Extensions.PexMessage.MaxPeersPerMessage)
+                .Select(c => new Extensions.PexPeer(c.Key, (byte)((c.Value.Has.IsComplete ? Extensions.PexPeer.Seed : 0)
+                    | (WeDialled(c.Value) ? Extensions.PexPeer.Reachable : 0))))
+                .ToArray();
+            var dropped = peer.PexSent.Where(e => !connected.ContainsKey(e)).Take(Extensions.PexMessage.MaxPeersPerMessage).ToArray();
+            if (added.Length == 0 && dropped.Length == 0) continue;
+            foreach (var a in added) peer.PexSent.Add(a.EndPoint);
+            foreach (var d in dropped) peer.PexSent.Remove(d);
+            connection.Tell(new SendPex(added, dropped));
+        }
+    }
+
+    /// <summary>We reached this peer by dialling its listen address: it is reachable (PEX flag 0x10).</summary>
+    private static bool WeDialled(PeerState peer) => peer.ListenEndPoint is not null && peer.ListenEndPoint.Equals(peer.Remote);
 
     private void OnTerminated(Terminated terminated)
     {
@@ -477,7 +556,10 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private Announcer.Totals Totals() => new(_uploaded, _downloaded, Left);
 
     private TorrentProgress Progress() => new(_picker.Have.Count, _settings.Torrent.PieceCount, _downloaded, _uploaded,
-        _downRate, _upRate, _peers.Count, IsComplete, _fromSeeds, _fromPeers, _banned.Count / 2, _port);
+        _downRate, _upRate, _peers.Count, IsComplete, _fromSeeds, _fromPeers, _banned.Count / 2, _port)
+    {
+        PexLearned = _pexLearned.Count,
+    };
 
     private void OnStop()
     {

@@ -24,6 +24,8 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
     /// with others 1 (an honest co-sender must not be banned for a liar's blocks too quickly).
     /// </summary>
     public int StrikesToBan { get; init; } = 4;
+    /// <summary>Shortest time between two PEX messages to one peer (BEP 11: once a minute; tests shorten it).</summary>
+    public TimeSpan PexInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Azureus-style id: "-AC0001-" and 12 random alphanumerics.</summary>
     public static byte[] NewPeerId()
@@ -38,4 +40,8 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
 /// <summary>A snapshot of one torrent's progress, for progress bars and tests.</summary>
 public sealed record TorrentProgress(
     int PiecesHave, int PieceCount, long Downloaded, long Uploaded, double DownloadRate, double UploadRate,
-    int Peers, bool Complete, long DownloadedFromSeeds, long DownloadedFromPeers, int Banned, int ListenPort);
+    int Peers, bool Complete, long DownloadedFromSeeds, long DownloadedFromPeers, int Banned, int ListenPort)
+{
+    /// <summary>Distinct peer addresses first learned by PEX (BEP 11).</summary>
+    public int PexLearned { get; init; }
+}

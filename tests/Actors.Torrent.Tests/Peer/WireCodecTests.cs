@@ -22,6 +22,10 @@ public sealed class WireCodecTests
             new WireMessage.Bitfield(bits.ToWire()), new WireMessage.Request(3, 16384, 16384),
             new WireMessage.Piece(2, 0, Enumerable.Range(0, 16384).Select(i => (byte)i).ToArray()),
             new WireMessage.Cancel(3, 16384, 16384),
+            new WireMessage.Suggest(4), WireMessage.HaveAll.Instance, WireMessage.HaveNone.Instance,
+            new WireMessage.Reject(5, 0, 16384), new WireMessage.AllowedFast(6),
+            new WireMessage.Extended(0, "d1:md11:ut_metadatai2eee"u8.ToArray()),
+            new WireMessage.Extended(2, new byte[WireLimits.MaxExtendedLength - 1]),
         ];
     }
 
@@ -36,6 +40,11 @@ public sealed class WireCodecTests
                 var a = Assert.IsType<WireMessage.Piece>(actual);
                 Assert.Equal((p.Index, p.Begin), (a.Index, a.Begin));
                 Assert.True(p.Block.Span.SequenceEqual(a.Block.Span));
+                break;
+            case WireMessage.Extended x:
+                var ax = Assert.IsType<WireMessage.Extended>(actual);
+                Assert.Equal(x.ExtendedId, ax.ExtendedId);
+                Assert.Equal(x.Payload, ax.Payload);
                 break;
             case WireMessage.Bitfield b:
                 Assert.Equal(b.Bits, Assert.IsType<WireMessage.Bitfield>(actual).Bits);
@@ -87,10 +96,10 @@ public sealed class WireCodecTests
     [Fact]
     public void Unknown_message_ids_are_skipped_without_buffering()
     {
-        // port (9) and extended (20) messages between known ones.
+        // port (9) and an id nobody defined (99) between known ones.
         byte[] port = [0, 0, 0, 3, 9, 0x1A, 0xE1];
         var extended = new byte[4 + 1000];
-        extended[2] = 0x03; extended[3] = 0xE8; extended[4] = 20;
+        extended[2] = 0x03; extended[3] = 0xE8; extended[4] = 99;
         var stream = SampleHandshake().Encode().Concat(port).Concat(extended)
             .Concat(WireEncoder.Encode(new WireMessage.Have(1))).ToArray();
         foreach (var step in new[] { 1, 3, 5, 64, stream.Length })
@@ -117,7 +126,36 @@ public sealed class WireCodecTests
         { "bitfield spare bits", [0, 0, 0, 4, 5, 0, 0, 0x7F] },
         { "request negative begin", [0, 0, 0, 13, 6, 0, 0, 0, 1, 0x80, 0, 0, 0, 0, 0, 0x40, 0] },
         { "piece block too big", [0, 0, 0x40, 0x0A, 7, 0, 0, 0, 1, 0, 0, 0, 0] },
+        { "extended too big", [0, 0, 0x44, 0x02, 20, 0] },
+        { "extended without an id", [0, 0, 0, 1, 20] },
+        { "have-all with payload", [0, 0, 0, 2, 14, 0] },
+        { "reject too short", [0, 0, 0, 9, 16, 0, 0, 0, 1, 0, 0, 0, 0] },
+        { "allowed fast out of range", [0, 0, 0, 5, 17, 0, 0, 0, 21] },
     };
+
+    [Fact]
+    public void Without_the_torrent_bitfields_are_skipped_and_indexes_unchecked()
+    {
+        var decoder = new WireDecoder(WireLimits.MetadataOnly(), expectHandshake: false);
+        var output = new List<WireMessage>();
+        var bitfield = new byte[4 + 1 + 5000];
+        bitfield[2] = 0x13; bitfield[3] = 0x89; bitfield[4] = 5;
+        decoder.Decode(bitfield.Concat(WireEncoder.Encode(new WireMessage.Have(123_456))).ToArray(), output);
+        Assert.Equal([new WireMessage.Have(123_456)], output);
+        Assert.Equal(0, decoder.Buffered);
+    }
+
+    [Fact]
+    public void Our_handshake_sets_the_extension_and_fast_bits()
+    {
+        var ours = new Handshake(Handshake.OurReserved(), new byte[20], new byte[20]);
+        Assert.Equal(0x10, ours.Encode()[20 + 5]);
+        Assert.Equal(0x04, ours.Encode()[20 + 7]);
+        Assert.True(ours.SupportsExtensions);
+        Assert.True(ours.SupportsFast);
+        Assert.False(SampleHandshake().SupportsExtensions);
+        Assert.False(SampleHandshake().SupportsFast);
+    }
 
     [Theory]
     [MemberData(nameof(BadInputs))]

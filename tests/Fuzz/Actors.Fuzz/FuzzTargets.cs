@@ -4,6 +4,7 @@ using Actors.Calls.Caller;
 using Actors.Calls.Protocol;
 using Actors.Torrent.Bencode;
 using Actors.Torrent.Metainfo;
+using Actors.Torrent.Peer.Extensions;
 using Actors.Torrent.Peer.Wire;
 using Actors.Torrent.Tracker;
 using Actors.Torrent.Tracker.Udp;
@@ -38,6 +39,9 @@ public static class FuzzTargets
         ["tracker-query"] = TrackerQueryTarget,
         ["udp-tracker"] = UdpTrackerTarget,
         ["peer-wire"] = PeerWireTarget,
+        ["extended-handshake"] = ExtendedHandshakeTarget,
+        ["ut-metadata"] = UtMetadataTarget,
+        ["ut-pex"] = UtPexTarget,
         ["call-frame"] = CallFrameTarget,
         ["wav"] = WavTarget,
     };
@@ -276,11 +280,13 @@ public static class FuzzTargets
     {
         SameWholeAndBytewise("peer-wire (handshake)", input, (bytes, piece) => DecodeWire(bytes, piece, expectHandshake: true));
         SameWholeAndBytewise("peer-wire (messages)", input, (bytes, piece) => DecodeWire(bytes, piece, expectHandshake: false));
+        // Before a magnet link's metadata: no piece count, bitfields skipped.
+        SameWholeAndBytewise("peer-wire (no metadata)", input, (bytes, piece) => DecodeWire(bytes, piece, expectHandshake: false, WireLimits.MetadataOnly()));
     }
 
-    private static string DecodeWire(byte[] input, int piece, bool expectHandshake)
+    private static string DecodeWire(byte[] input, int piece, bool expectHandshake, WireLimits? metadataOnly = null)
     {
-        var limits = new WireLimits(WirePieceCount);
+        var limits = metadataOnly ?? new WireLimits(WirePieceCount);
         var decoder = new WireDecoder(limits, expectHandshake);
         var messages = new List<WireMessage>();
         var log = new StringBuilder();
@@ -299,8 +305,91 @@ public static class FuzzTargets
         }
         if (decoder.Handshake is { } h) log.Append("handshake ").Append(Convert.ToHexString(h.InfoHash)).Append('\n');
         foreach (var m in messages)
-            log.Append(m is WireMessage.Piece p ? $"piece {p.Index} {p.Begin} {Convert.ToHexString(p.Block.Span)}" : m.ToString()).Append('\n');
+            log.Append(m switch
+            {
+                WireMessage.Piece p => $"piece {p.Index} {p.Begin} {Convert.ToHexString(p.Block.Span)}",
+                WireMessage.Extended e => $"extended {e.ExtendedId} {Convert.ToHexString(e.Payload)}",
+                _ => m.ToString(),
+            }).Append('\n');
         return log.ToString();
+    }
+
+    // ---- Peer extensions (BEP 10, 9, 11) --------------------------------------------------
+
+    /// <summary>The input is an extended handshake's payload: parsed within its bounds, and what we read encodes and reads back the same.</summary>
+    private static void ExtendedHandshakeTarget(byte[] input)
+    {
+        ExtensionHandshake parsed;
+        try
+        {
+            parsed = ExtensionHandshake.Parse(input);
+        }
+        catch (PeerProtocolException)
+        {
+            return;
+        }
+        if (parsed.Messages.Count > ExtensionHandshake.MaxExtensions || parsed.Client?.Length > ExtensionHandshake.MaxClientLength)
+            throw new FuzzFindingException($"{parsed.Messages.Count} extensions or a client of {parsed.Client?.Length} characters accepted");
+        if (parsed.Messages.Values.Any(id => id == 0)) throw new FuzzFindingException("a disabled (0) extension id accepted");
+        var again = ExtensionHandshake.Parse(parsed.Encode());
+        if (!again.Messages.OrderBy(m => m.Key, StringComparer.Ordinal).SequenceEqual(parsed.Messages.OrderBy(m => m.Key, StringComparer.Ordinal))
+            || again with { Messages = parsed.Messages } != parsed)
+            throw new FuzzFindingException("extended handshake changed on a round trip");
+    }
+
+    /// <summary>The input is a ut_metadata payload: parsed, round-tripped, and its data given to an assembler sized by it (bounded).</summary>
+    private static void UtMetadataTarget(byte[] input)
+    {
+        MetadataMessage? parsed;
+        try
+        {
+            parsed = MetadataMessage.Parse(input);
+        }
+        catch (PeerProtocolException)
+        {
+            return;
+        }
+        if (parsed is null) return;
+        var again = MetadataMessage.Parse(parsed.Encode());
+        if (again?.GetType() != parsed.GetType() || again.Piece != parsed.Piece
+            || again is MetadataMessage.Data d && (d.TotalSize != ((MetadataMessage.Data)parsed).TotalSize || !d.Bytes.Span.SequenceEqual(((MetadataMessage.Data)parsed).Bytes.Span)))
+            throw new FuzzFindingException("ut_metadata message changed on a round trip");
+        if (parsed is MetadataMessage.Data data)
+        {
+            if (data.Bytes.Length > MetadataMessage.PieceLength) throw new FuzzFindingException($"a metadata piece of {data.Bytes.Length} bytes accepted");
+            if (data.TotalSize > 64 * 1024) return; // the fetcher refuses sizes above its limit before making an assembler
+            var assembler = new MetadataAssembler(new byte[20], (int)data.TotalSize);
+            try
+            {
+                assembler.Add(data);
+            }
+            catch (PeerProtocolException)
+            {
+                return;
+            }
+            if (assembler.IsComplete && assembler.Verified() is not null) throw new FuzzFindingException("metadata of a zero info-hash verified");
+        }
+    }
+
+    /// <summary>The input is a ut_pex payload: parsed within its bounds, and what we read encodes and reads back the same.</summary>
+    private static void UtPexTarget(byte[] input)
+    {
+        PexMessage parsed;
+        try
+        {
+            parsed = PexMessage.Parse(input);
+        }
+        catch (PeerProtocolException)
+        {
+            return;
+        }
+        if (parsed.Added.Count > 2 * PexMessage.MaxPeersRead || parsed.Dropped.Count > 2 * PexMessage.MaxPeersRead)
+            throw new FuzzFindingException($"{parsed.Added.Count} added, {parsed.Dropped.Count} dropped peers read");
+        if (parsed.Added.Any(p => p.EndPoint.Port == 0)) throw new FuzzFindingException("a peer with port 0 read");
+        var again = PexMessage.Parse(new PexMessage(parsed.Added, parsed.Dropped).Encode());
+        static string Key(PexMessage m) => string.Join(',', m.Added.Select(p => $"{p.EndPoint}/{p.Flags}").Order(StringComparer.Ordinal))
+            + "|" + string.Join(',', m.Dropped.Select(p => p.ToString()).Order(StringComparer.Ordinal));
+        if (Key(again) != Key(parsed)) throw new FuzzFindingException("ut_pex message changed on a round trip");
     }
 
     // ---- Calls ---------------------------------------------------------------------------

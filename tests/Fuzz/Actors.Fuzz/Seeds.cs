@@ -2,6 +2,7 @@ using System.Text;
 using Actors.Calls.Caller;
 using Actors.Calls.Protocol;
 using Actors.Torrent.Bencode;
+using Actors.Torrent.Peer.Extensions;
 using Actors.Torrent.Peer.Wire;
 using Actors.Torrent.Tracker;
 
@@ -37,6 +38,15 @@ public static class Seeds
             "info_hash=" + Hex20(0x12) + "&info_hash=" + Hex20(0x13) + "&x=%20+"),
         "udp-tracker" => UdpTracker(),
         "peer-wire" => [Wire()],
+        "extended-handshake" => [new ExtensionHandshake
+        {
+            Messages = new Dictionary<string, byte> { ["ut_metadata"] = 2, ["ut_pex"] = 1 },
+            MetadataSize = 31_235, ListenPort = 6881, Client = "Actors 0.1", RequestQueue = 512, YourIp = System.Net.IPAddress.Loopback,
+        }.Encode(), Encoding.ASCII.GetBytes("d1:md11:ut_metadatai9e6:ut_pexi8ee13:metadata_sizei0e1:pi46882e1:v12:aria2/1.36.0e")],
+        "ut-metadata" => [new MetadataMessage.Request(0).Encode(), new MetadataMessage.Reject(3).Encode(),
+            new MetadataMessage.Data(1, 16_400, new byte[16]).Encode()],
+        "ut-pex" => [new PexMessage([new PexPeer(System.Net.IPEndPoint.Parse("10.0.0.1:6881"), PexPeer.Seed),
+            new PexPeer(System.Net.IPEndPoint.Parse("[2001:db8::1]:51413"))], [System.Net.IPEndPoint.Parse("10.0.0.2:1")]).Encode()],
         "call-frame" => [CallFrames(), FrameCodec.Encode(new Media(7, 123456, [1, 2, 3]))[FrameCodec.HeaderSize..]],
         "wav" => [WavAudio.Generate(8000, 1, TimeSpan.FromMilliseconds(3)), WavAudio.Generate(48000, 2, TimeSpan.FromMilliseconds(1)), WavWithListChunk()],
         _ => throw new ArgumentException($"no target {target}", nameof(target)),
@@ -92,6 +102,8 @@ public static class Seeds
         stream.Write(new Handshake(new byte[8], Enumerable.Repeat((byte)1, 20).ToArray(), Enumerable.Repeat((byte)2, 20).ToArray()).Encode());
         foreach (var message in new WireMessage[]
         {
+            WireMessage.HaveNone.Instance, new WireMessage.AllowedFast(3), new WireMessage.Suggest(4), new WireMessage.Reject(1, 0, 16384),
+            new WireMessage.Extended(0, Encoding.ASCII.GetBytes("d1:md6:ut_pexi1eee")),
             new WireMessage.Bitfield([0xff, 0x00, 0x0f, 0xf0, 0xe0]), WireMessage.Interested.Instance, WireMessage.Unchoke.Instance,
             new WireMessage.Have(36), new WireMessage.Request(1, 0, 16384), new WireMessage.Cancel(1, 0, 16384),
             new WireMessage.Piece(2, 16, new byte[] { 9, 8, 7 }), WireMessage.KeepAlive.Instance, WireMessage.Choke.Instance,

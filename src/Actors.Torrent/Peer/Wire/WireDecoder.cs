@@ -5,9 +5,9 @@ namespace Actors.Torrent.Peer.Wire;
 
 /// <summary>
 /// Incremental decoder for one peer connection: the handshake first, then length-prefixed
-/// messages (BEP 3). Input may be split anywhere. At most one incomplete message is kept, and
-/// its size is bounded by <see cref="WireLimits.MaxMessageLength"/>; messages with ids we do not
-/// speak (port, extended, fast) are skipped without being buffered. Anything malformed throws
+/// messages (BEP 3, BEP 6 Fast, BEP 10 extended). Input may be split anywhere. At most one incomplete
+/// message is kept, and its size is bounded by <see cref="WireLimits.MaxMessageLength"/>; messages
+/// with ids we do not speak (port, unknown ids) are skipped without being buffered. Anything malformed throws
 /// <see cref="PeerProtocolException"/> and nothing else.
 /// The buffer for an incomplete message is rented from the shared pool only while one is pending
 /// and given back once it is parsed: an idle connection holds no 16 KiB buffer.
@@ -142,7 +142,15 @@ public sealed class WireDecoder
         return (int)length;
     }
 
-    private static bool IsKnown(byte id) => id <= (byte)WireMessageId.Cancel;
+    private bool IsKnown(byte id) => id switch
+    {
+        // Without the torrent's metadata a bitfield cannot be checked: skipped unread.
+        (byte)WireMessageId.Bitfield => _limits.PiecesKnown,
+        <= (byte)WireMessageId.Cancel => true,
+        >= (byte)WireMessageId.Suggest and <= (byte)WireMessageId.AllowedFast => true,
+        (byte)WireMessageId.Extended => true,
+        _ => false,
+    };
 
     private WireMessage Message(WireMessageId id, ReadOnlySpan<byte> payload)
     {
@@ -170,6 +178,22 @@ public sealed class WireDecoder
                 return id == WireMessageId.Request
                     ? new WireMessage.Request(index, begin, length)
                     : new WireMessage.Cancel(index, begin, length);
+            case WireMessageId.Suggest:
+                Expect(payload, 4, id);
+                return new WireMessage.Suggest(Index(payload));
+            case WireMessageId.AllowedFast:
+                Expect(payload, 4, id);
+                return new WireMessage.AllowedFast(Index(payload));
+            case WireMessageId.HaveAll: Expect(payload, 0, id); return WireMessage.HaveAll.Instance;
+            case WireMessageId.HaveNone: Expect(payload, 0, id); return WireMessage.HaveNone.Instance;
+            case WireMessageId.Reject:
+                Expect(payload, 12, id);
+                return new WireMessage.Reject(Index(payload), NonNegative(payload[4..], "begin"), NonNegative(payload[8..], "length"));
+            case WireMessageId.Extended:
+                if (payload.Length < 1) throw new PeerProtocolException("extended message without an extended id");
+                if (payload.Length > WireLimits.MaxExtendedLength)
+                    throw new PeerProtocolException($"extended message of {payload.Length} bytes exceeds {WireLimits.MaxExtendedLength}");
+                return new WireMessage.Extended(payload[0], payload[1..].ToArray());
             case WireMessageId.Piece:
                 if (payload.Length < 8) throw new PeerProtocolException("piece message shorter than 9 bytes");
                 if (payload.Length - 8 > _limits.MaxBlockLength)
@@ -189,6 +213,8 @@ public sealed class WireDecoder
     private int Index(ReadOnlySpan<byte> payload)
     {
         var index = BinaryPrimitives.ReadUInt32BigEndian(payload);
+        if (!_limits.PiecesKnown)
+            return index <= int.MaxValue ? (int)index : throw new PeerProtocolException($"piece index {index} out of range");
         if (index >= (uint)_limits.PieceCount)
             throw new PeerProtocolException($"piece index {index} out of range (0..{_limits.PieceCount - 1})");
         return (int)index;

@@ -17,6 +17,12 @@ public static class WireEncoder
         WireMessage.Request r => Ints(WireMessageId.Request, r.Index, r.Begin, r.Length),
         WireMessage.Cancel c => Ints(WireMessageId.Cancel, c.Index, c.Begin, c.Length),
         WireMessage.Piece p => Piece(p.Index, p.Begin, p.Block.Span),
+        WireMessage.Suggest s => Ints(WireMessageId.Suggest, s.Index),
+        WireMessage.HaveAll => Simple(WireMessageId.HaveAll),
+        WireMessage.HaveNone => Simple(WireMessageId.HaveNone),
+        WireMessage.Reject r => Ints(WireMessageId.Reject, r.Index, r.Begin, r.Length),
+        WireMessage.AllowedFast a => Ints(WireMessageId.AllowedFast, a.Index),
+        WireMessage.Extended e => Extended(e.ExtendedId, e.Payload),
         _ => throw new ArgumentException($"Cannot encode {message.GetType().Name}", nameof(message)),
     };
 
@@ -39,6 +45,17 @@ public static class WireEncoder
         bytes[4] = (byte)WireMessageId.Piece;
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(5), index);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(9), begin);
+        return bytes;
+    }
+
+    /// <summary>An extended message (BEP 10): id 20, the extended id, then the payload.</summary>
+    public static byte[] Extended(byte extendedId, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[6 + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 2 + payload.Length);
+        bytes[4] = (byte)WireMessageId.Extended;
+        bytes[5] = extendedId;
+        payload.CopyTo(bytes.AsSpan(6));
         return bytes;
     }
 

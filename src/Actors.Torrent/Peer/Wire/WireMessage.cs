@@ -1,6 +1,6 @@
 namespace Actors.Torrent.Peer.Wire;
 
-/// <summary>The BEP 3 message ids (after the 4-byte length prefix). Others are skipped.</summary>
+/// <summary>The message ids we speak (after the 4-byte length prefix): BEP 3, BEP 6 (Fast), BEP 10 (extended). Others (port) are skipped.</summary>
 public enum WireMessageId : byte
 {
     Choke = 0,
@@ -12,6 +12,14 @@ public enum WireMessageId : byte
     Request = 6,
     Piece = 7,
     Cancel = 8,
+    /// <summary>BEP 5's DHT port: skipped.</summary>
+    Port = 9,
+    Suggest = 13,
+    HaveAll = 14,
+    HaveNone = 15,
+    Reject = 16,
+    AllowedFast = 17,
+    Extended = 20,
 }
 
 /// <summary>One decoded peer wire message (BEP 3). Immutable.</summary>
@@ -28,12 +36,31 @@ public abstract record WireMessage
     public sealed record Request(int Index, int Begin, int Length) : WireMessage;
     public sealed record Piece(int Index, int Begin, ReadOnlyMemory<byte> Block) : WireMessage;
     public sealed record Cancel(int Index, int Begin, int Length) : WireMessage;
+
+    // BEP 6 (Fast): only valid when both handshakes set the fast bit (the connection checks).
+    public sealed record Suggest(int Index) : WireMessage;
+    public sealed record HaveAll : WireMessage { public static readonly HaveAll Instance = new(); }
+    public sealed record HaveNone : WireMessage { public static readonly HaveNone Instance = new(); }
+    public sealed record Reject(int Index, int Begin, int Length) : WireMessage;
+    public sealed record AllowedFast(int Index) : WireMessage;
+
+    /// <summary>BEP 10: <paramref name="ExtendedId"/> 0 is the extended handshake, others the ids we advertised; the payload is decoded by <c>Extensions/</c>.</summary>
+    public sealed record Extended(byte ExtendedId, byte[] Payload) : WireMessage;
 }
 
 /// <summary>The 68-byte handshake: pstrlen, "BitTorrent protocol", 8 reserved bytes, info-hash, peer id.</summary>
 public sealed record Handshake(byte[] Reserved, byte[] InfoHash, byte[] PeerId)
 {
     public const int Length = 68;
+
+    /// <summary>Our reserved bytes: the extension protocol (BEP 10: byte 5, 0x10) and the Fast extension (BEP 6: byte 7, 0x04).</summary>
+    public static byte[] OurReserved() => [0, 0, 0, 0, 0, 0x10, 0, 0x04];
+
+    /// <summary>The peer speaks BEP 10 (extended messages).</summary>
+    public bool SupportsExtensions => Reserved.Length == 8 && (Reserved[5] & 0x10) != 0;
+
+    /// <summary>The peer speaks BEP 6 (Fast extension).</summary>
+    public bool SupportsFast => Reserved.Length == 8 && (Reserved[7] & 0x04) != 0;
     public static ReadOnlySpan<byte> Protocol => "BitTorrent protocol"u8;
 
     public byte[] Encode()

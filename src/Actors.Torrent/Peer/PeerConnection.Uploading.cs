@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Actors.Torrent.Peer.Storage;
+using Actors.Torrent.Peer.Wire;
+using Akka.Actor;
+using Akka.Event;
+using Akka.IO;
+
+namespace Actors.Torrent.Peer;
+
+// Serving the peer's requests: bounded reads from storage, bounded blocks queued for the socket.
+public sealed partial class PeerConnection
+{
+    // ---- Uploading -----------------------------------------------------------------------
+
+    private bool OnPeerRequest(WireMessage.Request request)
+    {
+        if (request.Length is <= 0 or > WireLimits.BlockLength)
+            return Drop($"request of {request.Length} bytes");
+        if (!_ourPieces[request.Index])
+            return Drop($"request for piece {request.Index}, which we do not have");
+        if ((long)request.Begin + request.Length > _context.Torrent.PieceSize(request.Index))
+            return Drop($"request beyond the end of piece {request.Index}");
+        if (_amChoking && !_allowedFast.Contains(request.Index))
+        {
+            // Sent before our choke arrived (BEP 3: ignored), or, with the Fast extension, rejected explicitly.
+            if (_fast) Send(WireEncoder.Encode(new WireMessage.Reject(request.Index, request.Begin, request.Length)));
+            return true;
+        }
+        if (_peerRequests.Count >= MaxPeerRequests)
+            return Drop($"more than {MaxPeerRequests} requests queued");
+        _peerRequests.Enqueue(request);
+        TickFast(true);
+        PumpUploads();
+        return true;
+    }
+
+    private void PumpUploads()
+    {
+        // Reads in flight count as queued blocks: their data will be written soon.
+        while ((!_amChoking || _allowedFast.Count > 0) && _readsInFlight < MaxReadsInFlight && _blocksQueued + _readsInFlight < MaxBlocksQueued
+               && _peerRequests.Count > 0)
+        {
+            var next = _peerRequests.Peek();
+            if (_amChoking && !_allowedFast.Contains(next.Index))
+            {
+                _peerRequests.Dequeue();
+                RejectIfFast(next.Index, next.Begin, next.Length);
+                continue;
+            }
+            var wait = _context.Upload.Delay(next.Length);
+            if (wait > TimeSpan.Zero)
+            {
+                if (!Timers.IsTimerActive(UploadReady.Instance))
+                    Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
+                return;
+            }
+            _peerRequests.Dequeue();
+            _context.Upload.Take(next.Length);
+            _readsInFlight++;
+            _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
+        }
+    }
+
+    private void OnBlockRead(StorageActor.BlockRead read)
+    {
+        _readsInFlight--;
+        if (!_amChoking || _allowedFast.Contains(read.Index))
+        {
+            _blocksQueued++;
+            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Length), read.Data));
+            Flush();
+            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Length));
+        }
+        else
+        {
+            RejectIfFast(read.Index, read.Begin, read.Data.Length);
+        }
+        PumpUploads();
+    }
+
+    /// <summary>BEP 3: choking discards the peer's pending requests; BEP 6: each one is rejected explicitly (allowed-fast ones stay).</summary>
+    private void DiscardRequestsOnChoke()
+    {
+        if (_peerRequests.Count == 0) return;
+        var pending = _peerRequests.ToArray();
+        _peerRequests.Clear();
+        foreach (var r in pending)
+        {
+            if (_allowedFast.Contains(r.Index)) _peerRequests.Enqueue(r);
+            else RejectIfFast(r.Index, r.Begin, r.Length);
+        }
+    }
+
+    private void RejectIfFast(int index, int begin, int length)
+    {
+        if (_fast) Send(WireEncoder.Encode(new WireMessage.Reject(index, begin, length)));
+    }
+}
