@@ -9,7 +9,7 @@ StandardOutput.Claim();
 IRoleCommand[] commands =
 [
     new SeedRole(), new WebRole(), new TrackerRole(), new TorrentCommand(), new PeerCommand(),
-    new RendezvousRole(), new RelayRole(), new CallerCommand(), new LabRole(),
+    new RendezvousRole(), new RelayRole(), new CallerCommand(), new LabRole(), new DhtCommand(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")

@@ -89,7 +89,7 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         {
             _socket = Sender;
             _endPoint = (IPEndPoint)bound.LocalAddress;
-            _log.Info("DHT node {0} on UDP {1}", _id, _endPoint);
+            _log.Debug("DHT node {0} on UDP {1}", _id, _endPoint);
             _owner?.Tell(new DhtNodeStarted(_id, _endPoint));
             Become(Bound);
             Stash.UnstashAll();
