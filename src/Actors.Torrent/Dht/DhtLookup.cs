@@ -39,12 +39,14 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(NodeId target, LookupKind kind, IReadOnlyList<NodeContact> seeds, IReadOnlyList<IPEndPoint> unknownSeeds,
-        IActorRef replyTo, DhtSettings settings, AnnouncePeer? announce = null) =>
-        Akka.Actor.Props.Create(() => new DhtLookup(target, kind, seeds, unknownSeeds, replyTo, settings, announce));
+        IActorRef replyTo, DhtSettings settings, AnnouncePeer? announce = null, IReadOnlyList<IPEndPoint>? localPeers = null) =>
+        Akka.Actor.Props.Create(() => new DhtLookup(target, kind, seeds, unknownSeeds, replyTo, settings, announce, localPeers ?? Array.Empty<IPEndPoint>()));
 
     public DhtLookup(NodeId target, LookupKind kind, IReadOnlyList<NodeContact> seeds, IReadOnlyList<IPEndPoint> unknownSeeds,
-        IActorRef replyTo, DhtSettings settings, AnnouncePeer? announce)
+        IActorRef replyTo, DhtSettings settings, AnnouncePeer? announce, IReadOnlyList<IPEndPoint> localPeers)
     {
+        // Peers announced to our own node count too (hop 0): we are part of the DHT we search.
+        foreach (var peer in localPeers) _peers.Add(peer);
         _target = target;
         _kind = kind;
         _announce = announce;

@@ -163,7 +163,8 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
             replyTo.Tell(announce is null ? refused : new AnnounceCompleted(target, refused, 0));
             return;
         }
-        var lookup = Context.ActorOf(DhtLookup.Props(target, kind, seeds, unknown, replyTo, _settings, announce));
+        var local = kind == LookupKind.GetPeers ? _peers.Get(target, KrpcCodec.MaxValuesPerResponse, now) : [];
+        var lookup = Context.ActorOf(DhtLookup.Props(target, kind, seeds, unknown, replyTo, _settings, announce, local));
         Context.Watch(lookup);
         _lookups.Add(lookup);
     }
