@@ -19,9 +19,12 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int Processes { get; init; } = 1;
     /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
     public int MaxCalls { get; init; } = 1600;
+    /// <summary>Scenario `dht`: the network sizes, and get_peers lookups per phase.</summary>
+    public IReadOnlyList<int> DhtNodes { get; init; } = [100, 1000];
+    public int DhtLookups { get; init; } = 100;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|calls> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|calls|dht> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
@@ -39,6 +42,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           --processes P  split the leechers over P processes (default 1)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
+          dht only (not part of `all`):
+          --nodes LIST   network sizes, comma-separated (default 100,1000)
+          --lookups N    get_peers lookups per size and phase (default 100)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -48,7 +54,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls"))
+        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls" or "dht"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -58,6 +64,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         string? actors = null;
         string? root = null;
         var port = 0;
+        IReadOnlyList<int> dhtNodes = [100, 1000];
+        var dhtLookups = 100;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
@@ -101,6 +109,12 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--max-calls":
                     maxCalls = PositiveInt(name, Value());
                     break;
+                case "--nodes":
+                    dhtNodes = Value().Split(',').Select(v => PositiveInt(name, v)).ToList();
+                    break;
+                case "--lookups":
+                    dhtLookups = PositiveInt(name, Value());
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");
             }
@@ -112,6 +126,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
+            DhtNodes = dhtNodes, DhtLookups = dhtLookups,
         };
     }
 

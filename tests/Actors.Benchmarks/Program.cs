@@ -76,6 +76,10 @@ try
     {
         clean &= await new CallsScenario(options).RunAsync(cancellation.Token);
     }
+    if (options.Command is "dht")
+    {
+        clean &= await new DhtScenario(options).RunAsync(cancellation.Token);
+    }
     return clean ? 0 : 2;
 }
 catch (SetupException e)

@@ -3,6 +3,7 @@ using System.Text;
 using Actors.Calls.Caller;
 using Actors.Calls.Protocol;
 using Actors.Torrent.Bencode;
+using Actors.Torrent.Dht;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer.Extensions;
 using Actors.Torrent.Peer.Wire;
@@ -44,6 +45,7 @@ public static class FuzzTargets
         ["ut-pex"] = UtPexTarget,
         ["call-frame"] = CallFrameTarget,
         ["wav"] = WavTarget,
+        ["krpc"] = KrpcTarget,
     };
 
     public static IReadOnlyCollection<string> Names => Targets.Keys;
@@ -390,6 +392,28 @@ public static class FuzzTargets
         static string Key(PexMessage m) => string.Join(',', m.Added.Select(p => $"{p.EndPoint}/{p.Flags}").Order(StringComparer.Ordinal))
             + "|" + string.Join(',', m.Dropped.Select(p => p.ToString()).Order(StringComparer.Ordinal));
         if (Key(again) != Key(parsed)) throw new FuzzFindingException("ut_pex message changed on a round trip");
+    /// <summary>The input is one UDP datagram to a DHT node.</summary>
+    private static void KrpcTarget(byte[] input)
+    {
+        KrpcMessage message;
+        try
+        {
+            message = KrpcCodec.Decode(input);
+        }
+        catch (KrpcException ex)
+        {
+            if (ex.IsQuery && ex.TransactionId is null) throw new FuzzFindingException("a refused query without a transaction id to answer");
+            if (ex.TransactionId is { Length: > KrpcCodec.MaxTransactionIdBytes }) throw new FuzzFindingException("a transaction id past the limit");
+            return;
+        }
+        if (input.Length > KrpcCodec.MaxPacketBytes) throw new FuzzFindingException($"a datagram of {input.Length} bytes accepted");
+        if (message is KrpcResponse r && (r.Nodes.Count > KrpcCodec.MaxPacketBytes / CompactEncoding.NodeSize || r.Peers.Count > KrpcCodec.MaxPacketBytes / CompactEncoding.PeerSize))
+            throw new FuzzFindingException($"{r.Nodes.Count} nodes and {r.Peers.Count} peers from one datagram");
+        if (message is AnnouncePeerQuery a && !a.ImpliedPort && a.Port is < 1 or > 65535) throw new FuzzFindingException($"announce port {a.Port}");
+        // What we decoded encodes to a message that decodes to the same thing (our encoding is canonical).
+        var encoded = KrpcCodec.Encode(message);
+        var again = KrpcCodec.Decode(encoded);
+        if (!KrpcCodec.Encode(again).AsSpan().SequenceEqual(encoded)) throw new FuzzFindingException($"{message.GetType().Name} does not round-trip");
     }
 
     // ---- Calls ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ using Actors.Calls.Caller;
 using Actors.Calls.Protocol;
 using Actors.Torrent.Bencode;
 using Actors.Torrent.Peer.Extensions;
+using Actors.Torrent.Dht;
 using Actors.Torrent.Peer.Wire;
 using Actors.Torrent.Tracker;
 
@@ -49,6 +50,7 @@ public static class Seeds
             new PexPeer(System.Net.IPEndPoint.Parse("[2001:db8::1]:51413"))], [System.Net.IPEndPoint.Parse("10.0.0.2:1")]).Encode()],
         "call-frame" => [CallFrames(), FrameCodec.Encode(new Media(7, 123456, [1, 2, 3]))[FrameCodec.HeaderSize..]],
         "wav" => [WavAudio.Generate(8000, 1, TimeSpan.FromMilliseconds(3)), WavAudio.Generate(48000, 2, TimeSpan.FromMilliseconds(1)), WavWithListChunk()],
+        "krpc" => Krpc(),
         _ => throw new ArgumentException($"no target {target}", nameof(target)),
     };
 
@@ -140,5 +142,22 @@ public static class Seeds
         wav.AsSpan(36).CopyTo(result.AsSpan(36 + list.Length));
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(4), (uint)(result.Length - 8));
         return result;
+    }
+
+    private static byte[][] Krpc()
+    {
+        var id = NodeId.FromBytes(Enumerable.Range(1, 20).Select(i => (byte)i).ToArray());
+        var hash = NodeId.FromBytes(Enumerable.Range(100, 20).Select(i => (byte)i).ToArray());
+        var tid = new byte[] { 0, 1 };
+        var peer = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 6881);
+        return
+        [
+            KrpcCodec.Encode(new PingQuery(tid, id)),
+            KrpcCodec.Encode(new FindNodeQuery(tid, id, hash)),
+            KrpcCodec.Encode(new GetPeersQuery(tid, id, hash)),
+            KrpcCodec.Encode(new AnnouncePeerQuery(tid, id, hash, 6881, true, [1, 2, 3, 4])),
+            KrpcCodec.Encode(new KrpcResponse(tid, id, [new NodeContact(hash, peer), new NodeContact(id, peer)], [peer], [9, 9])),
+            KrpcCodec.Encode(new KrpcError(tid, KrpcError.Protocol, "bad token")),
+        ];
     }
 }

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using Actors.Torrent.Dht;
+using Xunit;
+
+namespace Actors.Host.Tests;
+
+/// <summary><c>actors dht</c> as a process: nodes printed, answering on UDP, clean stop, one way to fail.</summary>
+public sealed class DhtProcessTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Dht_prints_each_node_answers_on_udp_and_stops_on_SIGTERM_with_its_state_saved()
+    {
+        using var dir = new TempDirectory();
+        using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)client.Client.LocalEndPoint!).Port;
+        client.Dispose(); // a free UDP port for the first node
+        using var dht = new ActorsProcess("dht", "--count", "10", "--port", port.ToString(), "--host", "127.0.0.1", "--state-dir", dir.Path);
+        await dht.WaitForLine(l => dht.StdoutLines.Count >= 10, Wait);
+        var lines = dht.StdoutLines.Take(10).Select(l => l.Split(' ')).ToList();
+        Assert.All(lines, l => Assert.Equal(2, l.Length));
+        Assert.Equal(port.ToString(), lines[0][1]);
+        Assert.Equal(10, lines.Select(l => l[1]).Distinct().Count());
+        var firstId = NodeId.Parse(lines[0][0]);
+
+        // A foreign node asks the first one: it knows the other nine after they joined.
+        using var asker = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var deadline = DateTime.UtcNow + Wait;
+        KrpcResponse? answer = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            await asker.SendAsync(KrpcCodec.Encode(new FindNodeQuery([1, 1], NodeId.Random(), NodeId.Random())), new IPEndPoint(IPAddress.Loopback, port));
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            answer = (KrpcResponse)KrpcCodec.Decode((await asker.ReceiveAsync(cancel.Token)).Buffer);
+            if (answer.Nodes.Count >= 8) break;
+            await Task.Delay(500);
+        }
+        Assert.Equal(firstId, answer!.Sender);
+        Assert.True(answer.Nodes.Count >= 8, $"{answer.Nodes.Count} nodes");
+
+        dht.Signal("TERM");
+        Assert.Equal(0, await dht.WaitForExit(Wait));
+        var saved = DhtStateFile.Load(Path.Combine(dir.Path, "node-0.state"));
+        Assert.Equal(firstId, saved!.Value.Id);
+    }
+
+    [Fact]
+    public async Task Dht_on_a_taken_port_exits_1_naming_the_port()
+    {
+        using var taken = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)taken.Client.LocalEndPoint!).Port;
+        using var dht = new ActorsProcess("dht", "--port", port.ToString(), "--host", "127.0.0.1");
+        Assert.Equal(1, await dht.WaitForExit(Wait));
+        Assert.Contains(dht.StderrLines, l => l.StartsWith("actors dht:") && l.Contains(port.ToString()));
+    }
+
+    [Theory]
+    [InlineData("--count", "0")]
+    [InlineData("--bootstrap", "nohostport")]
+    [InlineData("--port", "70000")]
+    public async Task Dht_with_a_bad_option_exits_2(string option, string value)
+    {
+        using var dht = new ActorsProcess("dht", option, value);
+        Assert.Equal(2, await dht.WaitForExit(Wait));
+        Assert.Contains(dht.StderrLines, l => l.Contains(option));
+    }
+}
