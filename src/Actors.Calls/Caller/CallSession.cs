@@ -10,14 +10,17 @@ namespace Actors.Calls.Caller;
 
 /// <summary>
 /// One call, on one side. States: Signalling (ringing, waiting for a path) → Connecting (dialling
-/// or awaiting the peer / relay) → InCall (20 ms media frames both ways, pings for RTT, text) →
+/// or awaiting the peer / relay, or punching: timed simultaneous dials from the rendezvous port) → InCall (20 ms media frames both ways, pings for RTT, text) →
 /// Reconnecting (the path broke: ask the rendezvous for a new one, keep the clock running so the
 /// gap counts as loss) → finished (one <see cref="CallSummary"/> to the agent).
 /// </summary>
 public sealed class CallSession : ReceiveActor, IWithTimers
 {
     // Agent ↔ session.
-    public sealed record PathInstruction(Connect Connect);
+    /// <summary>A path from the rendezvous; a hole punch comes with its <see cref="PunchPlan"/>.</summary>
+    public sealed record PathInstruction(Connect Connect, PunchPlan? Punch = null);
+    /// <summary>Dial from <paramref name="LocalPort"/> (the rendezvous connection's) after <paramref name="Delay"/>, at most <paramref name="Attempts"/> times, each bounded by <paramref name="AttemptTimeout"/>.</summary>
+    public sealed record PunchPlan(int LocalPort, TimeSpan Delay, int Attempts, TimeSpan AttemptTimeout);
     public sealed record InboundJoined(IActorRef Connection, Join Join);
     public sealed record SignalEnded(CallOutcome Outcome, string Detail);
     public sealed record ExpectJoin(string Token, IActorRef Session);
@@ -32,6 +35,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private sealed class ConnectDeadline { public static readonly ConnectDeadline Instance = new(); }
     private sealed class ReconnectDeadline { public static readonly ReconnectDeadline Instance = new(); }
     private sealed class StopNow { public static readonly StopNow Instance = new(); }
+    private sealed record PunchTick(int Path);
 
     private const int MediaHeaderBytes = FrameCodec.HeaderSize + 1 + 4 + 8 + 2;
 
@@ -50,6 +54,10 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private int _pathChanges;
     private bool _finished;
     private bool _mediaFlowing; // Join/Joined done on the current connection
+    private PunchPlan? _punch;  // the current path is a hole punch
+    private long _punchStartedAt;
+    private int _punchAttempts;  // attempts made (over the whole call): the report's punchAttempts
+    private int _punchMade;      // attempts made on the current punch path
 
     // Media statistics.
     private uint _nextSeq;
@@ -80,16 +88,30 @@ public sealed class CallSession : ReceiveActor, IWithTimers
 
     private void Signalling()
     {
-        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Receive<PathInstruction>(StartPath);
         Common();
     }
 
-    private void StartPath(Connect connect)
+    private void StartPath(PathInstruction instruction)
     {
+        var connect = instruction.Connect;
         _path = connect;
         _attempt++;
         _mediaFlowing = false;
+        _punch = instruction.Punch;
         if (!_media.IsNobody()) { Context.Unwatch(_media); Context.Stop(_media); _media = ActorRefs.Nobody; }
+        if (_punch is { } punch)
+        {
+            // Both sides dial each other at the same moment, from the port the rendezvous saw.
+            _log.Info("Call {0}: hole punch to {1} from port {2} in {3} ms ({4} attempts of {5} ms)", _callId, $"{connect.Host}:{connect.Port}",
+                punch.LocalPort, (int)punch.Delay.TotalMilliseconds, punch.Attempts, (int)punch.AttemptTimeout.TotalMilliseconds);
+            _punchStartedAt = Stopwatch.GetTimestamp();
+            _punchMade = 0;
+            Timers.StartSingleTimer(ConnectDeadline.Instance, ConnectDeadline.Instance, punch.Delay + punch.AttemptTimeout * punch.Attempts + TimeSpan.FromSeconds(5));
+            Timers.StartSingleTimer(new PunchTick(_attempt), new PunchTick(_attempt), punch.Delay);
+            Become(Connecting);
+            return;
+        }
         Timers.StartSingleTimer(ConnectDeadline.Instance, ConnectDeadline.Instance, _settings.ConnectTimeout + TimeSpan.FromSeconds(5));
         if (connect.Role == PathRole.Dial)
         {
@@ -111,11 +133,23 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private void Connecting()
     {
         Receive<FrameConnection.Connected>(c => c.Connection.Equals(_media), _ =>
-            _media.Tell(new FrameConnection.Send(new Join(_callId, _path!.Token, _settings.Id))));
+        {
+            // On a punched connection both sides dialled: the caller's side sends Join, the callee's expects it.
+            if (_path!.Role == PathRole.Dial) _media.Tell(new FrameConnection.Send(new Join(_callId, _path.Token, _settings.Id)));
+        });
         Receive<FrameConnection.Received>(r => r.Connection.Equals(_media) && r.Message is Joined, _ => EnterCall());
+        Receive<FrameConnection.Received>(r => r.Connection.Equals(_media) && r.Message is Join && _punch is not null && _path!.Role == PathRole.Await, r =>
+        {
+            if (((Join)r.Message).Token != _path!.Token) { PathFailed("punched connection presented a wrong token"); return; }
+            _media.Tell(new FrameConnection.Send(new Joined(_callId)));
+            EnterCall();
+        });
         Receive<FrameConnection.Received>(r => r.Connection.Equals(_media) && r.Message is Refused, r =>
             PathFailed($"refused: {((Refused)r.Message).Reason}"));
+        Receive<PunchTick>(t => t.Path == _attempt && _punch is not null, _ => PunchAttempt());
+        Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_media) && _punch is not null, f => PunchAttemptFailed(f.Reason));
         Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_media), f => PathFailed(f.Reason));
+        Receive<FrameConnection.Closed>(c => c.Connection.Equals(_media), c => PathFailed(c.Reason));
         Receive<InboundJoined>(joined =>
         {
             if (_path is null || joined.Join.Token != _path.Token) { joined.Connection.Tell(FrameConnection.Close.Instance); return; }
@@ -127,6 +161,36 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         Receive<ConnectDeadline>(_ => PathFailed("the peer did not connect in time"));
         Receive<MediaTick>(_ => SendMedia()); // frames produced while there is no path are lost
         Common();
+    }
+
+    /// <summary>One simultaneous-open attempt: dial the peer's observed address from the shared port.</summary>
+    private void PunchAttempt()
+    {
+        var punch = _punch!;
+        if (!IPAddress.TryParse(_path!.Host, out var ip) || _path.Port == 0) { PathFailed($"hole punch to a bad address '{_path.Host}:{_path.Port}'"); return; }
+        _punchAttempts++;
+        _punchMade++;
+        var target = new IPEndPoint(ip, _path.Port);
+        _media = Context.ActorOf(FrameConnection.Dial(target, new FrameConnectionSettings(ConnectTimeout: punch.AttemptTimeout,
+            IdleTimeout: TimeSpan.FromSeconds(10), LocalAddress: new IPEndPoint(IPAddress.IPv6Any, punch.LocalPort), ReusePort: true)),
+            $"punch-{_attempt}-{_punchAttempts}");
+        Context.Watch(_media);
+    }
+
+    /// <summary>
+    /// An attempt got no connection: the next starts at its slot (start + delay + n · attempt
+    /// timeout), the same moment on both sides; after the last, the path is lost (→ a relay).
+    /// </summary>
+    private void PunchAttemptFailed(string reason)
+    {
+        var punch = _punch!;
+        Context.Unwatch(_media);
+        _media = ActorRefs.Nobody;
+        var made = _punchMade;
+        _log.Info("Call {0}: hole punch attempt {1}/{2} failed ({3})", _callId, made, punch.Attempts, reason);
+        if (made >= punch.Attempts) { PathFailed($"hole punch: no connection after {made} attempts"); return; }
+        var slot = punch.Delay + punch.AttemptTimeout * made - Stopwatch.GetElapsedTime(_punchStartedAt);
+        Timers.StartSingleTimer(new PunchTick(_attempt), new PunchTick(_attempt), slot > TimeSpan.Zero ? slot : TimeSpan.Zero);
     }
 
     private void PathFailed(string reason)
@@ -190,7 +254,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
 
     private void Reconnecting()
     {
-        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Receive<PathInstruction>(StartPath);
         Receive<MediaTick>(_ => SendMedia());
         Receive<ReconnectDeadline>(_ => Finish(CallOutcome.Failed, "no new path after the old one broke"));
         Receive<DurationOver>(_ => HangUp("call duration reached"));
@@ -234,7 +298,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     {
         Receive<SignalEnded>(ended => Finish(ended.Outcome, ended.Detail));
         Receive<HangUpNow>(_ => HangUp("hung up by the user"));
-        Receive<PathInstruction>(p => StartPath(p.Connect));
+        Receive<PathInstruction>(StartPath);
         Receive<InboundJoined>(j => j.Connection.Tell(FrameConnection.Close.Instance));
         Receive<Say>(_ => { });
         ReceiveAny(_ => { });
@@ -252,7 +316,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
             Result(outcome), detail, _setupMs is null ? null : _path?.Path.ToString().ToLowerInvariant(),
             Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _framesReceived < 2 ? null : Round(_jitterMicros / 1000),
             Math.Round(loss, 4), _framesSent, _framesReceived, _bytesSent, _bytesReceived, _textsReceived, _pathChanges,
-            Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2));
+            Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2), _punchAttempts == 0 ? null : _punchAttempts);
         // Report only once the Bye and the close have reached the socket (or after a second): the
         // report may be the last thing a process does, and the peer may have no other way to learn
         // of the hang-up (its rendezvous session can be gone while the call went on).

@@ -46,6 +46,7 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     private bool _registeredOnce;
     private int _failedBeforeFirstRegistration;
     private long? _lostAt; // Stopwatch timestamp: when the rendezvous was lost (null while registered)
+    private int _rendezvousLocalPort; // the local port of the rendezvous connection: hole punches leave from it
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -76,9 +77,12 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     private void ConnectToRendezvous()
     {
         var (host, port) = _settings.Rendezvous[_nextRendezvous++ % _settings.Rendezvous.Count];
-        // A fresh name per dial: the previous connection actor may still be stopping.
+        // A fresh name per dial: the previous connection actor may still be stopping. Bound (to a
+        // port the OS picks) with SO_REUSEADDR/SO_REUSEPORT so a hole punch can leave from the same
+        // port, whose NAT mapping the rendezvous observed.
         _rendezvous = Context.ActorOf(FrameConnection.Dial(Endpoints.Parse(host, port),
-            new FrameConnectionSettings(MaxFrame: 4096, ConnectTimeout: _settings.ConnectTimeout, IdleTimeout: TimeSpan.FromSeconds(45))), $"rendezvous-{++_dials}");
+            new FrameConnectionSettings(MaxFrame: 4096, ConnectTimeout: _settings.ConnectTimeout, IdleTimeout: TimeSpan.FromSeconds(45),
+                LocalAddress: _settings.HolePunch ? new IPEndPoint(IPAddress.IPv6Any, 0) : null, ReusePort: _settings.HolePunch)), $"rendezvous-{++_dials}");
     }
 
     // ---- Registering: listener, then rendezvous registration (first time or again) --------------
@@ -87,8 +91,13 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
     {
         Receive<Bound>(bound => { _listenPort = bound.Port; ConnectToRendezvous(); });
         Receive<Status.Failure>(f => Stop($"cannot listen: {f.Cause.Message}"));
-        Receive<FrameConnection.Connected>(c => c.Connection.Equals(_rendezvous), _ =>
-            Signal(new Hello(FrameCodec.Version, $"actors-caller/{FrameCodec.Version}")));
+        Receive<FrameConnection.Connected>(c => c.Connection.Equals(_rendezvous), c =>
+        {
+            _rendezvousLocalPort = (c.Local as IPEndPoint)?.Port ?? 0;
+            // Without hole punching we speak version 1: the rendezvous then never asks us to punch.
+            var version = _settings.HolePunch ? FrameCodec.Version : FrameCodec.MinVersion;
+            Signal(new Hello(version, $"actors-caller/{version}"));
+        });
         Receive<FrameConnection.ConnectFailed>(f => f.Connection.Equals(_rendezvous), f => RendezvousLost(f.Reason));
         FromRendezvous<Challenge>(challenge =>
             Signal(new Register(_settings.Id, CallAuth.Proof(_settings.Secret, challenge.Nonce, _settings.Id), (ushort)_listenPort)));
@@ -174,6 +183,14 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
                 Timers.Cancel(new PendingJoinExpired(connect.Token));
                 HandOver(early.Connection, early.Join);
             }
+        });
+        FromRendezvous<Punch>(punch =>
+        {
+            if (punch.CallId != _callId) return;
+            _callHasPath = true;
+            _call.Tell(new CallSession.PathInstruction(new Connect(punch.CallId, PathKind.HolePunch, punch.Role, punch.Host, punch.Port, punch.Token),
+                new CallSession.PunchPlan(_rendezvousLocalPort, TimeSpan.FromMilliseconds(punch.DelayMs), Math.Max((int)punch.Attempts, 1),
+                    TimeSpan.FromMilliseconds(Math.Max((int)punch.AttemptMs, 100)))));
         });
         FromRendezvous<CallEnded>(ended =>
         {
@@ -288,6 +305,8 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
             early.Connection.Tell(new FrameConnection.Send(new Refused(RefusalCode.UnknownToken, "not expecting this connection")));
             early.Connection.Tell(FrameConnection.Close.Instance);
         });
+        // Version 2: the rendezvous times its round trip to us (for the hole-punch timing).
+        FromRendezvous<Ping>(ping => Signal(new Pong(ping.Nonce)));
         FromRendezvous<Refused>(refused => Stop($"refused by the rendezvous: {refused.Reason}"));
         FromRendezvous<Displaced>(displaced => Stop($"displaced: {displaced.Reason}"));
         Receive<FrameConnection.Closed>(c => c.Connection.Equals(_rendezvous), c => RendezvousLost($"rendezvous connection lost: {c.Reason}"));

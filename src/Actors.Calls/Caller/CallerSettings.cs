@@ -8,6 +8,7 @@ namespace Actors.Calls.Caller;
 /// <param name="Call">The peer to call once registered, if any.</param>
 /// <param name="AudioFrames">Media payloads sent in turn (looping), from --wav; null: a generated tone of PayloadBytes.</param>
 /// <param name="Duration">How long a call we place lasts before we hang up (null: until the peer hangs up or stdin says /hangup).</param>
+/// <param name="HolePunch">Speak protocol version 2: answer the rendezvous's pings and punch through NATs when told to (the rendezvous connection is then bound with SO_REUSEPORT).</param>
 /// <param name="MoreRendezvous">Further rendezvous nodes, tried in turn after RendezvousHost:RendezvousPort.</param>
 public sealed record CallerSettings(
     string Id,
@@ -27,7 +28,8 @@ public sealed record CallerSettings(
     IReadOnlyList<(string Host, int Port)>? MoreRendezvous = null,
     TimeSpan? BackoffMinOrNull = null,
     TimeSpan? BackoffMaxOrNull = null,
-    TimeSpan? RetryForOrNull = null)
+    TimeSpan? RetryForOrNull = null,
+    bool HolePunch = true)
 {
     /// <summary>Every rendezvous address, in the order they are tried (round robin).</summary>
     public IReadOnlyList<(string Host, int Port)> Rendezvous => [(RendezvousHost, RendezvousPort), .. MoreRendezvous ?? []];
@@ -75,7 +77,8 @@ public sealed record CallerSettings(
             MoreRendezvous: rendezvous.Skip(1).ToList(),
             BackoffMinOrNull: r.Duration("rendezvous-backoff-min", TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1)),
             BackoffMaxOrNull: r.Duration("rendezvous-backoff-max", TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)),
-            RetryForOrNull: r.Duration("rendezvous-retry-for", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)));
+            RetryForOrNull: r.Duration("rendezvous-retry-for", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+            HolePunch: r.Bool("hole-punch"));
     }
 
     /// <summary>

@@ -15,12 +15,16 @@ public sealed record IncomingRing(string CallId, string From);
 public sealed record PathEstablished(string CallId, PathKind Path, double SetupMs);
 public sealed record TextReceived(string CallId, string From, string Body);
 
-/// <summary>The one-line report at the end of a call (printed as JSON by the CLI).</summary>
+/// <summary>
+/// The one-line report at the end of a call (printed as JSON by the CLI). <paramref name="Path"/>
+/// is the path the call ended on; <paramref name="PunchAttempts"/> how many hole-punch dials it
+/// made (null: none were asked for).
+/// </summary>
 public sealed record CallSummary(
     string Id, string Peer, string CallId, string Role, string Result, string Detail,
     string? Path, double? SetupMs, double? RttMs, double? JitterMs, double Loss,
     long FramesSent, long FramesReceived, long BytesSent, long BytesReceived,
-    int TextsReceived, int PathChanges, double DurationS);
+    int TextsReceived, int PathChanges, double DurationS, int? PunchAttempts = null);
 
 /// <summary>Told to the agent: a line the user typed (text, or /call PEER, /answer, /reject, /hangup).</summary>
 public sealed record UserInput(string Line);

@@ -10,7 +10,10 @@ namespace Actors.Calls.Protocol;
 /// </summary>
 public static class FrameCodec
 {
-    public const ushort Version = 1;
+    /// <summary>The version this code speaks: 2 adds <see cref="Punch"/> and the rendezvous's own Pings.</summary>
+    public const ushort Version = 2;
+    /// <summary>The oldest client version a rendezvous still serves (it never sends it version-2 frames).</summary>
+    public const ushort MinVersion = 1;
     public const int HeaderSize = 4;
     /// <summary>Largest frame body (type + fields) either side accepts.</summary>
     public const int DefaultMaxFrame = 64 * 1024;
@@ -21,7 +24,7 @@ public static class FrameCodec
         Hello = 0x01, Challenge = 0x02, Register = 0x03, Registered = 0x04, Reachability = 0x05,
         Refused = 0x06, Displaced = 0x07,
         PlaceCall = 0x10, Ring = 0x11, Accept = 0x12, Reject = 0x13, Cancel = 0x14, HangUp = 0x15,
-        CallEnded = 0x16, Connect = 0x17, PathLost = 0x18,
+        CallEnded = 0x16, Connect = 0x17, PathLost = 0x18, Punch = 0x19,
         Ping = 0x20, Pong = 0x21,
         Join = 0x30, Joined = 0x31, Probe = 0x32, ProbeReply = 0x33,
         Media = 0x40, Text = 0x41, Bye = 0x42,
@@ -49,6 +52,7 @@ public static class FrameCodec
             case CallEnded m: w.Type(Type.CallEnded).Str(m.CallId).U8((byte)m.Outcome).Str(m.Detail); break;
             case Connect m: w.Type(Type.Connect).Str(m.CallId).U8((byte)m.Path).U8((byte)m.Role).Str(m.Host).U16(m.Port).Str(m.Token); break;
             case PathLost m: w.Type(Type.PathLost).Str(m.CallId).Str(m.Token); break;
+            case Punch m: w.Type(Type.Punch).Str(m.CallId).U8((byte)m.Role).Str(m.Host).U16(m.Port).Str(m.Token).U16(m.DelayMs).U8(m.Attempts).U16(m.AttemptMs); break;
             case Ping m: w.Type(Type.Ping).I64(m.Nonce); break;
             case Pong m: w.Type(Type.Pong).I64(m.Nonce); break;
             case Join m: w.Type(Type.Join).Str(m.CallId).Str(m.Token).Str(m.Id); break;
@@ -90,6 +94,7 @@ public static class FrameCodec
             Type.CallEnded => new CallEnded(r.Str(), r.Enum<CallOutcome>(), r.Str()),
             Type.Connect => new Connect(r.Str(), r.Enum<PathKind>(), r.Enum<PathRole>(), r.Str(), r.U16(), r.Str()),
             Type.PathLost => new PathLost(r.Str(), r.Str()),
+            Type.Punch => new Punch(r.Str(), r.Enum<PathRole>(), r.Str(), r.U16(), r.Str(), r.U16(), r.U8(), r.U16()),
             Type.Ping => new Ping(r.I64()),
             Type.Pong => new Pong(r.I64()),
             Type.Join => new Join(r.Str(), r.Str(), r.Str()),

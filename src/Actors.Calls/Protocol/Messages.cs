@@ -27,8 +27,11 @@ public enum CallOutcome : byte
     Failed = 7,
 }
 
-/// <summary>The path a call takes: caller dials callee, callee dials caller back, or both dial a relay.</summary>
-public enum PathKind : byte { Direct = 1, Reverse = 2, Relay = 3 }
+/// <summary>
+/// The path a call takes: caller dials callee, callee dials caller back, both dial a relay, or
+/// both dial each other at once through their NATs (TCP simultaneous open; protocol version 2).
+/// </summary>
+public enum PathKind : byte { Direct = 1, Reverse = 2, Relay = 3, HolePunch = 4 }
 
 /// <summary>What the receiver of a <see cref="Connect"/> instruction does: dial Host:Port, or wait to be dialled.</summary>
 public enum PathRole : byte { Dial = 1, Await = 2 }
@@ -52,6 +55,13 @@ public sealed record HangUp(string CallId, string Reason) : CallMessage;
 public sealed record CallEnded(string CallId, CallOutcome Outcome, string Detail) : CallMessage;
 /// <summary>Path instruction: how this side reaches the other for <paramref name="CallId"/>.</summary>
 public sealed record Connect(string CallId, PathKind Path, PathRole Role, string Host, ushort Port, string Token) : CallMessage;
+/// <summary>
+/// Version 2 path instruction: dial the peer's observed <paramref name="Host"/>:<paramref name="Port"/>
+/// from the local port of this side's rendezvous connection, <paramref name="Attempts"/> times,
+/// each bounded by <paramref name="AttemptMs"/>, the first after <paramref name="DelayMs"/> (so both
+/// sides dial at the same moment). Dial sends Join on the punched connection; Await expects it.
+/// </summary>
+public sealed record Punch(string CallId, PathRole Role, string Host, ushort Port, string Token, ushort DelayMs, byte Attempts, ushort AttemptMs) : CallMessage;
 /// <summary>The media connection of a call broke (e.g. its relay died); asks for a new path.</summary>
 public sealed record PathLost(string CallId, string Token) : CallMessage;
 

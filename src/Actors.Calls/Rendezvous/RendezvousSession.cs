@@ -25,6 +25,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     private sealed record RingTimeout(string CallId);
     private sealed record AllocationFailed(string CallId, string NodeAddress, string Reason);
     private sealed record RetryPick(string CallId);
+    private sealed class RttTick { public static readonly RttTick Instance = new(); }
+    private static readonly TimeSpan RttInterval = TimeSpan.FromSeconds(10);
     private const int MaxNoRelayRetries = 3;
 
     /// <summary>A call this session's client placed.</summary>
@@ -58,6 +60,9 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     private string _id = "";
     private PresenceEntry? _entry;
     private double _callTokens;
+    // Protocol version of the client (from Hello) and the round trip to it (version 2 answers our Pings).
+    private ushort _version;
+    private double? _rttMs;
     private DateTime _lastRefill = DateTime.UtcNow;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -105,11 +110,12 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         Receive<FrameConnection.Received>(r => r.Message is Hello, r =>
         {
             var hello = (Hello)r.Message;
-            if (hello.Version != FrameCodec.Version)
+            if (hello.Version is < FrameCodec.MinVersion or > FrameCodec.Version)
             {
-                Refuse(RefusalCode.BadVersion, $"protocol version {hello.Version} not supported (this server speaks {FrameCodec.Version})");
+                Refuse(RefusalCode.BadVersion, $"protocol version {hello.Version} not supported (this server speaks {FrameCodec.MinVersion}–{FrameCodec.Version})");
                 return;
             }
+            _version = hello.Version;
             Send(new Challenge(_nonce));
             Become(AwaitingRegister);
         });
@@ -146,6 +152,9 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     {
         Receive<ReachabilityProbe.ProbeResult>(ReachabilityKnown);
         Receive<FrameConnection.Received>(r => r.Message is Ping, r => Send(new Pong(((Ping)r.Message).Nonce)));
+        // Version 2 clients answer our pings: the round trip times the two sides of a hole punch.
+        Receive<FrameConnection.Received>(r => r.Message is Pong && CanPunch, r => OnPong((Pong)r.Message));
+        Receive<RttTick>(_ => Send(new Ping(System.Diagnostics.Stopwatch.GetTimestamp())));
         Receive<FrameConnection.Received>(r => r.Message is PlaceCall, r => OnPlaceCall((PlaceCall)r.Message));
         Receive<FrameConnection.Received>(r => r.Message is Accept, r => OnAccept((Accept)r.Message));
         Receive<FrameConnection.Received>(r => r.Message is Reject, r => OnReject((Reject)r.Message));
@@ -165,6 +174,12 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         Receive<PathChosen>(chosen =>
         {
             if (!IsOwnerOf(chosen.CallId, nameof(PathChosen))) return;
+            _joinedWithPath.Add(chosen.CallId);
+            Send(chosen.Instruction);
+        });
+        Receive<PunchChosen>(chosen =>
+        {
+            if (!IsOwnerOf(chosen.CallId, nameof(PunchChosen))) return;
             _joinedWithPath.Add(chosen.CallId);
             Send(chosen.Instruction);
         });
@@ -229,6 +244,22 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             result.Port, result.Reachable, DateTime.UtcNow.Ticks);
         _presence.Tell(new PresenceDirectory.Announce(_entry, Self));
         Send(new ReachabilityResult(result.Reachable, result.Host, (ushort)result.Port));
+        if (CanPunch)
+        {
+            Send(new Ping(System.Diagnostics.Stopwatch.GetTimestamp()));
+            Timers.StartPeriodicTimer(RttTick.Instance, RttTick.Instance, RttInterval);
+        }
+    }
+
+    /// <summary>The client speaks version 2: it answers our pings and understands <see cref="Punch"/>.</summary>
+    private bool CanPunch => _version >= 2;
+
+    private void OnPong(Pong pong)
+    {
+        var sample = System.Diagnostics.Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
+        if (sample < 0 || sample > 60_000) return; // not one of our nonces
+        // Smoothed like TCP's SRTT, so one slow round trip does not skew the punch timing.
+        _rttMs = _rttMs is { } rtt ? rtt + (sample - rtt) / 4 : sample;
     }
 
     // ---- Calls this client places -----------------------------------------------------------
@@ -293,10 +324,43 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
                 toCaller: new Connect(call.CallId, PathKind.Reverse, PathRole.Await, "", 0, token),
                 toCallee: new Connect(call.CallId, PathKind.Reverse, PathRole.Dial, me.ObservedHost, (ushort)me.ListenPort, token));
         }
+        else if (_settings.HolePunch && CanPunch && answer.CalleeCanPunch && me is not null && answer.CalleeObservedPort > 0)
+        {
+            IssuePunch(call, me, answer);
+        }
         else
         {
             _relays.Tell(new RelayDirectory.PickRelay(call.CallId, call.FailedRelays));
         }
+    }
+
+    /// <summary>
+    /// Neither side can be dialled: tell both to dial each other's observed address at the same
+    /// moment (DCUtR's synchronisation, with the rendezvous's own round-trip measurements in place
+    /// of a relayed RTT exchange). The instruction to the side nearer the rendezvous is delayed by
+    /// half the difference of the round trips, so both SYNs leave together. Either side that gets
+    /// no connection after all attempts reports PathLost, and Repath moves the call to a relay.
+    /// </summary>
+    private void IssuePunch(OwnedCall call, PresenceEntry me, CallAnswered answer)
+    {
+        var token = CallAuth.RandomId();
+        var callerRtt = _rttMs ?? 0;
+        var calleeRtt = answer.CalleeRttMs;
+        ushort Delay(double mine, double theirs) => (ushort)Math.Clamp(Math.Round((theirs - mine) / 2), 0, 5000);
+        var attempts = (byte)_settings.PunchAttempts;
+        var attemptMs = (ushort)_settings.PunchAttemptTimeout.TotalMilliseconds;
+        var toCaller = new Punch(call.CallId, PathRole.Dial, answer.CalleeHost, (ushort)answer.CalleeObservedPort, token, Delay(callerRtt, calleeRtt), attempts, attemptMs);
+        var toCallee = new Punch(call.CallId, PathRole.Await, me.ObservedHost, (ushort)_remote.Port, token, Delay(calleeRtt, callerRtt), attempts, attemptMs);
+        call.Path = PathKind.HolePunch;
+        call.Repathing = false;
+        call.Tokens.Clear();
+        call.Tokens.Add(token);
+        _log.Info("Call {0} {1} → {2}: path HolePunch {3} (rtt {4})", call.CallId, _id, call.Callee,
+            $"{me.ObservedHost}:{_remote.Port} ↔ {answer.CalleeHost}:{answer.CalleeObservedPort}", $"{callerRtt:F1} / {calleeRtt:F1} ms");
+        Send(toCaller);
+        answer.CalleeSession.Tell(new PunchChosen(call.CallId, toCallee));
+        CallsMetrics.PathIssued(PathKind.HolePunch);
+        Context.System.EventStream.Publish(new RoleEvent("call-placed", $"call {call.CallId} {_id} → {call.Callee}: {PathKind.HolePunch}"));
     }
 
     private void OnRelayPicked(RelayDirectory.RelayPicked picked)
@@ -385,7 +449,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
     {
         if (!_joined.TryGetValue(accept.CallId, out var owner)) return;
         var me = _entry;
-        owner.Tell(new CallAnswered(accept.CallId, _id, me?.ObservedHost ?? ObservedHost, me?.ListenPort ?? 0, me?.Reachable ?? false, Self));
+        owner.Tell(new CallAnswered(accept.CallId, _id, me?.ObservedHost ?? ObservedHost, me?.ListenPort ?? 0, me?.Reachable ?? false, Self,
+            _remote.Port, CanPunch, _rttMs ?? 0));
     }
 
     private void OnReject(Reject reject)

@@ -15,8 +15,13 @@ public sealed record RendezvousSettings(
     TimeSpan? RingTimeoutOrNull = null,
     TimeSpan? AllocateTimeoutOrNull = null,
     int CallBurst = 5,
-    TimeSpan? CallRefillOrNull = null)
+    TimeSpan? CallRefillOrNull = null,
+    bool HolePunch = true,
+    int PunchAttempts = 3,
+    TimeSpan? PunchAttemptTimeoutOrNull = null)
 {
+    /// <summary>How long one hole-punch attempt (a simultaneous connect) may take before the next; after PunchAttempts, the relay.</summary>
+    public TimeSpan PunchAttemptTimeout => PunchAttemptTimeoutOrNull ?? TimeSpan.FromMilliseconds(1200);
     /// <summary>Time from accept to a successful registration.</summary>
     public TimeSpan RegisterTimeout => RegisterTimeoutOrNull ?? TimeSpan.FromSeconds(10);
     /// <summary>A registered connection that sends nothing (callers ping every 10 s) is closed after this.</summary>
@@ -52,6 +57,9 @@ public sealed record RendezvousSettings(
             r.Duration("ring-timeout", TimeSpan.FromMilliseconds(100), max),
             r.Duration("allocate-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1)),
             r.Int("call-burst", 1, 10_000),
-            r.Duration("call-refill", TimeSpan.FromMilliseconds(1), max));
+            r.Duration("call-refill", TimeSpan.FromMilliseconds(1), max),
+            r.Bool("hole-punch"),
+            r.Int("punch-attempts", 1, 10),
+            r.Duration("punch-attempt-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30)));
     }
 }

@@ -29,7 +29,8 @@ public sealed class CallsSerializer(ExtendedActorSystem system) : SerializerWith
     public override int Identifier => 5201;
 
     private sealed record IncomingCallDto(string CallId, string CallerId, string CallerSession);
-    private sealed record CallAnsweredDto(string CallId, string CalleeId, string CalleeHost, int CalleeListenPort, bool CalleeReachable, string CalleeSession);
+    private sealed record CallAnsweredDto(string CallId, string CalleeId, string CalleeHost, int CalleeListenPort, bool CalleeReachable, string CalleeSession,
+        int CalleeObservedPort = 0, bool CalleeCanPunch = false, double CalleeRttMs = 0);
 
     public override string Manifest(object o) => o switch
     {
@@ -37,6 +38,7 @@ public sealed class CallsSerializer(ExtendedActorSystem system) : SerializerWith
         CallAnswered => "CA",
         CallDeclined => "CD",
         PathChosen => "PC",
+        PunchChosen => "PP",
         CallClosed => "CC",
         PathBroken => "PB",
         AllocateSession => "AS",
@@ -50,16 +52,19 @@ public sealed class CallsSerializer(ExtendedActorSystem system) : SerializerWith
     public override byte[] ToBinary(object o) => o switch
     {
         IncomingCall m => Json(new IncomingCallDto(m.CallId, m.CallerId, Path(m.CallerSession))),
-        CallAnswered m => Json(new CallAnsweredDto(m.CallId, m.CalleeId, m.CalleeHost, m.CalleeListenPort, m.CalleeReachable, Path(m.CalleeSession))),
+        CallAnswered m => Json(new CallAnsweredDto(m.CallId, m.CalleeId, m.CalleeHost, m.CalleeListenPort, m.CalleeReachable, Path(m.CalleeSession),
+            m.CalleeObservedPort, m.CalleeCanPunch, m.CalleeRttMs)),
         _ => JsonSerializer.SerializeToUtf8Bytes(o, o.GetType()),
     };
 
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
         "IC" => Read<IncomingCallDto>(bytes) is var d ? new IncomingCall(d.CallId, d.CallerId, Resolve(d.CallerSession)) : null!,
-        "CA" => Read<CallAnsweredDto>(bytes) is var d ? new CallAnswered(d.CallId, d.CalleeId, d.CalleeHost, d.CalleeListenPort, d.CalleeReachable, Resolve(d.CalleeSession)) : null!,
+        "CA" => Read<CallAnsweredDto>(bytes) is var d ? new CallAnswered(d.CallId, d.CalleeId, d.CalleeHost, d.CalleeListenPort, d.CalleeReachable, Resolve(d.CalleeSession),
+            d.CalleeObservedPort, d.CalleeCanPunch, d.CalleeRttMs) : null!,
         "CD" => Read<CallDeclined>(bytes),
         "PC" => Read<PathChosen>(bytes),
+        "PP" => Read<PunchChosen>(bytes),
         "CC" => Read<CallClosed>(bytes),
         "PB" => Read<PathBroken>(bytes),
         "AS" => Read<AllocateSession>(bytes),

@@ -7,12 +7,18 @@ using Akka.IO;
 
 namespace Actors.Calls.Transport;
 
-/// <summary>Limits of one framed connection.</summary>
+/// <summary>
+/// Limits of one framed connection. A dialled connection may be bound to
+/// <paramref name="LocalAddress"/> first; <paramref name="ReusePort"/> lets it share that port with
+/// other sockets that also carry the option (hole punching, see <see cref="Transport.ReusePort"/>).
+/// </summary>
 public sealed record FrameConnectionSettings(
     int MaxFrame = FrameCodec.DefaultMaxFrame,
     TimeSpan? IdleTimeout = null,
     int MaxQueuedFrames = 256,
-    TimeSpan? ConnectTimeout = null);
+    TimeSpan? ConnectTimeout = null,
+    EndPoint? LocalAddress = null,
+    bool ReusePort = false);
 
 /// <summary>
 /// Owns one TCP connection that carries call-protocol frames: decodes what arrives and tells its
@@ -94,7 +100,8 @@ public sealed class FrameConnection : ReceiveActor, IWithTimers
     {
         if (!_dialling) { Attach(_acceptedLocal!); return; }
         var timeout = _settings.ConnectTimeout ?? TimeSpan.FromSeconds(5);
-        Context.System.Tcp().Tell(new Akka.IO.Tcp.Connect(_remote, timeout: timeout));
+        Context.System.Tcp().Tell(new Akka.IO.Tcp.Connect(_remote, _settings.LocalAddress,
+            _settings.ReusePort ? [Transport.ReusePort.Instance] : null, timeout));
         // Akka.IO's own connect timeout; ours backs it up, since a dropped SYN must never hang a call.
         Timers.StartSingleTimer(ConnectTimeout.Instance, ConnectTimeout.Instance, timeout + TimeSpan.FromSeconds(1));
     }

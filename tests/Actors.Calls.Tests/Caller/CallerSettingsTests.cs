@@ -12,7 +12,7 @@ public sealed class CallerSettingsTests
         actors.caller {
           id = alice, secret = s, rendezvous = {{rendezvous}}, listen = off, listen-host = "0.0.0.0", call = "", auto-answer = off
           duration = 10s, frame-interval = 20ms, wav = "", connect-timeout = 3s, reconnect-grace = 15s
-          rendezvous-backoff-min = 200ms, rendezvous-backoff-max = 5s, rendezvous-retry-for = 2m
+          rendezvous-backoff-min = 200ms, rendezvous-backoff-max = 5s, rendezvous-retry-for = 2m, hole-punch = on
         }
         """));
 

@@ -9,8 +9,8 @@ namespace Actors.Calls.Tests.Nat;
 /// </summary>
 public sealed class NatLab : IDisposable
 {
-    public const string Rdv1 = "198.18.0.10", Rdv2 = "198.18.0.11", Relay1 = "198.18.0.12", Relay2 = "198.18.0.13", Public = "198.18.0.20";
-    public const string Wan1 = "198.18.1.1", Wan2 = "198.18.1.2", Wan3 = "198.18.1.3";
+    public const string Rdv1 = "198.18.0.10", Rdv2 = "198.18.0.11", Relay1 = "198.18.0.12", Relay2 = "198.18.0.13", Public = "198.18.0.20", Public2 = "198.18.0.21";
+    public const string Wan1 = "198.18.1.1", Wan2 = "198.18.1.2", Wan3 = "198.18.1.3", Wan4 = "198.18.1.4";
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(45);
 
     private readonly List<NsProcess> _processes = [];
@@ -56,11 +56,14 @@ public sealed class NatLab : IDisposable
         net.PublicHost("relay1", Relay1);
         net.PublicHost("relay2", Relay2);
         net.PublicHost("pub", Public);
+        net.PublicHost("pub2", Public2);
         net.NatedHost("nat1", Wan1, "home1", lan: 1);
         net.NatedHost("nat2", Wan2, "home2", lan: 2);
         net.NatedHost("nat3", Wan3, "home3", lan: 3, randomPorts: true); // symmetric NAT
+        net.NatedHost("nat4", Wan4, "home4", lan: 4, randomPorts: true); // symmetric NAT
         File.WriteAllText(VerboseCallerConfig, "akka.loglevel = INFO\n");
-        File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret", "carol:carol-secret", "dave:dave-secret"]);
+        File.WriteAllLines(_users, ["alice:alice-secret", "bob:bob-secret", "carol:carol-secret", "dave:dave-secret",
+            .. NatMatrix.Hosts.Select(h => $"{h.Id}:{h.Id}-secret")]);
 
         var rdv1 = Start(Ns("rdv1"), "rendezvous", "--host", "0.0.0.0", "--port", "7400", "--users", _users, "--probe-timeout", "2s",
             "--cluster-host", Rdv1, "--cluster-port", "4000", "--name", "rdv1");

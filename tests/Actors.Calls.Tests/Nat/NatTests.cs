@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Actors.Calls.Tests.Nat;
 
@@ -9,21 +10,22 @@ namespace Actors.Calls.Tests.Nat;
 /// rendezvous cluster and two relays on the public network, callers on a public host and behind
 /// two home routers. Skipped, with the reason, where namespaces are not permitted.
 /// </summary>
-public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
+public sealed partial class NatTests(NatLab lab, ITestOutputHelper output) : IClassFixture<NatLab>
 {
     private static readonly TimeSpan Wait = NatLab.Wait;
 
     /// <summary>
     /// The "done when": carol on the public host, alice and bob behind two different NATs,
     /// registered at different rendezvous nodes, each calls the next from a long-running process
-    /// (stdin <c>/call</c>); the NATed pair's relay is killed mid-call.
+    /// (stdin <c>/call</c>); the NATed pair's relay is killed mid-call. Bob's NAT is symmetric, so
+    /// the hole punch fails and the pair is relayed (two cone NATs punch: see the matrix).
     /// </summary>
     [NatFact]
     public void Three_callers_reach_each_other_by_the_right_path_through_two_rendezvous_nodes_and_two_relays_one_killed()
     {
         lab.EnsureRelaysAlive();
         using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true, duration: 2);
-        using var bob = Caller("home2", "bob", NatLab.Rdv2, autoAnswer: true, duration: 4);
+        using var bob = Caller("home3", "bob", NatLab.Rdv2, autoAnswer: true, duration: 4);
         using var carol = Caller("pub", "carol", NatLab.Rdv2, autoAnswer: true, duration: 2);
         alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
         bob.WaitForLine(l => l.Contains("reachable: no"), Wait);
@@ -66,14 +68,14 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         return (Summaries(from, fromBefore + 1)[fromBefore], Summaries(to, toBefore + 1)[toBefore]);
     }
 
-    private static void AssertCall(string path, JsonElement caller, JsonElement callee, Func<string> trace)
+    private static void AssertCall(string path, JsonElement caller, JsonElement callee, Func<string> trace, int minFrames = 50)
     {
         foreach (var (summary, role) in new[] { (caller, "caller"), (callee, "callee") })
         {
             Assert.True(summary.GetProperty("role").GetString() == role, trace());
             Assert.True(summary.GetProperty("result").GetString() == "completed", trace());
             Assert.True(summary.GetProperty("path").GetString() == path, $"expected {path}:\n{trace()}");
-            Assert.True(summary.GetProperty("framesReceived").GetInt64() > 50, trace());
+            Assert.True(summary.GetProperty("framesReceived").GetInt64() > minFrames, trace());
         }
         Assert.Equal(caller.GetProperty("callId").GetString(), callee.GetProperty("callId").GetString());
     }
@@ -146,7 +148,8 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         lab.EnsureRelaysAlive();
         using var alice = Caller("home1", "alice", NatLab.Rdv1, autoAnswer: true);
         alice.WaitForLine(l => l.Contains("reachable: no"), Wait);
-        using var bob = Caller("home2", "bob", NatLab.Rdv2, call: "alice", duration: 8);
+        // Bob behind the symmetric NAT: the hole punch fails, the call is relayed.
+        using var bob = Caller("home3", "bob", NatLab.Rdv2, call: "alice", duration: 8);
         bob.WaitForLine(l => l.Contains("connected: relay"), Wait);
         Thread.Sleep(1500);
 
@@ -185,13 +188,13 @@ public sealed class NatTests(NatLab lab) : IClassFixture<NatLab>
         Assert.True(direct.GetProperty("path").GetString() == "direct", $"dave:\n{toCarol.Output}\ncarol:\n{carol.Output}");
     }
 
-    private NsProcess Caller(string ns, string id, string rendezvous, bool autoAnswer = false, string? call = null, int duration = 0)
+    private NsProcess Caller(string ns, string id, string rendezvous, bool autoAnswer = false, string? call = null, double duration = 0)
     {
         var args = new List<string> { "caller", "--id", id, "--secret", $"{id}-secret", "--rendezvous", $"{rendezvous}:7400", "--listen", "7600",
             "--config", lab.VerboseCallerConfig };
         if (autoAnswer) args.Add("--auto-answer");
         if (call is not null) args.AddRange(["--call", call]);
-        if (duration > 0) args.AddRange(["--duration", duration.ToString()]);
+        if (duration > 0) args.AddRange(["--duration", duration.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         return lab.Start(lab.Ns(ns), [.. args]);
     }
 

@@ -21,8 +21,10 @@ public sealed class CallsSerializerTests
         [
             new IncomingCall("c1", "alice", actor),
             new CallAnswered("c1", "bob", "198.18.1.2", 7600, true, actor),
+            new CallAnswered("c1", "bob", "198.18.1.2", 0, false, actor, 40123, true, 12.5),
             new CallDeclined("c1", CallOutcome.Rejected, "busy"),
             new PathChosen("c1", new Connect("c1", PathKind.Relay, PathRole.Dial, "198.18.0.12", 7500, "tok")),
+            new PunchChosen("c1", new Punch("c1", PathRole.Await, "198.18.1.1", 40999, "tok", 3, 3, 1200)),
             new CallClosed("c1", CallOutcome.HungUp, "bye"),
             new PathBroken("c1", "tok"),
             new AllocateSession("c1"),
@@ -42,5 +44,23 @@ public sealed class CallsSerializerTests
         }
     }
 
-    private static string Describe(object o) => o is PathChosen p ? $"PathChosen {p.CallId} {p.Instruction}" : o.ToString()!;
+    private static string Describe(object o) => o switch
+    {
+        PathChosen p => $"PathChosen {p.CallId} {p.Instruction}",
+        PunchChosen p => $"PunchChosen {p.CallId} {p.Instruction}",
+        _ => o.ToString()!,
+    };
+
+    [Fact]
+    public void An_answer_from_a_node_without_hole_punching_reads_with_defaults()
+    {
+        using var lab = new CallLab();
+        var node = lab.Node();
+        var path = Akka.Serialization.Serialization.SerializedActorPath(node.ActorOf(Props.Empty, "someone"));
+        // CallAnswered as a version-1 node writes it: none of the hole-punch fields.
+        var old = System.Text.Encoding.UTF8.GetBytes($$"""{"CallId":"c1","CalleeId":"bob","CalleeHost":"198.18.1.2","CalleeListenPort":0,"CalleeReachable":false,"CalleeSession":"{{path}}"}""");
+        var serializer = new CallsSerializer((ExtendedActorSystem)node);
+        var answer = Assert.IsType<CallAnswered>(serializer.FromBinary(old, "CA"));
+        Assert.Equal((0, false, 0.0), (answer.CalleeObservedPort, answer.CalleeCanPunch, answer.CalleeRttMs));
+    }
 }

@@ -24,6 +24,8 @@ public sealed class FrameCodecTests
         yield return new CallEnded("c1", CallOutcome.NoAnswer, "no answer within 30s");
         yield return new Connect("c1", PathKind.Relay, PathRole.Dial, "198.18.0.3", 5000, "tok");
         yield return new PathLost("c1", "tok");
+        yield return new Punch("c1", PathRole.Await, "198.18.1.2", 40123, "tok", 12, 3, 1200);
+        yield return new Connect("c1", PathKind.HolePunch, PathRole.Dial, "198.18.1.2", 40123, "tok");
         yield return new Ping(long.MinValue);
         yield return new Pong(42);
         yield return new Join("c1", "tok", "alice");

@@ -68,7 +68,11 @@ public sealed class CallLab : IDisposable
     public (ActorSystem Node, int Port) Rendezvous(Func<RendezvousSettings, RendezvousSettings>? tweak = null, ActorSystem? node = null)
     {
         node ??= Node();
-        var settings = new RendezvousSettings("127.0.0.1", 0, Users, ProbeTimeoutOrNull: TimeSpan.FromSeconds(1), RingTimeoutOrNull: TimeSpan.FromSeconds(5));
+        // Hole punching off unless a test turns it on: on loopback a simultaneous open races the RST
+        // from the other side's port (no NAT drops the early SYN), so whether it works is luck and
+        // "two unreachable callers" would sometimes punch. The NAT tests (Nat/) punch for real.
+        var settings = new RendezvousSettings("127.0.0.1", 0, Users, ProbeTimeoutOrNull: TimeSpan.FromSeconds(1), RingTimeoutOrNull: TimeSpan.FromSeconds(5),
+            HolePunch: false);
         if (tweak is not null) settings = tweak(settings);
         var server = node.ActorOf(RendezvousServer.Props(settings), "rendezvous");
         var listening = server.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(10)).Result;

@@ -17,6 +17,8 @@ public sealed class RawClient : IDisposable
     }
 
     public NetworkStream Stream => _client.GetStream();
+    /// <summary>The local port of this connection: what the rendezvous observes on loopback.</summary>
+    public int LocalPort => ((System.Net.IPEndPoint)_client.Client.LocalEndPoint!).Port;
 
     public void Send(CallMessage message) => Stream.Write(FrameCodec.Encode(message));
     public void SendRaw(byte[] bytes) => Stream.Write(bytes);
@@ -64,10 +66,14 @@ public sealed class RawClient : IDisposable
         return false;
     }
 
-    /// <summary>Hello, challenge, register with the given secret; returns the server's answer to Register.</summary>
-    public CallMessage? Register(string id, string secret, ushort listenPort = 0)
+    /// <summary>
+    /// Hello, challenge, register with the given secret; returns the server's answer to Register.
+    /// Speaks version 1 unless told otherwise: a bare client that never answers the rendezvous's
+    /// RTT pings and is never asked to punch (version 2 adds both).
+    /// </summary>
+    public CallMessage? Register(string id, string secret, ushort listenPort = 0, ushort version = 1)
     {
-        Send(new Hello(FrameCodec.Version, "test"));
+        Send(new Hello(version, "test"));
         var challenge = Next() as Challenge ?? throw new InvalidOperationException("no challenge");
         Send(new Actors.Calls.Protocol.Register(id, CallAuth.Proof(secret, challenge.Nonce, id), listenPort));
         return Next();
