@@ -128,6 +128,7 @@ public sealed class LabRole : IRoleCommand
         root.Subcommands.Add(partition);
         root.Subcommands.Add(heal);
         root.Subcommands.Add(LinkCommand());
+        root.Subcommands.Add(RunCommand());
         return new RootCommand("actors: every role of the system from one binary") { root };
     }
 
@@ -165,6 +166,18 @@ public sealed class LabRole : IRoleCommand
         remove.SetAction((r, ct) => Client(r).Post($"api/links/{Uri.EscapeDataString(r.GetValue(name)!)}/remove", null, ct));
         link.Subcommands.Add(remove);
         return link;
+    }
+
+    // Experiments (src/Actors.Lab/Experiments): they start their own cluster, so no --lab.
+    private static Command RunCommand()
+    {
+        var file = new Argument<string>("FILE") { Description = "a scenario file (config/lab/*.conf)" };
+        var repeat = new Option<int>("--repeat") { Description = "runs, seeds S, S+1, ...", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int?>("--seed") { Description = "the first run's seed (default: the scenario's)", HelpName = "S" };
+        var output = new Option<string>("--out") { Description = "where bundles go: DIR/<scenario>/<timestamp>/", HelpName = "DIR", DefaultValueFactory = _ => Actors.Lab.Experiments.ExperimentCli.DefaultOut };
+        var run = new Command("run", "Run a scenario on a cluster of its own; exit 0 when every check held, 1 naming the failed ones") { file, repeat, seed, output };
+        run.SetAction((r, ct) => Actors.Lab.Experiments.ExperimentCli.Run(r.GetValue(file)!, Math.Max(1, r.GetValue(repeat)), r.GetValue(seed), r.GetValue(output), LabClient.Out, ct));
+        return run;
     }
 
     private static LabClient Client(ParseResult result) => LabClient.Create(result.GetValue(Lab), result.GetValue(Token));
