@@ -53,10 +53,19 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
 
             // ---- steady state before ---------------------------------------------------------------
             var probes = new SteadyStateProbes(cluster, announces);
-            if (scenario.Load.Calls is not null) await WaitForRegistrations(load, TimeSpan.FromSeconds(30), cancel);
+            if (scenario.Load.Calls is { } callLoad)
+            {
+                await WaitFor(() => load.Callees.All(load.Registrations.ContainsKey), TimeSpan.FromSeconds(60), cancel);
+                if (callLoad.ConnectedBeforeMethod)
+                {
+                    load.StartCallers(callLoad, Secret);
+                    if (!await WaitFor(() => load.Callers.All(load.Connected.ContainsKey), TimeSpan.FromSeconds(60), cancel))
+                        record.Result("calls connected before the method", "before", false, $"connected: {string.Join(", ", load.Connected.Keys)} of {load.Callers.Count}");
+                }
+            }
             var before = await probes.HoldWithin(scenario.SteadyState.Probes, scenario.SteadyState.Within, cancel);
             foreach (var (probe, holds, saw) in before) record.Result(probe.Name, "before", holds, saw);
-            var steady = before.All(b => b.Holds);
+            var steady = before.All(b => b.Holds) && record.Passed;
 
             // ---- method ----------------------------------------------------------------------------
             if (steady)
@@ -67,7 +76,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 var during = scenario.SteadyState.Probes.Where(p => p.During > 0).ToDictionary(p => p, _ => (Held: 0, Asked: 0));
                 var sampler = Sample(cluster, load, announces, probes, during, record, sampling.Token);
                 var swarmStarted = scenario.Load.Swarm is null;
-                var callsStarted = scenario.Load.Calls is null;
+                var callsStarted = scenario.Load.Calls is null or { ConnectedBeforeMethod: true };
                 var next = 0;
                 while (record.Now() < scenario.Duration.TotalSeconds)
                 {
@@ -77,6 +86,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                     while (next < plan.Count && plan[next].At.TotalSeconds <= now)
                     {
                         var step = plan[next++];
+                        if (step.Target == ScenarioFile.BusiestRelay) step = step with { Target = await BusiestRelay(cluster) };
                         var (ok, answer) = await cluster.Lab.Apply(step);
                         record.Event("runner", ok ? "fault-applied" : "fault-failed", $"{step}: {Short(answer)}");
                         log.WriteLine($"  t={record.Now():F1} s {step}: {(ok ? "ok" : "FAILED " + Short(answer))}");
@@ -131,12 +141,25 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
         return record.Passed;
     }
 
+    private async Task<string> BusiestRelay(ScenarioCluster cluster)
+    {
+        var relays = scenario.Nodes.Where(n => n.Role == "relay").Select(n => n.Name).ToList();
+        using var status = await cluster.Lab.Get("api/status");
+        if (status is null || relays.Count == 0) return relays.FirstOrDefault() ?? "";
+        return relays.OrderByDescending(r => SteadyStateProbes.Figure(status, [r], "actors.relay.sessions")).First();
+    }
+
     private static string Short(string text) => text.Length > 200 ? text[..200] : text;
 
-    private static async Task WaitForRegistrations(LoadProcesses load, TimeSpan within, CancellationToken cancel)
+    private static async Task<bool> WaitFor(Func<bool> condition, TimeSpan within, CancellationToken cancel)
     {
         var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < within && load.Callees.Any(c => !load.Registrations.ContainsKey(c))) await Task.Delay(200, cancel);
+        while (!condition())
+        {
+            if (watch.Elapsed > within) return false;
+            await Task.Delay(200, cancel);
+        }
+        return true;
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public sealed class LoadProcesses : IDisposable
     public Dictionary<string, string> FirstRendezvous { get; } = [];
     public ConcurrentDictionary<string, double> Completed { get; } = new();
     public ConcurrentDictionary<string, List<double>> Registrations { get; } = new();
+    public ConcurrentDictionary<string, double> Connected { get; } = new();
     public ConcurrentQueue<CallReport> Reports { get; } = new();
     public long SwarmSize { get; private set; }
 
@@ -163,6 +164,11 @@ public sealed class LoadProcesses : IDisposable
         {
             Registrations.GetOrAdd(name, _ => []).Add(now);
             _event(name, "caller-registered", line);
+        }
+        else if (line.StartsWith("connected: ", StringComparison.Ordinal))
+        {
+            Connected.TryAdd(name, now);
+            _event(name, "call-connected", line);
         }
         else if (line.StartsWith("{\"id\":", StringComparison.Ordinal))
         {

@@ -34,8 +34,12 @@ public sealed record LoadSpec(SwarmLoadSpec? Swarm, CallLoadSpec? Calls, Announc
 public sealed record SwarmLoadSpec(string Tracker, int Peers, int Seeders, long Size, long PieceLength, long UpCap,
     TimeSpan StartAt, string? SeederLink);
 
-/// <summary><paramref name="Pairs"/> calls between callers that both listen on nothing (so the rendezvous must relay them), each lasting <paramref name="CallDuration"/>.</summary>
-public sealed record CallLoadSpec(IReadOnlyList<string> Rendezvous, int Pairs, TimeSpan CallDuration, TimeSpan StartAt);
+/// <summary>
+/// <paramref name="Pairs"/> calls between callers that both listen on nothing (so the rendezvous
+/// must relay them), each lasting <paramref name="CallDuration"/>, placed at <paramref name="StartAt"/>
+/// or, with <paramref name="ConnectedBeforeMethod"/>, before the method, which then begins once every call has its path.
+/// </summary>
+public sealed record CallLoadSpec(IReadOnlyList<string> Rendezvous, int Pairs, TimeSpan CallDuration, TimeSpan StartAt, bool ConnectedBeforeMethod);
 
 /// <summary>Announces of fresh peers into <paramref name="Torrents"/> swarms, spread over the trackers, at <paramref name="Rate"/> per second.</summary>
 public sealed record AnnounceLoadSpec(IReadOnlyList<string> Trackers, int Rate, int Torrents);

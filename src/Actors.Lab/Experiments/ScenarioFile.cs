@@ -61,7 +61,8 @@ public static class ScenarioFile
                 if (!NodesOf("rendezvous").Contains(r)) throw new SettingsException("scenario.load.calls.rendezvous", $"{r} is not a rendezvous node of this scenario");
             if (rendezvous.Count == 0) throw new SettingsException("scenario.load.calls", "needs a rendezvous node");
             if (NodesOf("relay").Length == 0) throw new SettingsException("scenario.load.calls", "needs a relay node (callers that listen on nothing are relayed)");
-            calls = new CallLoadSpec(rendezvous, c.Int("pairs", 1, 16, 1), c.Duration("duration", TimeSpan.FromSeconds(10)), c.Duration("start-at", TimeSpan.Zero));
+            calls = new CallLoadSpec(rendezvous, c.Int("pairs", 1, 16, 1), c.Duration("duration", TimeSpan.FromSeconds(10)), c.Duration("start-at", TimeSpan.Zero),
+                c.OptionalText("connected-before-method") is "on" or "true" or "yes");
         }
         AnnounceLoadSpec? announces = null;
         if (load?.Child("announces") is { } a)
@@ -80,7 +81,7 @@ public static class ScenarioFile
             var probeNodes = p.Strings("nodes");
             if (probeNodes.Count == 0) probeNodes = type == "tracker-answers" ? NodesOf("tracker") : [.. names];
             foreach (var n in probeNodes)
-                if (!names.Contains(n)) throw new SettingsException($"{p.Key}.nodes", $"{n} is not a node of this scenario");
+                if (!names.Contains(n) && !IsLoadNode(n)) throw new SettingsException($"{p.Key}.nodes", $"{n} is not a node of this scenario");
             return new ProbeSpec(p.OptionalName("name") ?? $"{type} {string.Join(",", probeNodes)}", type, probeNodes,
                 type == "figure" ? p.Name("figure") : "", p.Double("min", double.MinValue), p.Double("max", double.MaxValue), p.Double("during", 0));
         }).ToList() ?? [];
@@ -90,7 +91,7 @@ public static class ScenarioFile
         {
             var action = m.OneOf("fault", Actions);
             var target = action is "heal" ? "" : m.Name(action is "partition" ? "spec" : action is "toxic" or "clear" ? "link" : "node");
-            if (action is not ("partition" or "heal" or "toxic" or "clear") && !names.Contains(target) && !IsLoadNode(target))
+            if (action is not ("partition" or "heal" or "toxic" or "clear") && !names.Contains(target) && !IsLoadNode(target) && target != BusiestRelay)
                 throw new SettingsException($"{m.Key}.node", $"{target} is not a node of this scenario");
             var attributes = action == "toxic" ? m.Rest("at", "fault", "link") : new Dictionary<string, string>();
             if (action == "toxic" && !attributes.ContainsKey("type")) throw new SettingsException($"{m.Key}.type", "missing (latency, bandwidth, slicer, stall, reset, limit-data, down)");
@@ -133,6 +134,9 @@ public static class ScenarioFile
             nodes, new LoadSpec(swarm, calls, announces), new SteadyState(steady?.Duration("within", TimeSpan.FromSeconds(30)) ?? TimeSpan.FromSeconds(30), probes),
             method, nemesis, rollbacks, checks);
     }
+
+    /// <summary>A fault target resolved when the fault is applied: the relay node carrying the most sessions.</summary>
+    public const string BusiestRelay = "busiest-relay";
 
     /// <summary>Load processes the runner starts have fixed names: seeder-I, leecher-I, caller-I, callee-I.</summary>
     public static bool IsLoadNode(string name) =>
