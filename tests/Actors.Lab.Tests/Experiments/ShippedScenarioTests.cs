@@ -29,7 +29,7 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
         Assert.Contains("PASSED", await File.ReadAllTextAsync(Path.Combine(bundle, "report.md")));
         // A PNG, not an empty file.
-        Assert.Equal("\x89PNG"u8.ToArray(), (await File.ReadAllBytesAsync(Path.Combine(bundle, "nodes.png")))[..4]);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, (await File.ReadAllBytesAsync(Path.Combine(bundle, "nodes.png")))[..4]);
     }
 
     [Fact]
