@@ -36,7 +36,7 @@ public sealed class LabNode : ReceiveActor
         var processFaults = Context.ActorOf(ProcessFaults.Props(manifests, events), "process-faults");
         var partitions = Context.ActorOf(PartitionControl.Props(status, events), "partitions");
         var linkManager = Context.ActorOf(links, "links");
-        var api = Context.ActorOf(LabApi.Props(status, events, processFaults, partitions, linkManager, settings.Token), "api");
+        var api = Context.ActorOf(LabApi.Props(status, events, processFaults, partitions, linkManager, settings.Token, settings.Runs), "api");
         var web = new WebServerSettings(settings.Host, settings.Port, Root: null, MaxConnections: 256, new Web.Http.HttpLimits(),
             HeaderTimeout: TimeSpan.FromSeconds(10), IdleTimeout: TimeSpan.FromSeconds(60), WriteTimeout: TimeSpan.FromSeconds(30),
             ChunkSize: 64 * 1024, DirectoryListing: false, AccessLog: false);

@@ -11,6 +11,9 @@ namespace Actors.Lab;
 /// </summary>
 public sealed record LabSettings(string Host, int Port, string Token, string TokenFile, string UrlFile, string Manifests)
 {
+    /// <summary>Where <c>actors lab run</c> leaves its bundles; the dashboard lists them (actors.lab.runs).</summary>
+    public string Runs { get; init; } = "lab-runs";
+
     public static LabSettings Read(Config config)
     {
         var lab = new SettingsReader(config, "actors.lab");
@@ -18,7 +21,10 @@ public sealed record LabSettings(string Host, int Port, string Token, string Tok
         if (token.Length is > 0 and < 16) throw new SettingsException("actors.lab.token", "must be at least 16 characters (or empty: one is generated)");
         return new LabSettings(lab.String("host"), lab.Port("port"),
             token.Length > 0 ? token : NewToken(),
-            lab.String("token-file", allowEmpty: true), lab.String("url-file", allowEmpty: true), lab.String("manifests"));
+            lab.String("token-file", allowEmpty: true), lab.String("url-file", allowEmpty: true), lab.String("manifests"))
+        {
+            Runs = config.HasPath("actors.lab.runs") ? lab.String("runs") : "lab-runs",
+        };
     }
 
     public static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();

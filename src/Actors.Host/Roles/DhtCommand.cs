@@ -20,7 +20,7 @@ public sealed class DhtCommand : IRoleCommand
     public string Name => "dht";
     public string Summary => "Run N Mainline DHT nodes (BEP 5) on UDP, one actor and socket each; prints 'ID PORT' per node.";
 
-    private static readonly CliOption[] Options =
+    public IReadOnlyList<CliOption> Options { get; } =
     [
         new("--count", null, "nodes in this process (default 1)", "N"),
         new("--port", null, "UDP port of the first node (default 6881; 0: any); the others take free ports", "PORT"),
@@ -32,21 +32,14 @@ public sealed class DhtCommand : IRoleCommand
 
     public const int MaxCount = 10_000;
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    public async Task<int> RunAsync(ParsedArguments parsed)
     {
-        var parsed = ParsedArguments.Parse(args, Options);
-        if (parsed.HelpRequested)
-        {
-            StandardOutput.Writer.Write(Help.ForCommand("actors dht [--count N] [--port P] [--bootstrap HOST:PORT ...] [--state-dir DIR]", Summary, Options));
-            return 0;
-        }
-        if (parsed.Positional.Count > 0) throw new UsageException($"unexpected argument '{parsed.Positional[0]}'");
         var count = Int(parsed, "--count", 1, 1, MaxCount);
         var port = Int(parsed, "--port", 6881, 0, 65535);
         var host = parsed.Value("--host") is { } h
             ? IPAddress.TryParse(h, out var address) ? address : throw new UsageException($"--host: \"{h}\" is not an IP address")
             : IPAddress.Any;
-        var bootstrap = AllValues(args, "--bootstrap").Select(ParseEndPoint).ToList();
+        var bootstrap = parsed.Values("--bootstrap").Select(ParseEndPoint).ToList();
         var stateDir = parsed.Value("--state-dir");
 
         var config = ConfigLoader.Load([Name], "", parsed.Value(CommonOptions.Config));
@@ -113,17 +106,6 @@ public sealed class DhtCommand : IRoleCommand
         {
             throw new UsageException($"--bootstrap: cannot resolve \"{host}\": {ex.Message}");
         }
-    }
-
-    private static List<string> AllValues(IReadOnlyList<string> args, string name)
-    {
-        var values = new List<string>();
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i] == name && i + 1 < args.Count) values.Add(args[++i]);
-            else if (args[i].StartsWith(name + "=", StringComparison.Ordinal)) values.Add(args[i][(name.Length + 1)..]);
-        }
-        return values;
     }
 
     /// <summary>Prints one line per node as it binds (<c>ID PORT</c>); tells the command when the first is up.</summary>

@@ -15,7 +15,7 @@ namespace Actors.Host.Roles;
 public sealed class LabRole : ClusterRoleCommand
 {
     public override string Name => "lab";
-    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link.";
+    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link; run a scenario: run.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
@@ -101,7 +101,20 @@ public sealed class LabRole : ClusterRoleCommand
                 { Arguments = [LinkName] },
             ],
         },
+        // Experiments (src/Actors.Lab/Experiments) start a cluster of their own: no --lab.
+        new("run", "Run a scenario on a cluster of its own; exit 0 when every check held, 1 naming the failed ones",
+            [new("--repeat", null, "runs, with seeds S, S+1, ... (default 1)", "N"),
+             new("--seed", null, "the first run's seed (default: the scenario's)", "S"),
+             new("--out", null, "where bundles go: DIR/<scenario>/<timestamp>/ (default " + Actors.Lab.Experiments.ExperimentCli.DefaultOut + ")", "DIR")],
+            a => Actors.Lab.Experiments.ExperimentCli.Run(a.Argument("FILE"), Math.Max(1, WholeNumber(a, "--repeat") ?? 1), WholeNumber(a, "--seed"),
+                a.Value("--out") ?? Actors.Lab.Experiments.ExperimentCli.DefaultOut, LabClient.Out, a.Cancel))
+        { Arguments = [new("FILE", "a scenario file (config/lab/*.conf)")] },
     ];
+
+    private static int? WholeNumber(ParsedArguments args, string name) =>
+        args.Value(name) is not { } text ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : throw new UsageException($"{name} needs a whole number, not '{text}'");
 
     /// <summary>Runs one client call; a lab that does not answer is exit code 3.</summary>
     private static async Task<int> Client(ParsedArguments args, Func<LabClient, Task<int>> call)

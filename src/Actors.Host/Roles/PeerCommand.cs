@@ -30,6 +30,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--seed", null, "keep seeding after the download completes", IsFlag: true),
         new("--port", null, "listening port (0 picks a free one; with --count, ports PORT..PORT+N-1)", "PORT"),
         new("--host", null, "address to listen on", "ADDR"),
+        new("--announce-port", null, "port to announce instead of the listening one (a port forward, a Lab link proxy)", "PORT"),
         new("--max-up", null, "upload cap per peer, bytes/s (K, M suffixes)", "RATE"),
         new("--max-down", null, "download cap per peer, bytes/s (K, M suffixes)", "RATE"),
         new("--max-peers", "actors.peer.max-peers", "connections per torrent (fewer when the process's budget is shared by many)", "N"),
@@ -73,6 +74,7 @@ public sealed class PeerCommand : IRoleCommand
             : parsed.Value("--data") ?? throw new UsageException("seed needs --data DIR");
         var count = Int(parsed, "--count", 1);
         var port = Int(parsed, "--port", 0);
+        var announcePort = Int(parsed, "--announce-port", 0);
 
         // config/peer.conf (actors.peer: connection budget; the peer's own akka.io sizes) < --config < options.
         var config = ConfigLoader.Load(["peer"], parsed.ToHocon(), parsed.Value(CommonOptions.Config));
@@ -129,6 +131,7 @@ public sealed class PeerCommand : IRoleCommand
                 PeerId = ids[i],
                 Host = parsed.Value("--host") ?? "0.0.0.0",
                 Port = port == 0 ? 0 : port + i,
+                AnnouncePort = announcePort == 0 ? 0 : announcePort + i,
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,

@@ -30,13 +30,15 @@ public sealed class LabApi : ReceiveActor
     private readonly IActorRef _partitions;
     private readonly IActorRef _links;
     private readonly byte[] _token;
+    private readonly string _runs;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token) =>
-        Akka.Actor.Props.Create(() => new LabApi(status, events, processFaults, partitions, links, token));
+    public static Props Props(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token, string runs = "lab-runs") =>
+        Akka.Actor.Props.Create(() => new LabApi(status, events, processFaults, partitions, links, token, runs));
 
-    public LabApi(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token)
+    public LabApi(IActorRef status, IActorRef events, IActorRef processFaults, IActorRef partitions, IActorRef links, string token, string runs)
     {
+        _runs = runs;
         _status = status;
         _events = events;
         _processFaults = processFaults;
@@ -77,6 +79,13 @@ public sealed class LabApi : ReceiveActor
                 case "/api/links":
                     _links.Ask<object>(ListLinks.Instance, AskTimeout).PipeTo(Sender, success: LinksApi.Reply, failure: Unavailable);
                     return;
+            }
+            if (path == "/api/runs" || path.StartsWith("/api/runs/", StringComparison.Ordinal))
+            {
+                // Experiment bundles on disk: read off this actor's thread.
+                var runs = _runs;
+                Task.Run(() => Experiments.RunsApi.Reply(runs, path)).PipeTo(Sender, failure: Unavailable);
+                return;
             }
             Sender.Tell(Error(404, $"no such resource: {path}"));
             return;

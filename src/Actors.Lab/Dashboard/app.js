@@ -215,3 +215,31 @@ function connect() {
 connect();
 refreshLinks();
 setInterval(refreshLinks, 5000);
+
+// ---- experiment runs (bundles under actors.lab.runs): verdicts and plots ---------------------
+async function refreshRuns() {
+  try {
+    const body = await (await fetch("/api/runs")).json();
+    const box = $("runs");
+    box.textContent = "";
+    if (!body.runs.length) { box.textContent = `no runs in ${body.root} yet: actors lab run config/lab/tracker-kill.conf`; return; }
+    for (const run of body.runs) {
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      const base = `/api/runs/${encodeURIComponent(run.scenario)}/${encodeURIComponent(run.stamp)}/`;
+      summary.textContent = `${run.passed ? "✔" : "✘"} ${run.scenario} ${run.stamp} (seed ${run.seed})${run.failed.length ? " — failed: " + run.failed.join("; ") : ""}`;
+      details.appendChild(summary);
+      const report = document.createElement("a");
+      report.href = base + "report.md"; report.textContent = "report.md"; report.target = "_blank";
+      details.appendChild(report);
+      // Plots load only when the run is opened.
+      details.addEventListener("toggle", () => {
+        if (!details.open || details.querySelector("img")) return;
+        for (const plot of run.plots) { const img = document.createElement("img"); img.src = base + plot; img.alt = plot; img.className = "plot"; details.appendChild(img); }
+      });
+      box.appendChild(details);
+    }
+  } catch { /* the lab restarts: next time */ }
+}
+refreshRuns();
+setInterval(refreshRuns, 15000);

@@ -169,7 +169,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             // Connections made from now on tell peers our port (extended handshake), so PEX can share us.
             _context = _context with { ListenPort = _port };
             if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
-                _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _port, _http, Totals()), "announcer");
+                _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _settings.AnnouncePort > 0 ? _settings.AnnouncePort : _port, _http, Totals()), "announcer");
             foreach (var peer in _settings.InitialPeers) _candidates.Add(peer);
             Timers.StartPeriodicTimer(ChokeTick.Instance, ChokeTick.Instance, TimeSpan.FromSeconds(10));
             Timers.StartPeriodicTimer(ConnectTick.Instance, ConnectTick.Instance, TimeSpan.FromSeconds(3));

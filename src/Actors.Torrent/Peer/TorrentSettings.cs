@@ -11,6 +11,8 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
     public string Host { get; init; } = "0.0.0.0";
     /// <summary>Listening port; 0 picks a free one.</summary>
     public int Port { get; init; }
+    /// <summary>The port announced to trackers when it is not the listening one (a port forward, the Lab's link proxy); 0: the listening port.</summary>
+    public int AnnouncePort { get; init; }
     public int MaxPeers { get; init; } = 50;
     /// <summary>Bytes per second; 0 is unlimited.</summary>
     public long MaxUploadRate { get; init; }

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+
+namespace Actors.Lab.Experiments;
+
+/// <summary>
+/// The domain invariants, checked over what happened (the load's records) and the live system
+/// (trackers asked again, files hashed). Each is polled until it holds or its "within" runs out,
+/// so a slow but correct system passes and a wrong one fails with the first counterexample.
+/// </summary>
+public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces, AnnounceLoadSpec? announceSpec, IReadOnlyList<FaultStep> plan)
+{
+    public async Task<(bool Passed, string Detail)> Check(CheckSpec check, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var (passed, detail) = await Once(check);
+            if (passed || watch.Elapsed >= check.Within) return (passed, passed ? $"{detail} (after {watch.Elapsed.TotalSeconds:F1} s)" : detail);
+            await Task.Delay(500, cancel);
+        }
+    }
+
+    private async Task<(bool, string)> Once(CheckSpec check) => check.Type switch
+    {
+        "files-identical" => FilesIdentical(),
+        "swarm-completes" => SwarmCompletes(),
+        "announces-kept" => await AnnouncesKept(),
+        "replicas-converge" => await ReplicasConverge(),
+        "calls-survive" => CallsSurvive(check.Limit, check.Limit2),
+        "relay-quota" => RelayQuota(check.Limit),
+        "callers-registered" => CallersRegistered(),
+        _ => (false, $"unknown check {check.Type}"),
+    };
+
+    private (bool, string) FilesIdentical()
+    {
+        var expected = LoadProcesses.Sha256(load.SeedFile);
+        var wrong = new List<string>();
+        foreach (var leecher in load.Leechers)
+        {
+            // Only a leecher that said "complete and verified" is hashed: a partial file is not a counterexample yet.
+            if (!load.Completed.ContainsKey(leecher)) { wrong.Add($"{leecher} not complete"); continue; }
+            var actual = LoadProcesses.Sha256(load.LeecherFile(leecher));
+            if (actual != expected) wrong.Add($"{leecher} sha256 {(actual.Length > 0 ? actual[..12] : "(missing)")} ≠ {expected[..12]}");
+        }
+        return (wrong.Count == 0 && load.Leechers.Count > 0,
+            wrong.Count == 0 ? $"{load.Leechers.Count} leechers byte-identical to the seed (sha256 {expected[..12]}…)" : string.Join("; ", wrong));
+    }
+
+    private (bool, string) SwarmCompletes()
+    {
+        var missing = load.Leechers.Where(l => !load.Completed.ContainsKey(l)).ToList();
+        var times = load.Completed.Values.Order().Select(RunRecord.F);
+        return (missing.Count == 0 && load.Leechers.Count > 0,
+            missing.Count == 0 ? $"all {load.Leechers.Count} complete at t = {string.Join(", ", times)} s" : $"not complete: {string.Join(", ", missing)}");
+    }
+
+    private async Task<(bool, string)> AnnouncesKept()
+    {
+        if (announces is null || announceSpec is null) return (false, "no announce load");
+        var answered = announces.AnsweredAnnounces.ToList();
+        var lost = new List<string>();
+        var asked = 0;
+        foreach (var group in answered.GroupBy(a => a.Torrent))
+        {
+            if (group.Count() > 199) return (false, $"swarm {group.Key} holds {group.Count()} announces, more than one peer list shows (200): use more torrents");
+            foreach (var tracker in announceSpec.Trackers)
+            {
+                var swarm = await announces.SwarmAt(tracker, group.Key);
+                if (swarm is null) continue; // a dead tracker node answers nothing; the others must hold everything
+                asked++;
+                foreach (var a in group.Where(a => !swarm.Contains(a.Port)))
+                    lost.Add($"port {a.Port} (answered by {a.Tracker} at t={RunRecord.F(a.At)} s) missing from swarm {a.Torrent} at {tracker}");
+            }
+        }
+        if (asked == 0) return (false, "no tracker node answered");
+        return (lost.Count == 0 && answered.Count > 0,
+            lost.Count == 0 ? $"all {answered.Count} answered announces ({announces.Failed} unanswered) in their swarms on every live tracker"
+                : $"{lost.Count} lost, e.g. {string.Join("; ", lost.Take(3))}");
+    }
+
+    private async Task<(bool, string)> ReplicasConverge()
+    {
+        if (announces is null || announceSpec is null) return (false, "no announce load");
+        var differ = new List<string>();
+        for (var torrent = 0; torrent < announceSpec.Torrents; torrent++)
+        {
+            var views = new List<(string Tracker, HashSet<int> Swarm)>();
+            foreach (var tracker in announceSpec.Trackers)
+                if (await announces.SwarmAt(tracker, torrent) is { } swarm) views.Add((tracker, swarm));
+            if (views.Count < announceSpec.Trackers.Count) return (false, $"only {views.Count} of {announceSpec.Trackers.Count} tracker nodes answer");
+            for (var i = 1; i < views.Count; i++)
+                if (!views[i].Swarm.SetEquals(views[0].Swarm))
+                    differ.Add($"swarm {torrent}: {views[0].Tracker} sees {views[0].Swarm.Count} peers, {views[i].Tracker} {views[i].Swarm.Count}");
+        }
+        return (differ.Count == 0, differ.Count == 0 ? $"every tracker node sees the same {announceSpec.Torrents} swarms" : string.Join("; ", differ.Take(3)));
+    }
+
+    private (bool, string) CallsSurvive(double minPathChanges, double maxGapMs)
+    {
+        var reports = load.Reports.Where(r => r.Role == "caller").ToList();
+        var missing = load.Callers.Where(c => reports.All(r => r.Id != c)).ToList();
+        if (missing.Count > 0) return (false, $"no call report yet from {string.Join(", ", missing)}");
+        var bad = reports.Where(r => r.Result != "completed" || r.PathChanges < minPathChanges || r.GapMs > maxGapMs)
+            .Select(r => $"{r.Id}: {r.Result}, path {r.Path}, pathChanges {r.PathChanges}, gap {r.GapMs:F0} ms").ToList();
+        return (bad.Count == 0,
+            bad.Count == 0 ? string.Join("; ", reports.Select(r => $"{r.Id} completed, pathChanges {r.PathChanges}, gap {r.GapMs:F0} ms"))
+                : $"want completed, pathChanges ≥ {minPathChanges}, gap ≤ {maxGapMs} ms: {string.Join("; ", bad)}");
+    }
+
+    /// <summary>
+    /// A relay that enforces its session quota (--max-duration D) cuts each session after D, and
+    /// the call re-paths: a call of S seconds through such a relay changes path at least
+    /// ⌊S / (D + 1 s)⌋ times (1 s for the re-pathing itself). Fewer means a session outlived its quota.
+    /// </summary>
+    private (bool, string) RelayQuota(double maxDurationS)
+    {
+        var reports = load.Reports.Where(r => r.Role == "caller").ToList();
+        var missing = load.Callers.Where(c => reports.All(r => r.Id != c)).ToList();
+        if (missing.Count > 0) return (false, $"no call report yet from {string.Join(", ", missing)}");
+        var bad = reports.Where(r => r.PathChanges < Math.Floor(r.DurationS / (maxDurationS + 1)))
+            .Select(r => $"{r.Id}: {r.DurationS:F1} s call, {r.PathChanges} path changes, want ≥ {Math.Floor(r.DurationS / (maxDurationS + 1))}").ToList();
+        return (bad.Count == 0, bad.Count == 0 ? $"every relayed session ended within {maxDurationS} s (+1 s)" : string.Join("; ", bad));
+    }
+
+    /// <summary>Every caller whose first rendezvous node was faulted registered again after the last fault on it.</summary>
+    private (bool, string) CallersRegistered()
+    {
+        var faults = plan.Where(s => s.Action is "kill" or "pause" or "terminate" or "partition").ToList();
+        var pending = new List<string>();
+        var seen = new List<string>();
+        foreach (var (caller, rendezvous) in load.FirstRendezvous)
+        {
+            var last = faults.Where(f => f.Target.Split(',').Contains(rendezvous)).Select(f => f.At.TotalSeconds).DefaultIfEmpty(double.NaN).Max();
+            if (double.IsNaN(last) || !load.Callees.Contains(caller)) continue;
+            var again = load.Registrations.GetValueOrDefault(caller)?.Where(t => t > last).ToList() ?? [];
+            if (again.Count == 0) pending.Add($"{caller} (lost {rendezvous} at t={RunRecord.F(last)} s)");
+            else seen.Add($"{caller} again at t={RunRecord.F(again[0])} s");
+        }
+        if (pending.Count == 0 && seen.Count == 0) return (false, "no caller's rendezvous was faulted: nothing to check");
+        return (pending.Count == 0, pending.Count == 0 ? $"registered again: {string.Join(", ", seen)}" : $"not registered again: {string.Join(", ", pending)}");
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Lab.Processes;
+
+namespace Actors.Lab.Experiments;
+
+/// <summary>
+/// The scenario's own small cluster of real <c>actors</c> processes on free loopback ports,
+/// started the way run-cluster starts them: output appended to <c>logs/NAME.log</c>, one manifest
+/// per process in <c>nodes/</c> so the lab (started last, with <c>--manifests</c> there) can kill,
+/// pause and restart any of them — load processes (peers, callers) included. Disposing kills every
+/// process of the manifests (including ones the lab restarted under a new pid).
+/// </summary>
+public sealed class ScenarioCluster : IDisposable
+{
+    private readonly IReadOnlyList<string> _actors;
+    private readonly HashSet<int> _ports = [];
+    private readonly Dictionary<string, int> _servicePorts = [];
+    private readonly ManifestStore _manifests;
+
+    public string Directory { get; }
+    public string Logs => Path.Combine(Directory, "logs");
+    public string SeedAddress { get; private set; } = "";
+    public LabHttp Lab { get; private set; } = null!;
+    public string UsersFile => Path.Combine(Directory, "users.txt");
+
+    /// <param name="actors">How to run the actors binary: ["dotnet", ".../actors.dll"] or [".../actors"].</param>
+    public ScenarioCluster(string directory, IReadOnlyList<string> actors)
+    {
+        Directory = directory;
+        _actors = actors;
+        System.IO.Directory.CreateDirectory(Logs);
+        _manifests = new ManifestStore(Path.Combine(directory, "nodes"));
+    }
+
+    /// <summary>The node's service port: HTTP for tracker and web, the callers' port for rendezvous and relay, the peer port for peers.</summary>
+    public int PortOf(string name) => _servicePorts.TryGetValue(name, out var port) ? port : throw new KeyNotFoundException($"no node {name}");
+
+    public int Pid(string name) => _manifests.Find(name)?.Pid ?? 0;
+
+    /// <summary>A free loopback port not handed out before in this run (the OS may return one twice).</summary>
+    public int FreePort()
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (_ports.Add(port)) return port;
+        }
+    }
+
+    /// <summary>Starts the seed, then every other node at once, then the lab; returns when each listens and the lab has written its URL.</summary>
+    public async Task Start(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<(string Name, int Listen, int Target)> links, string users, TimeSpan timeout, CancellationToken cancel)
+    {
+        await File.WriteAllTextAsync(UsersFile, users, cancel);
+        var seedPort = FreePort();
+        SeedAddress = $"127.0.0.1:{seedPort}";
+        StartNode(nodes[0].Name, seedPort, ["seed", "--name", nodes[0].Name, "--cluster-port", $"{seedPort}", .. nodes[0].Options]);
+        await WaitForPort(seedPort, nodes[0].Name, timeout, cancel);
+        var waits = new List<Task>();
+        foreach (var node in nodes.Skip(1))
+        {
+            var cluster = FreePort();
+            var service = FreePort();
+            _servicePorts[node.Name] = service;
+            string[] common = ["--name", node.Name, "--cluster-port", $"{cluster}", "--seed", SeedAddress];
+            string[] args = node.Role switch
+            {
+                "seed" => ["seed", .. common],
+                "tracker" => ["tracker", "--host", "127.0.0.1", "--port", $"{service}", "--access-log", "off", .. common],
+                "web" => ["web", "--host", "127.0.0.1", "--port", $"{service}", "--root", Directory, .. common],
+                "rendezvous" => ["rendezvous", "--host", "127.0.0.1", "--port", $"{service}", "--users", UsersFile, .. common],
+                "relay" => ["relay", "--host", "127.0.0.1", "--port", $"{service}", .. common],
+                _ => throw new ArgumentException($"unknown role {node.Role}"),
+            };
+            StartNode(node.Name, cluster, [.. args, .. node.Options]);
+            waits.Add(WaitForPort(node.Role == "seed" ? cluster : service, node.Name, timeout, cancel));
+        }
+        await Task.WhenAll(waits);
+
+        var labConf = Path.Combine(Directory, "lab.conf");
+        await File.WriteAllTextAsync(labConf, links.Count == 0 ? "# no links\n" : "actors.lab.links = [\n" +
+            string.Concat(links.Select(l => $"  {{ name = \"{l.Name}\", listen = \"127.0.0.1:{l.Listen}\", target = \"127.0.0.1:{l.Target}\" }}\n")) + "]\n", cancel);
+        var labCluster = FreePort();
+        var labPort = FreePort();
+        var tokenFile = Path.Combine(Directory, "lab.token");
+        var urlFile = Path.Combine(Directory, "lab.url");
+        StartNode("lab", labCluster, ["lab", "--name", "lab", "--port", $"{labPort}", "--manifests", Path.Combine(Directory, "nodes"),
+            "--config", labConf, "--token-file", tokenFile, "--url-file", urlFile, "--cluster-port", $"{labCluster}", "--seed", SeedAddress]);
+        var watch = Stopwatch.StartNew();
+        while (!(File.Exists(urlFile) && File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0))
+        {
+            if (watch.Elapsed > timeout) throw new TimeoutException($"the lab did not start within {timeout.TotalSeconds} s; see {Path.Combine(Logs, "lab.log")}");
+            if (Posix.State(Pid("lab")) == ProcessState.Gone) throw new InvalidOperationException($"the lab exited: {Tail("lab", 5)}");
+            await Task.Delay(100, cancel);
+        }
+        await Task.Delay(100, cancel); // the url file is written before the token file; let both settle
+        Lab = new LabHttp(new Uri((await File.ReadAllTextAsync(urlFile, cancel)).Trim()), (await File.ReadAllTextAsync(tokenFile, cancel)).Trim());
+    }
+
+    /// <summary>Starts a process the runner drives (a peer, a caller): not a cluster member, but in the manifests so the lab can fault it.</summary>
+    public int StartLoad(string name, int servicePort, IReadOnlyList<string> args)
+    {
+        _servicePorts[name] = servicePort;
+        return StartNode(name, 0, args);
+    }
+
+    private int StartNode(string name, int clusterPort, IReadOnlyList<string> args)
+    {
+        var log = Path.Combine(Logs, name + ".log");
+        var manifest = new NodeManifest(name, 0, [.. _actors, .. args], Directory, log, clusterPort > 0 ? $"127.0.0.1:{clusterPort}" : "");
+        var pid = ProcessLauncher.Start(manifest);
+        _manifests.Write(manifest with { Pid = pid });
+        return pid;
+    }
+
+    /// <summary>Waits until the node listens; fails at once (with its log's last lines) if its process is gone.</summary>
+    public async Task WaitForPort(int port, string name, TimeSpan timeout, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (Posix.State(Pid(name)) == ProcessState.Gone) throw new InvalidOperationException($"{name} exited: {Tail(name, 5)}");
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, port, cancel);
+                return;
+            }
+            catch (SocketException) { await Task.Delay(100, cancel); }
+        }
+        throw new TimeoutException($"{name} did not listen on port {port} within {timeout.TotalSeconds} s");
+    }
+
+    /// <summary>The last lines of a node's log, for a report that explains a failure.</summary>
+    public string Tail(string name, int lines = 20)
+    {
+        var path = Path.Combine(Logs, name + ".log");
+        try { return string.Join("\n", File.ReadLines(path).TakeLast(lines)); }
+        catch (IOException) { return ""; }
+    }
+
+    public void Dispose()
+    {
+        foreach (var manifest in _manifests.ReadAll())
+        {
+            Posix.Kill(manifest.Pid, Posix.Signals["CONT"]);
+            Posix.Kill(manifest.Pid, Posix.Signals["KILL"]);
+        }
+        Lab?.Dispose();
+    }
+}
+
+/// <summary>Starts a manifest's command through sh, output appended to its log (as run-cluster and the lab's restart do).</summary>
+public static class ProcessLauncher
+{
+    public static int Start(NodeManifest manifest)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            WorkingDirectory = manifest.Cwd.Length > 0 ? manifest.Cwd : System.IO.Directory.GetCurrentDirectory(),
+        };
+        // exec: the pid we record is the actors process itself, so the lab's signals reach it.
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$@\" >>\"$0\" 2>&1 </dev/null");
+        start.ArgumentList.Add(manifest.Log.Length > 0 ? manifest.Log : "/dev/null");
+        foreach (var arg in manifest.Command) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start) ?? throw new IOException("the process did not start");
+        process.StandardInput.Close();
+        return process.Id;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Actors.Lab.Experiments;
+
+/// <summary>
+/// The steady-state hypothesis: each probe asks the live system one question with a tolerance.
+/// <see cref="HoldWithin"/> polls until every probe holds or the time is up ("within T", never a
+/// fixed sleep); <see cref="Sample"/> asks once (during the method).
+/// </summary>
+public sealed class SteadyStateProbes(ScenarioCluster cluster, AnnounceLoad? announces)
+{
+    /// <summary>Asks one probe once: whether it holds and what it saw.</summary>
+    public async Task<(bool Holds, string Saw)> Ask(ProbeSpec probe, JsonDocument? status)
+    {
+        switch (probe.Type)
+        {
+            case "nodes-up":
+            {
+                if (status is null) return (false, "the lab did not answer");
+                var statuses = Statuses(status);
+                var bad = probe.Nodes.Where(n => statuses.GetValueOrDefault(n, "unlisted") != "up").Select(n => $"{n} {statuses.GetValueOrDefault(n, "unlisted")}").ToList();
+                return (bad.Count == 0, bad.Count == 0 ? "all up" : string.Join(", ", bad));
+            }
+            case "tracker-answers":
+            {
+                if (announces is null) return (false, "no announce load to ask with");
+                var silent = new List<string>();
+                foreach (var tracker in probe.Nodes)
+                    if (await announces.SwarmAt(tracker, 0) is null) silent.Add(tracker);
+                return (silent.Count == 0, silent.Count == 0 ? "every tracker answered" : $"no answer from {string.Join(", ", silent)}");
+            }
+            case "figure":
+            {
+                if (status is null) return (false, "the lab did not answer");
+                var sum = Figure(status, probe.Nodes, probe.Figure);
+                return (sum >= probe.Min && sum <= probe.Max, $"{probe.Figure} = {RunRecord.F(sum)} (want {RunRecord.F(probe.Min)}..{(probe.Max == double.MaxValue ? "" : RunRecord.F(probe.Max))})");
+            }
+            default:
+                return (false, $"unknown probe type {probe.Type}");
+        }
+    }
+
+    /// <summary>Polls every probe until all hold at once, or <paramref name="within"/> runs out; the last answers.</summary>
+    public async Task<List<(ProbeSpec Probe, bool Holds, string Saw)>> HoldWithin(IReadOnlyList<ProbeSpec> probes, TimeSpan within, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            using var status = await cluster.Lab.Get("api/status");
+            var answers = new List<(ProbeSpec, bool, string)>();
+            foreach (var probe in probes)
+            {
+                var (holds, saw) = await Ask(probe, status);
+                answers.Add((probe, holds, saw));
+            }
+            if (answers.All(a => a.Item2) || watch.Elapsed > within) return answers;
+            await Task.Delay(250, cancel);
+        }
+    }
+
+    public static Dictionary<string, string> Statuses(JsonDocument status) =>
+        status.RootElement.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("name").GetString()!, n => n.GetProperty("status").GetString()!);
+
+    /// <summary>The sum of a figure (every tag set) over the nodes.</summary>
+    public static double Figure(JsonDocument status, IReadOnlyList<string> nodes, string figure)
+    {
+        var sum = 0.0;
+        foreach (var node in status.RootElement.GetProperty("nodes").EnumerateArray())
+        {
+            if (!nodes.Contains(node.GetProperty("name").GetString()!)) continue;
+            foreach (var f in node.GetProperty("figures").EnumerateArray())
+                if (f.GetProperty("name").GetString() == figure && f.GetProperty("value").ValueKind == JsonValueKind.Number)
+                    sum += f.GetProperty("value").GetDouble();
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,76 @@
+using Actors.Lab.Processes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.Lab.Tests.Experiments;
+
+/// <summary>
+/// Every shipped scenario (config/lab/*.conf) run as a user runs it: <c>actors lab run FILE</c>,
+/// a cluster of real processes of its own and a lab; exit 0 and a complete bundle, or, for
+/// must-fail, exit 1 naming the failed check. Each takes 30–75 s on a loaded machine.
+/// </summary>
+public sealed class ShippedScenarioTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan RunBound = TimeSpan.FromSeconds(240);
+
+    [Theory]
+    [InlineData("tracker-kill")]
+    [InlineData("partition-heal")]
+    [InlineData("relay-kill")]
+    [InlineData("seeder-slow-link")]
+    [InlineData("rendezvous-loss")]
+    [InlineData("swarm-churn")]
+    public async Task Scenario_passes_and_leaves_a_complete_bundle(string name)
+    {
+        using var temp = new TempDirectory($"lab-run-{name}-");
+        var (code, text, bundle) = await Run(name, temp);
+        Assert.True(code == 0, text);
+        foreach (var file in new[] { "scenario.conf", "resolved.json", "seed", "events.jsonl", "metrics.csv", "report.json", "report.md", "re-run.sh", "nodes.png" })
+            Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
+        Assert.Contains("PASSED", await File.ReadAllTextAsync(Path.Combine(bundle, "report.md")));
+        // A PNG, not an empty file.
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, (await File.ReadAllBytesAsync(Path.Combine(bundle, "nodes.png")))[..4]);
+    }
+
+    [Fact]
+    public async Task The_scenario_written_to_fail_exits_1_naming_the_failed_check()
+    {
+        using var temp = new TempDirectory("lab-run-must-fail-");
+        var (code, text, bundle) = await Run("must-fail", temp);
+        Assert.True(code == 1, text);
+        Assert.Contains("must-fail FAILED", text);
+        Assert.Contains("check: replicas-converge", text);
+        Assert.Contains("\"passed\": false", await File.ReadAllTextAsync(Path.Combine(bundle, "report.json")));
+    }
+
+    private async Task<(int Code, string Output, string Bundle)> Run(string name, TempDirectory temp)
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "lab-scenarios", name + ".conf");
+        int code;
+        string text;
+        try
+        {
+            using var run = new ActorsProcess(["lab", "run", file, "--out", temp.Path]);
+            code = await run.WaitForExit(RunBound);
+            text = run.Output;
+        }
+        finally
+        {
+            // Whatever happened, no node of the run outlives the test.
+            foreach (var manifests in Directory.EnumerateDirectories(temp.Path, "nodes", SearchOption.AllDirectories))
+                foreach (var m in new ManifestStore(manifests).ReadAll()) Posix.Kill(m.Pid, 9);
+        }
+        output.WriteLine(text);
+        var bundle = Directory.EnumerateDirectories(Path.Combine(temp.Path, name)).Single();
+        // Keep the bundle for a look after the test (the temp folder is deleted).
+        var keep = Environment.GetEnvironmentVariable("LAB_RUNS_KEEP");
+        if (!string.IsNullOrEmpty(keep)) CopyDirectory(bundle, Path.Combine(keep, name));
+        return (code, text, bundle);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+    }
+}
