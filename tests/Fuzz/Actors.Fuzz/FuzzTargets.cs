@@ -392,6 +392,8 @@ public static class FuzzTargets
         static string Key(PexMessage m) => string.Join(',', m.Added.Select(p => $"{p.EndPoint}/{p.Flags}").Order(StringComparer.Ordinal))
             + "|" + string.Join(',', m.Dropped.Select(p => p.ToString()).Order(StringComparer.Ordinal));
         if (Key(again) != Key(parsed)) throw new FuzzFindingException("ut_pex message changed on a round trip");
+    }
+
     /// <summary>The input is one UDP datagram to a DHT node.</summary>
     private static void KrpcTarget(byte[] input)
     {
