@@ -96,7 +96,7 @@ public sealed class CommandLineTests : IDisposable
         bob.WaitForLine(l => l.Contains("reachable: yes"), Wait);
         Thread.Sleep(1000); // bob's presence spreads to the other node
         using var alice = NsProcess.Actors(null, "caller", "--id", "alice", "--secret", "alice-secret",
-            "--rendezvous", $"127.0.0.1:{victimPort}", "--rendezvous", $"127.0.0.1:{survivorPort}", "--call", "bob", "--duration", "4");
+            "--rendezvous", $"127.0.0.1:{victimPort}", "--rendezvous", $"127.0.0.1:{survivorPort}", "--call", "bob", "--duration", "10");
         alice.WaitForLine(l => l.Contains("connected: direct"), Wait);
         Assert.Single(alice.Lines, l => l.Contains("registered as alice"));
 

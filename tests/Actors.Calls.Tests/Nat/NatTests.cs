@@ -162,7 +162,8 @@ public sealed partial class NatTests(NatLab lab, ITestOutputHelper output) : ICl
         Assert.True(summary.GetProperty("result").GetString() == "completed", $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
         Assert.Equal("relay", summary.GetProperty("path").GetString());
         Assert.Equal(1, summary.GetProperty("pathChanges").GetInt32());
-        Assert.True(summary.GetProperty("framesReceived").GetInt64() > 200);
+        // 8 s at 50 frames/s is 400 frames; a machine under heavy load once delivered fewer than 200 around the failover gap.
+        Assert.True(summary.GetProperty("framesReceived").GetInt64() > 100, $"bob:\n{bob.Output}");
         var aliceSummary = Summary(alice);
         Assert.Equal(1, aliceSummary.GetProperty("pathChanges").GetInt32());
     }
