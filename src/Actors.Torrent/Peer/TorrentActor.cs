@@ -44,7 +44,6 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private sealed class RetryBind { public static readonly RetryBind Instance = new(); }
     private sealed class PexTick { public static readonly PexTick Instance = new(); }
 
-    private static readonly TimeSpan ShedRetryAfter = TimeSpan.FromSeconds(20);
     private const int MaxDialFailures = 4;
     /// <summary>Addresses waiting to be dialled, at most: PEX (200 per message, from every peer) must not grow them without bound.</summary>
     private const int MaxCandidates = 1000;
@@ -306,6 +305,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnDialFailed(DialFailed failed)
     {
+        _dialing.Remove(Sender); // its Terminated must not make the address a candidate again: handled here
         var failures = _retryAt.TryGetValue(failed.Remote, out var before) ? before.Failures + 1 : 1;
         // Out of descriptors or ports is the machine's fault, not the address's: it stays a candidate.
         if (failed.OutOfResources) failures = Math.Max(1, failures - 1);
@@ -341,7 +341,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             .ToArray();
         var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
             .Take(4).ToArray();
-        var later = Stopwatch.GetTimestamp() + (long)(ShedRetryAfter.TotalSeconds * Stopwatch.Frequency);
+        var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
         foreach (var (connection, peer, _) in shed)
         {
             _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
@@ -438,10 +438,30 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnTerminated(Terminated terminated)
     {
-        _dialing.Remove(terminated.ActorRef);
+        if (_dialing.Remove(terminated.ActorRef, out var dialled))
+        {
+            TryAgainLater(dialled);
+            return;
+        }
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
         if (!peer.AmChoking) RunChoker();
+        if (peer.ListenEndPoint is { } listening) TryAgainLater(listening);
+    }
+
+    /// <summary>
+    /// A peer we lost (it refused us for want of sockets, we shed it, the connection dropped) may
+    /// still hold what we need, so its address stays a candidate, dialled again after a pause. Without
+    /// this a tight budget could drain every address a torrent knew, and it would wait for the
+    /// tracker's next answer (minutes) or forever when there is no tracker. A dial that failed was
+    /// already handled by <see cref="OnDialFailed"/>, which gives up after a few failures.
+    /// </summary>
+    private void TryAgainLater(IPEndPoint address)
+    {
+        if (IsComplete || _banned.Contains(address.ToString()) || _candidates.Count >= MaxCandidates) return;
+        if (!_retryAt.ContainsKey(address))
+            _retryAt[address] = (Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency), 0);
+        _candidates.Add(address);
     }
 
     private void UpdateInterest(IActorRef connection, PeerState peer)

@@ -33,6 +33,41 @@ public sealed class SwarmTests(Xunit.Abstractions.ITestOutputHelper output) : ID
     }
 
     [Fact]
+    public async Task A_leecher_dropped_by_its_only_peer_dials_it_again_and_completes_without_a_tracker()
+    {
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "dropped.bin", 2_000_000, pieceLength: 16 * 1024);
+        var budget = new Actors.Torrent.Peer.Connections.ConnectionBudget(
+            new Actors.Torrent.Peer.Connections.ConnectionLimits { RedialAfter = TimeSpan.FromSeconds(1) });
+        // Capped so that the transfer is still under way when the seeder drops the leecher.
+        var seeder = _system.ActorOf(TorrentActor.Props(new TorrentSettings(torrent, _temp.Combine("seed"))
+            { Host = "127.0.0.1", MaxUploadRate = 500_000 }, budget: budget), "seeder");
+        var port = await SwarmFixture.PortOf(seeder);
+        var leecher = _system.ActorOf(TorrentActor.Props(new TorrentSettings(torrent, _temp.Combine("leech"))
+            { Host = "127.0.0.1", InitialPeers = [SwarmFixture.Loopback(port)] }, budget: budget), "leecher");
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await SwarmFixture.ProgressOf(leecher)).Downloaded == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the leecher never received a byte");
+            await Task.Delay(50);
+        }
+        // The seeder's side of every connection (children of its listener) hangs up, as a peer short of sockets does.
+        _system.ActorSelection(seeder.Path / "*" / "*").Tell(new Disconnect("test: dropping the leecher"));
+        var dropped = DateTime.UtcNow.AddSeconds(10);
+        TorrentProgress progress;
+        while ((progress = await SwarmFixture.ProgressOf(leecher)) is { Peers: > 0, Complete: false })
+        {
+            Assert.True(DateTime.UtcNow < dropped, "the seeder's hang-up never reached the leecher");
+            await Task.Delay(20);
+        }
+        Assert.False(progress.Complete, "the download finished before the hang-up: the test proves nothing");
+
+        var done = await SwarmFixture.Completion(leecher, TimeSpan.FromSeconds(30));
+        Assert.Equal(content, File.ReadAllBytes(_temp.Combine("leech", "dropped.bin")));
+        output.WriteLine($"completed after the drop; {done.Downloaded} bytes downloaded");
+    }
+
+    [Fact]
     public async Task Ten_capped_leechers_finish_with_correct_files_and_get_most_bytes_from_each_other()
     {
         const long cap = 1_000_000;

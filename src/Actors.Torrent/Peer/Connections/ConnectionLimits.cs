@@ -26,6 +26,8 @@ public sealed record ConnectionLimits
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>When the budget is tight, a connection this old where neither side is interested is closed to make room.</summary>
     public TimeSpan UselessAfter { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>A peer we were disconnected from (shed, refused, dropped) is dialled again no sooner than this.</summary>
+    public TimeSpan RedialAfter { get; init; } = TimeSpan.FromSeconds(20);
 
     public static ConnectionLimits Default { get; } = new();
 
@@ -42,6 +44,7 @@ public sealed record ConnectionLimits
             MinPeersPerTorrent = read.Int("min-peers-per-torrent", 1, 10_000),
             MaxBackoff = read.Duration("max-backoff", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
             UselessAfter = read.Duration("useless-after", TimeSpan.Zero, TimeSpan.FromHours(1)),
+            RedialAfter = read.Duration("redial-after", TimeSpan.Zero, TimeSpan.FromHours(1)),
         };
     }
 }
