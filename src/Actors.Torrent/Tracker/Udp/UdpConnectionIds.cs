@@ -13,12 +13,14 @@ namespace Actors.Torrent.Tracker.Udp;
 /// <remarks>
 /// An id issued in window w is accepted in windows w and w + 1, so it lives between one and two
 /// windows (with the default of two minutes: at least the two minutes BEP 15 asks of a tracker).
-/// Every tracker node has its own secret: a client gets its id from the node it announces to
+/// One instance per actor (it is not thread-safe). Every tracker node has its own secret: a client gets its id from the node it announces to
 /// (one URL is one node, or a UDP load balancer that keeps a source on one node).
 /// </remarks>
 public sealed class UdpConnectionIds
 {
-    private readonly byte[] _secret;
+    // One HMAC keyed once, reused: keying per datagram cost more than hashing. Not thread-safe:
+    // an instance belongs to one actor (the UdpTracker that owns the socket).
+    private readonly IncrementalHash _hmac;
     private readonly long _windowSeconds;
     private readonly Func<long> _nowSeconds;
 
@@ -26,7 +28,7 @@ public sealed class UdpConnectionIds
     {
         if (secret.Length < 16) throw new ArgumentException("the secret needs at least 16 bytes", nameof(secret));
         ArgumentOutOfRangeException.ThrowIfLessThan(window, TimeSpan.FromSeconds(1));
-        _secret = secret.ToArray();
+        _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
         _windowSeconds = (long)window.TotalSeconds;
         _nowSeconds = nowSeconds ?? (() => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
     }
@@ -40,13 +42,15 @@ public sealed class UdpConnectionIds
     public long Issue(IPEndPoint source) => Compute(source, Window());
 
     /// <summary>Whether <paramref name="id"/> is one this node issued to <paramref name="source"/> in this window or the previous one.</summary>
+    /// <remarks>
+    /// The previous window is computed only when the current one does not match: the time taken
+    /// tells a client which window its own id is from, which it knows anyway; the 64-bit id is
+    /// compared whole, so timing reveals nothing of an id one does not hold.
+    /// </remarks>
     public bool IsValid(long id, IPEndPoint source)
     {
         var window = Window();
-        // Both compared without an early exit on the first: the time taken says nothing about which.
-        var current = Compute(source, window) == id;
-        var previous = Compute(source, window - 1) == id;
-        return current | previous;
+        return Compute(source, window) == id || Compute(source, window - 1) == id;
     }
 
     private long Window() => _nowSeconds() / _windowSeconds;
@@ -62,7 +66,8 @@ public sealed class UdpConnectionIds
         if (!address.TryWriteBytes(input.Slice(8, 16), out _)) throw new ArgumentException($"not an IP address: {source}", nameof(source));
         BinaryPrimitives.WriteUInt16BigEndian(input[24..], (ushort)source.Port);
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(_secret, input, mac);
+        _hmac.AppendData(input);
+        _hmac.GetHashAndReset(mac);
         return BinaryPrimitives.ReadInt64BigEndian(mac);
     }
 }
