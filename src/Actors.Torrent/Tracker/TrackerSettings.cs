@@ -20,7 +20,8 @@ public sealed record TrackerSettings(
     int SnapshotChunk = 4096,
     TimeSpan HandoverGrace = default,
     TimeSpan HandoverTimeout = default,
-    int HandoverAttempts = 5)
+    int HandoverAttempts = 5,
+    int Replicas = 2)
 {
     public static TrackerSettings Default { get; } = new(
         TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(1),
@@ -59,6 +60,7 @@ public sealed record TrackerSettings(
             read.Int("snapshot-chunk", 1, 100_000),
             read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)),
             read.Duration("handover-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10)),
-            read.Int("handover-attempts", 1, 1000));
+            read.Int("handover-attempts", 1, 1000),
+            read.Int("replicas", 1, 7));
     }
 }
