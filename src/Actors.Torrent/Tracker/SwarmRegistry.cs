@@ -264,8 +264,8 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         if (expired > 0) _log.Debug("Pruned {0} expired peers", expired);
 
         // Partitions this node no longer holds are kept until their new holders acknowledged the
-        // handover and for handover-grace after the view changed (announces forwarded on an older
-        // view may still arrive), then dropped.
+        // handover, then for handover-grace (announces forwarded on an older view may still
+        // arrive), then dropped.
         // While this node is not in its own view (not Up yet) it holds nothing by the placement,
         // yet handovers may already arrive: nothing is dropped then.
         if (!_placement.Nodes.Contains(_self)) return;
