@@ -6,59 +6,60 @@ namespace Actors.Torrent.Tracker;
 /// Which tracker node owns each partition and which one holds its backup: rendezvous (highest
 /// random weight) hashing over the nodes in the view. Every node computes the same answer from the
 /// same view with no coordinator, and a node joining or leaving moves only the partitions it
-/// wins or held (about 1/N of them), not a reshuffle. Pure.
+/// wins or held (about 1/N of them), not a reshuffle. With <c>replicas</c> = k the k highest
+/// weights hold the partition (k = 2: owner and one backup, as before). Pure.
 /// </summary>
 public sealed class Placement
 {
-    private readonly Address[] _owner;
-    private readonly Address?[] _backup;
+    /// <summary>Per partition, its holders by falling weight: the owner first, then the backups.</summary>
+    private readonly Address[][] _holders;
 
     public IReadOnlyList<Address> Nodes { get; }
 
-    private Placement(IReadOnlyList<Address> nodes, Address[] owner, Address?[] backup)
+    private Placement(IReadOnlyList<Address> nodes, Address[][] holders)
     {
         Nodes = nodes;
-        _owner = owner;
-        _backup = backup;
+        _holders = holders;
     }
 
-    public int Partitions => _owner.Length;
+    public int Partitions => _holders.Length;
 
-    public Address Owner(int partition) => _owner[partition];
+    public Address Owner(int partition) => _holders[partition][0];
 
-    public Address? Backup(int partition) => _backup[partition];
+    /// <summary>The first backup, or null when the partition has a single holder.</summary>
+    public Address? Backup(int partition) => _holders[partition].Length > 1 ? _holders[partition][1] : null;
 
-    public bool Holds(int partition, Address node) => _owner[partition].Equals(node) || node.Equals(_backup[partition]);
+    public bool Holds(int partition, Address node) => Array.IndexOf(_holders[partition], node) >= 0;
 
-    /// <summary>Owner first, then the backup (if the view has a second node).</summary>
-    public IEnumerable<Address> Holders(int partition)
-    {
-        yield return _owner[partition];
-        if (_backup[partition] is { } backup) yield return backup;
-    }
+    /// <summary>Owner first, then the backups (as many as the replica count and the view allow).</summary>
+    public IReadOnlyList<Address> Holders(int partition) => _holders[partition];
 
     /// <param name="nodes">The tracker nodes in the view; at least one.</param>
-    public static Placement Compute(IReadOnlyCollection<Address> nodes, int partitions)
+    /// <param name="replicas">Holders per partition (owner included), capped by the node count.</param>
+    public static Placement Compute(IReadOnlyCollection<Address> nodes, int partitions, int replicas = 2)
     {
         if (nodes.Count == 0) throw new ArgumentException("a placement needs at least one node", nameof(nodes));
+        if (replicas < 1) throw new ArgumentOutOfRangeException(nameof(replicas), "at least one holder per partition");
         var sorted = nodes.Distinct().OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
         var seeds = sorted.Select(a => Hash(a.ToString())).ToArray();
-        var owner = new Address[partitions];
-        var backup = new Address?[partitions];
+        var count = Math.Min(replicas, sorted.Length);
+        var holders = new Address[partitions][];
+        var weights = new ulong[sorted.Length];
+        var order = new int[sorted.Length];
         for (var p = 0; p < partitions; p++)
         {
-            int first = -1, second = -1;
-            ulong best = 0, next = 0;
             for (var i = 0; i < sorted.Length; i++)
             {
-                var weight = Mix(seeds[i] ^ (ulong)p * 0x9E3779B97F4A7C15UL);
-                if (first < 0 || weight > best) { second = first; next = best; first = i; best = weight; }
-                else if (second < 0 || weight > next) { second = i; next = weight; }
+                weights[i] = Mix(seeds[i] ^ (ulong)p * 0x9E3779B97F4A7C15UL);
+                order[i] = i;
             }
-            owner[p] = sorted[first];
-            backup[p] = second < 0 ? null : sorted[second];
+            // Highest weights first (ties, practically impossible, by address order).
+            Array.Sort(order, (x, y) => weights[y].CompareTo(weights[x]) is var c && c != 0 ? c : x.CompareTo(y));
+            var chosen = new Address[count];
+            for (var k = 0; k < count; k++) chosen[k] = sorted[order[k]];
+            holders[p] = chosen;
         }
-        return new Placement(sorted, owner, backup);
+        return new Placement(sorted, holders);
     }
 
     /// <summary>FNV-1a over the address text: stable across processes (string.GetHashCode is not).</summary>

@@ -63,7 +63,7 @@ public sealed partial class SwarmRegistry
             .Where(m => m.Value == MemberStatus.Up && !_unreachable.Contains(m.Key) && (m.Key.Equals(_self) || _registries.ContainsKey(m.Key)))
             .Select(m => m.Key).ToList();
         if (view.Count == 0) view.Add(_self);
-        var next = Placement.Compute(view, _settings.Partitions);
+        var next = Placement.Compute(view, _settings.Partitions, _settings.Replicas);
         if (next.Nodes.SequenceEqual(_placement.Nodes)) return;
         var previous = _placement;
         _placement = next;
@@ -92,8 +92,7 @@ public sealed partial class SwarmRegistry
         {
             _streams.Remove(address);
             if (stream.InFlightId != 0) CompleteInFlight(stream);
-            _streamWaiters -= stream.Waiters.Count;
-            foreach (var waiter in stream.Waiters) Answer(waiter, null);
+            foreach (var waiter in stream.Waiters) Acknowledged(waiter);
         }
         // Forwards waiting on a node that no longer owns their partition go to the new owner.
         foreach (var (id, forward) in _forwards.Where(f => !next.Owner(f.Value.Partition).Equals(f.Value.To)).ToList())
@@ -197,7 +196,7 @@ public sealed partial class SwarmRegistry
         for (var p = 0; p < _settings.Partitions; p++)
         {
             if (_placement.Owner(p).Equals(_self)) owned++;
-            else if (_self.Equals(_placement.Backup(p))) backedUp++;
+            else if (_placement.Holds(p, _self)) backedUp++;
         }
         return new RegistryStatus(_placement.Nodes, owned, backedUp, _store.PeerCount, _store.SwarmCount);
     }

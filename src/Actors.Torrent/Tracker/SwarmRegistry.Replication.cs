@@ -60,8 +60,7 @@ public sealed partial class SwarmRegistry
         stream.InFlightId = 0;
         var done = stream.InFlight;
         stream.InFlight = [];
-        _streamWaiters -= done.Count;
-        foreach (var waiter in done) Answer(waiter, null);
+        foreach (var waiter in done) Acknowledged(waiter);
         done.Clear();
         stream.InFlight = done;
     }

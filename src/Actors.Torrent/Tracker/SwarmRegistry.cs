@@ -75,7 +75,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         _cluster = Cluster.Get(Context.System);
         _self = _cluster.SelfAddress;
         _store = new SwarmStore(settings.Partitions);
-        _placement = Placement.Compute([_self], settings.Partitions);
+        _placement = Placement.Compute([_self], settings.Partitions, settings.Replicas);
 
         Receive<Announce>(OnAnnounce);
         Receive<Scrape>(OnScrape);
@@ -166,35 +166,42 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Applies the change, streams it to the partition's other holders and answers: at once, or
-    /// (sync replication) when the first other holder acknowledged it. When <paramref name="from"/>
+    /// (sync replication) when every other holder acknowledged it. When <paramref name="from"/>
     /// (the forwarding node) is a holder, the answer itself carries its copy.
     /// </summary>
     private void ApplyAsOwner(in PeerChange change, Waiter waiter, Address? from)
     {
         _store.Apply(change);
         var partition = _store.PartitionOf(change.InfoHash);
-        var waiting = false;
-        var piggyback = false;
         foreach (var holder in _placement.Holders(partition))
         {
             if (holder.Equals(_self)) continue;
-            if (holder.Equals(from)) { piggyback = true; continue; }
+            if (holder.Equals(from)) { waiter.Piggyback = true; continue; }
             if (!_registries.TryGetValue(holder, out var registry)) continue;
             if (!_streams.TryGetValue(holder, out var stream)) _streams[holder] = stream = new ReplicaStream(registry);
             stream.Changes.Add(change);
-            if (_settings.SyncReplication && !waiting)
+            if (_settings.SyncReplication)
             {
                 stream.Waiters.Add(waiter);
-                _streamWaiters++;
-                waiting = true;
+                waiter.Pending++;
             }
             ScheduleReplicaFlush(holder, stream);
         }
-        if (!waiting) Answer(waiter, piggyback ? change : null);
+        if (waiter.Pending == 0) Answer(waiter);
+        else _streamWaiters++;
     }
 
-    private void Answer(Waiter waiter, PeerChange? replica)
+    /// <summary>One holder acknowledged (or was given up on): the announce is answered when none is left.</summary>
+    private void Acknowledged(Waiter waiter)
     {
+        if (--waiter.Pending > 0) return;
+        _streamWaiters--;
+        Answer(waiter);
+    }
+
+    private void Answer(Waiter waiter)
+    {
+        PeerChange? replica = waiter.Piggyback ? waiter.Change : null;
         var request = waiter.Request;
         var change = waiter.Change;
         var swarm = _store.Find(change.InfoHash);
@@ -257,8 +264,8 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         if (expired > 0) _log.Debug("Pruned {0} expired peers", expired);
 
         // Partitions this node no longer holds are kept until their new holders acknowledged the
-        // handover and for handover-grace after the view changed (announces forwarded on an older
-        // view may still arrive), then dropped.
+        // handover, then for handover-grace (announces forwarded on an older view may still
+        // arrive), then dropped.
         // While this node is not in its own view (not Up yet) it holds nothing by the placement,
         // yet handovers may already arrive: nothing is dropped then.
         if (!_placement.Nodes.Contains(_self)) return;
@@ -303,7 +310,14 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     // ---------------------------------------------------------------- state
 
     /// <summary>An announce waiting for its answer: local (ForwardId 0, reply Announced) or forwarded to us (reply ForwardedAnswer).</summary>
-    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId);
+    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId)
+    {
+        /// <summary>Holders whose acknowledgement it still waits for.</summary>
+        public int Pending { get; set; }
+
+        /// <summary>The forwarding node is a holder: the answer carries its copy.</summary>
+        public bool Piggyback { get; set; }
+    }
 
     private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, Address To, int Partition, long SentAt);
 }

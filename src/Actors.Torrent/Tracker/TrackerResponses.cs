@@ -46,10 +46,12 @@ public static class TrackerResponses
     /// array: the same bytes the dictionary builder produces (keys in sorted order), without a
     /// dictionary, a list or an intermediate array per answer.
     /// </summary>
-    private static byte[] CompactAnnounce(IReadOnlyList<SwarmPeer> peers, int complete, int incomplete, long interval, long minInterval)
+    private static byte[] CompactAnnounce(IReadOnlyList<SwarmPeer> list, int complete, int incomplete, long interval, long minInterval)
     {
+        // The registry answers with an array: walk it as a span, not through the interface.
+        ReadOnlySpan<SwarmPeer> peers = list as SwarmPeer[] ?? [.. list];
         int v4 = 0, v6 = 0;
-        for (var i = 0; i < peers.Count; i++) if (peers[i].Address.IsIPv4) v4++; else v6++;
+        foreach (ref readonly var peer in peers) if (peer.Address.IsIPv4) v4++; else v6++;
         var size = 2 + "8:complete".Length + IntegerSize(complete) + "10:incomplete".Length + IntegerSize(incomplete)
             + "8:interval".Length + IntegerSize(interval) + "12:min interval".Length + IntegerSize(minInterval)
             + "5:peers".Length + StringSize(v4 * 6) + (v6 > 0 ? "6:peers6".Length + StringSize(v6 * 18) : 0);
@@ -103,14 +105,13 @@ public static class TrackerResponses
             _bytes[Position++] = (byte)'e';
         }
 
-        public void Peers(IReadOnlyList<SwarmPeer> peers, int count, bool ipv4)
+        public void Peers(ReadOnlySpan<SwarmPeer> peers, int count, bool ipv4)
         {
             var size = ipv4 ? 6 : 18;
             Number(count * size);
             _bytes[Position++] = (byte)':';
-            for (var i = 0; i < peers.Count; i++)
+            foreach (ref readonly var peer in peers)
             {
-                var peer = peers[i];
                 if (peer.Address.IsIPv4 != ipv4) continue;
                 var length = peer.Address.WriteCompact(_bytes[Position..]);
                 BinaryPrimitives.WriteUInt16BigEndian(_bytes[(Position + length)..], (ushort)peer.Port);

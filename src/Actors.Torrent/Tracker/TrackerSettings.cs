@@ -21,6 +21,7 @@ public sealed record TrackerSettings(
     TimeSpan HandoverGrace = default,
     TimeSpan HandoverTimeout = default,
     int HandoverAttempts = 5,
+    int Replicas = 2,
     int? UdpPort = null)
 {
     /// <summary>
@@ -67,6 +68,7 @@ public sealed record TrackerSettings(
             read.Duration("handover-grace", TimeSpan.Zero, TimeSpan.FromHours(1)),
             read.Duration("handover-timeout", TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10)),
             read.Int("handover-attempts", 1, 1000),
+            read.Int("replicas", 1, 7),
             ReadUdpPort(config));
     }
 

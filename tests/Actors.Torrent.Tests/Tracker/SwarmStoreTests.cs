@@ -149,6 +149,24 @@ public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_three_replicas_every_partition_has_three_distinct_holders_led_by_the_two_replica_placement()
+    {
+        Address[] nodes = [Node(1), Node(2), Node(3), Node(4)];
+        var two = Placement.Compute(nodes, 256);
+        var three = Placement.Compute(nodes, 256, replicas: 3);
+        for (var p = 0; p < 256; p++)
+        {
+            Assert.Equal(3, three.Holders(p).Distinct().Count());
+            Assert.Equal(two.Holders(p), three.Holders(p).Take(2));
+        }
+        // Each node holds about three quarters of the partitions; fewer nodes than replicas: all hold all.
+        Assert.All(nodes, n => Assert.InRange(Enumerable.Range(0, 256).Count(p => three.Holds(p, n)), 150, 230));
+        Assert.Equal(2, Placement.Compute([Node(1), Node(2)], 8, replicas: 3).Holders(5).Count);
+
+        static Address Node(int port) => new("akka.tcp", "actors", "127.0.0.1", port);
+    }
+
+    [Fact]
     public void Placement_spreads_partitions_evenly_and_a_new_node_takes_only_its_share()
     {
         Address Node(int port) => new("akka.tcp", "actors", "127.0.0.1", port);

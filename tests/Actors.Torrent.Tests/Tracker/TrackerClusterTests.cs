@@ -117,6 +117,45 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
     }
 
     [Fact]
+    public async Task With_three_replicas_two_nodes_crashing_at_once_lose_no_peer()
+    {
+        var settings = TrackerActorTests.Settings() with { Replicas = 3 };
+        var b = ActorSystem.Create("actors", ClusterConfig());
+        var c = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var a = Cluster.Get(Sys);
+            a.Join(a.SelfAddress);
+            Cluster.Get(b).Join(a.SelfAddress);
+            Cluster.Get(c).Join(a.SelfAddress);
+            var (registryA, trackerA) = Start(Sys, settings);
+            var (registryB, _) = Start(b, settings);
+            var (registryC, trackerC) = Start(c, settings);
+            AwaitAssert(() =>
+            {
+                Assert.Equal(3, Status(registryA).View.Count);
+                Assert.Equal(3, Status(registryB).View.Count);
+                Assert.Equal(3, Status(registryC).View.Count);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+
+            // Announced to C and A: every answered announce is on all three nodes.
+            var expected = AnnounceMany(trackerC, count: 24, port: 24000);
+            expected.UnionWith(AnnounceMany(trackerA, count: 24, port: 25000));
+            Assert.Equal(48, Status(registryA).Peers);
+
+            // B and C end together without leaving: A alone still has every peer.
+            await Task.WhenAll(b.Terminate(), c.Terminate());
+            AwaitAssert(() => Assert.Single(Status(registryA).View), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            Assert.Equal(expected, SeenBy(trackerA));
+        }
+        finally
+        {
+            Shutdown(b);
+            Shutdown(c);
+        }
+    }
+
+    [Fact]
     public void Scrape_gathers_counts_from_the_owners_on_both_nodes()
     {
         var other = ActorSystem.Create("actors", ClusterConfig());
@@ -146,9 +185,9 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         }
     }
 
-    private (IActorRef Registry, IActorRef Tracker) Start(ActorSystem system)
+    private (IActorRef Registry, IActorRef Tracker) Start(ActorSystem system, TrackerSettings? settings = null)
     {
-        var settings = TrackerActorTests.Settings();
+        settings ??= TrackerActorTests.Settings();
         var registry = system.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
         return (registry, system.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker"));
     }
