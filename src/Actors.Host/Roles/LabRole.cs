@@ -129,6 +129,7 @@ public sealed class LabRole : IRoleCommand
         root.Subcommands.Add(heal);
         root.Subcommands.Add(LinkCommand());
         root.Subcommands.Add(RunCommand());
+        root.Subcommands.Add(SwarmCommand());
         return new RootCommand("actors: every role of the system from one binary") { root };
     }
 
@@ -178,6 +179,20 @@ public sealed class LabRole : IRoleCommand
         var run = new Command("run", "Run a scenario on a cluster of its own; exit 0 when every check held, 1 naming the failed ones") { file, repeat, seed, output };
         run.SetAction((r, ct) => Actors.Lab.Experiments.ExperimentCli.Run(r.GetValue(file)!, Math.Max(1, r.GetValue(repeat)), r.GetValue(seed), r.GetValue(output), LabClient.Out, ct));
         return run;
+    }
+
+    private static Command SwarmCommand()
+    {
+        var peers = new Option<int>("--peers") { Description = "leechers (N)", Required = true };
+        var seeders = new Option<int>("--seeders") { Description = "seeders (S), started once the leechers are up", DefaultValueFactory = _ => 1 };
+        var size = new Option<string>("--size") { Description = "the file's size F (e.g. 8M)", HelpName = "SIZE", DefaultValueFactory = _ => "8M" };
+        var upCap = new Option<string>("--up-cap") { Description = "every peer's upload cap U, bytes/s (e.g. 256K; 0: none, then no bound)", HelpName = "RATE", DefaultValueFactory = _ => "256K" };
+        var processes = new Option<int>("--processes") { Description = "leecher processes (0: one per 250 peers)", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "where the bundle goes: DIR/swarm-nN/<timestamp>/", HelpName = "DIR", DefaultValueFactory = _ => Actors.Lab.Experiments.ExperimentCli.DefaultOut };
+        var swarm = new Command("swarm", "Measure one swarm against the Kumar–Ross bound: completion CDF, piece availability, memory and CPU per peer") { peers, seeders, size, upCap, processes, output };
+        swarm.SetAction((r, ct) => Actors.Lab.Experiments.ExperimentCli.Swarm(r.GetValue(peers), r.GetValue(seeders), r.GetValue(size)!, r.GetValue(upCap)!,
+            r.GetValue(processes), r.GetValue(output), LabClient.Out, ct));
+        return swarm;
     }
 
     private static LabClient Client(ParseResult result) => LabClient.Create(result.GetValue(Lab), result.GetValue(Token));

@@ -38,6 +38,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--connect-rate", "actors.peer.connects-per-second", "new outgoing connects per second, per process", "N"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
         new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
+        new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -95,7 +96,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
-            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
+            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token, parsed.Value("--progress"));
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
                 .ContinueWith(_ => 0)));
@@ -132,8 +133,9 @@ public sealed class PeerCommand : IRoleCommand
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel, string? progressFile = null)
     {
+        using var progress = progressFile is null ? null : new StreamWriter(progressFile, append: true) { AutoFlush = true };
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
         bool listening = false, reported = false;
@@ -167,6 +169,9 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
+            // {"unixMs":…,"pieces":P,"have":[per peer]}: per-peer completion and piece availability for the Lab's swarm plots.
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}]}}"));
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
             var line = string.Create(CultureInfo.InvariantCulture,
