@@ -79,13 +79,18 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             await Task.Delay(3000, cancel);
             var idleRss = leechers.Sum(l => Posix.Usage(l.Pid)?.ResidentBytes ?? 0);
 
-            var seedStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            // t = 0 when every seeder listens (its process start is not the swarm's time).
+            var seederPorts = new List<int>();
             for (var s = 0; s < seeders; s++)
             {
-                string[] args = ["peer", "seed", torrent, "--data", data, "--host", "127.0.0.1"];
+                var port = cluster.FreePort();
+                seederPorts.Add(port);
+                string[] args = ["peer", "seed", torrent, "--data", data, "--host", "127.0.0.1", "--port", $"{port}"];
                 if (upCap > 0) args = [.. args, "--max-up", $"{upCap}"];
                 Start($"seeder-{s}", args);
             }
+            foreach (var port in seederPorts) await WaitListening(port, TimeSpan.FromSeconds(90), cancel);
+            var seedStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var us = (double)seeders * upCap;
             var bound = upCap > 0 ? Math.Max(size / us, (double)peers * size / (us + (double)peers * upCap)) : 0;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -182,7 +187,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             try { await client.ConnectAsync(System.Net.IPAddress.Loopback, port, cancel); return; }
             catch (System.Net.Sockets.SocketException) { await Task.Delay(200, cancel); }
         }
-        throw new TimeoutException($"the tracker did not listen on {port} within {timeout.TotalSeconds} s");
+        throw new TimeoutException($"nothing listened on {port} within {timeout.TotalSeconds} s");
     }
 
     private void WritePlots(string bundle, List<double> completion, double bound, SortedDictionary<int, (double HeldSum, int Complete, int Peers)> availability, string metrics)
