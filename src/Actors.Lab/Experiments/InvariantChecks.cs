@@ -3,11 +3,11 @@ using System.Diagnostics;
 namespace Actors.Lab.Experiments;
 
 /// <summary>
-/// The domain invariants, checked over what happened (the load's records) and the live system
+/// The domain invariants (<paramref name="plan"/>: the faults as applied, at the times they were), checked over what happened (the load's records) and the live system
 /// (trackers asked again, files hashed). Each is polled until it holds or its "within" runs out,
 /// so a slow but correct system passes and a wrong one fails with the first counterexample.
 /// </summary>
-public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces, AnnounceLoadSpec? announceSpec, IReadOnlyList<FaultStep> plan)
+public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces, AnnounceLoadSpec? announceSpec, IReadOnlyList<FaultStep> plan, RunRecord record)
 {
     public async Task<(bool Passed, string Detail)> Check(CheckSpec check, CancellationToken cancel)
     {
@@ -50,7 +50,7 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
     private (bool, string) SwarmCompletes()
     {
         var missing = load.Leechers.Where(l => !load.Completed.ContainsKey(l)).ToList();
-        var times = load.Completed.Values.Order().Select(RunRecord.F);
+        var times = load.Completed.Values.Order().Select(ms => RunRecord.F(record.At(ms)));
         return (missing.Count == 0 && load.Leechers.Count > 0,
             missing.Count == 0 ? $"all {load.Leechers.Count} complete at t = {string.Join(", ", times)} s" : $"not complete: {string.Join(", ", missing)}");
     }
@@ -70,7 +70,7 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
                 if (swarm is null) continue; // a dead tracker node answers nothing; the others must hold everything
                 asked++;
                 foreach (var a in group.Where(a => !swarm.Contains(a.Port)))
-                    lost.Add($"port {a.Port} (answered by {a.Tracker} at t={RunRecord.F(a.At)} s) missing from swarm {a.Torrent} at {tracker}");
+                    lost.Add($"port {a.Port} (answered by {a.Tracker} at t={RunRecord.F(record.At(a.UnixMs))} s) missing from swarm {a.Torrent} at {tracker}");
             }
         }
         if (asked == 0) return (false, "no tracker node answered");
@@ -133,7 +133,7 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
         {
             var last = faults.Where(f => f.Target.Split(',').Contains(rendezvous)).Select(f => f.At.TotalSeconds).DefaultIfEmpty(double.NaN).Max();
             if (double.IsNaN(last) || !load.Callees.Contains(caller)) continue;
-            var again = load.Registrations.GetValueOrDefault(caller)?.Where(t => t > last).ToList() ?? [];
+            var again = load.Registrations.GetValueOrDefault(caller)?.Select(record.At).Where(t => t > last).ToList() ?? [];
             if (again.Count == 0) pending.Add($"{caller} (lost {rendezvous} at t={RunRecord.F(last)} s)");
             else seen.Add($"{caller} again at t={RunRecord.F(again[0])} s");
         }

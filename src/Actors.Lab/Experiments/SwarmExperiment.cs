@@ -229,6 +229,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             .GroupBy(r => r.T).OrderBy(g => g.Key).ToList();
         var resources = new Plot();
         resources.Title("memory per peer (KiB, resident) and CPU per peer (ms/s)");
+        resources.YLabel("KiB per peer");
         resources.XLabel("seconds since the seeders started");
         if (rows.Count > 1)
         {
@@ -240,7 +241,9 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             for (var i = 1; i < rows.Count; i++) cpuRate[i - 1] = Math.Max(0, cpuSeries[i] - cpuSeries[i - 1]) / Math.Max(0.1, rows[i].Key - rows[i - 1].Key) * 1000 / peers;
             var c = resources.Add.Scatter(rows.Skip(1).Select(g => g.Key).ToArray(), cpuRate);
             c.MarkerSize = 0;
-            c.LegendText = "CPU ms/s per peer";
+            c.LegendText = "CPU ms/s per peer (right axis)";
+            c.Axes.YAxis = resources.Axes.Right; // ms/s and KiB differ by orders of magnitude
+            resources.Axes.Right.Label.Text = "CPU ms/s per peer";
             resources.ShowLegend(Alignment.UpperRight);
         }
         resources.SavePng(Path.Combine(bundle, "resources.png"), 900, 420);
