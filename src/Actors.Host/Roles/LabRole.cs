@@ -15,7 +15,7 @@ namespace Actors.Host.Roles;
 public sealed class LabRole : ClusterRoleCommand
 {
     public override string Name => "lab";
-    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link; run a scenario: run.";
+    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link; run a scenario or a swarm: run, swarm.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
@@ -109,6 +109,16 @@ public sealed class LabRole : ClusterRoleCommand
             a => Actors.Lab.Experiments.ExperimentCli.Run(a.Argument("FILE"), Math.Max(1, WholeNumber(a, "--repeat") ?? 1), WholeNumber(a, "--seed"),
                 a.Value("--out") ?? Actors.Lab.Experiments.ExperimentCli.DefaultOut, LabClient.Out, a.Cancel))
         { Arguments = [new("FILE", "a scenario file (config/lab/*.conf)")] },
+        new("swarm", "Measure one swarm against the Kumar–Ross bound: completion CDF, piece availability, memory and CPU per peer",
+            [new("--peers", null, "leechers (N)", "N", Required: true),
+             new("--seeders", null, "seeders (default 1)", "S"),
+             new("--size", null, "file size F (default 8M)", "SIZE"),
+             new("--up-cap", null, "every peer's upload cap, bytes/s (default 256K)", "RATE"),
+             new("--processes", null, "leecher processes (default one per 250 peers)", "P"),
+             new("--out", null, "where the bundle goes (default " + Actors.Lab.Experiments.ExperimentCli.DefaultOut + ")", "DIR")],
+            a => Actors.Lab.Experiments.ExperimentCli.Swarm(WholeNumber(a, "--peers") ?? throw new UsageException("swarm needs --peers N"),
+                WholeNumber(a, "--seeders") ?? 1, a.Value("--size") ?? "8M", a.Value("--up-cap") ?? "256K", WholeNumber(a, "--processes") ?? 0,
+                a.Value("--out") ?? Actors.Lab.Experiments.ExperimentCli.DefaultOut, LabClient.Out, a.Cancel)),
     ];
 
     private static int? WholeNumber(ParsedArguments args, string name) =>

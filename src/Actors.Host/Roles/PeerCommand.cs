@@ -42,6 +42,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--save-metadata", null, "magnet: also write the fetched torrent as DIR/HASH.torrent (aria2's --bt-save-metadata)", IsFlag: true),
         new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
+        new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -137,7 +138,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxPeers = maxPeers,
                 InitialPeers = initialPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
-            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
+            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token, parsed.Value("--progress"));
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
                 .ContinueWith(_ => 0)));
@@ -221,8 +222,9 @@ public sealed class PeerCommand : IRoleCommand
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel, string? progressFile = null)
     {
+        using var progress = progressFile is null ? null : new StreamWriter(progressFile, append: true) { AutoFlush = true };
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
         bool listening = false, reported = false;
@@ -256,6 +258,9 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
+            // {"unixMs":…,"pieces":P,"have":[per peer]}: per-peer completion and piece availability for the Lab's swarm plots.
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}]}}"));
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
             var line = string.Create(CultureInfo.InvariantCulture,

@@ -12,9 +12,9 @@ namespace Actors.Lab.Experiments;
 /// reason) is remembered — which tracker answered, which swarm, which port — so the checker can
 /// ask the surviving trackers afterwards whether each of them is still in its swarm.
 /// </summary>
-public sealed class AnnounceLoad(AnnounceLoadSpec spec, Func<string, int> portOf, Func<double> clock, int seed) : IDisposable
+public sealed class AnnounceLoad(AnnounceLoadSpec spec, Func<string, int> portOf, int seed) : IDisposable
 {
-    public sealed record Answered(int Torrent, int Port, string Tracker, double At);
+    public sealed record Answered(int Torrent, int Port, string Tracker, long UnixMs);
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly CancellationTokenSource _stop = new();
@@ -57,7 +57,7 @@ public sealed class AnnounceLoad(AnnounceLoadSpec spec, Func<string, int> portOf
     {
         var peers = await Announce(tracker, torrent, port, $"-LB0001-{id:x12}"[..20], numWant: 0);
         if (peers is null) Interlocked.Increment(ref _failed);
-        else _answered.Enqueue(new Answered(torrent, port, tracker, clock()));
+        else _answered.Enqueue(new Answered(torrent, port, tracker, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 
     /// <summary>One announce; the ports of the peers in the answer, or null when it failed (no answer, non-200, failure reason).</summary>

@@ -20,7 +20,7 @@ public static class Bundle
         await File.WriteAllTextAsync(Path.Combine(dir, "resolved.json"), JsonSerializer.Serialize(new { scenario, seed, plan }, Json));
 
         var events = record.Events.OrderBy(e => e.UnixMs).ToList();
-        await File.WriteAllLinesAsync(Path.Combine(dir, "events.jsonl"), events.Select(e => JsonSerializer.Serialize(new { t = e.T, unixMs = e.UnixMs, source = e.Source, kind = e.Kind, text = e.Text })));
+        await File.WriteAllLinesAsync(Path.Combine(dir, "events.jsonl"), events.Select(e => JsonSerializer.Serialize(new { t = Math.Round(record.At(e.UnixMs), 3), unixMs = e.UnixMs, source = e.Source, kind = e.Kind, text = e.Text })));
 
         var csv = new StringBuilder("t,node,metric,value\n");
         foreach (var s in record.Samples)

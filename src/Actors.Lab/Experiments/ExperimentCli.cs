@@ -52,6 +52,35 @@ public static class ExperimentCli
         return 1;
     }
 
+    /// <summary><c>actors lab swarm</c>: one swarm measured against the Kumar–Ross bound; exit 0 when every peer completed.</summary>
+    public static async Task<int> Swarm(int peers, int seeders, string size, string upCap, int processes, string? outDir, TextWriter output, CancellationToken cancel)
+    {
+        if (peers is < 1 or > 20_000 || seeders is < 1 or > 100)
+        {
+            Console.Error.WriteLine("actors lab swarm: --peers 1..20000, --seeders 1..100");
+            return 2;
+        }
+        if (Size(size) is not { } bytes || bytes < 1 || Size(upCap) is not { } cap)
+        {
+            Console.Error.WriteLine($"actors lab swarm: --size and --up-cap take sizes such as 8M or 256K (got '{size}', '{upCap}')");
+            return 2;
+        }
+        if (processes <= 0) processes = Math.Max(1, (peers + 249) / 250);
+        var bundle = BundleDirectory(outDir ?? DefaultOut, $"swarm-n{peers}");
+        var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output).Run(bundle, ActorsCommand(), cancel);
+        return summary.Completed == peers ? 0 : 1;
+    }
+
+    /// <summary>"8M", "256K", "1G", "4096" (bytes); null when not a size.</summary>
+    public static long? Size(string text)
+    {
+        var t = text.Trim().ToUpperInvariant().TrimEnd('B').TrimEnd('I');
+        var multiplier = t.EndsWith('K') ? 1L << 10 : t.EndsWith('M') ? 1L << 20 : t.EndsWith('G') ? 1L << 30 : 1;
+        if (multiplier > 1) t = t[..^1];
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value * multiplier < long.MaxValue
+            ? (long)(value * multiplier) : null;
+    }
+
     /// <summary>DIR/scenario/yyyyMMdd-HHmmss (a suffix when two runs start in the same second).</summary>
     public static string BundleDirectory(string root, string scenario)
     {

@@ -22,7 +22,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
         var record = new RunRecord();
         var plan = FaultPlan.Build(scenario, seed);
         using var cluster = new ScenarioCluster(bundle, actors);
-        using var load = new LoadProcesses(cluster, record.Now, record.Event);
+        using var load = new LoadProcesses(cluster, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), record.Event);
         AnnounceLoad? announces = null;
         var watch = Stopwatch.StartNew();
         try
@@ -44,7 +44,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             load.StartWatching();
             if (scenario.Load.Announces is { } a)
             {
-                announces = new AnnounceLoad(a, cluster.PortOf, record.Now, seed);
+                announces = new AnnounceLoad(a, cluster.PortOf, seed);
                 announces.Start();
             }
             if (scenario.Load.Swarm is { } swarm)
@@ -78,6 +78,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 var swarmStarted = scenario.Load.Swarm is null;
                 var callsStarted = scenario.Load.Calls is null or { ConnectedBeforeMethod: true };
                 var next = 0;
+                var applied = new List<FaultStep>();
                 while (record.Now() < scenario.Duration.TotalSeconds)
                 {
                     var now = record.Now();
@@ -87,6 +88,8 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                     {
                         var step = plan[next++];
                         if (step.Target == ScenarioFile.BusiestRelay) step = step with { Target = await BusiestRelay(cluster) };
+                        // The plan's time is when it was due; what happened is when it was applied (a loaded machine lags).
+                        applied.Add(step with { At = TimeSpan.FromSeconds(record.Now()) });
                         var (ok, answer) = await cluster.Lab.Apply(step);
                         record.Event("runner", ok ? "fault-applied" : "fault-failed", $"{step}: {Short(answer)}");
                         log.WriteLine($"  t={record.Now():F1} s {step}: {(ok ? "ok" : "FAILED " + Short(answer))}");
@@ -96,10 +99,10 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 if (!swarmStarted) load.StartLeechers();
                 if (!callsStarted) load.StartCallers(scenario.Load.Calls!, Secret);
                 record.MethodEnd = record.Now();
-                record.FaultWindows.AddRange(FaultPlan.Windows(plan, scenario.Duration));
+                record.FaultWindows.AddRange(FaultPlan.Windows(applied, scenario.Duration));
 
                 // ---- rollbacks --------------------------------------------------------------------
-                await Rollback(cluster, plan, record);
+                await Rollback(cluster, applied, record);
 
                 // ---- steady state after, and the invariants (the sampler keeps sampling) ----------
                 var after = await probes.HoldWithin(scenario.SteadyState.Probes, scenario.SteadyState.Within, cancel);
@@ -109,7 +112,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                     var share = asked == 0 ? 0 : (double)held / asked;
                     record.Result(probe.Name, "during", share >= probe.During, $"held in {held} of {asked} samples ({share:P0}, want ≥ {probe.During:P0})");
                 }
-                var checks = new InvariantChecks(load, announces, scenario.Load.Announces, plan);
+                var checks = new InvariantChecks(load, announces, scenario.Load.Announces, applied, record);
                 foreach (var check in scenario.Checks)
                 {
                     var (passed, detail) = await checks.Check(check, cancel);

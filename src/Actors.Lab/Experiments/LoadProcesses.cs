@@ -9,19 +9,19 @@ namespace Actors.Lab.Experiments;
 /// The swarm and call load as real processes (<c>actors peer</c>, <c>actors caller</c>), named
 /// seeder-I, leecher-I, callee-I, caller-I, each in the cluster's manifests so the method can kill
 /// or restart them through the lab. What they print is read from their logs four times a second
-/// and timestamped on the run's clock: a leecher's "complete and verified", a caller's
+/// and timestamped (Unix ms: the run's clock starts only with the method): a leecher's "complete and verified", a caller's
 /// "registered as", its call report (one JSON line).
 /// </summary>
 public sealed class LoadProcesses : IDisposable
 {
-    public sealed record CallReport(string Id, string Role, string Result, string Path, int PathChanges, double Loss, int FramesReceived, double DurationS, double At)
+    public sealed record CallReport(string Id, string Role, string Result, string Path, int PathChanges, double Loss, int FramesReceived, double DurationS, long UnixMs)
     {
         /// <summary>Media lost while the path changed: frames that never arrived × 20 ms (a frame every 20 ms).</summary>
         public double GapMs => Loss >= 1 ? DurationS * 1000 : FramesReceived / (1 - Loss) * Loss * 20;
     }
 
     private readonly ScenarioCluster _cluster;
-    private readonly Func<double> _clock;
+    private readonly Func<long> _clock;
     private readonly Action<string, string, string> _event;
     private readonly Dictionary<string, long> _offsets = [];
     private readonly CancellationTokenSource _stop = new();
@@ -34,13 +34,13 @@ public sealed class LoadProcesses : IDisposable
     public List<string> Callees { get; } = [];
     public List<string> Callers { get; } = [];
     public Dictionary<string, string> FirstRendezvous { get; } = [];
-    public ConcurrentDictionary<string, double> Completed { get; } = new();
-    public ConcurrentDictionary<string, List<double>> Registrations { get; } = new();
-    public ConcurrentDictionary<string, double> Connected { get; } = new();
+    public ConcurrentDictionary<string, long> Completed { get; } = new();
+    public ConcurrentDictionary<string, List<long>> Registrations { get; } = new();
+    public ConcurrentDictionary<string, long> Connected { get; } = new();
     public ConcurrentQueue<CallReport> Reports { get; } = new();
     public long SwarmSize { get; private set; }
 
-    public LoadProcesses(ScenarioCluster cluster, Func<double> clock, Action<string, string, string> recordEvent)
+    public LoadProcesses(ScenarioCluster cluster, Func<long> clock, Action<string, string, string> recordEvent)
     {
         _cluster = cluster;
         _clock = clock;

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Actors.Lab.Experiments;
 
-/// <summary>One thing that happened during a run, on the run's clock (seconds since the method began; negative before).</summary>
+/// <summary>One thing that happened during a run; <paramref name="T"/> as recorded, the bundle recomputes it from <paramref name="UnixMs"/> once the method's start is known (t = 0; negative before).</summary>
 public sealed record RunEvent(double T, long UnixMs, string Source, string Kind, string Text);
 
 /// <summary>One sample: a figure of a node (or of the load) at a time.</summary>
