@@ -37,9 +37,22 @@ public static class Seeds
             "info_hash=" + Hex20(0x12) + "&info_hash=" + Hex20(0x13) + "&x=%20+"),
         "peer-wire" => [Wire()],
         "call-frame" => [CallFrames(), FrameCodec.Encode(new Media(7, 123456, [1, 2, 3]))[FrameCodec.HeaderSize..]],
+        "call-udp" => UdpDatagrams(),
         "wav" => [WavAudio.Generate(8000, 1, TimeSpan.FromMilliseconds(3)), WavAudio.Generate(48000, 2, TimeSpan.FromMilliseconds(1)), WavWithListChunk()],
         _ => throw new ArgumentException($"no target {target}", nameof(target)),
     };
+
+    private static byte[][] UdpDatagrams()
+    {
+        var codec = new UdpMediaCodec(FuzzTargets.UdpKey());
+        return
+        [
+            codec.Encode(new UdpDatagram(UdpKind.Hello, UdpSender.Caller, 1, 0, 0, [])),
+            codec.Encode(new UdpDatagram(UdpKind.Media, UdpSender.Callee, 2, 7, 123456, [1, 2, 3, 4])),
+            codec.Encode(new UdpDatagram(UdpKind.Ping, UdpSender.Caller, 3, 0, 42, [])),
+            codec.Encode(new UdpDatagram(UdpKind.Pong, UdpSender.Callee, 4, 0, 42, [])),
+        ];
+    }
 
     private static byte[][] Text(params string[] inputs) => inputs.Select(Encoding.Latin1.GetBytes).ToArray();
 
