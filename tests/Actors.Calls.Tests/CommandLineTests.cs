@@ -119,7 +119,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, report.GetProperty("pathChanges").GetInt32());
         var bobReport = JsonDocument.Parse(bob.WaitForLine(l => l.StartsWith('{'), Wait)).RootElement;
         Assert.True(bobReport.GetProperty("result").GetString() == "completed", $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
-        Assert.True(bobReport.GetProperty("framesReceived").GetInt64() > 100, bob.Output);
+        Assert.True(bobReport.GetProperty("framesReceived").GetInt64() > 100, $"bob:\n{bob.Output}\nalice:\n{alice.Output}");
     }
 
     [Fact]

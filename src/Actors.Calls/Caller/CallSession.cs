@@ -243,7 +243,6 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         Receive<PingTick>(_ =>
         {
             _media.Tell(new FrameConnection.Send(new Ping(Stopwatch.GetTimestamp())));
-            if (_udpUp) _udp.Tell(new UdpMediaPath.SendPing(Stopwatch.GetTimestamp()));
         });
         Receive<FrameConnection.Received>(r => r.Connection.Equals(_media), r =>
         {

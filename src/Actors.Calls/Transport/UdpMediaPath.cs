@@ -15,8 +15,10 @@ namespace Actors.Calls.Transport;
 /// authenticated Hello datagrams every 100 ms to the peer's observed address until a datagram of
 /// the peer's authenticates — the UDP hole punch — then report <see cref="Up"/>; from then on the
 /// peer's address is the source of its last authenticated datagram (it may differ from the
-/// guess: a symmetric NAT facing a public host). Silence for <see cref="SilenceLimit"/> reports
-/// <see cref="Down"/> and probing starts again. Forged, malformed and replayed datagrams are
+/// guess: a symmetric NAT facing a public host). While up it pings the peer every 250 ms: no
+/// datagram from the peer, or no Pong to our pings (the peer hears nothing of ours: a one-way
+/// path), for <see cref="SilenceLimit"/> reports <see cref="Down"/> and probing starts again — so a
+/// side never keeps sending into a path only the other direction of which works. Forged, malformed and replayed datagrams are
 /// counted and dropped (<see cref="UdpMediaCodec"/>, <see cref="ReplayWindow"/>). Sends are not
 /// acked: a send while Akka.IO still holds the previous one is refused and counted as dropped,
 /// so nothing queues (late audio is useless).
@@ -56,7 +58,7 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
     private uint _number;
     private int _probes;
     private bool _up;
-    private long _lastHeard;
+    private long _lastHeard, _lastPong;
     private long _rejected, _replayed, _sendsDropped;
     private Counters _reported = new(0, 0, 0);
 
@@ -89,6 +91,7 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
         Receive<Udp.Bound>(_ =>
         {
             _socket = Sender;
+            Context.Watch(_socket);
             Timers.StartPeriodicTimer(ProbeTick.Instance, ProbeTick.Instance, ProbeInterval);
             Timers.StartPeriodicTimer(SilenceCheck.Instance, SilenceCheck.Instance, TimeSpan.FromMilliseconds(250));
             Probe();
@@ -112,15 +115,28 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
             // Counters go to the owner when they change, at most every 250 ms (a flood costs no messages).
             var counters = new Counters(_rejected, _replayed, _sendsDropped);
             if (counters != _reported) { _reported = counters; _owner.Tell(counters); }
-            if (!_up || Stopwatch.GetElapsedTime(_lastHeard) < SilenceLimit) return;
+            if (!_up) return;
+            var heard = Stopwatch.GetElapsedTime(_lastHeard) < SilenceLimit;
+            var answered = Stopwatch.GetElapsedTime(_lastPong) < SilenceLimit;
+            if (heard && answered)
+            {
+                Send(new UdpDatagram(UdpKind.Ping, _me, 0, 0, Stopwatch.GetTimestamp(), []));
+                return;
+            }
             _up = false;
             _probes = 0;
-            _owner.Tell(new Down($"no datagram for {SilenceLimit.TotalMilliseconds:0} ms"));
+            _owner.Tell(new Down(heard ? $"no answer to our pings for {SilenceLimit.TotalMilliseconds:0} ms" : $"no datagram for {SilenceLimit.TotalMilliseconds:0} ms"));
             Timers.StartPeriodicTimer(ProbeTick.Instance, ProbeTick.Instance, ProbeInterval);
         });
         Receive<SendMedia>(m => Send(new UdpDatagram(UdpKind.Media, _me, 0, m.Seq, m.TimestampMicros, m.Payload)));
         Receive<SendPing>(p => Send(new UdpDatagram(UdpKind.Ping, _me, 0, 0, p.Nonce, [])));
         Receive<Udp.CommandFailed>(_ => _sendsDropped++);
+        Receive<Terminated>(t => t.ActorRef.Equals(_socket), _ =>
+        {
+            _socket = ActorRefs.Nobody;
+            _owner.Tell(new Unavailable("the UDP socket closed"));
+            Context.Stop(Self);
+        });
         Receive<GetCounters>(_ => Sender.Tell(new Counters(_rejected, _replayed, _sendsDropped)));
     }
 
@@ -153,6 +169,7 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
         if (!_up)
         {
             _up = true;
+            _lastPong = _lastHeard; // the path's first datagram counts as an answer
             Timers.Cancel(ProbeTick.Instance);
             Send(new UdpDatagram(UdpKind.Hello, _me, 0, 0, 0, [])); // so the peer is up at once too
             _log.Info("UDP media path up with {0}", Endpoints.Format(_peer));
@@ -162,7 +179,10 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
         {
             case UdpKind.Media: _owner.Tell(new MediaReceived(d.Seq, d.Value, d.Payload)); break;
             case UdpKind.Ping: Send(new UdpDatagram(UdpKind.Pong, _me, 0, 0, d.Value, [])); break;
-            case UdpKind.Pong: _owner.Tell(new PongReceived(d.Value)); break;
+            case UdpKind.Pong:
+                _lastPong = _lastHeard;
+                _owner.Tell(new PongReceived(d.Value));
+                break;
         }
     }
 }

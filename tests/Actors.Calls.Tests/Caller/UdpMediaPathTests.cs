@@ -13,7 +13,7 @@ namespace Actors.Calls.Tests.Caller;
 /// The UDP media path on loopback: the actor against a hand-driven peer socket (hole-punch
 /// probes, forged, reflected and replayed datagrams), and two callers whose media goes over UDP.
 /// </summary>
-public sealed class UdpMediaPathTests : TestKit
+public sealed class UdpMediaPathTests() : TestKit("akka.io.udp.disabled-buffer-pool.buffer-size = 2048")
 {
     private static readonly byte[] Key = UdpMediaCodec.NewKey();
 
@@ -50,7 +50,8 @@ public sealed class UdpMediaPathTests : TestKit
         // A real Hello from the peer: up.
         peer.Send(codec.Encode(new UdpDatagram(UdpKind.Hello, UdpSender.Callee, 1, 0, 0, [])), target);
         ExpectMsg<UdpMediaPath.Up>();
-        var media = codec.Encode(new UdpDatagram(UdpKind.Media, UdpSender.Callee, 2, 7, 123, [9, 9]));
+        // A full-size datagram (Akka.IO's default 512-byte UDP buffers would cut it: the test kit's config sets 2048 like caller.conf).
+        var media = codec.Encode(new UdpDatagram(UdpKind.Media, UdpSender.Callee, 2, 7, 123, new byte[UdpMediaCodec.MaxMediaPayload]));
         peer.Send(media, target);
         var received = ExpectMsg<UdpMediaPath.MediaReceived>();
         Assert.Equal((7u, 123L), (received.Seq, received.TimestampMicros));
