@@ -58,6 +58,9 @@ public sealed partial class NatTests
             foreach (var (id, _, kind, _) in NatMatrix.Hosts)
                 callers[id].WaitForLine(l => l.Contains(kind == NatMatrix.Kind.Public ? "reachable: yes" : "reachable: no"), Wait);
             string Trace() => string.Join("\n", callers.Select(c => $"{c.Key}:\n{c.Value.Output}"));
+            // Presence spreads between the two rendezvous nodes by Distributed Data gossip (500 ms
+            // rounds): a call placed the moment its callee registered elsewhere would find it offline.
+            Thread.Sleep(3000);
 
             var first = NatMatrix.Hosts.GroupBy(h => h.Kind).ToDictionary(g => g.Key, g => g.First());
             var second = NatMatrix.Hosts.GroupBy(h => h.Kind).ToDictionary(g => g.Key, g => g.Last());
