@@ -11,7 +11,7 @@ repo="$(cd "$here/../.." && pwd)"
 target="${1:-}"; seconds="${2:-}"
 if [ -z "$target" ] || ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
   echo "usage: tests/Fuzz/run.sh TARGET SECONDS" >&2
-  echo "targets: http-request http-response chunked bencode metainfo tracker-query udp-tracker peer-wire extended-handshake ut-metadata ut-pex krpc call-frame wav" >&2
+  echo "targets: http-request http-response chunked bencode metainfo tracker-query udp-tracker peer-wire extended-handshake ut-metadata ut-pex krpc call-frame call-udp wav" >&2
   exit 2
 fi
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install afl++" >&2; exit 1; }

@@ -21,6 +21,8 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     public sealed record PathInstruction(Connect Connect, PunchPlan? Punch = null);
     /// <summary>Dial from <paramref name="LocalPort"/> (the rendezvous connection's) after <paramref name="Delay"/>, at most <paramref name="Attempts"/> times, each bounded by <paramref name="AttemptTimeout"/>.</summary>
     public sealed record PunchPlan(int LocalPort, TimeSpan Delay, int Attempts, TimeSpan AttemptTimeout);
+    /// <summary>The rendezvous offers a UDP media path: key and the peer's address; bind <paramref name="LocalPort"/> (the rendezvous connection's number).</summary>
+    public sealed record UdpOffered(UdpOffer Offer, int LocalPort);
     public sealed record InboundJoined(IActorRef Connection, Join Join);
     public sealed record SignalEnded(CallOutcome Outcome, string Detail);
     public sealed record ExpectJoin(string Token, IActorRef Session);
@@ -58,6 +60,17 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private long _punchStartedAt;
     private int _punchAttempts;  // attempts made (over the whole call): the report's punchAttempts
     private int _punchMade;      // attempts made on the current punch path
+
+    // UDP media path (version 2): media goes over UDP while it is up, over the TCP path otherwise.
+    private IActorRef _udp = ActorRefs.Nobody;
+    private bool _udpOffered, _udpUp, _udpEverUp;
+    private string? _udpNote;
+    private readonly JitterBuffer _jitterBuffer = new(depth: 3, capacity: 64);
+    private long _udpFramesSent, _tcpFramesSent, _udpFramesReceived, _tcpFramesReceived, _udpFirstSeq = -1, _udpMaxSeq = -1;
+    private double _udpJitterMicros, _udpRttSum;
+    private long? _udpLastTransit;
+    private int _udpRttCount;
+    private UdpMediaPath.Counters _udpCounters = new(0, 0, 0);
 
     // Media statistics.
     private uint _nextSeq;
@@ -227,7 +240,10 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private void InCall()
     {
         Receive<MediaTick>(_ => SendMedia());
-        Receive<PingTick>(_ => _media.Tell(new FrameConnection.Send(new Ping(Stopwatch.GetTimestamp()))));
+        Receive<PingTick>(_ =>
+        {
+            _media.Tell(new FrameConnection.Send(new Ping(Stopwatch.GetTimestamp())));
+        });
         Receive<FrameConnection.Received>(r => r.Connection.Equals(_media), r =>
         {
             switch (r.Message)
@@ -265,10 +281,23 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     {
         var seq = _nextSeq++;
         _framesSent++;
-        // No path right now (or the new one is not joined yet: Join must be its first frame): this frame is lost.
-        if (!_mediaFlowing) return;
         var now = DateTime.UtcNow.Ticks / 10;
         var payload = _settings.AudioFrames is { } audio ? audio[(int)(seq % (uint)audio.Count)] : _tone;
+        if (_udpUp)
+        {
+            // One frame out, one frame played out of the jitter buffer, per frame interval.
+            _jitterBuffer.Pop();
+            if (payload.Length <= UdpMediaCodec.MaxMediaPayload)
+            {
+                _udpFramesSent++;
+                _bytesSent += UdpMediaCodec.HeaderSize + 12 + UdpMediaCodec.TagSize + payload.Length;
+                _udp.Tell(new UdpMediaPath.SendMedia(seq, now, payload));
+                return;
+            }
+        }
+        // No path right now (or the new one is not joined yet: Join must be its first frame): this frame is lost.
+        if (!_mediaFlowing) return;
+        _tcpFramesSent++;
         _bytesSent += MediaHeaderBytes + payload.Length;
         _media.Tell(new FrameConnection.Send(new Media(seq, now, payload)));
     }
@@ -276,6 +305,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private void OnMedia(Media media)
     {
         _framesReceived++;
+        _tcpFramesReceived++;
         _bytesReceived += MediaHeaderBytes + media.Payload.Length;
         if (_firstSeq < 0) _firstSeq = media.Seq;
         if (media.Seq > _maxSeq) _maxSeq = media.Seq;
@@ -283,6 +313,35 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         var transit = DateTime.UtcNow.Ticks / 10 - media.TimestampMicros;
         if (_lastTransit is { } last) _jitterMicros += (Math.Abs(transit - last) - _jitterMicros) / 16;
         _lastTransit = transit;
+    }
+
+    private void OnUdpMedia(UdpMediaPath.MediaReceived media)
+    {
+        _framesReceived++;
+        _udpFramesReceived++;
+        _bytesReceived += UdpMediaCodec.HeaderSize + 12 + UdpMediaCodec.TagSize + media.Payload.Length;
+        if (_firstSeq < 0) _firstSeq = media.Seq;
+        if (media.Seq > _maxSeq) _maxSeq = media.Seq;
+        if (_udpFirstSeq < 0) _udpFirstSeq = media.Seq;
+        if (media.Seq > _udpMaxSeq) _udpMaxSeq = media.Seq;
+        var transit = DateTime.UtcNow.Ticks / 10 - media.TimestampMicros;
+        if (_udpLastTransit is { } last) _udpJitterMicros += (Math.Abs(transit - last) - _udpJitterMicros) / 16;
+        _udpLastTransit = transit;
+        _jitterBuffer.Push(media.Seq, media.Payload);
+    }
+
+    private void OnUdpOffered(UdpOffered offered)
+    {
+        if (_udpOffered || _finished) return;
+        _udpOffered = true;
+        if (!IPAddress.TryParse(offered.Offer.Host, out var ip) || offered.Offer.Port == 0 || offered.LocalPort == 0 || offered.Offer.Key.Length != UdpMediaCodec.KeySize)
+        {
+            _udpNote = $"unusable UDP offer ({offered.Offer.Host}:{offered.Offer.Port}, local port {offered.LocalPort})";
+            return;
+        }
+        _log.Info("Call {0}: probing a UDP media path to {1} from port {2}", _callId, $"{ip}:{offered.Offer.Port}", offered.LocalPort);
+        _udp = Context.ActorOf(UdpMediaPath.Props(offered.Offer.Key, offered.Offer.Sender, new IPEndPoint(ip, offered.Offer.Port), offered.LocalPort), "udp");
+        Context.Watch(_udp);
     }
 
     private void HangUp(string reason)
@@ -300,6 +359,18 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         Receive<HangUpNow>(_ => HangUp("hung up by the user"));
         Receive<PathInstruction>(StartPath);
         Receive<InboundJoined>(j => j.Connection.Tell(FrameConnection.Close.Instance));
+        Receive<UdpOffered>(OnUdpOffered);
+        Receive<UdpMediaPath.Up>(_ => { _udpUp = true; _udpEverUp = true; _udpNote = null; });
+        Receive<UdpMediaPath.Down>(down => { _udpUp = false; _udpNote = down.Reason; _log.Info("Call {0}: UDP media path down ({1}); media over TCP", _callId, down.Reason); });
+        Receive<UdpMediaPath.Unavailable>(u => { _udpUp = false; _udpNote = u.Reason; _log.Info("Call {0}: no UDP media path ({1})", _callId, u.Reason); });
+        Receive<UdpMediaPath.MediaReceived>(OnUdpMedia);
+        Receive<UdpMediaPath.PongReceived>(pong =>
+        {
+            _udpRttSum += Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
+            _udpRttCount++;
+        });
+        Receive<UdpMediaPath.Counters>(c => _udpCounters = c);
+        Receive<Terminated>(t => t.ActorRef.Equals(_udp), _ => { _udpUp = false; _udp = ActorRefs.Nobody; });
         Receive<Say>(_ => { });
         ReceiveAny(_ => { });
     }
@@ -314,9 +385,10 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_framesReceived / expected);
         var summary = new CallSummary(_settings.Id, _peer, _callId, _isCaller ? "caller" : "callee",
             Result(outcome), detail, _setupMs is null ? null : _path?.Path.ToString().ToLowerInvariant(),
-            Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _framesReceived < 2 ? null : Round(_jitterMicros / 1000),
+            Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _tcpFramesReceived < 2 ? null : Round(_jitterMicros / 1000),
             Math.Round(loss, 4), _framesSent, _framesReceived, _bytesSent, _bytesReceived, _textsReceived, _pathChanges,
-            Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2), _punchAttempts == 0 ? null : _punchAttempts);
+            Math.Round(Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, 2), _punchAttempts == 0 ? null : _punchAttempts,
+            _udpFramesSent == 0 ? "tcp" : _tcpFramesSent == 0 ? "udp" : "udp+tcp", UdpReport());
         // Report only once the Bye and the close have reached the socket (or after a second): the
         // report may be the last thing a process does, and the peer may have no other way to learn
         // of the hang-up (its rendezvous session can be gone while the call went on).
@@ -330,6 +402,16 @@ public sealed class CallSession : ReceiveActor, IWithTimers
             ReceiveAny(_ => { });
         });
         Timers.StartSingleTimer(StopNow.Instance, StopNow.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    private UdpSummary? UdpReport()
+    {
+        if (!_udpOffered) return null;
+        var expected = _udpMaxSeq < 0 ? 0 : _udpMaxSeq - _udpFirstSeq + 1;
+        var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_udpFramesReceived / expected);
+        return new UdpSummary(_udpEverUp, _udpNote, _udpRttCount == 0 ? null : Round(_udpRttSum / _udpRttCount),
+            _udpFramesReceived < 2 ? null : Round(_udpJitterMicros / 1000), Math.Round(loss, 4), _udpFramesSent, _udpFramesReceived,
+            _jitterBuffer.Played, _jitterBuffer.Concealed, _jitterBuffer.Late, _udpCounters.Rejected, _udpCounters.Replayed);
     }
 
     private void ReportAndStop(CallSummary summary)

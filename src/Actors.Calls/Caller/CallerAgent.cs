@@ -192,6 +192,10 @@ public sealed class CallerAgent : ReceiveActor, IWithTimers
                 new CallSession.PunchPlan(_rendezvousLocalPort, TimeSpan.FromMilliseconds(punch.DelayMs), Math.Max((int)punch.Attempts, 1),
                     TimeSpan.FromMilliseconds(Math.Max((int)punch.AttemptMs, 100)))));
         });
+        FromRendezvous<UdpOffer>(offer =>
+        {
+            if (offer.CallId == _callId) _call.Tell(new CallSession.UdpOffered(offer, _rendezvousLocalPort));
+        });
         FromRendezvous<CallEnded>(ended =>
         {
             if (ended.CallId == _callId) _call.Tell(new CallSession.SignalEnded(ended.Outcome, ended.Detail));

@@ -24,7 +24,17 @@ public sealed record CallSummary(
     string Id, string Peer, string CallId, string Role, string Result, string Detail,
     string? Path, double? SetupMs, double? RttMs, double? JitterMs, double Loss,
     long FramesSent, long FramesReceived, long BytesSent, long BytesReceived,
-    int TextsReceived, int PathChanges, double DurationS, int? PunchAttempts = null);
+    int TextsReceived, int PathChanges, double DurationS, int? PunchAttempts = null,
+    string MediaPath = "tcp", UdpSummary? Udp = null);
+
+/// <summary>
+/// The UDP media path of a call (version 2; null when none was offered): whether it came up, why
+/// not or why it went down, its own RTT (UDP Ping/Pong), RFC 3550 jitter and loss, frames each way,
+/// the jitter buffer's played / concealed (missing at playout) / late frames, and datagrams refused
+/// as forged or malformed (<paramref name="Rejected"/>) or replayed.
+/// </summary>
+public sealed record UdpSummary(bool Up, string? Note, double? RttMs, double? JitterMs, double Loss, long FramesSent, long FramesReceived,
+    long Played, long Concealed, long Late, long Rejected, long Replayed);
 
 /// <summary>Told to the agent: a line the user typed (text, or /call PEER, /answer, /reject, /hangup).</summary>
 public sealed record UserInput(string Line);

@@ -24,7 +24,7 @@ public static class FrameCodec
         Hello = 0x01, Challenge = 0x02, Register = 0x03, Registered = 0x04, Reachability = 0x05,
         Refused = 0x06, Displaced = 0x07,
         PlaceCall = 0x10, Ring = 0x11, Accept = 0x12, Reject = 0x13, Cancel = 0x14, HangUp = 0x15,
-        CallEnded = 0x16, Connect = 0x17, PathLost = 0x18, Punch = 0x19,
+        CallEnded = 0x16, Connect = 0x17, PathLost = 0x18, Punch = 0x19, UdpOffer = 0x1A,
         Ping = 0x20, Pong = 0x21,
         Join = 0x30, Joined = 0x31, Probe = 0x32, ProbeReply = 0x33,
         Media = 0x40, Text = 0x41, Bye = 0x42,
@@ -52,6 +52,7 @@ public static class FrameCodec
             case CallEnded m: w.Type(Type.CallEnded).Str(m.CallId).U8((byte)m.Outcome).Str(m.Detail); break;
             case Connect m: w.Type(Type.Connect).Str(m.CallId).U8((byte)m.Path).U8((byte)m.Role).Str(m.Host).U16(m.Port).Str(m.Token); break;
             case PathLost m: w.Type(Type.PathLost).Str(m.CallId).Str(m.Token); break;
+            case UdpOffer m: w.Type(Type.UdpOffer).Str(m.CallId).Bytes(m.Key).Str(m.Host).U16(m.Port).U8((byte)m.Sender); break;
             case Punch m: w.Type(Type.Punch).Str(m.CallId).U8((byte)m.Role).Str(m.Host).U16(m.Port).Str(m.Token).U16(m.DelayMs).U8(m.Attempts).U16(m.AttemptMs); break;
             case Ping m: w.Type(Type.Ping).I64(m.Nonce); break;
             case Pong m: w.Type(Type.Pong).I64(m.Nonce); break;
@@ -94,6 +95,7 @@ public static class FrameCodec
             Type.CallEnded => new CallEnded(r.Str(), r.Enum<CallOutcome>(), r.Str()),
             Type.Connect => new Connect(r.Str(), r.Enum<PathKind>(), r.Enum<PathRole>(), r.Str(), r.U16(), r.Str()),
             Type.PathLost => new PathLost(r.Str(), r.Str()),
+            Type.UdpOffer => new UdpOffer(r.Str(), r.Bytes(), r.Str(), r.U16(), r.Enum<UdpSender>()),
             Type.Punch => new Punch(r.Str(), r.Enum<PathRole>(), r.Str(), r.U16(), r.Str(), r.U16(), r.U8(), r.U16()),
             Type.Ping => new Ping(r.I64()),
             Type.Pong => new Pong(r.I64()),

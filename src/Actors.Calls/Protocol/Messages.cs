@@ -62,6 +62,12 @@ public sealed record Connect(string CallId, PathKind Path, PathRole Role, string
 /// sides dial at the same moment). Dial sends Join on the punched connection; Await expects it.
 /// </summary>
 public sealed record Punch(string CallId, PathRole Role, string Host, ushort Port, string Token, ushort DelayMs, byte Attempts, ushort AttemptMs) : CallMessage;
+/// <summary>
+/// Version 2: the call's UDP media key (32 random bytes, fresh per call) and where to send
+/// datagrams (the peer's observed host and the port of its rendezvous connection); this side signs
+/// its datagrams as <paramref name="Sender"/>. Sent to both sides of a call between two version-2 callers.
+/// </summary>
+public sealed record UdpOffer(string CallId, byte[] Key, string Host, ushort Port, UdpSender Sender) : CallMessage;
 /// <summary>The media connection of a call broke (e.g. its relay died); asks for a new path.</summary>
 public sealed record PathLost(string CallId, string Token) : CallMessage;
 

@@ -23,6 +23,8 @@ public sealed record CallDeclined(string CallId, CallOutcome Outcome, string Det
 public sealed record PathChosen(string CallId, Connect Instruction) : ICallsClusterMessage;
 /// <summary>Caller's session → callee's session: pass this hole-punch instruction to your client.</summary>
 public sealed record PunchChosen(string CallId, Punch Instruction) : ICallsClusterMessage;
+/// <summary>Caller's session → callee's session: pass this UDP media offer (key, caller's address) to your client.</summary>
+public sealed record UdpOffered(string CallId, UdpOffer Offer) : ICallsClusterMessage;
 /// <summary>Either session → the other: the call is over (hang-up, cancel, timeout, disconnect).</summary>
 public sealed record CallClosed(string CallId, CallOutcome Outcome, string Detail) : ICallsClusterMessage;
 /// <summary>Callee's session → caller's session: the callee's media path broke (token names which path).</summary>

@@ -177,6 +177,10 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
             _joinedWithPath.Add(chosen.CallId);
             Send(chosen.Instruction);
         });
+        Receive<UdpOffered>(offered =>
+        {
+            if (IsOwnerOf(offered.CallId, nameof(UdpOffered))) Send(offered.Offer);
+        });
         Receive<PunchChosen>(chosen =>
         {
             if (!IsOwnerOf(chosen.CallId, nameof(PunchChosen))) return;
@@ -308,6 +312,8 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
         call.Answer = answer;
         Context.Watch(answer.CalleeSession);
         var me = _entry;
+        var bothV2 = _settings.HolePunch && CanPunch && answer.CalleeCanPunch && me is not null && answer.CalleeObservedPort > 0;
+        if (bothV2) OfferUdp(call, me!, answer);
         if (answer.CalleeReachable)
         {
             // Direct: the callee can be dialled, so the caller dials it.
@@ -324,14 +330,27 @@ public sealed class RendezvousSession : ReceiveActor, IWithTimers
                 toCaller: new Connect(call.CallId, PathKind.Reverse, PathRole.Await, "", 0, token),
                 toCallee: new Connect(call.CallId, PathKind.Reverse, PathRole.Dial, me.ObservedHost, (ushort)me.ListenPort, token));
         }
-        else if (_settings.HolePunch && CanPunch && answer.CalleeCanPunch && me is not null && answer.CalleeObservedPort > 0)
+        else if (bothV2)
         {
-            IssuePunch(call, me, answer);
+            IssuePunch(call, me!, answer);
         }
         else
         {
             _relays.Tell(new RelayDirectory.PickRelay(call.CallId, call.FailedRelays));
         }
+    }
+
+    /// <summary>
+    /// Both callers speak version 2: whatever the TCP path, they may also punch a UDP path for the
+    /// media. Each gets the call's fresh key and the other's observed address, with the port of
+    /// its rendezvous connection (a port-preserving NAT maps the caller's UDP socket on the same
+    /// port number the same way).
+    /// </summary>
+    private void OfferUdp(OwnedCall call, PresenceEntry me, CallAnswered answer)
+    {
+        var key = UdpMediaCodec.NewKey();
+        Send(new UdpOffer(call.CallId, key, answer.CalleeHost, (ushort)answer.CalleeObservedPort, UdpSender.Caller));
+        answer.CalleeSession.Tell(new UdpOffered(call.CallId, new UdpOffer(call.CallId, key, me.ObservedHost, (ushort)_remote.Port, UdpSender.Callee)));
     }
 
     /// <summary>

@@ -30,6 +30,13 @@ public static class NatMatrix
         (Kind.Cone, Kind.Cone) => "holepunch",
         _ => "relay",
     };
+
+    /// <summary>
+    /// Whether the UDP media path comes up: like TCP, except that a public host answering a
+    /// symmetric NAT replies to wherever the datagram came from, so that pair works over UDP too.
+    /// </summary>
+    public static bool UdpExpected(Kind caller, Kind callee) =>
+        !((caller == Kind.Symmetric && callee != Kind.Public) || (callee == Kind.Symmetric && caller != Kind.Public));
 }
 
 public sealed partial class NatTests
@@ -51,6 +58,9 @@ public sealed partial class NatTests
             foreach (var (id, _, kind, _) in NatMatrix.Hosts)
                 callers[id].WaitForLine(l => l.Contains(kind == NatMatrix.Kind.Public ? "reachable: yes" : "reachable: no"), Wait);
             string Trace() => string.Join("\n", callers.Select(c => $"{c.Key}:\n{c.Value.Output}"));
+            // Presence spreads between the two rendezvous nodes by Distributed Data gossip (500 ms
+            // rounds): a call placed the moment its callee registered elsewhere would find it offline.
+            Thread.Sleep(3000);
 
             var first = NatMatrix.Hosts.GroupBy(h => h.Kind).ToDictionary(g => g.Key, g => g.First());
             var second = NatMatrix.Hosts.GroupBy(h => h.Kind).ToDictionary(g => g.Key, g => g.Last());
@@ -75,6 +85,16 @@ public sealed partial class NatTests
 
             foreach (var ((from, to), s) in cells)
             {
+                // UDP media: authenticated datagrams through the same NATs (both ends agree).
+                var udp = s.GetProperty("udp");
+                Assert.True(udp.GetProperty("up").GetBoolean() == NatMatrix.UdpExpected(from, to), $"{from}→{to} udp: {s}");
+                if (NatMatrix.UdpExpected(from, to))
+                {
+                    Assert.True(s.GetProperty("mediaPath").GetString() != "tcp", $"{from}→{to}: {s}");
+                    Assert.True(udp.GetProperty("framesReceived").GetInt64() > 10, $"{from}→{to}: {s}");
+                }
+                else Assert.Equal("tcp", s.GetProperty("mediaPath").GetString());
+                Assert.Equal(0, udp.GetProperty("rejected").GetInt64());
                 var path = s.GetProperty("path").GetString();
                 var attempts = s.GetProperty("punchAttempts");
                 if (path == "holepunch")
@@ -99,7 +119,11 @@ public sealed partial class NatTests
         string Cell(JsonElement s)
         {
             var attempts = s.GetProperty("punchAttempts") is { ValueKind: JsonValueKind.Number } n ? $", {n.GetInt32()} punch" : "";
-            return $"{s.GetProperty("path").GetString()} {s.GetProperty("setupMs").GetDouble().ToString("F0", CultureInfo.InvariantCulture)} ms{attempts}";
+            var udp = s.GetProperty("udp");
+            var media = udp.GetProperty("up").GetBoolean()
+                ? $", media udp (rtt {udp.GetProperty("rttMs")} ms, loss {udp.GetProperty("loss")})"
+                : ", media tcp";
+            return $"{s.GetProperty("path").GetString()} {s.GetProperty("setupMs").GetDouble().ToString("F0", CultureInfo.InvariantCulture)} ms{attempts}{media}";
         }
         var text = new StringBuilder("| caller ↓ callee → | " + string.Join(" | ", kinds) + " |\n|---|" + string.Concat(kinds.Select(_ => "---|")) + "\n");
         foreach (var from in kinds) text.Append($"| {from} | ").Append(string.Join(" | ", kinds.Select(to => Cell(cells[(from, to)])))).Append(" |\n");

@@ -25,6 +25,7 @@ public sealed class CallsSerializerTests
             new CallDeclined("c1", CallOutcome.Rejected, "busy"),
             new PathChosen("c1", new Connect("c1", PathKind.Relay, PathRole.Dial, "198.18.0.12", 7500, "tok")),
             new PunchChosen("c1", new Punch("c1", PathRole.Await, "198.18.1.1", 40999, "tok", 3, 3, 1200)),
+            new UdpOffered("c1", new UdpOffer("c1", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), "198.18.1.1", 40999, UdpSender.Callee)),
             new CallClosed("c1", CallOutcome.HungUp, "bye"),
             new PathBroken("c1", "tok"),
             new AllocateSession("c1"),
@@ -48,6 +49,7 @@ public sealed class CallsSerializerTests
     {
         PathChosen p => $"PathChosen {p.CallId} {p.Instruction}",
         PunchChosen p => $"PunchChosen {p.CallId} {p.Instruction}",
+        UdpOffered u => $"UdpOffered {u.CallId} {u.Offer.Host}:{u.Offer.Port} {u.Offer.Sender} {Convert.ToHexString(u.Offer.Key)}",
         _ => o.ToString()!,
     };
 

@@ -26,6 +26,7 @@ public sealed class FrameCodecTests
         yield return new PathLost("c1", "tok");
         yield return new Punch("c1", PathRole.Await, "198.18.1.2", 40123, "tok", 12, 3, 1200);
         yield return new Connect("c1", PathKind.HolePunch, PathRole.Dial, "198.18.1.2", 40123, "tok");
+        yield return new UdpOffer("c1", new byte[32], "198.18.1.2", 40123, UdpSender.Callee);
         yield return new Ping(long.MinValue);
         yield return new Pong(42);
         yield return new Join("c1", "tok", "alice");

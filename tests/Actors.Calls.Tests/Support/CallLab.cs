@@ -47,6 +47,7 @@ public sealed class CallLab : IDisposable
         Callers = ActorSystem.Create("callers", ConfigurationFactory.ParseString($"""
             akka.loglevel = {Environment.GetEnvironmentVariable("CALLS_TEST_LOG") ?? "WARNING"}
             akka.stdout-loglevel = WARNING
+            akka.io.udp.disabled-buffer-pool.buffer-size = 2048
             """));
         _systems.Add(Callers);
     }

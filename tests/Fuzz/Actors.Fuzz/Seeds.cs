@@ -49,6 +49,7 @@ public static class Seeds
         "ut-pex" => [new PexMessage([new PexPeer(System.Net.IPEndPoint.Parse("10.0.0.1:6881"), PexPeer.Seed),
             new PexPeer(System.Net.IPEndPoint.Parse("[2001:db8::1]:51413"))], [System.Net.IPEndPoint.Parse("10.0.0.2:1")]).Encode()],
         "call-frame" => [CallFrames(), FrameCodec.Encode(new Media(7, 123456, [1, 2, 3]))[FrameCodec.HeaderSize..]],
+        "call-udp" => UdpDatagrams(),
         "wav" => [WavAudio.Generate(8000, 1, TimeSpan.FromMilliseconds(3)), WavAudio.Generate(48000, 2, TimeSpan.FromMilliseconds(1)), WavWithListChunk()],
         "krpc" => Krpc(),
         _ => throw new ArgumentException($"no target {target}", nameof(target)),
@@ -69,6 +70,18 @@ public static class Seeds
             scrape,
             Actors.Torrent.Tracker.Udp.UdpTrackerPackets.AnnounceAnswer(7, TimeSpan.FromMinutes(30), 1, 2, peers, ipv6: false),
             Actors.Torrent.Tracker.Udp.UdpTrackerPackets.ErrorAnswer(7, "unknown event")!,
+        ];
+    }
+
+    private static byte[][] UdpDatagrams()
+    {
+        var codec = new UdpMediaCodec(FuzzTargets.UdpKey());
+        return
+        [
+            codec.Encode(new UdpDatagram(UdpKind.Hello, UdpSender.Caller, 1, 0, 0, [])),
+            codec.Encode(new UdpDatagram(UdpKind.Media, UdpSender.Callee, 2, 7, 123456, [1, 2, 3, 4])),
+            codec.Encode(new UdpDatagram(UdpKind.Ping, UdpSender.Caller, 3, 0, 42, [])),
+            codec.Encode(new UdpDatagram(UdpKind.Pong, UdpSender.Callee, 4, 0, 42, [])),
         ];
     }
 
