@@ -60,6 +60,36 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         Assert.Contains("restarted", text);
     }
 
+    /// <summary>
+    /// A lab whose process stalls longer than the failure detector allows (here: SIGSTOP for 25 s,
+    /// as a loaded machine does) is downed by the others' SBR; it joins again as a new incarnation,
+    /// on the same ports and with the same token, instead of exiting.
+    /// </summary>
+    [Fact]
+    public async Task A_lab_downed_by_the_cluster_joins_again_with_the_same_token()
+    {
+        using var cluster = await LabCluster.Start();
+        await cluster.WaitForStatus(TimeSpan.FromSeconds(120), UpOnly, "seed", "tracker2", "lab");
+        var pid = cluster.Lab.Id;
+        Assert.True(Posix.Kill(pid, Posix.Signals["STOP"]));
+        try
+        {
+            // unreachable after ~4 s, down after SBR's stable-after (7 s): well within 25 s
+            await Task.Delay(TimeSpan.FromSeconds(25));
+        }
+        finally { Posix.Kill(pid, Posix.Signals["CONT"]); }
+        await cluster.Lab.WaitForLine(l => l.Contains("downed by the cluster; joining again"), TimeSpan.FromSeconds(60));
+        // The new incarnation prints its URL once its HTTP server is bound again.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(250);
+        var back = await cluster.WaitForStatus(TimeSpan.FromSeconds(90), UpOnly, "seed", "tracker2", "lab");
+        output.WriteLine($"the downed lab was up again {back.TotalSeconds:F1} s after it said it would join again");
+        Assert.False(cluster.Lab.HasExited);
+        var (code, text) = await cluster.Cli("heal", "--token", cluster.Token); // the token it had before
+        Assert.True(code == 0, text);
+    }
+
     [Fact]
     public async Task Cli_partitions_and_heals_the_cluster_and_puts_toxics_on_a_link()
     {
