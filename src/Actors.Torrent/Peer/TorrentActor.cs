@@ -31,6 +31,8 @@ namespace Actors.Torrent.Peer;
 public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 {
     public sealed class GetProgress { public static readonly GetProgress Instance = new(); private GetProgress() { } }
+    /// <summary>Answered with <see cref="TorrentExchanges"/>: bytes up and down per remote peer (the Lab's "who uploads to whom").</summary>
+    public sealed class GetExchanges { public static readonly GetExchanges Instance = new(); private GetExchanges() { } }
     /// <summary>Answered with <see cref="TorrentCompleted"/> once every piece is verified (at once if it already is).</summary>
     public sealed class NotifyWhenComplete { public static readonly NotifyWhenComplete Instance = new(); private NotifyWhenComplete() { } }
     public sealed record TorrentCompleted(TorrentProgress Progress);
@@ -53,6 +55,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public PieceSet Has { get; set; } = has;
         public bool AmInterested, PeerInterested, AmChoking = true, PeerChoking = true;
         public long DownWindow, UpWindow;
+        public long Uploaded, Downloaded; // since the connection opened
         public long Since = Stopwatch.GetTimestamp();
         public double DownRate, UpRate;
     }
@@ -78,6 +81,9 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private ConnectionContext _context = null!;
     private int _port;
     private long _downloaded, _uploaded, _fromSeeds, _fromPeers, _downWindow, _upWindow;
+    /// <summary>Bytes up/down with peers whose connection closed, by peer id (hex); bounded (the oldest entries make room).</summary>
+    private readonly Dictionary<string, PeerExchange> _pastExchanges = new(StringComparer.Ordinal);
+    private const int MaxPastExchanges = 500;
     private double _downRate, _upRate;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -227,11 +233,13 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             _uploaded += uploaded.Bytes;
             _upWindow += uploaded.Bytes;
             peer.UpWindow += uploaded.Bytes;
+            peer.Uploaded += uploaded.Bytes;
         }));
         Receive<Terminated>(OnTerminated);
         Receive<ChokeTick>(_ => RunChoker());
         Receive<StatsTick>(_ => OnStatsTick());
         Receive<GetProgress>(_ => Sender.Tell(Progress()));
+        Receive<GetExchanges>(_ => Sender.Tell(Exchanges()));
         Receive<NotifyWhenComplete>(_ =>
         {
             if (IsComplete) Sender.Tell(new TorrentCompleted(Progress()));
@@ -362,6 +370,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _dialing.Remove(terminated.ActorRef);
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        RememberExchange(peer);
         if (!peer.AmChoking) RunChoker();
     }
 
@@ -390,6 +399,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _downloaded += block.Data.Length;
         _downWindow += block.Data.Length;
         peer.DownWindow += block.Data.Length;
+        peer.Downloaded += block.Data.Length;
         if (peer.Has.IsComplete) _fromSeeds += block.Data.Length;
         else _fromPeers += block.Data.Length;
         foreach (var other in outcome.AlsoRequestedFrom)
@@ -472,6 +482,28 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.DownWindow = peer.UpWindow = 0;
         }
         _announcer.Tell(Totals());
+    }
+
+    private void RememberExchange(PeerState peer)
+    {
+        if (peer.Uploaded == 0 && peer.Downloaded == 0) return;
+        var id = Convert.ToHexString(peer.PeerId);
+        var before = _pastExchanges.GetValueOrDefault(id);
+        if (before is null && _pastExchanges.Count >= MaxPastExchanges) _pastExchanges.Remove(_pastExchanges.Keys.First());
+        _pastExchanges[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded,
+            (before?.Downloaded ?? 0) + peer.Downloaded, false);
+    }
+
+    private TorrentExchanges Exchanges()
+    {
+        var all = new Dictionary<string, PeerExchange>(_pastExchanges, StringComparer.Ordinal);
+        foreach (var peer in _peers.Values)
+        {
+            var id = Convert.ToHexString(peer.PeerId);
+            var before = all.GetValueOrDefault(id);
+            all[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded, (before?.Downloaded ?? 0) + peer.Downloaded, true);
+        }
+        return new TorrentExchanges(Convert.ToHexString(_settings.PeerId), all.Values.ToList());
     }
 
     private Announcer.Totals Totals() => new(_uploaded, _downloaded, Left);

@@ -39,3 +39,9 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
 public sealed record TorrentProgress(
     int PiecesHave, int PieceCount, long Downloaded, long Uploaded, double DownloadRate, double UploadRate,
     int Peers, bool Complete, long DownloadedFromSeeds, long DownloadedFromPeers, int Banned, int ListenPort);
+
+/// <summary>Bytes exchanged with one remote peer (its peer id, hex) since the torrent started: for the Lab's swarm view.</summary>
+public sealed record PeerExchange(string PeerId, string Remote, long Uploaded, long Downloaded, bool Connected);
+
+/// <summary>Answer to <c>TorrentActor.GetExchanges</c>: our peer id (hex) and every exchange (live connections and past ones).</summary>
+public sealed record TorrentExchanges(string PeerId, IReadOnlyList<PeerExchange> Exchanges);
