@@ -173,7 +173,7 @@ public sealed class LabProcessTests(ITestOutputHelper output)
     {
         using var cluster = await LabCluster.Start();
         await cluster.WaitForStatus(TimeSpan.FromSeconds(120), UpOnly, "seed", "tracker2", "lab");
-        using var page = await HeadlessChromium.Open(cluster.Url + "#token=" + cluster.Token);
+        using var page = await HeadlessChromium.Open(cluster.Url + "#token=" + cluster.Token, 1400, 1500); // tall: the screenshots show the swarm and calls views
 
         await page.WaitUntil("['seed','tracker2','lab'].every(n => document.querySelector(`.node[data-node='${n}'][data-status='up']`))",
             TimeSpan.FromSeconds(30), "every node listed as up");

@@ -160,7 +160,8 @@ public sealed class ProcessReporter : ReceiveActor, IWithTimers
         if (_flushWaiters.Count > 0 && _changedInFlight && posted.Error is null) Send(); // what changed meanwhile goes too
         else ReplyFlushed();
         if (posted.Error is null) { _warned = false; return; }
-        if (!_warned) _log.Warning("Cannot report to the lab at {0}: {1} (will retry)", _target?.Url, posted.Error);
+        // Info, not a warning: reporting is a courtesy; the peer's and caller's own output must stay theirs.
+        if (!_warned) _log.Info("Cannot report to the lab at {0}: {1} (will retry in 10 s)", _target?.Url, posted.Error);
         _warned = true;
         _target = null; // resolve again in a while: the lab may have moved, not be up yet, or want another token
         _retryAfterUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000;
