@@ -8,7 +8,7 @@ StandardOutput.Claim();
 IRoleCommand[] commands =
 [
     new SeedRole(), new WebRole(), new TrackerRole(), new TorrentCommand(), new PeerCommand(),
-    new RendezvousRole(), new RelayRole(), new CallerCommand(), new LabRole(), new DhtCommand(),
+    new RendezvousRole(), new RelayRole(), new CallerCommand(), new LabRole(), new DhtCommand(), new AgentRole(),
 ];
 
 return await CommandLine.RunAsync(commands, args);

@@ -33,7 +33,8 @@ public sealed class LabNode : ReceiveActor
         var manifests = new ManifestStore(settings.Manifests);
         var events = _events = Context.ActorOf(EventLog.Props(), "events");
         var status = Context.ActorOf(ClusterStatus.Props(manifests, events), "status");
-        var processFaults = Context.ActorOf(ProcessFaults.Props(manifests, events), "process-faults");
+        // Faults of nodes this machine started run here; others go to their machine's agent.
+        var processFaults = Context.ActorOf(FaultRouter.Props(manifests, Context.ActorOf(ProcessFaults.Props(manifests, events), "process-faults")), "faults");
         var partitions = Context.ActorOf(PartitionControl.Props(status, events), "partitions");
         var linkManager = Context.ActorOf(links, "links");
         var api = Context.ActorOf(LabApi.Props(status, events, processFaults, partitions, linkManager, settings.Token, settings.Runs), "api");

@@ -22,9 +22,15 @@ public sealed class LabCluster : IDisposable
 
     public string Manifests => Path.Combine(Directory, "nodes");
 
-    public static async Task<LabCluster> Start()
+    /// <summary>With two "machines": tracker2 is started by machine B, whose manifests only its agent (<c>actors agent</c>) reads.</summary>
+    public string MachineBManifests => Path.Combine(Directory, "machine-b");
+
+    private bool _twoMachines;
+
+    /// <param name="twoMachines">tracker2's manifest in a second folder, with an <c>actors agent</c> node acting for it.</param>
+    public static async Task<LabCluster> Start(bool twoMachines = false)
     {
-        var cluster = new LabCluster();
+        var cluster = new LabCluster { _twoMachines = twoMachines };
         try { await cluster.StartNodes(); }
         catch { cluster.Dispose(); throw; }
         return cluster;
@@ -49,8 +55,15 @@ public sealed class LabCluster : IDisposable
         Node("seed", seedPort, "seed", "--name", "seed", "--cluster-port", seedPort.ToString());
         var trackerCluster = Port();
         TrackerHttpPort = Port();
-        Node("tracker2", trackerCluster, "tracker", "--name", "tracker2", "--host", "127.0.0.1", "--port", TrackerHttpPort.ToString(),
+        var trackerManifests = _twoMachines ? MachineBManifests : Manifests;
+        NodeIn(trackerManifests, "tracker2", trackerCluster, "tracker", "--name", "tracker2", "--host", "127.0.0.1", "--port", TrackerHttpPort.ToString(),
             "--cluster-port", trackerCluster.ToString(), "--seed", seed);
+        if (_twoMachines)
+        {
+            var agentCluster = Port();
+            NodeIn(MachineBManifests, "agent-b", agentCluster, "agent", "--name", "agent-b", "--manifests", MachineBManifests,
+                "--cluster-port", agentCluster.ToString(), "--seed", seed);
+        }
         var labCluster = Port();
         Lab = Node("lab", labCluster, "lab", "--name", "lab", "--port", Port().ToString(), "--manifests", Manifests,
             "--token-file", Path.Combine(Directory, "lab.token"), "--url-file", Path.Combine(Directory, "lab.url"),
@@ -60,11 +73,13 @@ public sealed class LabCluster : IDisposable
         Token = (await File.ReadAllTextAsync(Path.Combine(Directory, "lab.token"))).Trim();
     }
 
-    private ActorsProcess Node(string name, int clusterPort, params string[] args)
+    private ActorsProcess Node(string name, int clusterPort, params string[] args) => NodeIn(Manifests, name, clusterPort, args);
+
+    private ActorsProcess NodeIn(string manifests, string name, int clusterPort, params string[] args)
     {
         var process = new ActorsProcess(args);
         _processes.Add(process);
-        new ManifestStore(Manifests).Write(new NodeManifest(name, process.Id, ["dotnet", ActorsProcess.ActorsDll, .. args],
+        new ManifestStore(manifests).Write(new NodeManifest(name, process.Id, ["dotnet", ActorsProcess.ActorsDll, .. args],
             AppContext.BaseDirectory, Path.Combine(Directory, name + ".log"), $"127.0.0.1:{clusterPort}"));
         return process;
     }
@@ -110,7 +125,7 @@ public sealed class LabCluster : IDisposable
 
     public void Dispose()
     {
-        foreach (var manifest in new ManifestStore(Manifests).ReadAll()) Posix.Kill(manifest.Pid, 9);
+        foreach (var manifest in new ManifestStore(Manifests).ReadAll().Concat(new ManifestStore(MachineBManifests).ReadAll())) Posix.Kill(manifest.Pid, 9);
         foreach (var process in _processes) process.Dispose();
         _http.Dispose();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }

@@ -144,3 +144,103 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }
+
+/// <summary>Processes that are no cluster members (peers, callers) report over POST /api/report; the lab builds the swarm and calls views.</summary>
+public sealed class ProcessReportTests : TestKit, IAsyncLifetime
+{
+    private const string Token = "fedcba9876543210fedc";
+    private readonly string _dir = Directory.CreateTempSubdirectory("lab-report-").FullName;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private Uri _lab = null!;
+
+    public ProcessReportTests() : base(ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster.roles = [lab]
+        akka.loglevel = WARNING
+        """).WithFallback(ConfigurationFactory.ParseString(LabSerializer.Hocon)))
+    { }
+
+    public async Task InitializeAsync()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        var urlFile = Path.Combine(_dir, "lab.url");
+        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes")), Actors.Lab.Links.LinkManager.Props()))), "lab");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var url = "";
+        while (url.Length == 0 && DateTime.UtcNow < deadline) // the file may exist a moment before it holds the URL
+        {
+            await Task.Delay(50);
+            url = File.Exists(urlFile) ? (await File.ReadAllTextAsync(urlFile)).Trim() : "";
+        }
+        _lab = new Uri(url);
+    }
+
+    public Task DisposeAsync()
+    {
+        _http.Dispose();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private sealed class Parent : ReceiveActor
+    {
+        public Parent(Props child) => Context.ActorOf(child, "lab");
+    }
+
+    [Fact]
+    public async Task Reports_of_peers_and_callers_become_the_swarm_and_calls_views()
+    {
+        var target = new LabTarget(_lab, Token);
+        var seeder = Sys.ActorOf(ProcessReporter.Props(target, "seeder-proc", ["peer"], TimeSpan.FromMilliseconds(200)));
+        var leecher = Sys.ActorOf(ProcessReporter.Props(target, "leecher-proc", ["peer"], TimeSpan.FromMilliseconds(200)));
+        seeder.Tell(new ProcessReporter.SetTorrents([new TorrentPeerView("AB12", "file.bin", "5345", "", 8, 8, true, 7001,
+            [new ExchangeView("4C45", "127.0.0.1:7002", 4096, 0, true)])]));
+        leecher.Tell(new ProcessReporter.SetTorrents([new TorrentPeerView("AB12", "file.bin", "4C45", "", 4, 8, false, 7002,
+            [new ExchangeView("5345", "127.0.0.1:7001", 0, 5000, true), new ExchangeView("0A0B", "127.0.0.1:9999", 100, 0, false)])]));
+        var alice = Sys.ActorOf(ProcessReporter.Props(target, "caller-alice", ["caller"], TimeSpan.FromMilliseconds(200)));
+        var bob = Sys.ActorOf(ProcessReporter.Props(target, "caller-bob", ["caller"], TimeSpan.FromMilliseconds(200)));
+        alice.Tell(new ProcessReporter.CallChanged(new CallView("c1", "alice", "bob", "caller", "in-call", "relay", 321, 4, 0.01, null, 1)));
+        bob.Tell(new ProcessReporter.CallChanged(new CallView("c1", "bob", "alice", "callee", "in-call", "relay", 333, 5, 0, null, 2)));
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonElement root = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            root = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status"))).RootElement;
+            if (root.GetProperty("swarms").GetArrayLength() == 1 && root.GetProperty("calls").GetArrayLength() == 1
+                && root.GetProperty("swarms")[0].GetProperty("peers").GetArrayLength() == 3) break;
+            await Task.Delay(200);
+        }
+        var swarm = root.GetProperty("swarms")[0];
+        var peers = swarm.GetProperty("peers").EnumerateArray().ToDictionary(p => p.GetProperty("id").GetString()!);
+        Assert.Equal(100, peers["5345"].GetProperty("completion").GetDouble());
+        Assert.Equal(50, peers["4C45"].GetProperty("completion").GetDouble());
+        Assert.Equal("leecher-proc", peers["4C45"].GetProperty("label").GetString());
+        Assert.False(peers["0A0B"].GetProperty("reported").GetBoolean()); // seen by a reporting peer only
+        var transfers = swarm.GetProperty("transfers").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("from").GetString() + ">" + t.GetProperty("to").GetString(), t => t.GetProperty("bytes").GetInt64());
+        Assert.Equal(5000, transfers["5345>4C45"]); // the larger of "seeder uploaded 4096" and "leecher downloaded 5000"
+        Assert.Equal(100, transfers["4C45>0A0B"]);
+        var call = root.GetProperty("calls")[0];
+        Assert.Equal("alice", call.GetProperty("from").GetString());
+        Assert.Equal("bob", call.GetProperty("to").GetString());
+        Assert.Equal("relay", call.GetProperty("path").GetString());
+        Assert.Equal(321, call.GetProperty("rttMs").GetDouble()); // the caller's side first
+        Assert.Contains(root.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("name").GetString() == "caller-alice" && n.GetProperty("status").GetString() == "up");
+    }
+
+    [Fact]
+    public async Task A_report_without_the_token_or_with_bad_json_changes_nothing()
+    {
+        using var refused = await _http.PostAsync(new Uri(_lab, "api/report"), new StringContent("{\"node\":\"x\"}"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var bad = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/report")) { Content = new StringContent("{not json") };
+        bad.Headers.Add("X-Lab-Token", Token);
+        using var answer = await _http.SendAsync(bad);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, answer.StatusCode);
+        using var status = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status")));
+        Assert.DoesNotContain(status.RootElement.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("name").GetString() == "x");
+    }
+}

@@ -251,8 +251,11 @@ public sealed class CallSession : ReceiveActor, IWithTimers
                 case Media media: OnMedia(media); break;
                 case Ping ping: _media.Tell(new FrameConnection.Send(new Pong(ping.Nonce))); break;
                 case Pong pong:
-                    _rttSum += Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
+                    var rtt = Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
+                    _rttSum += rtt;
                     _rttCount++;
+                    Context.System.EventStream.Publish(new CallStats(_callId, _peer, _isCaller, _path!.Path, Round(rtt)!.Value,
+                        _framesReceived < 2 ? null : Round(_jitterMicros / 1000), Math.Round(Loss(), 4)));
                     break;
                 case Text text:
                     _textsReceived++;
@@ -344,6 +347,12 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         Context.Watch(_udp);
     }
 
+    private double Loss()
+    {
+        var expected = _maxSeq < 0 ? 0 : _maxSeq - _firstSeq + 1;
+        return expected == 0 ? 0 : Math.Max(0, 1 - (double)_framesReceived / expected);
+    }
+
     private void HangUp(string reason)
     {
         if (!_media.IsNobody()) _media.Tell(new FrameConnection.Send(new Bye(reason)));
@@ -381,8 +390,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         _finished = true;
         Timers.CancelAll();
         if (!_media.IsNobody()) _media.Tell(FrameConnection.Close.Instance);
-        var expected = _maxSeq < 0 ? 0 : _maxSeq - _firstSeq + 1;
-        var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_framesReceived / expected);
+        var loss = Loss();
         var summary = new CallSummary(_settings.Id, _peer, _callId, _isCaller ? "caller" : "callee",
             Result(outcome), detail, _setupMs is null ? null : _path?.Path.ToString().ToLowerInvariant(),
             Round(_setupMs), _rttCount == 0 ? null : Round(_rttSum / _rttCount), _tcpFramesReceived < 2 ? null : Round(_jitterMicros / 1000),

@@ -14,6 +14,8 @@ public sealed record RendezvousConnectionLost(string Id, string Reason, TimeSpan
 public sealed record IncomingRing(string CallId, string From);
 public sealed record PathEstablished(string CallId, PathKind Path, double SetupMs);
 public sealed record TextReceived(string CallId, string From, string Body);
+/// <summary>During a call, at each pong (every 500 ms): the last RTT sample, jitter and loss so far (the Lab's calls view).</summary>
+public sealed record CallStats(string CallId, string Peer, bool IsCaller, PathKind Path, double RttMs, double? JitterMs, double Loss);
 
 /// <summary>
 /// The one-line report at the end of a call (printed as JSON by the CLI). <paramref name="Path"/>

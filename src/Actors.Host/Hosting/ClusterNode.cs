@@ -17,7 +17,25 @@ public static class ClusterNode
     public const string SystemName = "actors";
 
     /// <param name="startRole">Creates the role's actors (its settings were checked already).</param>
-    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem> startRole)
+    /// <param name="rejoinWhenDowned">
+    /// When the cluster downs this node (SBR, e.g. after the process stalled under load), start a
+    /// fresh incarnation on the same ports and join again instead of exiting (the lab: an observer
+    /// must outlive the faults it shows). At most <see cref="MaxRejoins"/> times.
+    /// </param>
+    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem> startRole, bool rejoinWhenDowned = false)
+    {
+        for (var rejoins = 0; ; rejoins++)
+        {
+            var (code, downed) = await RunOnceAsync(role, config, startRole);
+            if (!downed || !rejoinWhenDowned || rejoins >= MaxRejoins) return code;
+            Console.Error.WriteLine($"{NodeLogger.NodeName}: downed by the cluster; joining again as a new incarnation ({rejoins + 1}/{MaxRejoins})");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the old incarnation's ports are released
+        }
+    }
+
+    public const int MaxRejoins = 20;
+
+    private static async Task<(int Code, bool Downed)> RunOnceAsync(string role, Config config, Action<ActorSystem> startRole)
     {
         var cluster = new SettingsReader(config, "actors.cluster");
         var host = cluster.String("host");
@@ -37,7 +55,7 @@ public static class ClusterNode
 
         NodeLogger.NodeName = string.IsNullOrEmpty(name) ? $"{role}@{host}:{port}" : name;
         using var system = StartSystem(akka, host, port);
-        if (system is null) return 1;
+        if (system is null) return (1, false);
         var self = Cluster.Get(system).SelfAddress;
         if (string.IsNullOrEmpty(name)) NodeLogger.NodeName = $"{role}@{self.Host}:{self.Port}";
 
@@ -61,7 +79,8 @@ public static class ClusterNode
             clusterExtension.JoinSeedNodes(seeds.Select(s => new Address(self.Protocol, SystemName, s.Host, s.Port)));
 
         await system.WhenTerminated;
-        return RoleFailure.ExitCode(system);
+        var downed = CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+        return (RoleFailure.ExitCode(system), downed);
     }
 
     // Remoting binds the cluster port while the system is created: a port that is taken fails here,

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Actors.Calls.Caller;
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
+using Actors.Lab.Agent;
 using Akka.Actor;
 
 namespace Actors.Host.Roles;
@@ -29,6 +30,7 @@ public sealed class CallerCommand : IRoleCommand
         new("--duration", "actors.caller.duration", "hang up a call we placed after", "SECONDS"),
         new("--wav", "actors.caller.wav", "send this 16-bit PCM mono/stereo WAV (looped) instead of a tone", "FILE"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
+        new("--lab", null, "report calls (pair, path, RTT, jitter, loss) to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
     ];
 
     private static readonly JsonSerializerOptions Json = new()
@@ -51,7 +53,9 @@ public sealed class CallerCommand : IRoleCommand
         using var system = ActorSystem.Create("caller", ConfigLoader.ForLocalSystem(config));
         var exit = new TaskCompletionSource<int>();
         var exitAfterCall = settings.Call != null;
-        system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit)), "console");
+        // The Lab's calls view: this caller's calls, reported over the lab's HTTP API when a lab is found.
+        var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"caller-{settings.Id}", ["caller"]), "lab-reporter");
+        system.ActorOf(Props.Create(() => new CallerConsole(exitAfterCall, exit, reporter, settings.Id, settings.Call)), "console");
         // Under the guardian, a --listen port that is taken ends the caller like any role (RoleFailure).
         var agent = system.ActorOf(RoleGuardian.Props(CallerAgent.Props(settings), "agent"), "caller");
 
@@ -65,6 +69,8 @@ public sealed class CallerCommand : IRoleCommand
         void Quit(System.Runtime.InteropServices.PosixSignalContext context) { context.Cancel = true; exit.TrySetResult(0); }
 
         var code = await Task.WhenAny(exit.Task, system.WhenTerminated) == exit.Task ? exit.Task.Result : RoleFailure.ExitCode(system);
+        if (!system.WhenTerminated.IsCompleted) // the last call's end reaches the lab before we go
+            await reporter.Ask<ProcessReporter.Flushed>(ProcessReporter.Flush.Instance, TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         return code;
     }
@@ -72,14 +78,36 @@ public sealed class CallerCommand : IRoleCommand
     /// <summary>Prints what the caller reports; decides when the process is done.</summary>
     private sealed class CallerConsole : ReceiveActor
     {
-        public CallerConsole(bool exitAfterCall, TaskCompletionSource<int> exit)
+        private readonly Dictionary<string, string> _callers = new(StringComparer.Ordinal); // call id → who rang us
+
+        public CallerConsole(bool exitAfterCall, TaskCompletionSource<int> exit, IActorRef reporter, string id, string? calling)
         {
+            void Report(string callId, bool? isCaller, string state, string? path, double? rtt, double? jitter, double? loss, string? result)
+            {
+                var ringing = _callers.TryGetValue(callId, out var from);
+                var caller = isCaller ?? !ringing;
+                reporter.Tell(new ProcessReporter.CallChanged(new CallView(callId, id, (caller ? calling : from) ?? "?", caller ? "caller" : "callee",
+                    state, path, rtt, jitter, loss, result, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
+            }
             Receive<CallerRegistered>(r => Print($"registered as {r.Id}; seen at {r.ObservedHost}; reachable: {(r.Reachable ? "yes" : "no")}"));
-            Receive<IncomingRing>(r => Print($"ringing: {r.From} is calling ({r.CallId})"));
-            Receive<PathEstablished>(p => Print($"connected: {p.Path.ToString().ToLowerInvariant()} path after {p.SetupMs:F0} ms"));
+            Receive<IncomingRing>(r =>
+            {
+                _callers[r.CallId] = r.From;
+                Report(r.CallId, false, "ringing", null, null, null, null, null);
+                Print($"ringing: {r.From} is calling ({r.CallId})");
+            });
+            Receive<PathEstablished>(p =>
+            {
+                Report(p.CallId, null, "in-call", Path(p.Path), null, null, null, null);
+                Print($"connected: {p.Path.ToString().ToLowerInvariant()} path after {p.SetupMs:F0} ms");
+            });
+            Receive<CallStats>(s => reporter.Tell(new ProcessReporter.CallChanged(new CallView(s.CallId, id, s.Peer, s.IsCaller ? "caller" : "callee",
+                "in-call", Path(s.Path), s.RttMs, s.JitterMs, s.Loss, null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))));
             Receive<TextReceived>(t => Print($"{t.From}: {t.Body}"));
             Receive<CallSummary>(summary =>
             {
+                reporter.Tell(new ProcessReporter.CallChanged(new CallView(summary.CallId, summary.Id, summary.Peer, summary.Role, "ended", summary.Path,
+                    summary.RttMs, summary.JitterMs, summary.Loss, summary.Result, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
                 Print(JsonSerializer.Serialize(summary, Json));
                 if (exitAfterCall && summary.Role == "caller") exit.TrySetResult(summary.Result == "completed" ? 0 : 3);
             });
@@ -88,9 +116,11 @@ public sealed class CallerCommand : IRoleCommand
 
         protected override void PreStart()
         {
-            foreach (var type in new[] { typeof(CallerRegistered), typeof(IncomingRing), typeof(PathEstablished), typeof(TextReceived), typeof(CallSummary), typeof(CallerStopped) })
+            foreach (var type in new[] { typeof(CallerRegistered), typeof(IncomingRing), typeof(PathEstablished), typeof(CallStats), typeof(TextReceived), typeof(CallSummary), typeof(CallerStopped) })
                 Context.System.EventStream.Subscribe(Self, type);
         }
+
+        private static string Path(Actors.Calls.Protocol.PathKind path) => path.ToString().ToLowerInvariant();
 
         private static void Print(string line)
         {

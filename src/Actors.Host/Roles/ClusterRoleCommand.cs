@@ -28,9 +28,12 @@ public abstract class ClusterRoleCommand : IRoleCommand
 
     public virtual IReadOnlyList<CliCommand> Subcommands => [];
 
+    /// <summary>Whether a node the cluster downed joins again rather than exiting (see <see cref="ClusterNode.RunAsync"/>).</summary>
+    protected virtual bool RejoinWhenDowned => false;
+
     public Task<int> RunAsync(ParsedArguments args)
     {
         var config = ConfigLoader.Load(ConfigFiles, args.ToHocon(), args.Value(CommonOptions.Config));
-        return ClusterNode.RunAsync(Name, config, Prepare(config));
+        return ClusterNode.RunAsync(Name, config, Prepare(config), RejoinWhenDowned);
     }
 }

@@ -27,6 +27,10 @@ public sealed class LabRole : ClusterRoleCommand
         new("--manifests", "actors.lab.manifests", "folder of node manifests (how each node was started)", "DIR"),
     ];
 
+    // The lab observes faults; it must not be one. Downed by SBR (its process stalled under load
+    // longer than the cluster's failure detector allows), it joins again with the same token and ports.
+    protected override bool RejoinWhenDowned => true;
+
     protected override Action<ActorSystem> Prepare(Config config)
     {
         var settings = LabSettings.Read(config);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Actors.Host.Cli;
+using Actors.Lab.Agent;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
@@ -43,6 +44,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
         new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
+        new("--lab", null, "report progress and exchanges to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -138,7 +140,10 @@ public sealed class PeerCommand : IRoleCommand
                 MaxPeers = maxPeers,
                 InitialPeers = initialPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
-            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token, parsed.Value("--progress"));
+            // Figures, completion and who-uploads-to-whom for the Lab's swarm view (when a lab is found).
+            var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"peer-{Environment.ProcessId}", ["peer"]), "lab-reporter");
+            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, reporter, cancel.Token, parsed.Value("--progress"));
+            await reporter.Ask<ProcessReporter.Flushed>(ProcessReporter.Flush.Instance, TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
                 .ContinueWith(_ => 0)));
@@ -222,8 +227,10 @@ public sealed class PeerCommand : IRoleCommand
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system, CancellationToken cancel, string? progressFile = null)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system,
+        IActorRef reporter, CancellationToken cancel, string? progressFile = null)
     {
+        var lastReport = DateTime.MinValue;
         using var progress = progressFile is null ? null : new StreamWriter(progressFile, append: true) { AutoFlush = true };
         var terminal = !Console.IsOutputRedirected;
         var lastPlain = DateTime.MinValue;
@@ -261,6 +268,11 @@ public sealed class PeerCommand : IRoleCommand
             // {"unixMs":…,"pieces":P,"have":[per peer]}: per-peer completion and piece availability for the Lab's swarm plots.
             progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}]}}"));
+            if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
+            {
+                lastReport = DateTime.UtcNow;
+                await ReportTorrents(torrent, peers, all, reporter);
+            }
             var have = all.Sum(p => p.PiecesHave);
             var total = all.Sum(p => p.PieceCount);
             var line = string.Create(CultureInfo.InvariantCulture,
@@ -287,6 +299,24 @@ public sealed class PeerCommand : IRoleCommand
                     + string.Create(CultureInfo.InvariantCulture, $"{Environment.TickCount64 - started} ms, cpu {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:F0} ms"));
                 if (!seedAfter) return true;
             }
+        }
+    }
+
+    /// <summary>The first <see cref="ReportedPeers"/> peers' completion and exchanges, for the lab.</summary>
+    private static async Task ReportTorrents(TorrentMetainfo torrent, IActorRef[] peers, TorrentProgress[] progress, IActorRef reporter)
+    {
+        const int ReportedPeers = 50;
+        try
+        {
+            var exchanges = await Task.WhenAll(peers.Take(ReportedPeers).Select(p => p.Ask<TorrentExchanges>(TorrentActor.GetExchanges.Instance, TimeSpan.FromSeconds(2))));
+            reporter.Tell(new ProcessReporter.SetTorrents(exchanges.Select((e, i) => new TorrentPeerView(torrent.InfoHashHex, torrent.Name, e.PeerId,
+                peers.Length == 1 ? "" : $"#{i}", progress[i].PiecesHave, progress[i].PieceCount, progress[i].Complete, progress[i].ListenPort,
+                e.Exchanges.OrderByDescending(x => x.Uploaded + x.Downloaded).Take(100)
+                    .Select(x => new ExchangeView(x.PeerId, x.Remote, x.Uploaded, x.Downloaded, x.Connected)).ToList())).ToList()));
+        }
+        catch (AskTimeoutException)
+        {
+            // busy peers: the lab gets the next round
         }
     }
 

@@ -23,6 +23,8 @@ public sealed class LabSerializer(ExtendedActorSystem system) : SerializerWithSt
 
     private const string ReportManifest = "report/1";
     private const string EventManifest = "event/1";
+    private const string FaultManifest = "fault/1";
+    private const string FaultAnswerManifest = "fault-answer/1";
 
     private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -30,11 +32,15 @@ public sealed class LabSerializer(ExtendedActorSystem system) : SerializerWithSt
     private sealed record FigureDto(string Name, string Kind, string Unit, string Description, string Tags, double Value);
     private sealed record ReportDto(string Node, string Address, string[] Roles, int Pid, long StartedUnixMs, long SentUnixMs, FigureDto[] Figures);
     private sealed record EventDto(string Node, string Kind, string Text, long UnixMs);
+    private sealed record FaultDto(string Action, string Name, string Signal);
+    private sealed record FaultAnswerDto(int Status, string Text);
 
     public override string Manifest(object o) => o switch
     {
         NodeReport => ReportManifest,
         NodeEvent => EventManifest,
+        Processes.MachineFault => FaultManifest,
+        Processes.MachineFaultAnswer => FaultAnswerManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(LabSerializer)}"),
     };
 
@@ -43,6 +49,8 @@ public sealed class LabSerializer(ExtendedActorSystem system) : SerializerWithSt
         NodeReport r => JsonSerializer.SerializeToUtf8Bytes(new ReportDto(r.Node, r.Address, [.. r.Roles], r.Pid, r.StartedUnixMs, r.SentUnixMs,
             [.. r.Figures.Select(f => new FigureDto(f.Name, f.Kind, f.Unit, f.Description, f.Tags, f.Value))]), Options),
         NodeEvent e => JsonSerializer.SerializeToUtf8Bytes(new EventDto(e.Node, e.Kind, e.Text, e.UnixMs), Options),
+        Processes.MachineFault f => JsonSerializer.SerializeToUtf8Bytes(new FaultDto(f.Action, f.Name, f.Signal), Options),
+        Processes.MachineFaultAnswer a => JsonSerializer.SerializeToUtf8Bytes(new FaultAnswerDto(a.Status, a.Text), Options),
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(LabSerializer)}"),
     };
 
@@ -57,6 +65,12 @@ public sealed class LabSerializer(ExtendedActorSystem system) : SerializerWithSt
             case EventManifest:
                 var e = JsonSerializer.Deserialize<EventDto>(bytes, Options) ?? throw new SerializationException("empty event");
                 return new NodeEvent(e.Node, e.Kind, e.Text, e.UnixMs);
+            case FaultManifest:
+                var f = JsonSerializer.Deserialize<FaultDto>(bytes, Options) ?? throw new SerializationException("empty fault");
+                return new Processes.MachineFault(f.Action ?? "", f.Name ?? "", f.Signal ?? "");
+            case FaultAnswerManifest:
+                var a = JsonSerializer.Deserialize<FaultAnswerDto>(bytes, Options) ?? throw new SerializationException("empty fault answer");
+                return new Processes.MachineFaultAnswer(a.Status, a.Text ?? "");
             default:
                 throw new SerializationException($"unknown manifest '{manifest}' for {nameof(LabSerializer)}");
         }

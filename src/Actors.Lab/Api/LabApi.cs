@@ -127,6 +127,10 @@ public sealed class LabApi : ReceiveActor
                     var (spec, oneWay) = PartitionRequest(request.Body, query);
                     _partitions.Ask<object>(new Partition(spec, oneWay), AskTimeout).PipeTo(Sender, success: FaultReply, failure: Unavailable);
                     return;
+                case ["api", "report"]:
+                    _status.Tell(ProcessReportParser.Parse(request.Body));
+                    Sender.Tell(Json(200, new { ok = true }));
+                    return;
                 case ["api", "heal"]:
                     _partitions.Ask<object>(Heal.Instance, AskTimeout).PipeTo(Sender, success: FaultReply, failure: Unavailable);
                     return;

@@ -142,10 +142,37 @@ function renderTables(nodes) {
     || '<tr><td colspan="7" class="muted">no rendezvous or relay reports yet</td></tr>';
 }
 
+// The swarm view, from the peers' reports: completion per peer, and bytes per (uploader → downloader) pair.
+function renderSwarms(swarms) {
+  if (!swarms || !swarms.length) { $("swarm-view").innerHTML = '<span class="muted">no peer reports yet</span>'; return; }
+  $("swarm-view").innerHTML = swarms.map((s) => {
+    const label = Object.fromEntries(s.peers.map((p) => [p.id, p.label]));
+    const peers = s.peers.map((p) => `<div class="swarm-peer" data-peer="${esc(p.label)}" data-completion="${p.completion ?? ""}">
+        <span class="peer-name">${esc(p.label)}</span>
+        <span class="bar"><span style="width:${p.completion ?? 0}%"></span></span>
+        <span>${p.completion == null ? '<span class="muted">not reporting</span>' : p.completion + " %"}</span></div>`).join("");
+    const transfers = s.transfers.slice(0, 30).map((t) => `<div class="transfer" data-from="${esc(label[t.from] || t.from)}" data-to="${esc(label[t.to] || t.to)}" data-bytes="${t.bytes}">
+        ${esc(label[t.from] || t.from)} → ${esc(label[t.to] || t.to)} <b>${human(t.bytes, "B")}</b></div>`).join("");
+    return `<div class="swarm" data-infohash="${esc(s.infoHash)}"><div class="swarm-name">${esc(s.name)} <small class="muted">${esc(s.infoHash.slice(0, 12))}…</small></div>
+      ${peers}<div class="transfers">${transfers || '<span class="muted">no bytes exchanged yet</span>'}</div></div>`;
+  }).join("");
+}
+
+// The calls view, from the callers' reports (both sides merged by the lab).
+function renderCalls(calls) {
+  const ms = (v) => (v == null ? "–" : Math.round(v) + " ms");
+  $("call-list").tBodies[0].innerHTML = (calls || []).map((c) => `<tr data-call="${esc(c.callId)}" data-path="${esc(c.path || "")}" data-state="${esc(c.state)}" data-rtt="${c.rttMs ?? ""}">
+      <td>${esc(c.from)} → ${esc(c.to)}</td><td>${esc(c.path || "–")}</td><td class="rtt">${ms(c.rttMs)}</td><td>${ms(c.jitterMs)}</td>
+      <td>${c.loss == null ? "–" : (c.loss * 100).toFixed(1) + " %"}</td><td>${esc(c.state)}${c.result ? " (" + esc(c.result) + ")" : ""}</td></tr>`).join("")
+    || '<tr><td colspan="6" class="muted">no caller reports yet</td></tr>';
+}
+
 function render(snapshot) {
   renderNodes(snapshot.nodes);
   renderGraph(snapshot.nodes);
   renderTables(snapshot.nodes);
+  renderSwarms(snapshot.swarms);
+  renderCalls(snapshot.calls);
   const leader = snapshot.nodes.find((n) => n.leader);
   $("leader").textContent = leader ? "leader: " + leader.name : "";
 }

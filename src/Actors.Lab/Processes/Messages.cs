@@ -14,3 +14,12 @@ public sealed record FaultDone(string Text);
 
 /// <summary>Nothing was changed: <paramref name="Status"/> is the HTTP status the API answers (404 unknown node, 400 bad signal, 409 busy).</summary>
 public sealed record FaultRefused(int Status, string Reason);
+
+/// <summary>
+/// Cross-node: the lab asks a machine agent (<see cref="MachineAgent"/>) to apply a process fault to
+/// a node that agent's machine started. <paramref name="Action"/>: kill, restart or leave.
+/// </summary>
+public sealed record MachineFault(string Action, string Name, string Signal) : Agent.ILabMessage;
+
+/// <summary>Cross-node: a machine agent's answer. <paramref name="Status"/> 200 when done, else the refusal's HTTP status (404: not one of mine).</summary>
+public sealed record MachineFaultAnswer(int Status, string Text) : Agent.ILabMessage;

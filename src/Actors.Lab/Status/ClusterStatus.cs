@@ -42,6 +42,12 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RemovedView> _removed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReportView> _reports = new(StringComparer.Ordinal);
     private Address? _leader;
+    /// <summary>The last report of each process that is no member (peer, caller), by report key, and when it came.</summary>
+    private readonly Dictionary<string, (ProcessReport Report, long ReceivedUnixMs)> _processes = new(StringComparer.Ordinal);
+    /// <summary>Calls as each side last reported them (key: call id / role), newest kept.</summary>
+    private readonly Dictionary<string, CallView> _calls = new(StringComparer.Ordinal);
+    public const int MaxCalls = 100;
+    private static readonly TimeSpan ProcessFresh = TimeSpan.FromSeconds(5), ProcessShown = TimeSpan.FromSeconds(60), ProcessForgotten = TimeSpan.FromMinutes(10);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -59,6 +65,7 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
         Receive<ClusterEvent.ReachableMember>(e => OnReachability(e.Member, true));
         Receive<ClusterEvent.LeaderChanged>(OnLeaderChanged);
         Receive<NodeReport>(OnReport);
+        Receive<ProcessReport>(OnProcessReport);
         Receive<NodeEvent>(e => _events.Tell(new RecordEvent(e.Node, e.Kind, e.Text, e.UnixMs)));
         Receive<GetStatus>(_ => Sender.Tell(Snapshot()));
         Receive<SampleProcesses>(_ => OnSampleProcesses());
@@ -77,8 +84,13 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
     /// </summary>
     private void OnSampleProcesses()
     {
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var (key, (_, received)) in _processes.ToList())
+            if (nowMs - received > ProcessForgotten.TotalMilliseconds) { _processes.Remove(key); _reports.Remove(key); }
         foreach (var manifest in _manifests.ReadAll().Where(m => m.Address.Length == 0))
         {
+            // A process that reports over HTTP has figures of its own; /proc is for those that do not.
+            if (_processes.TryGetValue(ProcessKey(manifest), out var reported) && nowMs - reported.ReceivedUnixMs < ProcessFresh.TotalMilliseconds) continue;
             if (Posix.Usage(manifest.Pid) is not { } usage) continue;
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var started = now - (long)(usage.AgeSeconds * 1000);
@@ -92,6 +104,64 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
 
     /// <summary>The report key of a process that is no cluster member: it has no address.</summary>
     private static string ProcessKey(NodeManifest manifest) => "process:" + manifest.Name;
+
+    /// <summary>
+    /// A peer's or caller's report (POST /api/report). It is named after the manifest of its pid
+    /// when run-cluster or the lab started it ("peer"), else by the name it gives ("peer-1234").
+    /// </summary>
+    private void OnProcessReport(ProcessReport report)
+    {
+        var name = _manifests.ReadAll().FirstOrDefault(m => m.Pid == report.Pid && m.Address.Length == 0)?.Name ?? report.Node;
+        var key = "process:" + name;
+        OnReport(new NodeReport(name, key, report.Roles, report.Pid, report.StartedUnixMs, report.SentUnixMs, report.Figures));
+        _processes[key] = (report with { Node = name }, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        foreach (var call in report.Calls ?? []) _calls[call.CallId + "/" + call.Role] = call;
+        foreach (var old in _calls.OrderByDescending(c => c.Value.UpdatedUnixMs).Skip(MaxCalls).Select(c => c.Key).ToList()) _calls.Remove(old);
+    }
+
+    private IReadOnlyList<SwarmView> Swarms(long now)
+    {
+        var torrents = _processes.Values.Where(p => now - p.ReceivedUnixMs < 30_000)
+            .SelectMany(p => (p.Report.Torrents ?? []).Select(t => (p.Report.Node, Torrent: t)));
+        var swarms = new List<SwarmView>();
+        foreach (var swarm in torrents.GroupBy(t => t.Torrent.InfoHash, StringComparer.OrdinalIgnoreCase))
+        {
+            var peers = new Dictionary<string, SwarmPeer>(StringComparer.OrdinalIgnoreCase);
+            var transfers = new Dictionary<(string, string), long>();
+            foreach (var (node, t) in swarm)
+            {
+                peers[t.PeerId] = new SwarmPeer(t.PeerId, node + t.Label, node, // label: "" or "#3" (one of --count peers)
+                    t.Total == 0 ? null : Math.Round(100.0 * t.Have / t.Total, 1), true);
+                foreach (var e in t.Exchanges)
+                {
+                    peers.TryAdd(e.Peer, new SwarmPeer(e.Peer, e.Remote, "", null, false));
+                    if (e.Uploaded > 0) Max(transfers, (t.PeerId, e.Peer), e.Uploaded);
+                    if (e.Downloaded > 0) Max(transfers, (e.Peer, t.PeerId), e.Downloaded);
+                }
+            }
+            swarms.Add(new SwarmView(swarm.Key, swarm.First().Torrent.Name, peers.Values.OrderBy(p => p.Label, StringComparer.Ordinal).ToList(),
+                transfers.OrderByDescending(t => t.Value).Select(t => new SwarmTransfer(t.Key.Item1, t.Key.Item2, t.Value)).ToList()));
+        }
+        return swarms;
+
+        static void Max(Dictionary<(string, string), long> map, (string, string) pair, long bytes) =>
+            map[pair] = Math.Max(bytes, map.GetValueOrDefault(pair));
+    }
+
+    private IReadOnlyList<CallStatus> Calls() => _calls.Values
+        .GroupBy(c => c.CallId, StringComparer.Ordinal)
+        .Select(sides =>
+        {
+            var caller = sides.FirstOrDefault(c => c.Role == "caller");
+            var callee = sides.FirstOrDefault(c => c.Role != "caller");
+            var first = caller ?? callee!;
+            var latest = sides.MaxBy(c => c.UpdatedUnixMs)!;
+            return new CallStatus(first.CallId, caller?.Id ?? callee!.Peer, caller?.Peer ?? callee!.Id,
+                sides.Any(c => c.State == "ended") ? "ended" : latest.State, caller?.Path ?? callee?.Path,
+                caller?.RttMs ?? callee?.RttMs, caller?.JitterMs ?? callee?.JitterMs, caller?.Loss ?? callee?.Loss,
+                caller?.Result ?? callee?.Result, latest.UpdatedUnixMs);
+        })
+        .OrderByDescending(c => c.UpdatedUnixMs).Take(20).ToList();
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
@@ -232,7 +302,18 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
             var key = manifest.Address.Length > 0 ? manifest.Address : ProcessKey(manifest);
             nodes[manifest.Name] = Node(manifest.Name, roles, manifest.Address, status, process == ProcessState.Running, false, manifest, key, now);
         }
-        return new StatusSnapshot(now, _leader?.ToString(), nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList());
+        // Processes that report but nobody started for the lab (a peer or caller run by hand).
+        foreach (var (key, (report, received)) in _processes.Where(p => !nodes.ContainsKey(p.Value.Report.Node)))
+        {
+            if (now - received > ProcessShown.TotalMilliseconds) continue;
+            var fresh = now - received < ProcessFresh.TotalMilliseconds;
+            nodes[report.Node] = Node(report.Node, report.Roles, "", fresh ? "up" : "stopped", fresh, false, null, key, now);
+        }
+        return new StatusSnapshot(now, _leader?.ToString(), nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList())
+        {
+            Swarms = Swarms(now),
+            Calls = Calls(),
+        };
     }
 
     /// <summary>The role word of a manifest's command line: the argument after the actors binary.</summary>

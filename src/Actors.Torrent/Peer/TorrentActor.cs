@@ -31,6 +31,8 @@ namespace Actors.Torrent.Peer;
 public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 {
     public sealed class GetProgress { public static readonly GetProgress Instance = new(); private GetProgress() { } }
+    /// <summary>Answered with <see cref="TorrentExchanges"/>: bytes up and down per remote peer (the Lab's "who uploads to whom").</summary>
+    public sealed class GetExchanges { public static readonly GetExchanges Instance = new(); private GetExchanges() { } }
     /// <summary>Answered with <see cref="TorrentCompleted"/> once every piece is verified (at once if it already is).</summary>
     public sealed class NotifyWhenComplete { public static readonly NotifyWhenComplete Instance = new(); private NotifyWhenComplete() { } }
     public sealed record TorrentCompleted(TorrentProgress Progress);
@@ -55,6 +57,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public PieceSet Has { get; set; } = has;
         public bool AmInterested, PeerInterested, AmChoking = true, PeerChoking = true;
         public long DownWindow, UpWindow;
+        public long Uploaded, Downloaded; // since the connection opened
         public long Since = Stopwatch.GetTimestamp();
         public double DownRate, UpRate;
         /// <summary>Where the peer listens (the address we dialled, or its extended handshake's <c>p</c>): what PEX shares.</summary>
@@ -88,6 +91,9 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     /// <summary>Distinct addresses first learned by PEX (figures, tests).</summary>
     private readonly HashSet<IPEndPoint> _pexLearned = new();
     private long _downloaded, _uploaded, _fromSeeds, _fromPeers, _downWindow, _upWindow;
+    /// <summary>Bytes up/down with peers whose connection closed, by peer id (hex); bounded (the oldest entries make room).</summary>
+    private readonly Dictionary<string, PeerExchange> _pastExchanges = new(StringComparer.Ordinal);
+    private const int MaxPastExchanges = 500;
     private double _downRate, _upRate;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -253,11 +259,13 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             _uploaded += uploaded.Bytes;
             _upWindow += uploaded.Bytes;
             peer.UpWindow += uploaded.Bytes;
+            peer.Uploaded += uploaded.Bytes;
         }));
         Receive<Terminated>(OnTerminated);
         Receive<ChokeTick>(_ => RunChoker());
         Receive<StatsTick>(_ => OnStatsTick());
         Receive<GetProgress>(_ => Sender.Tell(Progress()));
+        Receive<GetExchanges>(_ => Sender.Tell(Exchanges()));
         Receive<NotifyWhenComplete>(_ =>
         {
             if (IsComplete) Sender.Tell(new TorrentCompleted(Progress()));
@@ -445,6 +453,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         }
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        RememberExchange(peer);
         if (!peer.AmChoking) RunChoker();
         if (peer.ListenEndPoint is { } listening) TryAgainLater(listening);
     }
@@ -489,6 +498,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _downloaded += block.Data.Length;
         _downWindow += block.Data.Length;
         peer.DownWindow += block.Data.Length;
+        peer.Downloaded += block.Data.Length;
         if (peer.Has.IsComplete) _fromSeeds += block.Data.Length;
         else _fromPeers += block.Data.Length;
         foreach (var other in outcome.AlsoRequestedFrom)
@@ -571,6 +581,28 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.DownWindow = peer.UpWindow = 0;
         }
         _announcer.Tell(Totals());
+    }
+
+    private void RememberExchange(PeerState peer)
+    {
+        if (peer.Uploaded == 0 && peer.Downloaded == 0) return;
+        var id = Convert.ToHexString(peer.PeerId);
+        var before = _pastExchanges.GetValueOrDefault(id);
+        if (before is null && _pastExchanges.Count >= MaxPastExchanges) _pastExchanges.Remove(_pastExchanges.Keys.First());
+        _pastExchanges[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded,
+            (before?.Downloaded ?? 0) + peer.Downloaded, false);
+    }
+
+    private TorrentExchanges Exchanges()
+    {
+        var all = new Dictionary<string, PeerExchange>(_pastExchanges, StringComparer.Ordinal);
+        foreach (var peer in _peers.Values)
+        {
+            var id = Convert.ToHexString(peer.PeerId);
+            var before = all.GetValueOrDefault(id);
+            all[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded, (before?.Downloaded ?? 0) + peer.Downloaded, true);
+        }
+        return new TorrentExchanges(Convert.ToHexString(_settings.PeerId), all.Values.ToList());
     }
 
     private Announcer.Totals Totals() => new(_uploaded, _downloaded, Left);

@@ -47,3 +47,9 @@ public sealed record TorrentProgress(
     /// <summary>Distinct peer addresses first learned by PEX (BEP 11).</summary>
     public int PexLearned { get; init; }
 }
+
+/// <summary>Bytes exchanged with one remote peer (its peer id, hex) since the torrent started: for the Lab's swarm view.</summary>
+public sealed record PeerExchange(string PeerId, string Remote, long Uploaded, long Downloaded, bool Connected);
+
+/// <summary>Answer to <c>TorrentActor.GetExchanges</c>: our peer id (hex) and every exchange (live connections and past ones).</summary>
+public sealed record TorrentExchanges(string PeerId, IReadOnlyList<PeerExchange> Exchanges);
