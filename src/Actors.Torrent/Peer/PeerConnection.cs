@@ -472,10 +472,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
             Send(WireEncoder.Encode(WireMessage.KeepAlive.Instance));
         AskForWork();
         // Nothing moving either way: tick rarely (keep-alives and the idle timeout need no more).
-        // Interested and unchoked asks again every second: the picker may have held back (a seed is
-        // not asked for what leechers hold) and have work for it a moment later.
-        TickFast(_outstanding.Count > 0 || _peerRequests.Count > 0 || _readsInFlight > 0 || _blocksQueued > 0 || _rate >= 1
-                 || _amInterested && !_peerChoking);
+        TickFast(_outstanding.Count > 0 || _peerRequests.Count > 0 || _readsInFlight > 0 || _blocksQueued > 0 || _rate >= 1);
     }
 
     private void TickFast(bool fast)

@@ -245,7 +245,7 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
                 SetChoking(Sender, peer, false);
         }));
         Receive<BlocksWanted>(wanted => WithPeer(peer =>
-            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count, MaxAvailabilityFrom(peer)) : []))));
+            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count) : []))));
         Receive<BlocksReturned>(returned => _picker.Release(Sender, returned.Blocks));
         Receive<BlockReceived>(OnBlockReceived);
         Receive<StorageActor.PieceStored>(OnPieceStored);
@@ -265,19 +265,6 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             else _completionWatchers.Add(Sender);
         });
         Receive<Stop>(_ => OnStop());
-    }
-
-    /// <summary>
-    /// A seed is asked only for pieces no connected leecher holds while some leecher that unchokes
-    /// us has something we want: the seed's upload then never carries a piece twice when the
-    /// swarm could trade it (the seeder's duplicates kept a 20-leecher swarm at ~1.5× its bound).
-    /// When every leecher chokes us, a seed is asked for anything (never starve).
-    /// </summary>
-    private int MaxAvailabilityFrom(PeerState peer)
-    {
-        if (!peer.Has.IsComplete) return int.MaxValue;
-        var tradingWithLeechers = _peers.Values.Any(p => !p.Has.IsComplete && !p.PeerChoking && p.AmInterested);
-        return tradingWithLeechers ? _peers.Values.Count(p => p.Has.IsComplete) : int.MaxValue;
     }
 
     private void WithPeer(Action<PeerState> action)

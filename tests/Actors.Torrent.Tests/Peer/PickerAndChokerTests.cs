@@ -27,23 +27,6 @@ public sealed class PickerAndChokerTests
     }
 
     [Fact]
-    public void A_seed_is_asked_only_for_pieces_no_leecher_holds_when_told_so()
-    {
-        var picker = Picker(4);
-        var seed = PieceSet.Full(4);
-        var leecher = new PieceSet(4);
-        leecher.Add(0); leecher.Add(1); leecher.Add(2);
-        picker.PeerAdded(seed);
-        picker.PeerAdded(leecher);
-        // A piece started from the leecher is not finished from the seed either.
-        Assert.InRange(picker.Pick("leecher", leecher, 1).Single().Index, 0, 2);
-        var fromSeed = picker.Pick("seed", seed, 8, maxAvailability: 1);
-        Assert.NotEmpty(fromSeed);
-        Assert.All(fromSeed, b => Assert.Equal(3, b.Index));
-        Assert.Contains(picker.Pick("seed", seed, 8), b => b.Index < 3); // without the limit, anything
-    }
-
-    [Fact]
     public void Started_pieces_are_finished_before_new_ones()
     {
         var picker = Picker(4);

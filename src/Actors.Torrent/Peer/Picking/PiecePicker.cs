@@ -89,18 +89,13 @@ public sealed class PiecePicker
     }
 
     /// <summary>Up to <paramref name="count"/> blocks to request from <paramref name="peer"/>, which has <paramref name="has"/>.</summary>
-    /// <param name="maxAvailability">
-    /// Only pieces at most this many connected peers hold (end-game aside). Asking a seed, the
-    /// torrent passes the number of connected seeds: the seed's upload, the swarm's scarcest
-    /// resource, then goes to pieces no leecher we know holds, and the rest is traded between leechers.
-    /// </param>
-    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count, int maxAvailability = int.MaxValue)
+    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count)
     {
         var picked = new List<BlockRequest>();
         if (count <= 0 || Have.IsComplete) return picked;
 
         // 1. Finish pieces already started, the most complete first.
-        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index] && _availability[p.Index] <= maxAvailability).OrderByDescending(p => p.Received))
+        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index]).OrderByDescending(p => p.Received))
         {
             piece.TakeUnrequested(peer, count - picked.Count, picked);
             if (picked.Count >= count) return picked;
@@ -109,7 +104,7 @@ public sealed class PiecePicker
         // 2. Start new pieces.
         while (picked.Count < count && _active.Count < _maxActivePieces)
         {
-            var index = ChooseNewPiece(has, maxAvailability);
+            var index = ChooseNewPiece(has);
             if (index < 0) break;
             var piece = new ActivePiece(index, _pieceSize(index));
             _active.Add(index, piece);
@@ -135,7 +130,7 @@ public sealed class PiecePicker
         return false;
     }
 
-    private int ChooseNewPiece(PieceSet has, int maxAvailability)
+    private int ChooseNewPiece(PieceSet has)
     {
         // From a seed, rarest first at once: a random piece would often be one other leechers
         // already hold, and the seed's upload is the swarm's scarcest resource.
@@ -145,7 +140,7 @@ public sealed class PiecePicker
         var ties = 0;
         for (var i = 0; i < _pieceCount; i++)
         {
-            if (!has[i] || Have[i] || _active.ContainsKey(i) || _availability[i] > maxAvailability) continue;
+            if (!has[i] || Have[i] || _active.ContainsKey(i)) continue;
             var availability = random ? 0 : _availability[i];
             if (availability < bestAvailability)
             {
