@@ -408,7 +408,8 @@ public sealed class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             var endPoint = new IPEndPoint(Endpoints.Normalize(added.EndPoint.Address), added.EndPoint.Port);
             if (IsSelf(endPoint) || _banned.Contains(endPoint.ToString()) || _candidates.Count >= MaxCandidates) continue;
             if (_peers.Values.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.Remote)) || _dialing.ContainsValue(endPoint)) continue;
-            if (_candidates.Add(endPoint) && _pexLearned.Add(endPoint))
+            // The set only counts distinct addresses for figures: bounded too, however long a peer keeps inventing them.
+            if (_candidates.Add(endPoint) && _pexLearned.Count < 10 * MaxCandidates && _pexLearned.Add(endPoint))
                 _log.Debug("{0}: learned {1} by PEX", _settings.Torrent.Name, Endpoints.Format(endPoint));
         }
         ConnectMore();
