@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using Actors.Net.RateLimit;
+using Actors.Net.Supervision;
+using Actors.Net.Tcp;
+using Actors.Torrent.Peer.Announce;
+using Actors.Torrent.Peer.Choking;
+using Actors.Torrent.Peer.Connections;
+using Actors.Torrent.Peer.Picking;
+using Actors.Torrent.Peer.Storage;
+using Actors.Web.Client;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>The torrent's connections: whom to dial within the process's budget, whom to shed, whom to dial again.</summary>
+public sealed partial class TorrentActor
+{
+    private bool IsSelf(IPEndPoint peer) =>
+        peer.Port == _port && (IPAddress.IsLoopback(peer.Address) || peer.Address.Equals(IPAddress.Any)
+            || System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(peer.Address)));
+
+    /// <summary>Connections this torrent aims for: its fair share of the process's budget, at most max-peers.</summary>
+    private int Target => _budget.FairShare(_settings.MaxPeers);
+
+    private void ConnectMore()
+    {
+        if (IsComplete || _candidates.Count == 0) return;
+        var target = Target;
+        var now = Stopwatch.GetTimestamp();
+        foreach (var candidate in _candidates.ToArray())
+        {
+            if (_peers.Count + _dialing.Count >= target) break;
+            if (_retryAt.TryGetValue(candidate, out var retry) && retry.Due > now) continue;
+            if (_banned.Contains(candidate.ToString()) || _dialing.ContainsValue(candidate)
+                || _peers.Values.Any(p => p.Remote.Equals(candidate)))
+            {
+                _candidates.Remove(candidate);
+                continue;
+            }
+            // The process's budget, half-open limit or connect rate says not now: the next tick tries again.
+            if (!_budget.TryStartDial()) break;
+            _candidates.Remove(candidate);
+            var connection = Context.ActorOf(PeerConnection.Outbound(candidate, _context));
+            Context.Watch(connection);
+            _dialing[connection] = candidate;
+        }
+    }
+
+    private void OnDialFailed(DialFailed failed)
+    {
+        _dialing.Remove(Sender); // its Terminated must not make the address a candidate again: handled here
+        var failures = _retryAt.TryGetValue(failed.Remote, out var before) ? before.Failures + 1 : 1;
+        // Out of descriptors or ports is the machine's fault, not the address's: it stays a candidate.
+        if (failed.OutOfResources) failures = Math.Max(1, failures - 1);
+        if (failures > MaxDialFailures)
+        {
+            _retryAt.Remove(failed.Remote);
+            return;
+        }
+        var wait = TimeSpan.FromSeconds(5 * (1 << (failures - 1))); // 5, 10, 20, 40 s
+        _retryAt[failed.Remote] = (Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency), failures);
+        _candidates.Add(failed.Remote);
+    }
+
+    /// <summary>
+    /// When the process's budget is tight, or the torrent is at its own limit, a torrent closes
+    /// connections where neither side is interested (they only hold sockets: a swarm that starts
+    /// without a seeder would otherwise fill every slot and never let the seeder in), and, above
+    /// its fair share, its least useful ones too
+    /// (a few per tick), so that torrents below theirs can connect to peers that have data.
+    /// Connections that carry data either way are kept. A shed address is not dialled again soon.
+    /// </summary>
+    private void ShedUseless()
+    {
+        var target = Target;
+        if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
+        var excess = _budget.IsTight ? _peers.Count - target : 0;
+        var judged = _peers
+            // A new connection is not judged before it had time to exchange bitfields and interest.
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
+            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
+            .Where(p => p.Score < 4)
+            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
+            .ToArray();
+        var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
+            .Take(4).ToArray();
+        var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
+        foreach (var (connection, peer, _) in shed)
+        {
+            _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
+            connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
+        }
+    }
+
+    /// <summary>Higher is more useful: data flowing to us, data flowing from us, interest, rare pieces.</summary>
+    private int Usefulness(PeerState peer)
+    {
+        var score = 0;
+        if (peer.AmInterested && !peer.PeerChoking) score += 8;
+        if (peer.PeerInterested && !peer.AmChoking) score += 4;
+        if (peer.AmInterested) score += 2;
+        if (peer.PeerInterested) score += 1;
+        if (peer.AmInterested && _picker.HoldsRarePiece(peer.Has, 2)) score += 1;
+        return score;
+    }
+
+    private void OnHandshaken(PeerHandshaken handshaken)
+    {
+        var id = Convert.ToHexString(handshaken.PeerId);
+        var dialed = _dialing.Remove(Sender, out var dialedAddress);
+        string? refusal =
+            _banned.Contains(id) || _banned.Contains(handshaken.Remote.ToString()) ? "banned"
+            : _peers.Values.Any(p => p.PeerId.AsSpan().SequenceEqual(handshaken.PeerId)) ? "already connected"
+            : !dialed && _peers.Count >= (_budget.IsTight ? Target : _settings.MaxPeers) ? "too many peers"
+            : null;
+        if (refusal is not null)
+        {
+            Sender.Tell(new Disconnect(refusal));
+            return;
+        }
+        // Outbound peers are known by the address we dialled (their listening port).
+        var remote = dialed ? dialedAddress! : handshaken.Remote;
+        if (dialed) _retryAt.Remove(remote);
+        _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount))
+        {
+            ListenEndPoint = dialed ? remote : null,
+        };
+        Context.Watch(Sender);
+        Sender.Tell(new Welcome(_picker.Have.Clone()));
+        _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (_dialing.Remove(terminated.ActorRef, out var dialled))
+        {
+            TryAgainLater(dialled);
+            return;
+        }
+        if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
+        _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        RememberExchange(peer);
+        if (!peer.AmChoking) RunChoker();
+        if (peer.ListenEndPoint is { } listening) TryAgainLater(listening);
+    }
+
+    /// <summary>
+    /// A peer we lost (it refused us for want of sockets, we shed it, the connection dropped) may
+    /// still hold what we need, so its address stays a candidate, dialled again after a pause. Without
+    /// this a tight budget could drain every address a torrent knew, and it would wait for the
+    /// tracker's next answer (minutes) or forever when there is no tracker. A dial that failed was
+    /// already handled by <see cref="OnDialFailed"/>, which gives up after a few failures.
+    /// </summary>
+    private void TryAgainLater(IPEndPoint address)
+    {
+        if (IsComplete || _banned.Contains(address.ToString()) || _candidates.Count >= MaxCandidates) return;
+        if (!_retryAt.ContainsKey(address))
+            _retryAt[address] = (Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency), 0);
+        _candidates.Add(address);
+    }
+}
