@@ -167,13 +167,13 @@ public sealed class DhtScenario(BenchOptions options)
     /// </summary>
     private static string Plot(IReadOnlyList<Phase> rows)
     {
-        const int W = 360, H = 240, L = 50, T = 30, B = 40;
+        const int W = 330, H = 260, L = 50, T = 30, B = 60;
         var sizes = rows.Select(r => r.N).Distinct().Order().ToList();
         var svg = new System.Text.StringBuilder();
-        svg.Append($"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * W}' height='{H}' font-family='sans-serif' font-size='11'>");
-        svg.Append($"<rect width='{2 * W}' height='{H}' fill='white'/>");
-        double X(int n, int panel) => panel * W + L + (sizes.Count == 1 ? 0.5 : sizes.IndexOf(n) / (double)(sizes.Count - 1)) * (W - L - 20);
-        void Panel(int panel, string title, Func<Phase, double> value, double max, bool log, string? dash, string label)
+        svg.Append($"<svg xmlns='http://www.w3.org/2000/svg' width='{3 * W}' height='{H}' font-family='sans-serif' font-size='11'>");
+        svg.Append($"<rect width='{3 * W}' height='{H}' fill='white'/>");
+        double X(int n, int panel) => panel * W + L + (sizes.Count == 1 ? 0.5 : sizes.IndexOf(n) / (double)(sizes.Count - 1)) * (W - L - 40);
+        void Panel(int panel, string title, Func<Phase, double> value, double max, bool log, string? dash, string label, double labelScale = 1)
         {
             double Y(double v) => log
                 ? H - B - Math.Log10(Math.Max(1, v)) / Math.Log10(max) * (H - B - T)
@@ -181,11 +181,11 @@ public sealed class DhtScenario(BenchOptions options)
             if (label.Length > 0)
             {
                 svg.Append($"<text x='{panel * W + L}' y='18' font-weight='bold'>{title}</text>");
-                svg.Append($"<line x1='{panel * W + L}' y1='{H - B}' x2='{panel * W + W - 20}' y2='{H - B}' stroke='black'/>");
+                svg.Append($"<line x1='{panel * W + L}' y1='{H - B}' x2='{panel * W + W - 30}' y2='{H - B}' stroke='black'/>");
                 svg.Append($"<line x1='{panel * W + L}' y1='{T}' x2='{panel * W + L}' y2='{H - B}' stroke='black'/>");
                 foreach (var n in sizes) svg.Append($"<text x='{X(n, panel):F0}' y='{H - B + 15}' text-anchor='middle'>N={n:N0}</text>");
                 var ticks = log ? Enumerable.Range(0, (int)Math.Log10(max) + 1).Select(e => Math.Pow(10, e)) : Enumerable.Range(0, (int)max + 1).Select(v => (double)v);
-                foreach (var t in ticks) svg.Append($"<text x='{panel * W + L - 5}' y='{Y(t) + 4:F0}' text-anchor='end'>{t:0}</text>");
+                foreach (var t in ticks) svg.Append($"<text x='{panel * W + L - 5}' y='{Y(t) + 4:F0}' text-anchor='end'>{t * labelScale:0}</text>");
             }
             foreach (var (phase, color) in new[] { ("steady", "#1f77b4"), ("churn 20%", "#d62728") })
             {
@@ -193,10 +193,11 @@ public sealed class DhtScenario(BenchOptions options)
                 svg.Append($"<polyline fill='none' stroke='{color}' stroke-width='2' {(dash is null ? "" : $"stroke-dasharray='{dash}'")} points='{string.Join(' ', points)}'/>");
             }
         }
-        Panel(0, "median hops to the peers", r => r.HopsMedian, 6, false, null, "x");
-        Panel(1, "lookup latency, ms (log): median —, p90 - -", r => r.LatencyMedianMs, 10_000, true, null, "x");
-        Panel(1, "", r => r.LatencyP90Ms, 10_000, true, "5,4", "");
-        svg.Append($"<text x='{W + L + 10}' y='{T + 10}' fill='#1f77b4'>steady</text><text x='{W + L + 60}' y='{T + 10}' fill='#d62728'>after 20% of the nodes vanish</text>");
+        Panel(0, "get_peers success, %", r => r.SuccessPercent / 10, 10, false, null, "x", labelScale: 10);
+        Panel(1, "median hops to the peers", r => r.HopsMedian, 6, false, null, "x");
+        Panel(2, "latency, ms (log): median —, p90 - -", r => r.LatencyMedianMs, 10_000, true, null, "x");
+        Panel(2, "", r => r.LatencyP90Ms, 10_000, true, "5,4", "");
+        svg.Append($"<text x='{L}' y='{H - 12}' fill='#1f77b4'>— steady</text><text x='{L + 80}' y='{H - 12}' fill='#d62728'>— right after 20% of the nodes vanish (no re-announce)</text>");
         svg.Append("</svg>\n");
         return svg.ToString();
     }
