@@ -37,6 +37,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--connect-rate", "actors.peer.connects-per-second", "new outgoing connects per second, per process", "N"),
         new(CommonOptions.Config, null, "a HOCON file that overrides config/*.conf", "FILE"),
         new("--count", null, "run N independent peers in this process (DIR/peer-I each)", "N"),
+        .. PeerDht.Options,
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -92,6 +93,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
+            _ = PeerDht.Start(system, args, parsed, torrent, peers, directory, cancel.Token); // only with --dht-bootstrap
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))

@@ -60,6 +60,8 @@ public sealed class DhtPeerSource : ReceiveActor, IWithTimers
         _running = false;
         var peers = lookup.Peers.Where(p => !IsUs(p)).ToList();
         if (peers.Count > 0) _torrent.Tell(new Announcer.PeersDiscovered(peers));
+        // Nobody yet (we came first, or the DHT was still forming): look again soon, not in 5 minutes.
+        else Timers.StartSingleTimer("retry", Tick.Instance, _settings.RetryWhenEmpty);
     }
 
     // Our own announcement comes back from the DHT: not a peer to dial.
@@ -78,6 +80,9 @@ public sealed record DhtPeerSourceSettings(NodeId InfoHash, int Port, bool Annou
 {
     /// <summary>Between announces (BEP 5 peers expire after 30 minutes at most nodes).</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When a search found nobody, the next one comes this soon.</summary>
+    public TimeSpan RetryWhenEmpty { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Shortest gap between two searches asked for by <see cref="Announcer.NeedPeers"/>.</summary>
     public TimeSpan MinInterval { get; init; } = TimeSpan.FromSeconds(30);
