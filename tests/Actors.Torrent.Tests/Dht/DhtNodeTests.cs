@@ -163,7 +163,9 @@ public sealed class DhtNodeTests : TestKit
         nodes[33].Node.Tell(new GetPeers(hash), TestActor);
         var got = ExpectMsg<LookupCompleted>(Wait);
         Assert.Contains(new IPEndPoint(IPAddress.Loopback, 51413), got.Peers);
-        Assert.InRange(got.Hops, 1, 6);
+        // 0 when the searcher is itself one of the 8 nodes the announce reached (its own store counts).
+        Assert.InRange(got.Hops, 0, 6);
+        Assert.True(got.Responded >= 1);
     }
 
     [Fact]
