@@ -93,7 +93,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
-            _ = PeerDht.Start(system, args, parsed, torrent, peers, directory, cancel.Token); // only with --dht-bootstrap
+            _ = PeerDht.Start(system, args, parsed, torrent.InfoHash, peers, directory, cancel.Token); // only with --dht-bootstrap
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, cancel.Token);
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))

@@ -2,7 +2,6 @@ using System.Net;
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
 using Actors.Torrent.Dht;
-using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
 using Akka.Actor;
 
@@ -24,7 +23,8 @@ public static class PeerDht
 
     /// <summary>Starts the DHT for <paramref name="torrents"/> when --dht-bootstrap was given; returns at once otherwise.</summary>
     /// <exception cref="UsageException">A bad --dht-bootstrap or --dht-port (thrown at once, not in the task).</exception>
-    public static Task Start(ActorSystem system, IReadOnlyList<string> args, ParsedArguments parsed, TorrentMetainfo torrent,
+    /// <param name="infoHash">The torrent's v1 info-hash (from a .torrent or a magnet link: nothing else is needed).</param>
+    public static Task Start(ActorSystem system, IReadOnlyList<string> args, ParsedArguments parsed, ReadOnlyMemory<byte> infoHash,
         IActorRef[] torrents, string directory, CancellationToken cancel)
     {
         var bootstrap = DhtCommand.AllValues(args, "--dht-bootstrap").Select(e => DhtCommand.ParseEndPoint(e, "--dht-bootstrap")).ToList();
@@ -32,10 +32,10 @@ public static class PeerDht
         var port = parsed.Value("--dht-port") is { } text
             ? int.TryParse(text, out var p) && p is >= 0 and <= 65535 ? p : throw new UsageException($"--dht-port: expected 0 to 65535, got \"{text}\"")
             : 0;
-        return StartAsync(system, bootstrap, port, torrent, torrents, directory, cancel);
+        return StartAsync(system, bootstrap, port, NodeId.FromBytes(infoHash.Span), torrents, directory, cancel);
     }
 
-    private static async Task StartAsync(ActorSystem system, List<IPEndPoint> bootstrap, int port, TorrentMetainfo torrent,
+    private static async Task StartAsync(ActorSystem system, List<IPEndPoint> bootstrap, int port, NodeId infoHash,
         IActorRef[] torrents, string directory, CancellationToken cancel)
     {
         var node = system.ActorOf(RoleGuardian.Props(DhtNode.Props(new DhtSettings
@@ -45,7 +45,6 @@ public static class PeerDht
             Bootstrap = bootstrap,
             StateFile = Path.Combine(directory, ".dht.state"),
         }), "node"), "dht");
-        var infoHash = NodeId.FromBytes(torrent.InfoHash.Span);
         // Each torrent's TCP port is known once it listens.
         for (var i = 0; i < torrents.Length; i++)
         {
