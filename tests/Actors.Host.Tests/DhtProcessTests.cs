@@ -66,4 +66,69 @@ public sealed class DhtProcessTests
         Assert.Equal(2, await dht.WaitForExit(Wait));
         Assert.Contains(dht.StderrLines, l => l.Contains(option));
     }
+
+    [Fact]
+    public async Task A_trackerless_torrent_downloads_between_two_peers_that_find_each_other_through_the_DHT()
+    {
+        using var dir = new TempDirectory();
+        var seedDir = Directory.CreateDirectory(Path.Combine(dir.Path, "seed")).FullName;
+        var outDir = Path.Combine(dir.Path, "out");
+        var content = new byte[1_500_000];
+        new Random(7).NextBytes(content);
+        File.WriteAllBytes(Path.Combine(seedDir, "file.bin"), content);
+        var torrentFile = Path.Combine(dir.Path, "t.torrent");
+        using (var create = new ActorsProcess("torrent", "create", Path.Combine(seedDir, "file.bin"), "-o", torrentFile))
+            Assert.Equal(0, await create.WaitForExit(Wait));
+
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        probe.Dispose();
+        using var dht = new ActorsProcess("dht", "--count", "5", "--port", port.ToString(), "--host", "127.0.0.1");
+        await dht.WaitForLine(_ => dht.StdoutLines.Count >= 5, Wait);
+        var bootstrap = $"127.0.0.1:{port}";
+        using var seeder = new ActorsProcess("peer", "seed", torrentFile, "--data", seedDir, "--host", "127.0.0.1", "--dht-bootstrap", bootstrap);
+        using var leecher = new ActorsProcess("peer", "get", torrentFile, "--out", outDir, "--host", "127.0.0.1", "--dht-bootstrap", bootstrap);
+        Assert.Equal(0, await leecher.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(content, File.ReadAllBytes(Path.Combine(outDir, "file.bin")));
+        seeder.Signal("TERM");
+        dht.Signal("TERM");
+        await seeder.WaitForExit(Wait);
+        await dht.WaitForExit(Wait);
+    }
+
+    [FactRequiringTools("aria2c")]
+    public async Task Aria2_downloads_a_trackerless_torrent_from_our_seeder_finding_it_through_our_DHT()
+    {
+        using var dir = new TempDirectory();
+        var seedDir = Directory.CreateDirectory(Path.Combine(dir.Path, "seed")).FullName;
+        var outDir = Directory.CreateDirectory(Path.Combine(dir.Path, "out")).FullName;
+        var content = new byte[1_000_000];
+        new Random(8).NextBytes(content);
+        File.WriteAllBytes(Path.Combine(seedDir, "file.bin"), content);
+        var torrentFile = Path.Combine(dir.Path, "t.torrent");
+        using (var create = new ActorsProcess("torrent", "create", Path.Combine(seedDir, "file.bin"), "-o", torrentFile))
+            Assert.Equal(0, await create.WaitForExit(Wait));
+
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        probe.Dispose();
+        using var dht = new ActorsProcess("dht", "--port", port.ToString(), "--host", "127.0.0.1");
+        await dht.WaitForLine(_ => dht.StdoutLines.Count >= 1, Wait);
+        using var seeder = new ActorsProcess("peer", "seed", torrentFile, "--data", seedDir, "--host", "127.0.0.1", "--dht-bootstrap", $"127.0.0.1:{port}");
+        await seeder.WaitForLine(l => l.Contains("listening on port"), Wait);
+
+        // aria2 with its DHT on (the shared flags turn it off), entering through our node.
+        var flags = Aria2.Flags(Ports.Free()).Where(f => !f.StartsWith("--enable-dht=", StringComparison.Ordinal)).ToList();
+        var aria = await ProcessRunner.RunAsync("aria2c",
+            [.. flags, "--enable-dht=true", $"--dht-entry-point=127.0.0.1:{port}", $"--dht-listen-port={Ports.Free()}",
+             $"--dht-file-path={Path.Combine(dir.Path, "aria2-dht.dat")}", "--seed-time=0", "-d", outDir, "-T", torrentFile],
+            TimeSpan.FromSeconds(120));
+        Assert.False(aria.TimedOut, aria.Output);
+        Assert.Equal(0, aria.ExitCode);
+        Assert.Equal(content, File.ReadAllBytes(Path.Combine(outDir, "file.bin")));
+        seeder.Signal("TERM");
+        dht.Signal("TERM");
+        await seeder.WaitForExit(Wait);
+        await dht.WaitForExit(Wait);
+    }
 }

@@ -89,22 +89,24 @@ public sealed class DhtCommand : IRoleCommand
         return value;
     }
 
-    private static IPEndPoint ParseEndPoint(string text)
+    internal static IPEndPoint ParseEndPoint(string text) => ParseEndPoint(text, "--bootstrap");
+
+    internal static IPEndPoint ParseEndPoint(string text, string option)
     {
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-            throw new UsageException($"--bootstrap: expected HOST:PORT, got \"{text}\"");
+            throw new UsageException($"{option}: expected HOST:PORT, got \"{text}\"");
         var host = text[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
         try
         {
             var resolved = Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-                           ?? throw new UsageException($"--bootstrap: \"{host}\" has no IPv4 address");
+                           ?? throw new UsageException($"{option}: \"{host}\" has no IPv4 address");
             return new IPEndPoint(resolved, port);
         }
         catch (SocketException ex)
         {
-            throw new UsageException($"--bootstrap: cannot resolve \"{host}\": {ex.Message}");
+            throw new UsageException($"{option}: cannot resolve \"{host}\": {ex.Message}");
         }
     }
 

@@ -45,6 +45,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
         new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
         new("--lab", null, "report progress and exchanges to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
+        .. PeerDht.Options,
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
@@ -142,6 +143,7 @@ public sealed class PeerCommand : IRoleCommand
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
             // Figures, completion and who-uploads-to-whom for the Lab's swarm view (when a lab is found).
             var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"peer-{Environment.ProcessId}", ["peer"]), "lab-reporter");
+            _ = PeerDht.Start(system, parsed, torrent.InfoHash, peers, directory, cancel.Token); // only with --dht-bootstrap
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, reporter, cancel.Token, parsed.Value("--progress"));
             await reporter.Ask<ProcessReporter.Flushed>(ProcessReporter.Flush.Instance, TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed

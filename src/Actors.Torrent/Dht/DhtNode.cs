@@ -330,8 +330,10 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         if (_table.Count < _settings.K)
         {
             // Few contacts (we joined early, or the network shrank): look ourselves up again, which
-            // also makes the nodes we ask learn about us.
+            // also makes the nodes we ask learn about us, and a random id, whose answerers come from
+            // another part of the space.
             Join();
+            if (_table.Count > 0) StartLookup(NodeId.Random(), LookupKind.FindNode, ActorRefs.Nobody, null);
         }
         else
         {
