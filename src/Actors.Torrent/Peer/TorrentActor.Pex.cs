@@ -1,14 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Actors.Net.RateLimit;
-using Actors.Net.Supervision;
 using Actors.Net.Tcp;
-using Actors.Torrent.Peer.Announce;
-using Actors.Torrent.Peer.Choking;
-using Actors.Torrent.Peer.Connections;
-using Actors.Torrent.Peer.Picking;
-using Actors.Torrent.Peer.Storage;
-using Actors.Web.Client;
 using Akka.Actor;
 using Akka.Event;
 
