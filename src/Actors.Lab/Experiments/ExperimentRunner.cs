@@ -105,7 +105,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 await Rollback(cluster, applied, record);
 
                 // ---- steady state after, and the invariants (the sampler keeps sampling) ----------
-                var after = await probes.HoldWithin(scenario.SteadyState.Probes, scenario.SteadyState.Within, cancel);
+                var after = await probes.HoldWithin([.. scenario.SteadyState.Probes.Where(p => p.After)], scenario.SteadyState.Within, cancel);
                 foreach (var (probe, holds, saw) in after) record.Result(probe.Name, "after", holds, saw);
                 foreach (var (probe, (held, asked)) in during)
                 {

@@ -52,8 +52,10 @@ public sealed record SteadyState(TimeSpan Within, IReadOnlyList<ProbeSpec> Probe
 /// <c>tracker-answers</c> (an announce to each node gets a peer list), <c>figure</c> (the sum of a
 /// figure over <paramref name="Nodes"/> between <paramref name="Min"/> and <paramref name="Max"/>).
 /// <paramref name="During"/>: the share of samples taken during the method that must hold (0 = not checked during).
+/// <paramref name="After"/>: false for a probe that only says when the method may begin (a node the
+/// method kills for good is up before, not after).
 /// </summary>
-public sealed record ProbeSpec(string Name, string Type, IReadOnlyList<string> Nodes, string Figure, double Min, double Max, double During);
+public sealed record ProbeSpec(string Name, string Type, IReadOnlyList<string> Nodes, string Figure, double Min, double Max, double During, bool After = true);
 
 /// <summary>
 /// A fault at a time: <c>kill</c>, <c>pause</c>, <c>resume</c>, <c>terminate</c>, <c>restart</c>,

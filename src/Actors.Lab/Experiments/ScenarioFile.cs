@@ -83,7 +83,8 @@ public static class ScenarioFile
             foreach (var n in probeNodes)
                 if (!names.Contains(n) && !IsLoadNode(n)) throw new SettingsException($"{p.Key}.nodes", $"{n} is not a node of this scenario");
             return new ProbeSpec(p.OptionalName("name") ?? $"{type} {string.Join(",", probeNodes)}", type, probeNodes,
-                type == "figure" ? p.Name("figure") : "", p.Double("min", double.MinValue), p.Double("max", double.MaxValue), p.Double("during", 0));
+                type == "figure" ? p.Name("figure") : "", p.Double("min", double.MinValue), p.Double("max", double.MaxValue), p.Double("during", 0),
+                p.Flag("after", true));
         }).ToList() ?? [];
 
         var duration = s.Duration("duration", TimeSpan.FromSeconds(20));
@@ -208,6 +209,17 @@ public static class ScenarioFile
             if (!int.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
                 throw new SettingsException($"{Key}.{name}", $"expected an integer between {min} and {max}, got \"{v.GetString()}\"");
             return value;
+        }
+
+        public bool Flag(string name, bool fallback)
+        {
+            if (!TryGet(name, out var v)) return fallback;
+            return v.GetString() switch
+            {
+                "true" or "on" or "yes" => true,
+                "false" or "off" or "no" => false,
+                var other => throw new SettingsException($"{Key}.{name}", $"expected true or false, got \"{other}\""),
+            };
         }
 
         public double Double(string name, double fallback)
