@@ -20,10 +20,12 @@ public sealed partial class SwarmRegistry
             _registries.Remove(address);
             _unreachable.Remove(address);
             _greetings.Remove(address);
+            _sameRole.Remove(address);
         }
         else
         {
             _members[address] = e.Member.Status;
+            if (e.Member.Roles.Overlaps(_cluster.SelfRoles)) _sameRole.Add(address);
             if (e is ClusterEvent.MemberUp && !address.Equals(_self)) Greet(address);
         }
         Recompute();
@@ -58,6 +60,12 @@ public sealed partial class SwarmRegistry
     }
 
     private void Recompute()
+    {
+        UpdatePlacement();
+        if (!_settled) Settle();
+    }
+
+    private void UpdatePlacement()
     {
         var view = _members
             .Where(m => m.Value == MemberStatus.Up && !_unreachable.Contains(m.Key) && (m.Key.Equals(_self) || _registries.ContainsKey(m.Key)))

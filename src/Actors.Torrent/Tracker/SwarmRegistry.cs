@@ -32,7 +32,8 @@ namespace Actors.Torrent.Tracker;
 /// partitions and gathered from owners.
 ///
 /// Files: this one (announces, outbox, timers), <c>.Replication</c> (owner to backup stream),
-/// <c>.Membership</c> (view, placement, handover), <c>.Scrape</c>.
+/// <c>.Membership</c> (view, placement, handover), <c>.Settling</c> (announces held until this
+/// node's first view is complete), <c>.Scrape</c>.
 /// </summary>
 public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
 {
@@ -62,6 +63,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     private readonly Dictionary<long, (int Partition, Address To)> _handoverChunks = [];
     private readonly Dictionary<Address, int> _greetings = [];
     private readonly Dictionary<IActorRef, List<IMessage>> _outbox = [];
+    private readonly Queue<HeldAnnounce> _held = new();
     private Placement _placement;
     private long _nextId;
     private int _streamWaiters;
@@ -117,7 +119,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
 
     private int Cutoff() => TrackerClock.NowSeconds() - (int)_settings.PeerExpiry.TotalSeconds;
 
-    private int Waiting => _forwards.Count + _streamWaiters;
+    private int Waiting => _forwards.Count + _streamWaiters + _held.Count;
 
     // ---------------------------------------------------------------- announces
 
@@ -127,6 +129,11 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         {
             _refused++;
             Sender.Tell(new AnnounceFailed(BusyReason, announce.Correlation));
+            return;
+        }
+        if (!_settled)
+        {
+            Hold(announce);
             return;
         }
         Route(announce.Request, Sender, announce.Correlation);
@@ -305,6 +312,8 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             Finish(gather);
         RetryHandovers(now);
         GreetSilentMembers();
+        if (!_settled) Settle();
+        ExpireHeld(now);
     }
 
     // ---------------------------------------------------------------- state
