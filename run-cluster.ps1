@@ -58,7 +58,10 @@ function Start-Node([string]$Name, [string]$Address, [string[]]$Arguments) {
     -RedirectStandardOutput "$log.out" -RedirectStandardError $log
   $nodes.Add([pscustomobject]@{ Name = $Name; Process = $p })
   # The manifest tells the Lab how this node was started, so it can kill, pause and restart it.
-  [ordered]@{ name = $Name; pid = $p.Id; command = @('dotnet', $actorsDll) + $Arguments; cwd = (Get-Location).Path; log = $log; address = $Address } |
+  # started: the process's start time (/proc/PID/stat field 22), so the Lab never signals a reused pid.
+  $started = 0
+  try { $started = [long]((Get-Content -Raw "/proc/$($p.Id)/stat") -replace '^.*\) ', '').Split(' ')[19] } catch { }
+  [ordered]@{ name = $Name; pid = $p.Id; started = $started; command = @('dotnet', $actorsDll) + $Arguments; cwd = (Get-Location).Path; log = $log; address = $Address } |
     ConvertTo-Json -Compress | Set-Content -Path (Join-Path $manifests "$Name.json")
 }
 

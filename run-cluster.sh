@@ -74,8 +74,11 @@ start_node() { # name, cluster address (host:port, or - for none), then the acto
   local command="" arg
   for arg in "${actors[@]}" "$@"; do command+="${command:+,}$(json_string "$arg")"; done
   [ "$address" = "-" ] && address=""
-  printf '{"name":%s,"pid":%d,"command":[%s],"cwd":%s,"log":%s,"address":%s}\n' \
-    "$(json_string "$name")" "$!" "$command" "$(json_string "$PWD")" "$(json_string "$logs/$name.log")" "$(json_string "$address")" \
+  # started: the process's start time (/proc/PID/stat field 22), so the Lab never signals a reused pid.
+  local started
+  started=$(sed 's/^.*) //' "/proc/$!/stat" 2>/dev/null | cut -d' ' -f20)
+  printf '{"name":%s,"pid":%d,"started":%d,"command":[%s],"cwd":%s,"log":%s,"address":%s}\n' \
+    "$(json_string "$name")" "$!" "${started:-0}" "$command" "$(json_string "$PWD")" "$(json_string "$logs/$name.log")" "$(json_string "$address")" \
     >"$manifests/$name.json"
 }
 

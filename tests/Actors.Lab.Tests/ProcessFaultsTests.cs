@@ -105,6 +105,43 @@ public sealed class ProcessFaultsTests : TestKit
     }
 
     [Fact]
+    public void A_manifest_whose_pid_now_belongs_to_another_process_signals_nothing()
+    {
+        // The pid was reused: same number, another start time (what the manifest recorded is not this process).
+        var other = StartSleeper("other");
+        var started = Posix.StartTime(other.Pid);
+        Assert.True(started > 0);
+        var reused = other with { Name = "stale", Started = started - 1 };
+        new ManifestStore(_dir).Write(reused);
+        var events = CreateTestProbe();
+        var faults = Sys.ActorOf(ProcessFaults.Props(new ManifestStore(_dir), events));
+
+        Assert.Equal(ProcessState.Gone, reused.State());
+        faults.Tell(new KillNode("stale"), TestActor);
+        Assert.Equal(409, ExpectMsg<FaultRefused>().Status);
+        faults.Tell(new KillNode("stale", "STOP"), TestActor);
+        Assert.Equal(409, ExpectMsg<FaultRefused>().Status);
+        Assert.Equal(ProcessState.Running, Posix.State(other.Pid));
+
+        // With its own start time the same pid is signalled.
+        var own = other with { Started = started };
+        Assert.Equal(ProcessState.Running, own.State());
+        Assert.True(own.Signal("KILL"));
+        WaitFor(() => Posix.State(other.Pid) == ProcessState.Gone, "killed");
+    }
+
+    [Fact]
+    public void The_launcher_records_the_pid_and_start_time_of_the_process_it_started()
+    {
+        var started = ProcessLauncher.Start(new NodeManifest("launched", 0, ["sleep", "300"], _dir, Path.Combine(_dir, "launched.log")));
+        _pids.Add(started.Pid);
+        Assert.True(started.Pid > 0);
+        Assert.Equal(Posix.StartTime(started.Pid), started.Started);
+        Assert.Equal(ProcessState.Running, started.State());
+        Assert.Equal("sleep", File.ReadAllText($"/proc/{started.Pid}/comm").Trim()); // exec: the pid is the command itself, not sh
+    }
+
+    [Fact]
     public void Proc_gives_cpu_memory_and_age_of_a_process()
     {
         var usage = Posix.Usage(Environment.ProcessId);
@@ -120,11 +157,11 @@ public sealed class ProcessFaultsTests : TestKit
     public void Manifests_are_read_as_run_cluster_writes_them()
     {
         File.WriteAllText(Path.Combine(_dir, "tracker2.json"),
-            """{"name":"tracker2","pid":1234,"command":["dotnet","src/Actors.Host/bin/Release/net10.0/actors.dll","tracker","--name","tracker2"],"cwd":"/repo","log":".cluster/logs/tracker2.log","address":"127.0.0.1:4056"}""" + "\n");
+            """{"name":"tracker2","pid":1234,"command":["dotnet","src/Actors.Host/bin/Release/net10.0/actors.dll","tracker","--name","tracker2"],"cwd":"/repo","log":".cluster/logs/tracker2.log","address":"127.0.0.1:4056","started":8812345}""" + "\n");
         File.WriteAllText(Path.Combine(_dir, "broken.json"), "{ not json");
         var all = new ManifestStore(_dir).ReadAll();
         var m = Assert.Single(all);
-        Assert.Equal(("tracker2", 1234, "127.0.0.1:4056", 5), (m.Name, m.Pid, m.Address, m.Command.Count));
+        Assert.Equal(("tracker2", 1234, "127.0.0.1:4056", 5, 8812345L), (m.Name, m.Pid, m.Address, m.Command.Count, m.Started));
     }
 
     protected override void Dispose(bool disposing)

@@ -39,6 +39,8 @@ public sealed class ScenarioCluster : IDisposable
 
     public int Pid(string name) => _manifests.Find(name)?.Pid ?? 0;
 
+    private ProcessState State(string name) => _manifests.Find(name)?.State() ?? ProcessState.Gone;
+
     /// <summary>A free loopback port not handed out before in this run (the OS may return one twice).</summary>
     public int FreePort()
     {
@@ -93,7 +95,7 @@ public sealed class ScenarioCluster : IDisposable
         while (!(File.Exists(urlFile) && File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0))
         {
             if (watch.Elapsed > timeout) throw new TimeoutException($"the lab did not start within {timeout.TotalSeconds} s; see {Path.Combine(Logs, "lab.log")}");
-            if (Posix.State(Pid("lab")) == ProcessState.Gone) throw new InvalidOperationException($"the lab exited: {Tail("lab", 5)}");
+            if (State("lab") == ProcessState.Gone) throw new InvalidOperationException($"the lab exited: {Tail("lab", 5)}");
             await Task.Delay(100, cancel);
         }
         await Task.Delay(100, cancel); // the url file is written before the token file; let both settle
@@ -111,9 +113,9 @@ public sealed class ScenarioCluster : IDisposable
     {
         var log = Path.Combine(Logs, name + ".log");
         var manifest = new NodeManifest(name, 0, [.. _actors, .. args], Directory, log, clusterPort > 0 ? $"127.0.0.1:{clusterPort}" : "");
-        var pid = ProcessLauncher.Start(manifest);
-        _manifests.Write(manifest with { Pid = pid });
-        return pid;
+        var started = ProcessLauncher.Start(manifest);
+        _manifests.Write(started);
+        return started.Pid;
     }
 
     /// <summary>Waits until the node listens; fails at once (with its log's last lines) if its process is gone.</summary>
@@ -122,7 +124,7 @@ public sealed class ScenarioCluster : IDisposable
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < timeout)
         {
-            if (Posix.State(Pid(name)) == ProcessState.Gone) throw new InvalidOperationException($"{name} exited: {Tail(name, 5)}");
+            if (State(name) == ProcessState.Gone) throw new InvalidOperationException($"{name} exited: {Tail(name, 5)}");
             using var client = new TcpClient();
             try
             {
@@ -146,31 +148,9 @@ public sealed class ScenarioCluster : IDisposable
     {
         foreach (var manifest in _manifests.ReadAll())
         {
-            Posix.Kill(manifest.Pid, Posix.Signals["CONT"]);
-            Posix.Kill(manifest.Pid, Posix.Signals["KILL"]);
+            manifest.Signal("CONT");
+            manifest.Signal("KILL");
         }
         Lab?.Dispose();
-    }
-}
-
-/// <summary>Starts a manifest's command through sh, output appended to its log (as run-cluster and the lab's restart do).</summary>
-public static class ProcessLauncher
-{
-    public static int Start(NodeManifest manifest)
-    {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            WorkingDirectory = manifest.Cwd.Length > 0 ? manifest.Cwd : System.IO.Directory.GetCurrentDirectory(),
-        };
-        // exec: the pid we record is the actors process itself, so the lab's signals reach it.
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$@\" >>\"$0\" 2>&1 </dev/null");
-        start.ArgumentList.Add(manifest.Log.Length > 0 ? manifest.Log : "/dev/null");
-        foreach (var arg in manifest.Command) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start) ?? throw new IOException("the process did not start");
-        process.StandardInput.Close();
-        return process.Id;
     }
 }

@@ -32,7 +32,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         {
             int Start(string name, IReadOnlyList<string> args)
             {
-                var pid = ProcessLauncher.Start(new NodeManifest(name, 0, [.. actors, .. args], bundle, Path.Combine(logs, name + ".log")));
+                var pid = ProcessLauncher.Start(new NodeManifest(name, 0, [.. actors, .. args], bundle, Path.Combine(logs, name + ".log"))).Pid;
                 pids.Add((name, pid));
                 return pid;
             }

@@ -21,9 +21,11 @@ public static class Posix
     /// reaped by its parent (a zombie: kill(2) still succeeds on it, but there is nothing to signal,
     /// and a loaded machine can leave one for seconds).
     /// </summary>
-    public static bool Kill(int pid, int signal) => pid > 0 && State(pid) != ProcessState.Gone && SysKill(pid, signal) == 0;
+    /// <param name="started">The process's start time (see <see cref="StartTime"/>); another start time means the pid was reused: not ours. 0 checks nothing.</param>
+    public static bool Kill(int pid, int signal, long started = 0) => pid > 0 && State(pid, started) != ProcessState.Gone && SysKill(pid, signal) == 0;
 
-    public static ProcessState State(int pid)
+    /// <param name="started">As in <see cref="Kill"/>: a process with another start time is Gone for us.</param>
+    public static ProcessState State(int pid, long started = 0)
     {
         if (pid <= 0) return ProcessState.Gone;
         try
@@ -32,9 +34,24 @@ public static class Posix
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var close = stat.LastIndexOf(')');
             var state = close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+            if (started != 0 && StartTimeOf(stat) != started) return ProcessState.Gone;
             return state switch { 'Z' or 'X' or 'x' => ProcessState.Gone, 'T' or 't' => ProcessState.Paused, _ => ProcessState.Running };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return ProcessState.Gone; }
+    }
+
+    /// <summary>When the process started, in clock ticks since boot (proc(5) field 22); 0 when unreadable. Survives exec.</summary>
+    public static long StartTime(int pid)
+    {
+        try { return pid > 0 ? StartTimeOf(File.ReadAllText($"/proc/{pid}/stat")) : 0; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return 0; }
+    }
+
+    private static long StartTimeOf(string stat)
+    {
+        // After "pid (comm) ": state is field 0, so starttime (field 22 of proc(5)) is field 19.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 19 && long.TryParse(fields[19], out var ticks) ? ticks : 0;
     }
 
     /// <summary>CPU seconds (user + system), resident bytes and age in seconds of a process, from /proc; null when unreadable.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Actors.Lab.Events;
 using Akka.Actor;
 using Akka.Cluster;
@@ -57,14 +56,14 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
 
     private void OnKill(KillNode kill)
     {
-        if (!Posix.Signals.TryGetValue(kill.Signal, out var signal))
+        if (!Posix.Signals.ContainsKey(kill.Signal))
         {
             Sender.Tell(new FaultRefused(400, $"unknown signal '{kill.Signal}' (KILL, STOP, CONT, TERM)"));
             return;
         }
         if (!TryFind(kill.Name, out var manifest)) return;
         if (_restarting.ContainsKey(kill.Name)) { Sender.Tell(new FaultRefused(409, $"{kill.Name} is restarting")); return; }
-        if (!Posix.Kill(manifest.Pid, signal))
+        if (!manifest.Signal(kill.Signal.ToUpperInvariant()))
         {
             Sender.Tell(new FaultRefused(409, $"{kill.Name} (pid {manifest.Pid}) is not running"));
             return;
@@ -92,7 +91,7 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
             Sender.Tell(new FaultDone($"{leave.Name}: leaving the cluster"));
             return;
         }
-        if (!Posix.Kill(manifest.Pid, Posix.Signals["TERM"]))
+        if (!manifest.Signal("TERM"))
         {
             Sender.Tell(new FaultRefused(409, $"{leave.Name} (pid {manifest.Pid}) is not running"));
             return;
@@ -117,22 +116,22 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         _events.Tell(new RecordEvent(restart.Name, "fault-begun", $"restarting (stopping pid {manifest.Pid})"));
         // Answered at once: stopping gracefully can outlast an HTTP request; the end is an event.
         Sender.Tell(new FaultDone($"{restart.Name}: restarting"));
-        var state = Posix.State(manifest.Pid);
+        var state = manifest.State();
         // A paused process cannot run its TERM handler: wake it so it can leave gracefully.
-        if (state == ProcessState.Paused) Posix.Kill(manifest.Pid, Posix.Signals["CONT"]);
-        if (state != ProcessState.Gone) Posix.Kill(manifest.Pid, Posix.Signals["TERM"]);
+        if (state == ProcessState.Paused) manifest.Signal("CONT");
+        if (state != ProcessState.Gone) manifest.Signal("TERM");
         OnCheckStopped(restart.Name);
     }
 
     private void OnCheckStopped(string name)
     {
         if (!_restarting.TryGetValue(name, out var restarting)) return;
-        if (Posix.State(restarting.Manifest.Pid) != ProcessState.Gone)
+        if (restarting.Manifest.State() != ProcessState.Gone)
         {
             if (!restarting.Killed && DateTime.UtcNow >= restarting.KillAt)
             {
                 _log.Warning("{0} did not stop within {1}: killing it", name, _graceTime);
-                Posix.Kill(restarting.Manifest.Pid, Posix.Signals["KILL"]);
+                restarting.Manifest.Signal("KILL");
                 restarting.Killed = true;
             }
             Timers.StartSingleTimer("stop-" + name, new CheckStopped(name), TimeSpan.FromMilliseconds(100));
@@ -141,32 +140,13 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         _restarting.Remove(name);
         try
         {
-            var pid = Start(restarting.Manifest);
-            _manifests.Write(restarting.Manifest with { Pid = pid });
-            _events.Tell(new RecordEvent(name, "fault-ended", $"restarted (pid {pid})"));
+            var started = ProcessLauncher.Start(restarting.Manifest);
+            _manifests.Write(started);
+            _events.Tell(new RecordEvent(name, "fault-ended", $"restarted (pid {started.Pid})"));
         }
         catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
         {
             _events.Tell(new RecordEvent(name, "fault-refused", $"restart failed: {ex.Message}"));
         }
-    }
-
-    /// <summary>Starts the command through sh so its output is appended to the node's log, as run-cluster does.</summary>
-    private static int Start(NodeManifest manifest)
-    {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            WorkingDirectory = manifest.Cwd.Length > 0 ? manifest.Cwd : Directory.GetCurrentDirectory(),
-        };
-        // sh -c 'exec "$@" >>"$0" 2>&1' LOG COMMAND...: no quoting of the command line needed.
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$@\" >>\"$0\" 2>&1 </dev/null");
-        start.ArgumentList.Add(manifest.Log.Length > 0 ? manifest.Log : "/dev/null");
-        foreach (var arg in manifest.Command) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start) ?? throw new IOException("the process did not start");
-        process.StandardInput.Close();
-        return process.Id;
     }
 }

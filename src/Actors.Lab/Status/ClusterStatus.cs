@@ -91,7 +91,7 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
         {
             // A process that reports over HTTP has figures of its own; /proc is for those that do not.
             if (_processes.TryGetValue(ProcessKey(manifest), out var reported) && nowMs - reported.ReceivedUnixMs < ProcessFresh.TotalMilliseconds) continue;
-            if (Posix.Usage(manifest.Pid) is not { } usage) continue;
+            if (manifest.State() == ProcessState.Gone || Posix.Usage(manifest.Pid) is not { } usage) continue;
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var started = now - (long)(usage.AgeSeconds * 1000);
             OnReport(new NodeReport(manifest.Name, ProcessKey(manifest), [], manifest.Pid, started, now,
@@ -286,7 +286,7 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
             var manifest = manifests.FirstOrDefault(m => m.Name == name);
             var member = _members.GetValueOrDefault(key);
             var removed = member is null ? _removed.GetValueOrDefault(key) : null;
-            ProcessState? process = manifest is null ? null : Posix.State(manifest.Pid);
+            ProcessState? process = manifest?.State();
             // The removed incarnation's own process, still exiting, is not a node rejoining.
             if (removed is not null && manifest is not null && removed.Pid == manifest.Pid && process == ProcessState.Running) process = null;
             var status = NodeStatusRules.Resolve(member?.Member.Status, member?.Reachable ?? false, removed?.PreviousStatus, process, clusterMember: true);
@@ -296,7 +296,7 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
         }
         foreach (var manifest in manifests.Where(m => !nodes.ContainsKey(m.Name)))
         {
-            var process = Posix.State(manifest.Pid);
+            var process = manifest.State();
             var status = NodeStatusRules.Resolve(null, false, null, process, clusterMember: manifest.Address.Length > 0);
             var roles = manifest.Command.Count > 2 ? new List<string> { RoleOf(manifest) } : [];
             var key = manifest.Address.Length > 0 ? manifest.Address : ProcessKey(manifest);
