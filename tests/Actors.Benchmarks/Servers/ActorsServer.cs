@@ -58,26 +58,30 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
         StartAsync("ours (peer seed)", ["peer", "seed", torrent, "--data", dataDirectory], cancellationToken);
 
     /// <summary>
-    /// Two `actors tracker` nodes in one cluster (the second names the first as its seed), ready
-    /// when a peer announced to the first node is handed out by the second.
+    /// Two `actors tracker` nodes in one cluster, ready when a peer announced to the first node is
+    /// handed out by the second. Both join a third member, an `actors seed`, as run-cluster does:
+    /// with two members, keep-majority SBR downs the survivor of a kill -9 whenever the killed
+    /// node has the lower address (a tie goes to the lowest address), so the failover measurement
+    /// would depend on port order. The seed is started and stopped with the pair but not measured.
     /// </summary>
     public async Task<RunningServer> StartTrackerPairAsync(CancellationToken cancellationToken)
     {
-        var clusterPort = Ports.FindFree();
-        var first = await StartAsync("ours x2 (node 1)", ["tracker", "--cluster-port", clusterPort.ToString()], cancellationToken);
-        RunningServer? second = null;
+        var seedPort = Ports.FindFree();
+        var seed = await StartAsync("ours x2 (seed)", ["seed", "--cluster-port", seedPort.ToString(), "--host", "127.0.0.1"], seedPort, cancellationToken);
+        var nodes = new List<RunningServer>();
         try
         {
-            second = await StartAsync("ours x2 (node 2)",
-                ["tracker", "--cluster-port", Ports.FindFree().ToString(), "--seed", $"127.0.0.1:{clusterPort}"], cancellationToken);
-            var pair = RunningServer.Combine([first, second]);
+            foreach (var name in new[] { "ours x2 (node 1)", "ours x2 (node 2)" })
+                nodes.Add(await StartAsync(name,
+                    ["tracker", "--cluster-port", Ports.FindFree().ToString(), "--seed", $"127.0.0.1:{seedPort}"], cancellationToken));
+            var pair = RunningServer.Combine(nodes, support: seed);
             await WaitUntilClusteredAsync(pair, cancellationToken);
             return pair;
         }
         catch
         {
-            first.Dispose();
-            second?.Dispose();
+            foreach (var node in nodes) node.Dispose();
+            seed.Dispose();
             throw;
         }
     }
@@ -111,14 +115,19 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
 
     private Task<RunningServer> StartAsync(string name, string[] command, CancellationToken cancellationToken)
     {
+        var port = Ports.FindFree();
+        return StartAsync(name, [.. command, "--port", port.ToString(), "--host", "127.0.0.1"], port, cancellationToken);
+    }
+
+    /// <summary>Starts `actors COMMAND` and waits until <paramref name="port"/> listens.</summary>
+    private Task<RunningServer> StartAsync(string name, string[] command, int port, CancellationToken cancellationToken)
+    {
         if (ActorsDll is null)
         {
             throw new ServerUnavailableException(whyMissing ?? "actors.dll not found");
         }
-        var port = Ports.FindFree();
-        string[] arguments = [ActorsDll, .. command, "--port", port.ToString(), "--host", "127.0.0.1"];
         // Built-in defaults are compiled into actors.dll, so any working directory works.
-        return ServerProcess.StartAsync(name, "dotnet", arguments, port, cancellationToken,
+        return ServerProcess.StartAsync(name, "dotnet", [ActorsDll, .. command], port, cancellationToken,
             workingDirectory: Path.GetDirectoryName(ActorsDll));
     }
 }

@@ -6,8 +6,12 @@ namespace Actors.Benchmarks.Servers;
 /// A server under test that is up: its processes and the base URLs to load. Several URLs mean
 /// several nodes of one logical service (the load is spread over them and added up).
 /// </summary>
-public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<ChildProcess> processes) : IDisposable
+public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<ChildProcess> processes,
+    IReadOnlyList<ChildProcess>? support = null) : IDisposable
 {
+    /// <summary>Processes the service needs but that are not measured (a cluster's seed node); stopped with it.</summary>
+    private IReadOnlyList<ChildProcess> Support { get; } = support ?? [];
+
     public IReadOnlyList<string> BaseUrls { get; } = baseUrls;
 
     private IReadOnlyList<ChildProcess> Processes { get; } = processes;
@@ -27,12 +31,13 @@ public sealed class RunningServer(IReadOnlyList<string> baseUrls, IReadOnlyList<
     public bool HasExitedProcess => Processes.Any(p => p.HasExited);
 
     /// <summary>Several started servers as one service (the nodes of a cluster): all their URLs and processes.</summary>
-    public static RunningServer Combine(IReadOnlyList<RunningServer> nodes) =>
-        new(nodes.SelectMany(n => n.BaseUrls).ToList(), nodes.SelectMany(n => n.Processes).ToList());
+    public static RunningServer Combine(IReadOnlyList<RunningServer> nodes, RunningServer? support = null) =>
+        new(nodes.SelectMany(n => n.BaseUrls).ToList(), nodes.SelectMany(n => n.Processes).ToList(),
+            support is null ? null : [.. support.Processes, .. support.Support]);
 
     public void Dispose()
     {
-        foreach (var process in Processes)
+        foreach (var process in Processes.Concat(Support))
         {
             process.Dispose();
         }
