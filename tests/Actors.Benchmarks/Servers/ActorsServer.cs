@@ -67,7 +67,7 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
     public async Task<RunningServer> StartTrackerPairAsync(CancellationToken cancellationToken)
     {
         var seedPort = Ports.FindFree();
-        var seed = await StartAsync("ours x2 (seed)", ["seed", "--cluster-port", seedPort.ToString(), "--host", "127.0.0.1"], seedPort, cancellationToken);
+        var seed = await StartAsync("ours x2 (seed)", ["seed", "--cluster-port", seedPort.ToString(), "--cluster-host", "127.0.0.1"], seedPort, cancellationToken);
         var nodes = new List<RunningServer>();
         try
         {
