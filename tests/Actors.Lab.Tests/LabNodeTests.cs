@@ -4,9 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Actors.Lab.Agent;
 using Akka.Actor;
-using Akka.Cluster;
-using Akka.Configuration;
-using Akka.TestKit.Xunit2;
 using Xunit;
 
 namespace Actors.Lab.Tests;
@@ -15,45 +12,10 @@ namespace Actors.Lab.Tests;
 /// A one-node cluster in this process running the lab and an agent: the HTTP API, the token rule,
 /// Server-Sent Events and /metrics, over real sockets on loopback.
 /// </summary>
-public sealed class LabNodeTests : TestKit, IAsyncLifetime
+public sealed class LabNodeTests : InProcessLab
 {
-    private const string Token = "0123456789abcdef0123";
-    private readonly string _dir = Directory.CreateTempSubdirectory("lab-node-").FullName;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
-    private Uri _lab = null!;
-
-    public LabNodeTests() : base(ConfigurationFactory.ParseString("""
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        akka.cluster.roles = [lab]
-        akka.loglevel = WARNING
-        """).WithFallback(ConfigurationFactory.ParseString(LabSerializer.Hocon)))
-    { }
-
-    public async Task InitializeAsync()
-    {
-        var cluster = Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        var urlFile = Path.Combine(_dir, "lab.url");
-        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes")), Actors.Lab.Links.LinkManager.Props()))), "lab");
+    protected override void StartAlongside() =>
         Sys.ActorOf(NodeAgent.Props("lab-under-test", ["lab"], TimeSpan.FromMilliseconds(200)), "lab-agent");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!File.Exists(urlFile) && DateTime.UtcNow < deadline) await Task.Delay(50);
-        _lab = new Uri((await File.ReadAllTextAsync(urlFile)).Trim());
-    }
-
-    public Task DisposeAsync()
-    {
-        _http.Dispose();
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Puts the lab at /user/lab/lab, where agents look for it (as RoleGuardian does in the host).</summary>
-    private sealed class Parent : ReceiveActor
-    {
-        public Parent(Props child) => Context.ActorOf(child, "lab");
-    }
 
     private async Task<JsonElement> StatusNode(string name, Func<JsonElement, bool> until)
     {
@@ -61,7 +23,7 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
         JsonElement last = default;
         while (DateTime.UtcNow < deadline)
         {
-            using var doc = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status")));
+            using var doc = JsonDocument.Parse(await Http.GetStringAsync(new Uri(Lab, "api/status")));
             foreach (var node in doc.RootElement.GetProperty("nodes").EnumerateArray())
                 if (node.GetProperty("name").GetString() == name && until(last = node.Clone())) return last;
             await Task.Delay(200);
@@ -82,21 +44,21 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_change_without_the_right_token_is_refused_and_recorded()
     {
-        using var none = await _http.PostAsync(new Uri(_lab, "api/nodes/tracker2/kill"), new ByteArrayContent([]));
+        using var none = await Http.PostAsync(new Uri(Lab, "api/nodes/tracker2/kill"), new ByteArrayContent([]));
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
 
-        using var wrong = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/nodes/tracker2/kill"));
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, new Uri(Lab, "api/nodes/tracker2/kill"));
         wrong.Headers.Add("X-Lab-Token", "not-the-token");
-        using var wrongAnswer = await _http.SendAsync(wrong);
+        using var wrongAnswer = await Http.SendAsync(wrong);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongAnswer.StatusCode);
 
         // With the token the request is taken (and fails only because no such node was started).
-        using var right = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/nodes/tracker2/kill"));
+        using var right = new HttpRequestMessage(HttpMethod.Post, new Uri(Lab, "api/nodes/tracker2/kill"));
         right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        using var rightAnswer = await _http.SendAsync(right);
+        using var rightAnswer = await Http.SendAsync(right);
         Assert.Equal(HttpStatusCode.NotFound, rightAnswer.StatusCode);
 
-        var recent = await _http.GetStringAsync(new Uri(_lab, "api/events/recent?n=50"));
+        var recent = await Http.GetStringAsync(new Uri(Lab, "api/events/recent?n=50"));
         Assert.Equal(2, JsonDocument.Parse(recent).RootElement.EnumerateArray().Count(e => e.GetProperty("kind").GetString() == "fault-refused"));
     }
 
@@ -104,13 +66,13 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
     public async Task Events_stream_live_over_server_sent_events()
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_lab, "api/events?backlog=0"));
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Lab, "api/events?backlog=0"));
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token), Encoding.UTF8);
 
         // Something that makes an event: a refused change.
-        using var refused = await _http.PostAsync(new Uri(_lab, "api/heal"), new ByteArrayContent([]));
+        using var refused = await Http.PostAsync(new Uri(Lab, "api/heal"), new ByteArrayContent([]));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
 
         bool sawStatus = false, sawEvent = false;
@@ -130,69 +92,28 @@ public sealed class LabNodeTests : TestKit, IAsyncLifetime
     public async Task Metrics_are_prometheus_text_and_the_dashboard_is_served()
     {
         await StatusNode("lab-under-test", n => n.GetProperty("uptimeSeconds").ValueKind == JsonValueKind.Number);
-        using var metrics = await _http.GetAsync(new Uri(_lab, "metrics"));
+        using var metrics = await Http.GetAsync(new Uri(Lab, "metrics"));
         Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
         Assert.Equal("0.0.4", metrics.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
         var text = await metrics.Content.ReadAsStringAsync();
         Assert.Contains("actors_lab_node_up{node=\"lab-under-test\",role=\"lab\"} 1", text);
         Assert.Contains("# TYPE actors_process_cpu_time_seconds_total counter", text);
 
-        var page = await _http.GetStringAsync(_lab);
+        var page = await Http.GetStringAsync(Lab);
         Assert.Contains("<title>Actors Lab</title>", page);
-        Assert.Contains("EventSource", await _http.GetStringAsync(new Uri(_lab, "app.js")));
-        using var missing = await _http.GetAsync(new Uri(_lab, "nope"));
+        Assert.Contains("EventSource", await Http.GetStringAsync(new Uri(Lab, "app.js")));
+        using var missing = await Http.GetAsync(new Uri(Lab, "nope"));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }
 
 /// <summary>Processes that are no cluster members (peers, callers) report over POST /api/report; the lab builds the swarm and calls views.</summary>
-public sealed class ProcessReportTests : TestKit, IAsyncLifetime
+public sealed class ProcessReportTests : InProcessLab
 {
-    private const string Token = "fedcba9876543210fedc";
-    private readonly string _dir = Directory.CreateTempSubdirectory("lab-report-").FullName;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
-    private Uri _lab = null!;
-
-    public ProcessReportTests() : base(ConfigurationFactory.ParseString("""
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-        akka.cluster.roles = [lab]
-        akka.loglevel = WARNING
-        """).WithFallback(ConfigurationFactory.ParseString(LabSerializer.Hocon)))
-    { }
-
-    public async Task InitializeAsync()
-    {
-        var cluster = Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        var urlFile = Path.Combine(_dir, "lab.url");
-        Sys.ActorOf(Props.Create(() => new Parent(LabNode.Props(new LabSettings("127.0.0.1", 0, Token, "", urlFile, Path.Combine(_dir, "nodes")), Actors.Lab.Links.LinkManager.Props()))), "lab");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var url = "";
-        while (url.Length == 0 && DateTime.UtcNow < deadline) // the file may exist a moment before it holds the URL
-        {
-            await Task.Delay(50);
-            url = File.Exists(urlFile) ? (await File.ReadAllTextAsync(urlFile)).Trim() : "";
-        }
-        _lab = new Uri(url);
-    }
-
-    public Task DisposeAsync()
-    {
-        _http.Dispose();
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
-
-    private sealed class Parent : ReceiveActor
-    {
-        public Parent(Props child) => Context.ActorOf(child, "lab");
-    }
-
     [Fact]
     public async Task Reports_of_peers_and_callers_become_the_swarm_and_calls_views()
     {
-        var target = new LabTarget(_lab, Token);
+        var target = new LabTarget(Lab, Token);
         var seeder = Sys.ActorOf(ProcessReporter.Props(target, "seeder-proc", ["peer"], TimeSpan.FromMilliseconds(200)));
         var leecher = Sys.ActorOf(ProcessReporter.Props(target, "leecher-proc", ["peer"], TimeSpan.FromMilliseconds(200)));
         seeder.Tell(new ProcessReporter.SetTorrents([new TorrentPeerView("AB12", "file.bin", "5345", "", 8, 8, true, 7001,
@@ -208,7 +129,7 @@ public sealed class ProcessReportTests : TestKit, IAsyncLifetime
         JsonElement root = default;
         while (DateTime.UtcNow < deadline)
         {
-            root = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status"))).RootElement;
+            root = JsonDocument.Parse(await Http.GetStringAsync(new Uri(Lab, "api/status"))).RootElement;
             if (root.GetProperty("swarms").GetArrayLength() == 1 && root.GetProperty("calls").GetArrayLength() == 1
                 && root.GetProperty("swarms")[0].GetProperty("peers").GetArrayLength() == 3) break;
             await Task.Delay(200);
@@ -234,13 +155,13 @@ public sealed class ProcessReportTests : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_report_without_the_token_or_with_bad_json_changes_nothing()
     {
-        using var refused = await _http.PostAsync(new Uri(_lab, "api/report"), new StringContent("{\"node\":\"x\"}"));
+        using var refused = await Http.PostAsync(new Uri(Lab, "api/report"), new StringContent("{\"node\":\"x\"}"));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
-        using var bad = new HttpRequestMessage(HttpMethod.Post, new Uri(_lab, "api/report")) { Content = new StringContent("{not json") };
+        using var bad = new HttpRequestMessage(HttpMethod.Post, new Uri(Lab, "api/report")) { Content = new StringContent("{not json") };
         bad.Headers.Add("X-Lab-Token", Token);
-        using var answer = await _http.SendAsync(bad);
+        using var answer = await Http.SendAsync(bad);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, answer.StatusCode);
-        using var status = JsonDocument.Parse(await _http.GetStringAsync(new Uri(_lab, "api/status")));
+        using var status = JsonDocument.Parse(await Http.GetStringAsync(new Uri(Lab, "api/status")));
         Assert.DoesNotContain(status.RootElement.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("name").GetString() == "x");
     }
 }
