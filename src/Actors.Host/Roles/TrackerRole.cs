@@ -14,7 +14,7 @@ namespace Actors.Host.Roles;
 /// </summary>
 public sealed class TrackerRole : ClusterRoleCommand
 {
-    public override string Name => "tracker";
+    public override string Name => TrackerNode.ClusterRole; // the registries wait for members with this role (SwarmRegistry.Settling)
     public override string Summary => "Run a BitTorrent tracker (/announce, /scrape, and BEP 15 over UDP); tracker nodes of one cluster share the swarms.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>

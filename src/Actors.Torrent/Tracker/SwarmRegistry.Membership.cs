@@ -20,12 +20,12 @@ public sealed partial class SwarmRegistry
             _registries.Remove(address);
             _unreachable.Remove(address);
             _greetings.Remove(address);
-            _sameRole.Remove(address);
+            _trackerMembers.Remove(address);
         }
         else
         {
             _members[address] = e.Member.Status;
-            if (e.Member.Roles.Overlaps(_cluster.SelfRoles)) _sameRole.Add(address);
+            if (e.Member.HasRole(TrackerNode.ClusterRole)) _trackerMembers.Add(address);
             if (e is ClusterEvent.MemberUp && !address.Equals(_self)) Greet(address);
         }
         Recompute();

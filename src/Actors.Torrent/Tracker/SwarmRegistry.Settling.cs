@@ -17,19 +17,23 @@ namespace Actors.Torrent.Tracker;
 /// </summary>
 public sealed partial class SwarmRegistry
 {
-    /// <summary>Members sharing a cluster role with this node: each is expected to run a registry.</summary>
-    private readonly HashSet<Address> _sameRole = [];
+    /// <summary>
+    /// Members with the cluster role <c>tracker</c>: each runs a registry, so a view without it is
+    /// not complete. (Other members may run one too, under <c>actors web --tracker</c>: they join
+    /// the view when they answer, but are not waited for.)
+    /// </summary>
+    private readonly HashSet<Address> _trackerMembers = [];
     private bool _settled;
     private readonly long _startedAt = NowMs();
 
     /// <summary>
-    /// Settled once this node is Up and every reachable Up member of its role is in the view
+    /// Settled once this node is Up and every reachable Up tracker member is in the view
     /// (or was greeted <see cref="MaxGreetings"/> times without an answer: it runs no registry).
     /// </summary>
     private void Settle()
     {
         if (_members.GetValueOrDefault(_self, MemberStatus.Joining) != MemberStatus.Up) return;
-        foreach (var address in _sameRole)
+        foreach (var address in _trackerMembers)
             if (!address.Equals(_self) && _members.GetValueOrDefault(address) == MemberStatus.Up && !_unreachable.Contains(address)
                 && !_registries.ContainsKey(address) && _greetings.GetValueOrDefault(address) < MaxGreetings)
                 return;

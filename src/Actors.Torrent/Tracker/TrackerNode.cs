@@ -19,6 +19,9 @@ namespace Actors.Torrent.Tracker;
 /// </summary>
 public sealed class TrackerNode : ReceiveActor, IWithStash
 {
+    /// <summary>The cluster role of <c>actors tracker</c> nodes (the host names a node's role after its command).</summary>
+    public const string ClusterRole = "tracker";
+
     public static Props Props(TrackerSettings settings, WebServerSettings web) =>
         Akka.Actor.Props.Create(() => new TrackerNode(settings, web));
 
