@@ -27,14 +27,21 @@ public static class ExperimentCli
             Console.Error.WriteLine($"actors lab run: {file}: {ex.Message}");
             return 2;
         }
+        if (scenario.Nat is not null && NatMatrixRunner.WhyUnavailable() is { } why)
+        {
+            Console.Error.WriteLine($"actors lab run: {scenario.Name} builds network namespaces and cannot run here: {why}");
+            return 1;
+        }
         var actors = ActorsCommand();
         var failures = new List<string>();
         for (var i = 0; i < repeat; i++)
         {
             var runSeed = (seed ?? scenario.Seed) + i;
             var bundle = BundleDirectory(outDir ?? DefaultOut, scenario.Name);
-            var runner = new ExperimentRunner(scenario, text, actors, output);
-            if (!await runner.Run(runSeed, bundle, actors, cancel))
+            var passed = scenario.Nat is null
+                ? await new ExperimentRunner(scenario, text, actors, output).Run(runSeed, bundle, actors, cancel)
+                : await new NatMatrixRunner(scenario, text, actors, output).Run(runSeed, bundle, actors, cancel);
+            if (!passed)
             {
                 var report = Path.Combine(bundle, "report.json");
                 var failed = File.Exists(report)
