@@ -36,7 +36,7 @@ public sealed class NatMatrixScenarioTests(ITestOutputHelper output)
     [InlineData("kinds = [public, cone, symmetric]", "kinds = []", "scenario.nat.kinds")]
     [InlineData("{ type = nat-paths }", "{ type = calls-survive }", "scenario.checks[0].type")]
     [InlineData("{ name = relay2, role = relay }", "{ name = relay2, role = relay }\n { name = relay3, role = relay }", "scenario.nodes")]
-    [InlineData("{ name = relay2, role = relay }", "{ name = tracker, role = tracker }", "scenario.nodes[5].role")]
+    [InlineData("{ name = relay2, role = relay }", "{ name = tracker, role = tracker }", "scenario.nodes[4].role")]
     [InlineData("kind = nat-matrix", "kind = nat-matrix\n  method = [ { at = 1s, fault = kill, node = relay1 } ]", "scenario.method")]
     [InlineData("kind = nat-matrix", "kind = mesh", "scenario.kind")]
     public void A_bad_nat_matrix_scenario_is_refused_naming_the_key(string replace, string with, string key)
