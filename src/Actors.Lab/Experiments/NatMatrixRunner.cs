@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Actors.Lab.Nat;
 
 namespace Actors.Lab.Experiments;
@@ -10,7 +11,9 @@ namespace Actors.Lab.Experiments;
 /// as invariants, tears every namespace down (its veths and iptables rules go with it) and checks
 /// that nothing is left, then writes the bundle with the matrix in report.md and report.json.
 /// Like <see cref="ExperimentRunner"/>, a plain sequence: the matrix runs on a pool thread and is
-/// awaited; a cancellation (Ctrl-C) stops it between steps and still tears everything down.
+/// awaited. Ctrl-C or SIGTERM does not end the process: it cancels the run, which stops between
+/// steps and tears everything down (the run then fails, "cancelled"); kill -9 leaves namespaces
+/// that the next run removes.
 /// </summary>
 public sealed class NatMatrixRunner(Scenario scenario, string scenarioText, IReadOnlyList<string> actors, TextWriter log)
 {
@@ -23,6 +26,18 @@ public sealed class NatMatrixRunner(Scenario scenario, string scenarioText, IRea
     public async Task<bool> Run(int seed, string bundle, IReadOnlyList<string> reRun, CancellationToken cancel)
     {
         var nat = scenario.Nat ?? throw new InvalidOperationException($"{scenario.Name} is not a nat-matrix scenario");
+        // The runtime's default for SIGINT ends the process without disposing anything: the
+        // namespaces and the processes in them would outlive us.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            log.WriteLine($"{scenario.Name}: {context.Signal}: stopping and tearing the NAT world down");
+            stop.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        cancel = stop.Token;
         Directory.CreateDirectory(bundle);
         var record = new RunRecord();
         var watch = Stopwatch.StartNew();

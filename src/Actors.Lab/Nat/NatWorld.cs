@@ -27,7 +27,8 @@ public sealed class NatWorld : IDisposable
     private readonly string? _logDir;
     private readonly string _users;
     private readonly EventHandler _onExit;
-    private int _disposed;
+    private readonly object _disposing = new();
+    private bool _disposed;
 
     /// <summary>Callers log at INFO here, so a failing call shows what they did.</summary>
     public string VerboseCallerConfig { get; }
@@ -134,19 +135,35 @@ public sealed class NatWorld : IDisposable
 
     public NsProcess StartCommand(string ns, params string[] command)
     {
-        var process = new NsProcess(ns, command);
-        lock (_processes) _processes.Add(process);
-        return process;
+        lock (_processes)
+        {
+            // Torn down (Ctrl-C while building): start nothing more in namespaces that are going away.
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var process = new NsProcess(ns, command);
+            _processes.Add(process);
+            return process;
+        }
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        // A second caller (the ProcessExit hook while the runner is already disposing) waits for the
+        // first to finish: the process must not end with half the namespaces deleted.
+        lock (_disposing)
+        {
+            if (_disposed) return;
+            TearDown();
+        }
+    }
+
+    private void TearDown()
+    {
         AppDomain.CurrentDomain.ProcessExit -= _onExit;
         try
         {
             lock (_processes)
             {
+                _disposed = true;
                 if (_logDir is not null) Directory.CreateDirectory(_logDir);
                 for (var i = 0; i < _processes.Count; i++)
                 {
@@ -175,7 +192,8 @@ public sealed class NatWorld : IDisposable
 
     private static string Safe(string name)
     {
-        var words = name.Split([' ', ':', '/'], StringSplitOptions.RemoveEmptyEntries).Take(4);
+        // "labnat123-home1: actors caller --id c1 …" → "labnat123-home1-actors-caller".
+        var words = name.Split([' ', ':', '/'], StringSplitOptions.RemoveEmptyEntries).Take(3);
         return string.Join('-', words.Select(w => new string([.. w.Where(c => char.IsLetterOrDigit(c) || c is '-' or '_')]))).Trim('-');
     }
 }

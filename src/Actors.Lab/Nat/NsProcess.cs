@@ -25,8 +25,10 @@ public sealed class NsProcess : IDisposable
     /// <param name="ns">null: run in the current namespace.</param>
     public NsProcess(string? ns, IReadOnlyList<string> command)
     {
+        // "dotnet actors.dll ARGS" and the apphost ".../actors ARGS" are both named "actors ARGS".
         var dotnet = Path.GetFileNameWithoutExtension(command[0]) == "dotnet";
-        Name = $"{ns ?? "local"}: {string.Join(' ', command.Skip(dotnet ? 2 : 1).Prepend(dotnet ? "actors" : command[0]))}";
+        var program = dotnet || Path.GetFileName(command[0]) == "actors" ? "actors" : command[0];
+        Name = $"{ns ?? "local"}: {string.Join(' ', command.Skip(dotnet ? 2 : 1).Prepend(program))}";
         // Through `env --default-signal=INT` (which execs the program): a run started in the
         // background inherits SIGINT as ignored, and .NET keeps an inherited ignore.
         var start = new ProcessStartInfo("env")

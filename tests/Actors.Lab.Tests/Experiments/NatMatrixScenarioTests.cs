@@ -126,6 +126,40 @@ public sealed class NatMatrixScenarioTests(ITestOutputHelper output)
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(bundle, "logs"), "*.log"));
     }
 
+    /// <summary>
+    /// Ctrl-C while the world is being built: the run stops, says so, exits 1, and leaves no
+    /// namespace and no process of its own behind (the runtime's default would end the process
+    /// at once, leaving both).
+    /// </summary>
+    [NatFact]
+    public async Task Ctrl_C_during_a_nat_matrix_run_tears_every_namespace_and_process_down()
+    {
+        using var temp = new TempDirectory("lab-run-nat-int-");
+        using var run = new ActorsProcess(["lab", "run", Shipped, "--out", temp.Path]);
+        var prefix = $"{NatMatrixRunner.Stem}{run.Id}-";
+        // Mid-build: all 16 namespaces exist and the cluster nodes are starting in them.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (LabNamespaces().Count(n => n.StartsWith(prefix, StringComparison.Ordinal)) < 16)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, run.Output);
+            await Task.Delay(100);
+        }
+        await Task.Delay(3000);
+        run.Signal("INT");
+        var code = await run.WaitForExit(TimeSpan.FromSeconds(60));
+        output.WriteLine(run.Output);
+        Assert.True(code == 1, run.Output);
+        Assert.Contains("SIGINT: stopping and tearing the NAT world down", run.Output);
+        Assert.Contains("nat-matrix FAILED (seed 1: setup: run)", run.Output);
+        Assert.DoesNotContain(LabNamespaces(), n => n.StartsWith(prefix, StringComparison.Ordinal));
+        // The nodes' and callers' command lines name the run's users file or caller config (labnat-PID-…).
+        var tag = $"{NatMatrixRunner.Stem}-{run.Id}-";
+        var alive = Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
+            .Select(f => { try { return File.ReadAllText(f).Replace('\0', ' '); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+            .Where(c => c.Contains(tag, StringComparison.Ordinal)).ToList();
+        Assert.True(alive.Count == 0, string.Join("\n", alive));
+    }
+
     private static List<string> LabNamespaces() =>
         [.. NatNetwork.Run("ip", "netns list", check: false).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(NatMatrixRunner.Stem, StringComparison.Ordinal))];
