@@ -1,7 +1,6 @@
 using Actors.Calls.Telemetry;
 using Actors.Net.Telemetry;
 using Actors.Calls.Protocol;
-using Actors.Calls.Transport;
 using Akka.Actor;
 using Akka.Event;
 

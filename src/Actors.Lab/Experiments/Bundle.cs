@@ -11,7 +11,8 @@ namespace Actors.Lab.Experiments;
 /// </summary>
 public static class Bundle
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Enums by name (the nat-matrix kinds in resolved.json), as a reader of the bundle expects.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     /// <param name="section">A scenario kind's own result (the NAT matrix): a Markdown section for report.md and a value for report.json's <c>details</c>.</param>
     public static async Task Write(string dir, Scenario scenario, string scenarioText, int seed, IReadOnlyList<FaultStep> plan, RunRecord record, IReadOnlyList<string> reRun,

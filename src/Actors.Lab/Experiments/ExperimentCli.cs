@@ -7,7 +7,10 @@ namespace Actors.Lab.Experiments;
 /// <summary>
 /// <c>actors lab run FILE [--repeat N] [--seed S] [--out DIR]</c>: runs a scenario N times (seeds
 /// S, S+1, …), one bundle each under DIR/&lt;scenario&gt;/&lt;timestamp&gt;/; exit 0 when every check of
-/// every run held, 1 otherwise (the failed checks named), 2 for a bad scenario file.
+/// every run held, 1 otherwise (the failed checks named; or, for a <c>kind = nat-matrix</c>
+/// scenario, one line saying why this machine cannot build network namespaces), 2 for a bad
+/// scenario file. A nat-matrix scenario runs in <see cref="NatMatrixRunner"/>, any other in
+/// <see cref="ExperimentRunner"/>.
 /// </summary>
 public static class ExperimentCli
 {
