@@ -14,7 +14,7 @@ namespace Actors.Calls.Caller;
 /// Reconnecting (the path broke: ask the rendezvous for a new one, keep the clock running so the
 /// gap counts as loss) → finished (one <see cref="CallSummary"/> to the agent).
 /// </summary>
-public sealed class CallSession : ReceiveActor, IWithTimers
+public sealed partial class CallSession : ReceiveActor, IWithTimers
 {
     // Agent ↔ session.
     /// <summary>A path from the rendezvous; a hole punch comes with its <see cref="PunchPlan"/>.</summary>
@@ -60,17 +60,6 @@ public sealed class CallSession : ReceiveActor, IWithTimers
     private long _punchStartedAt;
     private int _punchAttempts;  // attempts made (over the whole call): the report's punchAttempts
     private int _punchMade;      // attempts made on the current punch path
-
-    // UDP media path (version 2): media goes over UDP while it is up, over the TCP path otherwise.
-    private IActorRef _udp = ActorRefs.Nobody;
-    private bool _udpOffered, _udpUp, _udpEverUp;
-    private string? _udpNote;
-    private readonly JitterBuffer _jitterBuffer = new(depth: 3, capacity: 64);
-    private long _udpFramesSent, _tcpFramesSent, _udpFramesReceived, _tcpFramesReceived, _udpFirstSeq = -1, _udpMaxSeq = -1;
-    private double _udpJitterMicros, _udpRttSum;
-    private long? _udpLastTransit;
-    private int _udpRttCount;
-    private UdpMediaPath.Counters _udpCounters = new(0, 0, 0);
 
     // Media statistics.
     private uint _nextSeq;
@@ -318,35 +307,6 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         _lastTransit = transit;
     }
 
-    private void OnUdpMedia(UdpMediaPath.MediaReceived media)
-    {
-        _framesReceived++;
-        _udpFramesReceived++;
-        _bytesReceived += UdpMediaCodec.HeaderSize + 12 + UdpMediaCodec.TagSize + media.Payload.Length;
-        if (_firstSeq < 0) _firstSeq = media.Seq;
-        if (media.Seq > _maxSeq) _maxSeq = media.Seq;
-        if (_udpFirstSeq < 0) _udpFirstSeq = media.Seq;
-        if (media.Seq > _udpMaxSeq) _udpMaxSeq = media.Seq;
-        var transit = DateTime.UtcNow.Ticks / 10 - media.TimestampMicros;
-        if (_udpLastTransit is { } last) _udpJitterMicros += (Math.Abs(transit - last) - _udpJitterMicros) / 16;
-        _udpLastTransit = transit;
-        _jitterBuffer.Push(media.Seq, media.Payload);
-    }
-
-    private void OnUdpOffered(UdpOffered offered)
-    {
-        if (_udpOffered || _finished) return;
-        _udpOffered = true;
-        if (!IPAddress.TryParse(offered.Offer.Host, out var ip) || offered.Offer.Port == 0 || offered.LocalPort == 0 || offered.Offer.Key.Length != UdpMediaCodec.KeySize)
-        {
-            _udpNote = $"unusable UDP offer ({offered.Offer.Host}:{offered.Offer.Port}, local port {offered.LocalPort})";
-            return;
-        }
-        _log.Info("Call {0}: probing a UDP media path to {1} from port {2}", _callId, $"{ip}:{offered.Offer.Port}", offered.LocalPort);
-        _udp = Context.ActorOf(UdpMediaPath.Props(offered.Offer.Key, offered.Offer.Sender, new IPEndPoint(ip, offered.Offer.Port), offered.LocalPort), "udp");
-        Context.Watch(_udp);
-    }
-
     private double Loss()
     {
         var expected = _maxSeq < 0 ? 0 : _maxSeq - _firstSeq + 1;
@@ -368,18 +328,7 @@ public sealed class CallSession : ReceiveActor, IWithTimers
         Receive<HangUpNow>(_ => HangUp("hung up by the user"));
         Receive<PathInstruction>(StartPath);
         Receive<InboundJoined>(j => j.Connection.Tell(FrameConnection.Close.Instance));
-        Receive<UdpOffered>(OnUdpOffered);
-        Receive<UdpMediaPath.Up>(_ => { _udpUp = true; _udpEverUp = true; _udpNote = null; });
-        Receive<UdpMediaPath.Down>(down => { _udpUp = false; _udpNote = down.Reason; _log.Info("Call {0}: UDP media path down ({1}); media over TCP", _callId, down.Reason); });
-        Receive<UdpMediaPath.Unavailable>(u => { _udpUp = false; _udpNote = u.Reason; _log.Info("Call {0}: no UDP media path ({1})", _callId, u.Reason); });
-        Receive<UdpMediaPath.MediaReceived>(OnUdpMedia);
-        Receive<UdpMediaPath.PongReceived>(pong =>
-        {
-            _udpRttSum += Stopwatch.GetElapsedTime(pong.Nonce).TotalMilliseconds;
-            _udpRttCount++;
-        });
-        Receive<UdpMediaPath.Counters>(c => _udpCounters = c);
-        Receive<Terminated>(t => t.ActorRef.Equals(_udp), _ => { _udpUp = false; _udp = ActorRefs.Nobody; });
+        UdpPath();
         Receive<Say>(_ => { });
         ReceiveAny(_ => { });
     }
@@ -410,16 +359,6 @@ public sealed class CallSession : ReceiveActor, IWithTimers
             ReceiveAny(_ => { });
         });
         Timers.StartSingleTimer(StopNow.Instance, StopNow.Instance, TimeSpan.FromSeconds(1));
-    }
-
-    private UdpSummary? UdpReport()
-    {
-        if (!_udpOffered) return null;
-        var expected = _udpMaxSeq < 0 ? 0 : _udpMaxSeq - _udpFirstSeq + 1;
-        var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_udpFramesReceived / expected);
-        return new UdpSummary(_udpEverUp, _udpNote, _udpRttCount == 0 ? null : Round(_udpRttSum / _udpRttCount),
-            _udpFramesReceived < 2 ? null : Round(_udpJitterMicros / 1000), Math.Round(loss, 4), _udpFramesSent, _udpFramesReceived,
-            _jitterBuffer.Played, _jitterBuffer.Concealed, _jitterBuffer.Late, _udpCounters.Rejected, _udpCounters.Replayed);
     }
 
     private void ReportAndStop(CallSummary summary)

@@ -11,9 +11,12 @@ namespace Actors.Lab.Experiments;
 /// </summary>
 public static class Bundle
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Enums by name (the nat-matrix kinds in resolved.json), as a reader of the bundle expects.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
-    public static async Task Write(string dir, Scenario scenario, string scenarioText, int seed, IReadOnlyList<FaultStep> plan, RunRecord record, IReadOnlyList<string> reRun)
+    /// <param name="section">A scenario kind's own result (the NAT matrix): a Markdown section for report.md and a value for report.json's <c>details</c>.</param>
+    public static async Task Write(string dir, Scenario scenario, string scenarioText, int seed, IReadOnlyList<FaultStep> plan, RunRecord record, IReadOnlyList<string> reRun,
+        (string Markdown, object Json)? section = null)
     {
         await File.WriteAllTextAsync(Path.Combine(dir, "scenario.conf"), scenarioText);
         await File.WriteAllTextAsync(Path.Combine(dir, "seed"), seed.ToString(CultureInfo.InvariantCulture) + "\n");
@@ -41,6 +44,7 @@ public static class Bundle
             results = record.Results.Select(r => new { name = r.Name, phase = r.Phase, passed = r.Passed, detail = r.Detail }),
             faultWindows = record.FaultWindows.Select(w => new { from = w.From.TotalSeconds, to = w.To.TotalSeconds, label = w.Label }),
             plots,
+            details = section?.Json,
         };
         await File.WriteAllTextAsync(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(report, Json));
 
@@ -50,6 +54,7 @@ public static class Bundle
         md.Append($"Seed {seed}, started {record.Started:yyyy-MM-dd HH:mm:ss} UTC, method {scenario.Duration.TotalSeconds} s. Re-run: `./re-run.sh`.\n\n");
         md.Append("| phase | check | result | detail |\n|---|---|---|---|\n");
         foreach (var r in record.Results) md.Append($"| {r.Phase} | {r.Name} | {(r.Passed ? "ok" : "**FAILED**")} | {r.Detail.Replace("|", "\\|")} |\n");
+        if (section is { } extra) md.Append('\n').Append(extra.Markdown);
         md.Append("\n## Method\n\n");
         foreach (var step in plan) md.Append($"- t = {step.At.TotalSeconds:0.#} s: {step}\n");
         if (plan.Count == 0) md.Append("- (no faults)\n");

@@ -7,7 +7,10 @@ namespace Actors.Lab.Experiments;
 /// <summary>
 /// <c>actors lab run FILE [--repeat N] [--seed S] [--out DIR]</c>: runs a scenario N times (seeds
 /// S, S+1, …), one bundle each under DIR/&lt;scenario&gt;/&lt;timestamp&gt;/; exit 0 when every check of
-/// every run held, 1 otherwise (the failed checks named), 2 for a bad scenario file.
+/// every run held, 1 otherwise (the failed checks named; or, for a <c>kind = nat-matrix</c>
+/// scenario, one line saying why this machine cannot build network namespaces), 2 for a bad
+/// scenario file. A nat-matrix scenario runs in <see cref="NatMatrixRunner"/>, any other in
+/// <see cref="ExperimentRunner"/>.
 /// </summary>
 public static class ExperimentCli
 {
@@ -27,14 +30,21 @@ public static class ExperimentCli
             Console.Error.WriteLine($"actors lab run: {file}: {ex.Message}");
             return 2;
         }
+        if (scenario.Nat is not null && NatMatrixRunner.WhyUnavailable() is { } why)
+        {
+            Console.Error.WriteLine($"actors lab run: {scenario.Name} builds network namespaces and cannot run here: {why}");
+            return 1;
+        }
         var actors = ActorsCommand();
         var failures = new List<string>();
         for (var i = 0; i < repeat; i++)
         {
             var runSeed = (seed ?? scenario.Seed) + i;
             var bundle = BundleDirectory(outDir ?? DefaultOut, scenario.Name);
-            var runner = new ExperimentRunner(scenario, text, actors, output);
-            if (!await runner.Run(runSeed, bundle, actors, cancel))
+            var passed = scenario.Nat is null
+                ? await new ExperimentRunner(scenario, text, actors, output).Run(runSeed, bundle, actors, cancel)
+                : await new NatMatrixRunner(scenario, text, actors, output).Run(runSeed, bundle, actors, cancel);
+            if (!passed)
             {
                 var report = Path.Combine(bundle, "report.json");
                 var failed = File.Exists(report)

@@ -17,7 +17,16 @@ public sealed record Scenario(
     IReadOnlyList<FaultStep> Method,
     NemesisSpec? Nemesis,
     IReadOnlyList<string> Rollbacks,
-    IReadOnlyList<CheckSpec> Checks);
+    IReadOnlyList<CheckSpec> Checks,
+    NatMatrixSpec? Nat = null);
+
+/// <summary>
+/// A <c>kind = nat-matrix</c> scenario: its nodes (seed, rendezvous, relays) on the public network of
+/// a namespace-built Internet, one caller per host of <paramref name="Kinds"/> (public, cone NAT,
+/// symmetric NAT), one call of <paramref name="CallDuration"/> per ordered pair of kinds, each
+/// checked against the expected path (<see cref="Nat.NatMatrix"/>). Needs root.
+/// </summary>
+public sealed record NatMatrixSpec(IReadOnlyList<Nat.NatMatrix.Kind> Kinds, TimeSpan CallDuration, int MinFrames);
 
 /// <summary>A cluster node to start: <c>seed</c>, <c>tracker</c>, <c>web</c>, <c>rendezvous</c> or <c>relay</c>; <paramref name="Options"/> are extra role options.</summary>
 public sealed record NodeSpec(string Name, string Role, IReadOnlyList<string> Options);

@@ -18,6 +18,9 @@ public static class ScenarioFile
     public static readonly string[] ProbeTypes = ["nodes-up", "tracker-answers", "figure"];
     public static readonly string[] CheckTypes = ["files-identical", "swarm-completes", "announces-kept", "replicas-converge", "calls-survive", "relay-quota", "callers-registered"];
     public static readonly string[] RollbackNames = ["heal", "resume", "clear-links", "restart-stopped"];
+    public static readonly string[] Kinds = ["cluster", "nat-matrix"];
+    /// <summary>The checks of a <c>nat-matrix</c> scenario, one result per cell: the expected path, and the UDP media path where expected.</summary>
+    public static readonly string[] NatCheckTypes = ["nat-paths", "nat-udp"];
 
     public static Scenario Load(string path)
     {
@@ -34,6 +37,7 @@ public static class ScenarioFile
         catch (Exception ex) { throw new SettingsException("scenario", $"not valid HOCON: {ex.Message}"); }
         if (!root.HasPath("scenario")) throw new SettingsException("scenario", "missing (the file's settings go in scenario { ... })");
         var s = new Section(root.GetValue("scenario"), "scenario");
+        var kind = s.OptionalText("kind") is not null ? s.OneOf("kind", Kinds) : "cluster";
 
         var nodes = s.Objects("nodes").Select(n => new NodeSpec(
             n.Name("name"), n.OneOf("role", Roles), n.Strings("options"))).ToList();
@@ -118,6 +122,8 @@ public static class ScenarioFile
         foreach (var r in rollbacks)
             if (!RollbackNames.Contains(r)) throw new SettingsException("scenario.rollbacks", $"{r}: expected {string.Join(", ", RollbackNames)}");
 
+        if (kind == "nat-matrix") return NatMatrix(s, nodes, fallbackName);
+
         var checks = s.Objects("checks").Select(k =>
         {
             var type = k.OneOf("type", CheckTypes);
@@ -134,6 +140,34 @@ public static class ScenarioFile
         return new Scenario(s.OptionalName("name") ?? fallbackName, s.OptionalText("description") ?? "", s.Int("seed", 0, int.MaxValue, 1), duration,
             nodes, new LoadSpec(swarm, calls, announces), new SteadyState(steady?.Duration("within", TimeSpan.FromSeconds(30)) ?? TimeSpan.FromSeconds(30), probes),
             method, nemesis, rollbacks, checks);
+    }
+
+    /// <summary>
+    /// The rest of a <c>kind = nat-matrix</c> scenario: one or two rendezvous nodes and relays (the
+    /// seed first, as everywhere), a <c>nat</c> section (kinds, call-duration, min-frames) and
+    /// nat checks; no load, probes, method or nemesis (the matrix is the load, its cells the checks).
+    /// </summary>
+    private static Scenario NatMatrix(Section s, IReadOnlyList<NodeSpec> nodes, string fallbackName)
+    {
+        foreach (var key in new[] { "load", "steady-state", "method", "nemesis", "rollbacks" })
+            if (s.Has(key)) throw new SettingsException($"scenario.{key}", "not part of a nat-matrix scenario (its calls are the load, their paths the checks)");
+        for (var i = 0; i < nodes.Count; i++)
+            if (nodes[i].Role is not ("seed" or "rendezvous" or "relay")) throw new SettingsException($"scenario.nodes[{i}].role", "a nat-matrix scenario runs seed, rendezvous and relay nodes");
+        foreach (var role in new[] { "rendezvous", "relay" })
+        {
+            var count = nodes.Count(n => n.Role == role);
+            if (count is < 1 or > 2) throw new SettingsException("scenario.nodes", $"a nat-matrix scenario runs one or two {role} nodes, not {count}");
+        }
+        if (nodes.Count(n => n.Role == "seed") != 1) throw new SettingsException("scenario.nodes", "one seed");
+        var nat = s.Child("nat") ?? throw new SettingsException("scenario.nat", "missing (kinds = [public, cone, symmetric], call-duration)");
+        var kinds = nat.Strings("kinds").Select(k => Nat.NatMatrix.ParseKind(k) ?? throw new SettingsException("scenario.nat.kinds", $"\"{k}\": expected public, cone or symmetric")).Distinct().ToList();
+        if (kinds.Count == 0) throw new SettingsException("scenario.nat.kinds", "at least one of public, cone, symmetric");
+        var spec = new NatMatrixSpec(kinds, nat.Duration("call-duration", TimeSpan.FromSeconds(1.5)), nat.Int("min-frames", 0, 100_000, 10));
+        var checks = s.Objects("checks").Select(k => new CheckSpec(k.OptionalName("name") ?? k.OneOf("type", NatCheckTypes), k.OneOf("type", NatCheckTypes),
+            TimeSpan.Zero, 0, 0, [])).ToList();
+        if (checks.Count == 0) throw new SettingsException("scenario.checks", "a scenario checks something: nat-paths and/or nat-udp");
+        return new Scenario(s.OptionalName("name") ?? fallbackName, s.OptionalText("description") ?? "", s.Int("seed", 0, int.MaxValue, 1),
+            TimeSpan.Zero, nodes, new LoadSpec(null, null, null), new SteadyState(TimeSpan.Zero, []), [], null, [], checks, spec);
     }
 
     /// <summary>A fault target resolved when the fault is applied: the relay node carrying the most sessions.</summary>
@@ -158,6 +192,8 @@ public static class ScenarioFile
         }
 
         private bool TryGet(string name, out HoconValue value) => _fields.TryGetValue(name, out value!) && !value.IsEmpty;
+
+        public bool Has(string name) => TryGet(name, out _);
 
         public Section? Child(string name) => TryGet(name, out var v) ? new Section(v, $"{Key}.{name}") : null;
 

@@ -1,3 +1,4 @@
+using Actors.Lab.Nat;
 using Xunit;
 
 namespace Actors.Calls.Tests.Nat;
@@ -9,7 +10,7 @@ namespace Actors.Calls.Tests.Nat;
 /// </summary>
 public sealed class NatFactAttribute : FactAttribute
 {
-    private static readonly Lazy<string?> Unavailable = new(NatNetwork.WhyUnavailable);
+    private static readonly Lazy<string?> Unavailable = new(() => NatNetwork.WhyUnavailable(needSocat: true));
 
     public NatFactAttribute()
     {

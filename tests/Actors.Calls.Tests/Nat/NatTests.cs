@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Lab.Nat;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
-namespace Actors.Calls.Tests.Nat;
+namespace Actors.Lab.Nat;
 
 /// <summary>
 /// A small Internet in network namespaces. A "public" bridge (198.18.0.0/15, in namespace
@@ -8,7 +9,9 @@ namespace Actors.Calls.Tests.Nat;
 /// namespace NATs a private LAN (10.N.0.0/24) with one host behind it:
 /// MASQUERADE out of the WAN, FORWARD from the WAN only for ESTABLISHED,RELATED, and
 /// unsolicited packets to the router itself dropped (so an inbound connect hangs, as at home).
-/// Dispose deletes every namespace it made (which removes their links and rules).
+/// Dispose deletes every namespace it made, which removes their veths, bridge and iptables rules
+/// with them (nothing is added to the root namespace). Used by the Lab's NAT matrix scenario and
+/// by the Calls NAT tests.
 /// </summary>
 public sealed class NatNetwork : IDisposable
 {
@@ -98,14 +101,14 @@ public sealed class NatNetwork : IDisposable
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
-    /// <summary>Null when namespaces, veths, bridges and iptables work here; otherwise why not.</summary>
-    public static string? WhyUnavailable()
+    /// <summary>Null when namespaces, veths, bridges and iptables (and socat, when asked) work here; otherwise why not.</summary>
+    public static string? WhyUnavailable(bool needSocat = false)
     {
         try
         {
             if (!OperatingSystem.IsLinux()) return "network namespaces need Linux";
             var (idCode, id) = TryRun("id", "-u", TimeSpan.FromSeconds(5));
-            if (idCode != 0 || id.Trim() != "0") return "the NAT tests need root (ip netns, iptables)";
+            if (idCode != 0 || id.Trim() != "0") return "network namespaces need root (ip netns, iptables)";
             var probe = $"calls-probe-{Environment.ProcessId}";
             var (code, output) = TryRun("ip", $"netns add {probe}", TimeSpan.FromSeconds(10));
             if (code != 0) return $"ip netns add is not permitted here: {output.Trim()}";
@@ -113,14 +116,30 @@ public sealed class NatNetwork : IDisposable
             {
                 var (ipt, iptOut) = TryRun("ip", $"netns exec {probe} iptables -t nat -L", TimeSpan.FromSeconds(10));
                 if (ipt != 0) return $"iptables does not work in a namespace: {iptOut.Trim()}";
-                var (sc, _) = TryRun("which", "socat", TimeSpan.FromSeconds(5));
-                if (sc != 0) return "socat is not installed";
+                if (needSocat && TryRun("which", "socat", TimeSpan.FromSeconds(5)).Code != 0) return "socat is not installed";
             }
             finally { TryRun("ip", $"netns del {probe}", TimeSpan.FromSeconds(10)); }
             return null;
         }
         catch (Exception ex) { return $"cannot run ip/iptables: {ex.Message}"; }
     }
+
+    /// <summary>Namespaces named <c>{stem}{pid}-…</c> left by an earlier run whose process is gone (killed before it could clean up): deleted.</summary>
+    public static void RemoveStale(string stem)
+    {
+        var list = Run("ip", "netns list", check: false);
+        foreach (Match m in Regex.Matches(list, $@"^({Regex.Escape(stem)}(\d+)-\S+)", RegexOptions.Multiline))
+        {
+            var pid = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            if (pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                Run("ip", $"netns del {m.Groups[1].Value}", check: false);
+        }
+    }
+
+    /// <summary>The namespaces whose names start with <paramref name="prefix"/> that still exist (none after Dispose).</summary>
+    public static IReadOnlyList<string> Existing(string prefix) =>
+        [.. Run("ip", "netns list", check: false).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(prefix + "-", StringComparison.Ordinal))];
 
     public void Dispose()
     {
