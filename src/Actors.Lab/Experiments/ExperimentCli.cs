@@ -37,7 +37,9 @@ public static class ExperimentCli
         }
         var actors = ActorsCommand();
         var failures = new List<string>();
-        for (var i = 0; i < repeat; i++)
+        using var signals = new SignalCancellation(cancel, output, $"actors lab run {scenario.Name}");
+        cancel = signals.Token;
+        for (var i = 0; i < repeat && !signals.Signalled; i++)
         {
             var runSeed = (seed ?? scenario.Seed) + i;
             var bundle = BundleDirectory(outDir ?? DefaultOut, scenario.Name);
@@ -48,7 +50,7 @@ public static class ExperimentCli
             {
                 var report = Path.Combine(bundle, "report.json");
                 var failed = File.Exists(report)
-                    ? string.Join("; ", System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report, cancel)).RootElement.GetProperty("failed").EnumerateArray().Select(f => f.GetString()))
+                    ? string.Join("; ", System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(report, CancellationToken.None)).RootElement.GetProperty("failed").EnumerateArray().Select(f => f.GetString()))
                     : "unknown";
                 failures.Add($"seed {runSeed}: {failed}");
             }
@@ -77,8 +79,17 @@ public static class ExperimentCli
         }
         if (processes <= 0) processes = Math.Max(1, (peers + 249) / 250);
         var bundle = BundleDirectory(outDir ?? DefaultOut, $"swarm-n{peers}");
-        var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output).Run(bundle, ActorsCommand(), cancel);
-        return summary.Completed == peers ? 0 : 1;
+        using var signals = new SignalCancellation(cancel, output, "actors lab swarm");
+        try
+        {
+            var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output).Run(bundle, ActorsCommand(), signals.Token);
+            return summary.Completed == peers ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (signals.Signalled)
+        {
+            Console.Error.WriteLine($"actors lab swarm: cancelled; every process it started was stopped ({bundle})");
+            return 1;
+        }
     }
 
     /// <summary>"8M", "256K", "1G", "4096" (bytes); null when not a size.</summary>

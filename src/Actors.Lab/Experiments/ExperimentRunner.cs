@@ -127,9 +127,10 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 await Rollback(cluster, plan, record);
             }
         }
-        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or HttpRequestException)
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or HttpRequestException or OperationCanceledException)
         {
-            record.Result("run", "setup", false, ex.Message);
+            // Cancelled (Ctrl-C): the cluster and the load are stopped below and by the usings, as after any run.
+            record.Result("run", "setup", false, ex is OperationCanceledException ? "cancelled" : ex.Message);
         }
         finally
         {

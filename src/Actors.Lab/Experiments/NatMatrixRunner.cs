@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Actors.Lab.Nat;
 
 namespace Actors.Lab.Experiments;
@@ -26,18 +25,6 @@ public sealed class NatMatrixRunner(Scenario scenario, string scenarioText, IRea
     public async Task<bool> Run(int seed, string bundle, IReadOnlyList<string> reRun, CancellationToken cancel)
     {
         var nat = scenario.Nat ?? throw new InvalidOperationException($"{scenario.Name} is not a nat-matrix scenario");
-        // The runtime's default for SIGINT ends the process without disposing anything: the
-        // namespaces and the processes in them would outlive us.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            log.WriteLine($"{scenario.Name}: {context.Signal}: stopping and tearing the NAT world down");
-            stop.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        cancel = stop.Token;
         Directory.CreateDirectory(bundle);
         var record = new RunRecord();
         var watch = Stopwatch.StartNew();

@@ -149,7 +149,7 @@ public sealed class NatMatrixScenarioTests(ITestOutputHelper output)
         var code = await run.WaitForExit(TimeSpan.FromSeconds(60));
         output.WriteLine(run.Output);
         Assert.True(code == 1, run.Output);
-        Assert.Contains("SIGINT: stopping and tearing the NAT world down", run.Output);
+        Assert.Contains("SIGINT: stopping and tearing everything down", run.Output);
         Assert.Contains("nat-matrix FAILED (seed 1: setup: run)", run.Output);
         Assert.DoesNotContain(LabNamespaces(), n => n.StartsWith(prefix, StringComparison.Ordinal));
         // The nodes' and callers' command lines name the run's users file or caller config (labnat-PID-…).

@@ -43,6 +43,46 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         Assert.Contains("\"passed\": false", await File.ReadAllTextAsync(Path.Combine(bundle, "report.json")));
     }
 
+    /// <summary>
+    /// Ctrl-C once the scenario's nodes and lab run: the run says so, exits 1, and no process it
+    /// started is left (the runtime's default for SIGINT would end it at once and leave them all).
+    /// </summary>
+    [Fact]
+    public async Task Ctrl_C_during_a_run_stops_every_process_it_started_and_exits_1()
+    {
+        using var temp = new TempDirectory("lab-run-int-");
+        var file = Path.Combine(AppContext.BaseDirectory, "lab-scenarios", "tracker-kill.conf");
+        var started = new List<NodeManifest>();
+        try
+        {
+            using var run = new ActorsProcess(["lab", "run", file, "--out", temp.Path]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (ReadManifests(temp).All(m => m.Name != "lab")) // the lab starts last
+            {
+                Assert.True(DateTime.UtcNow < deadline && !run.HasExited, run.Output);
+                await Task.Delay(200);
+            }
+            await Task.Delay(2000); // the nodes are starting or up
+            started.AddRange(ReadManifests(temp));
+            Assert.True(started.Count >= 4, $"only {started.Count} processes started: {run.Output}"); // seed, two trackers, the lab
+            run.Signal("INT");
+            var code = await run.WaitForExit(TimeSpan.FromSeconds(90));
+            output.WriteLine(run.Output);
+            Assert.True(code == 1, run.Output);
+            Assert.Contains("SIGINT: stopping and tearing everything down", run.Output);
+            Assert.Contains("FAILED (seed 1: setup: run)", run.Output);
+            var alive = ReadManifests(temp).Where(m => m.State() != ProcessState.Gone).Select(m => $"{m.Name} (pid {m.Pid})").ToList();
+            Assert.True(alive.Count == 0, "left running: " + string.Join(", ", alive));
+        }
+        finally
+        {
+            foreach (var m in ReadManifests(temp)) m.Signal("KILL");
+        }
+    }
+
+    private static List<NodeManifest> ReadManifests(TempDirectory temp) =>
+        [.. Directory.EnumerateDirectories(temp.Path, "nodes", SearchOption.AllDirectories).SelectMany(d => new ManifestStore(d).ReadAll())];
+
     private async Task<(int Code, string Output, string Bundle)> Run(string name, TempDirectory temp)
     {
         var file = Path.Combine(AppContext.BaseDirectory, "lab-scenarios", name + ".conf");
