@@ -130,6 +130,9 @@ public sealed class PeerCommand : IRoleCommand
                     StandardOutput.Writer.WriteLine($"saved {file}");
                 }
             }
+            // BEP 5 port message: the torrents advertise the node's UDP port and feed it the nodes peers advertise.
+            var torrentDht = dht is null ? null : await dht.ForTorrents();
+            if (dht is not null && torrentDht is null) return 1; // the DHT port was taken: its line is printed
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
@@ -142,6 +145,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
                 InitialPeers = initialPeers,
+                Dht = torrentDht,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
             // Figures, completion and who-uploads-to-whom for the Lab's swarm view (when a lab is found).
             var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"peer-{Environment.ProcessId}", ["peer"]), "lab-reporter");

@@ -55,6 +55,17 @@ public sealed class PeerDht
     }
 
     /// <summary>
+    /// What the torrents need for the BEP 5 <c>port</c> message: the node and its UDP port, once
+    /// bound (the node answers only then). Null when the process ended first (the port was taken).
+    /// </summary>
+    public async Task<TorrentDht?> ForTorrents()
+    {
+        var asked = Node.Ask<DhtStatus>(GetDhtStatus.Instance, TimeSpan.FromSeconds(60));
+        await Task.WhenAny(asked, _system.WhenTerminated);
+        return asked.IsCompletedSuccessfully && asked.Result.EndPoint is { } bound ? new TorrentDht(Node, bound.Port) : null;
+    }
+
+    /// <summary>
     /// Announces <paramref name="port"/> for <paramref name="infoHash"/> and tells
     /// <paramref name="consumer"/> the peers found, until the returned source is stopped.
     /// </summary>

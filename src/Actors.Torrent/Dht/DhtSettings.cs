@@ -56,6 +56,12 @@ public sealed record DhtSettings
     public int MaxPeersPerInfoHash { get; init; } = 200;
     public int MaxInfoHashes { get; init; } = 5000;
 
+    /// <summary>A node advertised by a BEP 5 <c>port</c> message is pinged at most once in this time.</summary>
+    public TimeSpan AdvertisedPingInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Advertised endpoints remembered (for <see cref="AdvertisedPingInterval"/>); past it new ones are ignored.</summary>
+    public int MaxAdvertised { get; init; } = 1000;
+
     /// <summary>Datagrams per second accepted from one source (bursts of twice that).</summary>
     public double RatePerSource { get; init; } = 50;
 }
