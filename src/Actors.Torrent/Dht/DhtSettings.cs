@@ -28,6 +28,13 @@ public sealed record DhtSettings
     /// <summary>How long an answer is waited for.</summary>
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A lookup's query unanswered after this long stops holding one of the α slots (libtorrent's
+    /// "short timeout"): one more node is asked while it may still answer until <see cref="QueryTimeout"/>,
+    /// and the lookup does not wait for it to end. Zero: off (every query holds its slot to the end).
+    /// </summary>
+    public TimeSpan SlowQueryAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Queries in flight per node; past it a query fails at once.</summary>
     public int MaxOutstandingQueries { get; init; } = 256;
 
