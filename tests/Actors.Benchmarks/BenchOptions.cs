@@ -22,6 +22,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     /// <summary>Scenario `dht`: the network sizes, and get_peers lookups per phase.</summary>
     public IReadOnlyList<int> DhtNodes { get; init; } = [100, 1000];
     public int DhtLookups { get; init; } = 100;
+    /// <summary>DhtSettings.SlowQueryAfter in ms (0: the rule off), to compare lookups with and without it.</summary>
+    public int DhtSlowQueryMs { get; init; } = 1000;
 
     public const string Usage = """
         usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|calls|dht> [--duration S] [--rounds N] [--actors PATH]
@@ -45,6 +47,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           dht only (not part of `all`):
           --nodes LIST   network sizes, comma-separated (default 100,1000)
           --lookups N    get_peers lookups per size and phase (default 100)
+          --slow-query-ms MS  a lookup's query gives up its slot after MS (default 1000; 0: never)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -66,6 +69,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         var port = 0;
         IReadOnlyList<int> dhtNodes = [100, 1000];
         var dhtLookups = 100;
+        var slowQueryMs = 1000;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
@@ -115,6 +119,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--lookups":
                     dhtLookups = PositiveInt(name, Value());
                     break;
+                case "--slow-query-ms":
+                    slowQueryMs = int.TryParse(Value(), out var ms) && ms >= 0 ? ms : throw new ArgumentException("--slow-query-ms needs 0 or more");
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{name}'");
             }
@@ -126,7 +133,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
-            DhtNodes = dhtNodes, DhtLookups = dhtLookups,
+            DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs,
         };
     }
 

@@ -10,6 +10,12 @@ public sealed class DhtProcessTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
+    private static int FreeUdpPort()
+    {
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
+
     [Fact]
     public async Task Dht_prints_each_node_answers_on_udp_and_stops_on_SIGTERM_with_its_state_saved()
     {
@@ -96,6 +102,48 @@ public sealed class DhtProcessTests
         await dht.WaitForExit(Wait);
     }
 
+    /// <summary>A trackerless .torrent of random bytes in DIR/seed, its magnet link (no tr=), and a DHT of <paramref name="nodes"/> nodes on loopback.</summary>
+    private static async Task<(string TorrentFile, string Magnet, byte[] Content, ActorsProcess Dht, string Bootstrap)> Trackerless(
+        TempDirectory dir, int length, int nodes)
+    {
+        var seedDir = Directory.CreateDirectory(Path.Combine(dir.Path, "seed")).FullName;
+        var content = new byte[length];
+        new Random(length).NextBytes(content);
+        File.WriteAllBytes(Path.Combine(seedDir, "file.bin"), content);
+        var torrentFile = Path.Combine(dir.Path, "t.torrent");
+        using (var create = new ActorsProcess("torrent", "create", Path.Combine(seedDir, "file.bin"), "-o", torrentFile))
+            Assert.Equal(0, await create.WaitForExit(Wait));
+        using var magnet = new ActorsProcess("torrent", "magnet", torrentFile);
+        Assert.Equal(0, await magnet.WaitForExit(Wait));
+        var link = Assert.Single(magnet.StdoutLines);
+        Assert.StartsWith("magnet:?xt=urn:btih:", link);
+        Assert.DoesNotContain("tr=", link);
+        var port = FreeUdpPort();
+        var dht = new ActorsProcess("dht", "--count", nodes.ToString(), "--port", port.ToString(), "--host", "127.0.0.1");
+        await dht.WaitForLine(_ => dht.StdoutLines.Count >= nodes, Wait);
+        return (torrentFile, link, content, dht, $"127.0.0.1:{port}");
+    }
+
+    [Fact]
+    public async Task A_trackerless_magnet_link_downloads_from_our_seeder_found_through_the_DHT()
+    {
+        using var dir = new TempDirectory();
+        var (torrentFile, magnet, content, dht, bootstrap) = await Trackerless(dir, 1_200_000, 5);
+        using var _ = dht;
+        using var seeder = new ActorsProcess("peer", "seed", torrentFile, "--data", Path.Combine(dir.Path, "seed"), "--host", "127.0.0.1", "--dht-bootstrap", bootstrap);
+        await seeder.WaitForLine(l => l.Contains("listening on port"), Wait);
+        var outDir = Path.Combine(dir.Path, "out");
+        using var leecher = new ActorsProcess("peer", "get", magnet, "--out", outDir, "--host", "127.0.0.1", "--dht-bootstrap", bootstrap);
+        Assert.Equal(0, await leecher.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Contains(leecher.StdoutLines, l => l.Contains("fetching metadata from peers (and the DHT)"));
+        Assert.Contains(leecher.StdoutLines, l => l.Contains("metadata verified"));
+        Assert.Equal(content, File.ReadAllBytes(Path.Combine(outDir, "file.bin")));
+        seeder.Signal("TERM");
+        dht.Signal("TERM");
+        await seeder.WaitForExit(Wait);
+        await dht.WaitForExit(Wait);
+    }
+
     [FactRequiringTools("aria2c")]
     public async Task Aria2_downloads_a_trackerless_torrent_from_our_seeder_finding_it_through_our_DHT()
     {
@@ -122,6 +170,32 @@ public sealed class DhtProcessTests
         var aria = await ProcessRunner.RunAsync("aria2c",
             [.. flags, "--enable-dht=true", $"--dht-entry-point=127.0.0.1:{port}", $"--dht-listen-port={Ports.Free()}",
              $"--dht-file-path={Path.Combine(dir.Path, "aria2-dht.dat")}", "--seed-time=0", "-d", outDir, "-T", torrentFile],
+            TimeSpan.FromSeconds(120));
+        Assert.False(aria.TimedOut, aria.Output);
+        Assert.Equal(0, aria.ExitCode);
+        Assert.Equal(content, File.ReadAllBytes(Path.Combine(outDir, "file.bin")));
+        seeder.Signal("TERM");
+        dht.Signal("TERM");
+        await seeder.WaitForExit(Wait);
+        await dht.WaitForExit(Wait);
+    }
+
+    [FactRequiringTools("aria2c")]
+    public async Task Aria2_downloads_a_trackerless_magnet_link_from_our_seeder_finding_it_through_our_DHT()
+    {
+        using var dir = new TempDirectory();
+        var (torrentFile, magnet, content, dht, bootstrap) = await Trackerless(dir, 900_000, 1);
+        using var _ = dht;
+        using var seeder = new ActorsProcess("peer", "seed", torrentFile, "--data", Path.Combine(dir.Path, "seed"), "--host", "127.0.0.1", "--dht-bootstrap", bootstrap);
+        await seeder.WaitForLine(l => l.Contains("listening on port"), Wait);
+        var outDir = Directory.CreateDirectory(Path.Combine(dir.Path, "out")).FullName;
+
+        // aria2 with its DHT on, entering through our node, and nothing but the magnet link: the
+        // peers come from our DHT, the metadata (ut_metadata) and the pieces from our seeder.
+        var flags = Aria2.Flags(Ports.Free()).Where(f => !f.StartsWith("--enable-dht=", StringComparison.Ordinal)).ToList();
+        var aria = await ProcessRunner.RunAsync("aria2c",
+            [.. flags, "--enable-dht=true", $"--dht-entry-point={bootstrap}", $"--dht-listen-port={Ports.Free()}",
+             $"--dht-file-path={Path.Combine(dir.Path, "aria2-dht.dat")}", "--seed-time=0", "-d", outDir, magnet],
             TimeSpan.FromSeconds(120));
         Assert.False(aria.TimedOut, aria.Output);
         Assert.Equal(0, aria.ExitCode);

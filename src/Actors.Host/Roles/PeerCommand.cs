@@ -105,6 +105,8 @@ public sealed class PeerCommand : IRoleCommand
             var budget = new ConnectionBudget(limits);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
             IReadOnlyList<System.Net.IPEndPoint> initialPeers = [];
+            // With --dht-bootstrap: the process's DHT node, a peer source beside the trackers (a magnet's too).
+            var dht = PeerDht.Start(system, parsed, directory);
             TorrentMetainfo torrent;
             if (magnet is null)
             {
@@ -116,7 +118,7 @@ public sealed class PeerCommand : IRoleCommand
                 {
                     ListenPort = port,
                     MaxMetadataSize = maxMetadata,
-                }, http, budget, metadataTimeout, cancel.Token);
+                }, http, budget, dht, metadataTimeout, cancel.Token);
                 if (resolved is null) return 1;
                 torrent = resolved.Torrent;
                 initialPeers = resolved.Peers;
@@ -128,6 +130,9 @@ public sealed class PeerCommand : IRoleCommand
                     StandardOutput.Writer.WriteLine($"saved {file}");
                 }
             }
+            // BEP 5 port message: the torrents advertise the node's UDP port and feed it the nodes peers advertise.
+            var torrentDht = dht is null ? null : await dht.ForTorrents();
+            if (dht is not null && torrentDht is null) return 1; // the DHT port was taken: its line is printed
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))
@@ -140,10 +145,11 @@ public sealed class PeerCommand : IRoleCommand
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
                 InitialPeers = initialPeers,
+                Dht = torrentDht,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
             // Figures, completion and who-uploads-to-whom for the Lab's swarm view (when a lab is found).
             var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"peer-{Environment.ProcessId}", ["peer"]), "lab-reporter");
-            _ = PeerDht.Start(system, parsed, torrent.InfoHash, peers, directory, cancel.Token); // only with --dht-bootstrap
+            if (dht is not null) _ = dht.FeedTorrents(torrent.InfoHash, peers, cancel.Token);
             var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, reporter, cancel.Token, parsed.Value("--progress"));
             await reporter.Ask<ProcessReporter.Flushed>(ProcessReporter.Flush.Instance, TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
@@ -178,16 +184,24 @@ public sealed class PeerCommand : IRoleCommand
         }
     }
 
-    /// <summary>BEP 9: the info dictionary from the swarm's peers. Null (after one line on stderr) when none sent it in time.</summary>
+    /// <summary>
+    /// BEP 9: the info dictionary from the swarm's peers, found through the link's trackers and
+    /// x.pe peers and, with <paramref name="dht"/>, the DHT. Null (after one line on stderr) when
+    /// none sent it in time.
+    /// </summary>
     private static async Task<MetadataResolved?> ResolveMagnet(ActorSystem system, MagnetLink magnet, MagnetSettings settings,
-        IActorRef http, ConnectionBudget budget, TimeSpan timeout, CancellationToken cancel)
+        IActorRef http, ConnectionBudget budget, PeerDht? dht, TimeSpan timeout, CancellationToken cancel)
     {
-        StandardOutput.Writer.WriteLine($"magnet {magnet.InfoHashHex}{(magnet.DisplayName is { } dn ? $" ({dn})" : "")}: fetching metadata from peers");
+        StandardOutput.Writer.WriteLine($"magnet {magnet.InfoHashHex}{(magnet.DisplayName is { } dn ? $" ({dn})" : "")}: fetching metadata from peers"
+            + (dht is null ? "" : " (and the DHT)"));
         var fetcher = system.ActorOf(MetadataFetcher.Props(magnet, settings, http, budget), "metadata");
+        // Announced at once with the port the torrent will listen on, as aria2 and libtorrent do.
+        var fromDht = dht?.FindPeers(magnet.InfoHash, settings.ListenPort, fetcher);
         var asked = fetcher.Ask<object>(FetchMetadata.Instance, Timeout.InfiniteTimeSpan);
         await Task.WhenAny(asked, Task.Delay(timeout, cancel).ContinueWith(_ => { }, TaskScheduler.Default));
         if (!asked.IsCompleted) fetcher.Tell(MetadataFetcher.GiveUp.Instance);
         var answer = await asked;
+        if (fromDht is not null) system.Stop(fromDht); // the torrent gets its own source
         system.Stop(fetcher);
         switch (answer)
         {

@@ -10,7 +10,9 @@ namespace Actors.Torrent.Dht;
 /// through the node, which owns the socket and the transaction ids), and ends when the k closest
 /// candidates that did not fail have all answered. A get_peers lookup collects the peers it is
 /// given; with an announce it then sends announce_peer, with each node's token, to the k closest
-/// that answered. It replies to whoever asked and stops.
+/// that answered. It replies to whoever asked and stops. A query unanswered after
+/// <see cref="DhtSettings.SlowQueryAfter"/> gives its slot to the next node (its late answer still
+/// counts), so a dead node costs a lookup one short wait, not a full timeout.
 /// </summary>
 public sealed class DhtLookup : ReceiveActor, IWithTimers
 {
@@ -27,6 +29,7 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
     private readonly Dictionary<IPEndPoint, Candidate> _byEndPoint = new();
     private readonly HashSet<IPEndPoint> _peers = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    /// <summary>Queries holding one of the α slots (a slow one no longer does).</summary>
     private int _inFlight;
     private int _queried;
     private int _responded;
@@ -69,6 +72,7 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
         Receive<QueryAnswered>(OnAnswered);
         Receive<QueryFailed>(OnFailed);
         Receive<Deadline>(_ => Finish(timedOut: true));
+        Receive<SlowQuery>(OnSlow);
     }
 
     private void Announcing()
@@ -81,7 +85,7 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
     private void OnAnswered(QueryAnswered answer)
     {
         if (!_byEndPoint.TryGetValue(answer.From, out var candidate) || candidate.State != CandidateState.InFlight) return;
-        _inFlight--;
+        Settle(candidate);
         _responded++;
         var response = answer.Response;
         candidate.State = CandidateState.Responded;
@@ -100,8 +104,24 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
     private void OnFailed(QueryFailed failed)
     {
         if (!_byEndPoint.TryGetValue(failed.To, out var candidate) || candidate.State != CandidateState.InFlight) return;
-        _inFlight--;
+        Settle(candidate);
         candidate.State = CandidateState.Failed;
+        Step();
+    }
+
+    /// <summary>A query ended: it gives back its slot unless it already did when it became slow.</summary>
+    private void Settle(Candidate candidate)
+    {
+        if (candidate.Slow) return;
+        _inFlight--;
+        Timers.Cancel(candidate.EndPoint);
+    }
+
+    private void OnSlow(SlowQuery slow)
+    {
+        if (!_byEndPoint.TryGetValue(slow.To, out var candidate) || candidate.State != CandidateState.InFlight || candidate.Slow) return;
+        candidate.Slow = true;
+        _inFlight--;
         Step();
     }
 
@@ -136,6 +156,8 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
             _queried++;
             QueryBody body = _kind == LookupKind.GetPeers ? new QueryBody.GetPeers(_target) : new QueryBody.FindNode(_target);
             _node.Tell(new SendQuery(next.EndPoint, next.Id, body));
+            if (_settings.SlowQueryAfter > TimeSpan.Zero)
+                Timers.StartSingleTimer(next.EndPoint, new SlowQuery(next.EndPoint), _settings.SlowQueryAfter);
         }
         if (_inFlight == 0) Finish(timedOut: false);
     }
@@ -211,7 +233,11 @@ public sealed class DhtLookup : ReceiveActor, IWithTimers
         public int Hop { get; } = hop;
         public CandidateState State { get; set; }
         public byte[]? Token { get; set; }
+        /// <summary>Unanswered past <see cref="DhtSettings.SlowQueryAfter"/>: no longer holds a slot.</summary>
+        public bool Slow { get; set; }
     }
+
+    private sealed record SlowQuery(IPEndPoint To);
 
     private sealed record Deadline
     {

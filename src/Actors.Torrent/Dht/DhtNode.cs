@@ -25,6 +25,7 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<ushort, Pending> _outstanding = new();
     private readonly HashSet<NodeId> _pinging = new();
     private readonly HashSet<IActorRef> _lookups = new();
+    private readonly Dictionary<IPEndPoint, DateTime> _advertised = new();
     private readonly List<NodeContact> _savedNodes = [];
     private NodeId _id;
     private RoutingTable _table = null!;
@@ -114,6 +115,7 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         Receive<GetPeers>(g => StartLookup(g.InfoHash, LookupKind.GetPeers, Sender, null));
         Receive<AnnouncePeer>(a => StartLookup(a.InfoHash, LookupKind.GetPeers, Sender, a));
         Receive<BootstrapFrom>(b => StartLookup(_id, LookupKind.FindNode, Self, null, b.Nodes));
+        Receive<PingAdvertisedNode>(OnAdvertised);
         Receive<LookupCompleted>(OnOwnLookupCompleted);
         Receive<Terminated>(t => _lookups.Remove(t.ActorRef));
         Receive<Maintenance>(_ => OnMaintenance());
@@ -221,6 +223,28 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         SendQueryFor(new SendQuery(contact.EndPoint, contact.Id, new QueryBody.Ping()), Self);
     }
 
+    /// <summary>BEP 5 <c>port</c>: a peer's node; pinged (its answer adds it to the table), once per interval per endpoint.</summary>
+    private void OnAdvertised(PingAdvertisedNode advertised)
+    {
+        var to = CompactEncoding.Normalize(advertised.EndPoint);
+        if (to.Port == 0 || IsOurs(to)) return;
+        var now = DateTime.UtcNow;
+        if (_advertised.TryGetValue(to, out var last) && now - last < _settings.AdvertisedPingInterval) return;
+        if (_advertised.Count >= _settings.MaxAdvertised)
+        {
+            foreach (var old in _advertised.Where(a => now - a.Value >= _settings.AdvertisedPingInterval).Select(a => a.Key).ToList())
+                _advertised.Remove(old);
+            if (_advertised.Count >= _settings.MaxAdvertised) return; // a flood of distinct endpoints: not ours to chase
+        }
+        _advertised[to] = now;
+        SendQueryFor(new SendQuery(to, null, new QueryBody.Ping()), Self);
+    }
+
+    /// <summary>Our own socket (a peer of this process advertising the node we are).</summary>
+    private bool IsOurs(IPEndPoint to) =>
+        _endPoint is { } ours && to.Port == ours.Port
+        && (to.Address.Equals(ours.Address) || IPAddress.IsLoopback(to.Address) && (ours.Address.Equals(IPAddress.Any) || IPAddress.IsLoopback(ours.Address)));
+
     // ---- receiving ----------------------------------------------------------------------------
 
     private void OnDatagram(Udp.Received received)
@@ -293,7 +317,7 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         if (TakePending(response.TransactionId, from) is not { } pending) return;
         if (pending.ExpectedId is { } expected && expected != response.Sender) _table.Remove(expected); // the address now has another node
         _pinging.Remove(response.Sender);
-        Observe(new NodeContact(response.Sender, from), now, responded: true);
+        if (response.Sender != _id) Observe(new NodeContact(response.Sender, from), now, responded: true);
         pending.Requester.Tell(new QueryAnswered(from, response));
     }
 
@@ -327,6 +351,8 @@ public sealed class DhtNode : ReceiveActor, IWithTimers, IWithStash
         var now = DateTime.UtcNow;
         _peers.Expire(now);
         _limiter.Purge(now);
+        foreach (var old in _advertised.Where(a => now - a.Value >= _settings.AdvertisedPingInterval).Select(a => a.Key).ToList())
+            _advertised.Remove(old);
         if (_table.Count < _settings.K)
         {
             // Few contacts (we joined early, or the network shrank): look ourselves up again, which

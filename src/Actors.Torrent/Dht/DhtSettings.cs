@@ -28,6 +28,13 @@ public sealed record DhtSettings
     /// <summary>How long an answer is waited for.</summary>
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A lookup's query unanswered after this long stops holding one of the α slots (libtorrent's
+    /// "short timeout"): one more node is asked while it may still answer until <see cref="QueryTimeout"/>,
+    /// and the lookup does not wait for it to end. Zero: off (every query holds its slot to the end).
+    /// </summary>
+    public TimeSpan SlowQueryAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Queries in flight per node; past it a query fails at once.</summary>
     public int MaxOutstandingQueries { get; init; } = 256;
 
@@ -55,6 +62,12 @@ public sealed record DhtSettings
     public TimeSpan PeerTtl { get; init; } = TimeSpan.FromMinutes(30);
     public int MaxPeersPerInfoHash { get; init; } = 200;
     public int MaxInfoHashes { get; init; } = 5000;
+
+    /// <summary>A node advertised by a BEP 5 <c>port</c> message is pinged at most once in this time.</summary>
+    public TimeSpan AdvertisedPingInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Advertised endpoints remembered (for <see cref="AdvertisedPingInterval"/>); past it new ones are ignored.</summary>
+    public int MaxAdvertised { get; init; } = 1000;
 
     /// <summary>Datagrams per second accepted from one source (bursts of twice that).</summary>
     public double RatePerSource { get; init; } = 50;

@@ -16,6 +16,14 @@ public sealed record GetPeers(NodeId InfoHash);
 /// </summary>
 public sealed record AnnouncePeer(NodeId InfoHash, int Port, bool ImpliedPort = false);
 
+/// <summary>
+/// A BitTorrent peer said (BEP 5 <c>port</c> message) that its DHT node listens at
+/// <paramref name="EndPoint"/> (the peer's IP, the advertised UDP port): the node pings it, and the
+/// answer puts it in the routing table. The same endpoint is pinged at most once per
+/// <see cref="DhtSettings.AdvertisedPingInterval"/>; nothing is answered.
+/// </summary>
+public sealed record PingAdvertisedNode(IPEndPoint EndPoint);
+
 /// <summary>Join (again) through these nodes.</summary>
 public sealed record BootstrapFrom(IReadOnlyList<IPEndPoint> Nodes);
 

@@ -20,6 +20,8 @@ public sealed record ConnectionContext(
     public int ListenPort { get; init; }
     /// <summary>Outgoing connections start from this address (the listening address when it is a specific one): peers then see one address for us, in and out.</summary>
     public System.Net.IPEndPoint? LocalAddress { get; init; }
+    /// <summary>The process's DHT node, if any: see <see cref="TorrentDht"/>.</summary>
+    public TorrentDht? Dht { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(20);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(3);

@@ -90,6 +90,8 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 
     // Negotiated in the handshake: both sides set the bit.
     private bool _fast, _extensions;
+    // The peer runs a DHT node (its handshake's bit); its port message was already passed on.
+    private bool _theirDht, _portHonoured;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -209,7 +211,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     // ---- Handshaking ---------------------------------------------------------------------
 
     private void SendHandshake() =>
-        Send(new Handshake(Handshake.OurReserved(), _context.Torrent.InfoHash.ToArray(), _context.OurPeerId).Encode());
+        Send(new Handshake(Handshake.OurReserved(dht: _context.Dht is not null), _context.Torrent.InfoHash.ToArray(), _context.OurPeerId).Encode());
 
     private void Handshaking()
     {
@@ -231,6 +233,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
             if (!_outbound) SendHandshake();
             _fast = handshake.SupportsFast;
             _extensions = handshake.SupportsExtensions;
+            _theirDht = handshake.SupportsDht;
             _early.AddRange(_decoded);
             SuspendReading();
             _context.TorrentActor.Tell(new PeerHandshaken(handshake.PeerId, ToIp(_remote), _outbound));
@@ -255,6 +258,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
             SendOurPieces();
             if (_extensions) SendExtensionHandshake();
             if (_fast) SendAllowedFast();
+            if (_theirDht && _context.Dht is { } dht) Send(WireEncoder.Encode(new WireMessage.Port(dht.UdpPort)));
             TickFast(true);
             Become(Connected);
             var early = _early.ToArray();
@@ -400,8 +404,19 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
                 return OnFast(message);
             case WireMessage.Extended extended:
                 return OnExtended(extended);
+            case WireMessage.Port port:
+                OnPort(port);
+                break;
         }
         return true;
+    }
+
+    /// <summary>BEP 5: the peer's DHT node is at its IP and this UDP port. Honoured once per connection; the node bounds the rest.</summary>
+    private void OnPort(WireMessage.Port port)
+    {
+        if (_portHonoured || _context.Dht is not { } dht || port.UdpPort == 0 || _remote is not IPEndPoint ip) return;
+        _portHonoured = true;
+        dht.Node.Tell(new Dht.PingAdvertisedNode(new IPEndPoint(Endpoints.Normalize(ip.Address), port.UdpPort)));
     }
 
     // ---- Downloading ---------------------------------------------------------------------

@@ -125,6 +125,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate))
         {
             Budget = _budget,
+            Dht = _settings.Dht,
             LocalAddress = IPAddress.TryParse(_settings.Host, out var host) && !host.Equals(IPAddress.Any) && !host.Equals(IPAddress.IPv6Any)
                 ? new IPEndPoint(host, 0) : null,
         };

@@ -28,6 +28,8 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
     public int StrikesToBan { get; init; } = 4;
     /// <summary>Shortest time between two PEX messages to one peer (BEP 11: once a minute; tests shorten it).</summary>
     public TimeSpan PexInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>The process's DHT node, when it runs one: the BEP 5 <c>port</c> message both ways (null: none).</summary>
+    public TorrentDht? Dht { get; init; }
 
     /// <summary>Azureus-style id: "-AC0001-" and 12 random alphanumerics.</summary>
     public static byte[] NewPeerId()
@@ -38,6 +40,13 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
         return Encoding.ASCII.GetBytes(id.ToString());
     }
 }
+
+/// <summary>
+/// The DHT node a torrent's connections advertise and feed (BEP 5): our handshake sets the DHT bit;
+/// a peer that sets it too gets a <c>port</c> message with <paramref name="UdpPort"/>; a peer's
+/// <c>port</c> message has <paramref name="Node"/> ping the peer's node (<c>Dht.PingAdvertisedNode</c>).
+/// </summary>
+public sealed record TorrentDht(Akka.Actor.IActorRef Node, int UdpPort);
 
 /// <summary>A snapshot of one torrent's progress, for progress bars and tests.</summary>
 public sealed record TorrentProgress(

@@ -61,6 +61,7 @@ public sealed class DhtScenario(BenchOptions options)
             Host = IPAddress.Loopback,
             MaintenanceInterval = TimeSpan.FromSeconds(5),
             QueryTimeout = TimeSpan.FromSeconds(2),
+            SlowQueryAfter = TimeSpan.FromMilliseconds(options.DhtSlowQueryMs),
             LookupDeadline = TimeSpan.FromSeconds(60),
             RatePerSource = 200,
         };

@@ -202,6 +202,46 @@ public sealed class DhtNodeTests : TestKit
         Assert.Throws<InvalidDataException>(() => DhtStateFile.Load(file));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_lookup_gives_a_slow_node_s_slot_to_another_and_does_not_wait_for_it_only_with_the_slow_query_rule(bool slowQueryRule)
+    {
+        // Three contacts: two live nodes and a foreign one that answers its first query (so it is
+        // in the table with its id) and then never again, like a node that just died.
+        var (_, first) = StartNode(Loopback());
+        var (_, second) = StartNode(Loopback(first.EndPoint));
+        using var dying = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var dyingEndPoint = (IPEndPoint)dying.Client.LocalEndPoint!;
+        var asked = 0;
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var datagram = await dying.ReceiveAsync(stop.Token);
+                if (Interlocked.Increment(ref asked) == 1 && KrpcCodec.Decode(datagram.Buffer) is KrpcQuery query)
+                    await dying.SendAsync(KrpcCodec.Encode(KrpcResponse.Simple(query.TransactionId, NodeId.Random())), datagram.RemoteEndPoint);
+            }
+        });
+        var queryTimeout = TimeSpan.FromSeconds(3);
+        var (node, _) = StartNode(Loopback(first.EndPoint, second.EndPoint, dyingEndPoint) with
+        {
+            QueryTimeout = queryTimeout,
+            SlowQueryAfter = slowQueryRule ? TimeSpan.FromMilliseconds(300) : TimeSpan.Zero,
+            MaintenanceInterval = TimeSpan.FromMinutes(1),
+        });
+        await AwaitAssertAsync(async () => Assert.Equal(3, (await node.Ask<DhtStatus>(GetDhtStatus.Instance, Wait)).TableSize), Wait);
+
+        var done = await node.Ask<LookupCompleted>(new FindNode(NodeId.Random()), Wait);
+        Assert.True(Volatile.Read(ref asked) >= 2, "the dying node was asked");
+        Assert.True(done.Responded >= 2, $"{done.Responded} answered");
+        if (slowQueryRule) Assert.True(done.Elapsed < queryTimeout / 2, $"{done.Elapsed.TotalMilliseconds:F0} ms");
+        else Assert.True(done.Elapsed >= queryTimeout - TimeSpan.FromMilliseconds(100), $"{done.Elapsed.TotalMilliseconds:F0} ms");
+        stop.Cancel();
+        await answering.ContinueWith(_ => { });
+    }
+
     /// <summary>Parent that reports its child's failure instead of restarting it.</summary>
     private sealed class FailureCatcher : ReceiveActor
     {

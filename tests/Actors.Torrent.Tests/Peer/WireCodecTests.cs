@@ -21,7 +21,7 @@ public sealed class WireCodecTests
             WireMessage.Interested.Instance, WireMessage.NotInterested.Instance, new WireMessage.Have(20),
             new WireMessage.Bitfield(bits.ToWire()), new WireMessage.Request(3, 16384, 16384),
             new WireMessage.Piece(2, 0, Enumerable.Range(0, 16384).Select(i => (byte)i).ToArray()),
-            new WireMessage.Cancel(3, 16384, 16384),
+            new WireMessage.Cancel(3, 16384, 16384), new WireMessage.Port(6881), new WireMessage.Port(65535),
             new WireMessage.Suggest(4), WireMessage.HaveAll.Instance, WireMessage.HaveNone.Instance,
             new WireMessage.Reject(5, 0, 16384), new WireMessage.AllowedFast(6),
             new WireMessage.Extended(0, "d1:md11:ut_metadatai2eee"u8.ToArray()),
@@ -96,11 +96,11 @@ public sealed class WireCodecTests
     [Fact]
     public void Unknown_message_ids_are_skipped_without_buffering()
     {
-        // port (9) and an id nobody defined (99) between known ones.
-        byte[] port = [0, 0, 0, 3, 9, 0x1A, 0xE1];
+        // An id nobody defined (99) and a large one between known ones.
+        byte[] small = [0, 0, 0, 3, 99, 0x1A, 0xE1];
         var extended = new byte[4 + 1000];
         extended[2] = 0x03; extended[3] = 0xE8; extended[4] = 99;
-        var stream = SampleHandshake().Encode().Concat(port).Concat(extended)
+        var stream = SampleHandshake().Encode().Concat(small).Concat(extended)
             .Concat(WireEncoder.Encode(new WireMessage.Have(1))).ToArray();
         foreach (var step in new[] { 1, 3, 5, 64, stream.Length })
         {
@@ -131,6 +131,8 @@ public sealed class WireCodecTests
         { "have-all with payload", [0, 0, 0, 2, 14, 0] },
         { "reject too short", [0, 0, 0, 9, 16, 0, 0, 0, 1, 0, 0, 0, 0] },
         { "allowed fast out of range", [0, 0, 0, 5, 17, 0, 0, 0, 21] },
+        { "port too short", [0, 0, 0, 2, 9, 0x1A] },
+        { "port too long", [0, 0, 0, 5, 9, 0, 0, 0x1A, 0xE1] },
     };
 
     [Fact]
@@ -143,6 +145,28 @@ public sealed class WireCodecTests
         decoder.Decode(bitfield.Concat(WireEncoder.Encode(new WireMessage.Have(123_456))).ToArray(), output);
         Assert.Equal([new WireMessage.Have(123_456)], output);
         Assert.Equal(0, decoder.Buffered);
+    }
+
+    [Fact]
+    public void The_port_message_is_id_9_with_two_bytes_big_endian()
+    {
+        Assert.Equal(new byte[] { 0, 0, 0, 3, 9, 0x1A, 0xE1 }, WireEncoder.Encode(new WireMessage.Port(6881)));
+        var output = new List<WireMessage>();
+        new WireDecoder(WireLimits.MetadataOnly(), expectHandshake: false).Decode([0, 0, 0, 3, 9, 0x1A, 0xE1], output);
+        Assert.Equal([new WireMessage.Port(6881)], output);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WireEncoder.Encode(new WireMessage.Port(70_000)));
+    }
+
+    [Fact]
+    public void Our_handshake_sets_the_DHT_bit_only_when_we_run_a_node()
+    {
+        var without = new Handshake(Handshake.OurReserved(), new byte[20], new byte[20]);
+        var with = new Handshake(Handshake.OurReserved(dht: true), new byte[20], new byte[20]);
+        Assert.False(without.SupportsDht);
+        Assert.True(with.SupportsDht);
+        Assert.Equal(0x05, with.Encode()[20 + 7]);
+        Assert.True(with.SupportsFast && with.SupportsExtensions);
+        Assert.False(SampleHandshake().SupportsDht);
     }
 
     [Fact]

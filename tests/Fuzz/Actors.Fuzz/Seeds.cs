@@ -122,6 +122,7 @@ public static class Seeds
             new WireMessage.Bitfield([0xff, 0x00, 0x0f, 0xf0, 0xe0]), WireMessage.Interested.Instance, WireMessage.Unchoke.Instance,
             new WireMessage.Have(36), new WireMessage.Request(1, 0, 16384), new WireMessage.Cancel(1, 0, 16384),
             new WireMessage.Piece(2, 16, new byte[] { 9, 8, 7 }), WireMessage.KeepAlive.Instance, WireMessage.Choke.Instance,
+            new WireMessage.Port(6881),
         })
             stream.Write(WireEncoder.Encode(message));
         stream.Write([0, 0, 0, 3, 20, 0, 0]); // an extended message (id 20): skipped

@@ -12,8 +12,10 @@ namespace Actors.Torrent.Peer.Magnet;
 
 /// <summary>
 /// Turns a magnet link into a torrent (BEP 9): announces to the link's HTTP trackers, dials the
-/// peers they name and the link's <c>x.pe</c> peers (a few at once, within the process's
-/// <see cref="ConnectionBudget"/>), and lets each <see cref="MetadataConnection"/> fetch the info
+/// peers they name, the link's <c>x.pe</c> peers and those any other source tells it as
+/// <see cref="Announcer.PeersDiscovered"/> (the DHT's <c>DhtPeerSource</c>, as it tells a torrent)
+/// — a few at once, within the process's <see cref="ConnectionBudget"/> — and lets each
+/// <see cref="MetadataConnection"/> fetch the info
 /// dictionary. The first one that hashes to the info-hash wins; a peer that sends one that does
 /// not is never asked again. Answers <see cref="FetchMetadata"/> with <see cref="MetadataResolved"/>
 /// (then stops its connections) or, when asked to give up, <see cref="MetadataFailed"/>.
@@ -37,7 +39,7 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
     private readonly List<IActorRef> _waiting = new();
     private readonly List<string> _announceErrors = new();
     private long _lastAnnounce;
-    private int _tried;
+    private int _tried, _fromOtherSources;
     private object? _result;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -57,6 +59,7 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
             else _waiting.Add(Sender);
         });
         Receive<HttpGetSucceeded>(OnAnnounced);
+        Receive<Announcer.PeersDiscovered>(OnDiscovered);
         Receive<HttpGetFailed>(failed => _announceErrors.Add($"{failed.Url.GetLeftPart(UriPartial.Path)}: {failed.Reason}"));
         Receive<MetadataFetched>(OnFetched);
         Receive<MetadataBad>(bad =>
@@ -76,7 +79,9 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
         });
         Receive<GiveUp>(_ => Finish(new MetadataFailed(
             $"no peer sent the metadata (asked {_tried} peer(s), {_bad.Count} sent bad metadata"
-            + (_link.Trackers.Count == 0 && _link.Peers.Count == 0 ? "; the magnet link names no tracker (tr=) and no peer (x.pe=)" : "")
+            + (_fromOtherSources > 0 ? $"; {_fromOtherSources} peer(s) came from the DHT or other sources" : "")
+            + (_link.Trackers.Count == 0 && _link.Peers.Count == 0 && _fromOtherSources == 0
+                ? "; the magnet link names no tracker (tr=) and no peer (x.pe=), and no other source (--dht-bootstrap) found one" : "")
             + (_announceErrors.Count > 0 ? "; " + string.Join("; ", _announceErrors.Distinct().Take(3)) : "") + ")")));
     }
 
@@ -125,11 +130,29 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
         }
     }
 
-    private void AddCandidate(IPEndPoint peer)
+    // Peers from the DHT (or any source beside the link's trackers), combined with the trackers' ones.
+    private void OnDiscovered(Announcer.PeersDiscovered discovered)
+    {
+        if (_result is not null) return;
+        foreach (var peer in discovered.Peers.Take(MaxPeersPerMessage))
+            if (AddCandidate(peer)) _fromOtherSources++;
+        DialMore();
+    }
+
+    /// <summary>More than a DHT lookup returns (500): a bound, not a limit one hits.</summary>
+    private const int MaxPeersPerMessage = 1000;
+
+    /// <summary>Candidates kept in all: a source cannot grow the fetcher without bound.</summary>
+    private const int MaxKnownPeers = 10_000;
+
+    /// <returns>true when the peer is new.</returns>
+    private bool AddCandidate(IPEndPoint peer)
     {
         var normal = new IPEndPoint(Endpoints.Normalize(peer.Address), peer.Port);
-        if (normal.Port == _settings.ListenPort && IPAddress.IsLoopback(normal.Address)) return; // ourselves
-        if (_known.Add(normal)) _candidates.Add(normal);
+        if (normal.Port == _settings.ListenPort && IPAddress.IsLoopback(normal.Address)) return false; // ourselves
+        if (_known.Count >= MaxKnownPeers || !_known.Add(normal)) return false;
+        _candidates.Add(normal);
+        return true;
     }
 
     private void DialMore()

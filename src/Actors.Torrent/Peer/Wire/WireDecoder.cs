@@ -5,9 +5,9 @@ namespace Actors.Torrent.Peer.Wire;
 
 /// <summary>
 /// Incremental decoder for one peer connection: the handshake first, then length-prefixed
-/// messages (BEP 3, BEP 6 Fast, BEP 10 extended). Input may be split anywhere. At most one incomplete
+/// messages (BEP 3, BEP 5 port, BEP 6 Fast, BEP 10 extended). Input may be split anywhere. At most one incomplete
 /// message is kept, and its size is bounded by <see cref="WireLimits.MaxMessageLength"/>; messages
-/// with ids we do not speak (port, unknown ids) are skipped without being buffered. Anything malformed throws
+/// with ids we do not speak are skipped without being buffered. Anything malformed throws
 /// <see cref="PeerProtocolException"/> and nothing else.
 /// The buffer for an incomplete message is rented from the shared pool only while one is pending
 /// and given back once it is parsed: an idle connection holds no 16 KiB buffer.
@@ -146,7 +146,7 @@ public sealed class WireDecoder
     {
         // Without the torrent's metadata a bitfield cannot be checked: skipped unread.
         (byte)WireMessageId.Bitfield => _limits.PiecesKnown,
-        <= (byte)WireMessageId.Cancel => true,
+        <= (byte)WireMessageId.Port => true,
         >= (byte)WireMessageId.Suggest and <= (byte)WireMessageId.AllowedFast => true,
         (byte)WireMessageId.Extended => true,
         _ => false,
@@ -178,6 +178,9 @@ public sealed class WireDecoder
                 return id == WireMessageId.Request
                     ? new WireMessage.Request(index, begin, length)
                     : new WireMessage.Cancel(index, begin, length);
+            case WireMessageId.Port:
+                Expect(payload, 2, id);
+                return new WireMessage.Port(BinaryPrimitives.ReadUInt16BigEndian(payload));
             case WireMessageId.Suggest:
                 Expect(payload, 4, id);
                 return new WireMessage.Suggest(Index(payload));

@@ -17,6 +17,7 @@ public static class WireEncoder
         WireMessage.Request r => Ints(WireMessageId.Request, r.Index, r.Begin, r.Length),
         WireMessage.Cancel c => Ints(WireMessageId.Cancel, c.Index, c.Begin, c.Length),
         WireMessage.Piece p => Piece(p.Index, p.Begin, p.Block.Span),
+        WireMessage.Port p => Port(p.UdpPort),
         WireMessage.Suggest s => Ints(WireMessageId.Suggest, s.Index),
         WireMessage.HaveAll => Simple(WireMessageId.HaveAll),
         WireMessage.HaveNone => Simple(WireMessageId.HaveNone),
@@ -56,6 +57,17 @@ public static class WireEncoder
         bytes[4] = (byte)WireMessageId.Extended;
         bytes[5] = extendedId;
         payload.CopyTo(bytes.AsSpan(6));
+        return bytes;
+    }
+
+    /// <summary>BEP 5: length 3, id 9, the port in two bytes.</summary>
+    private static byte[] Port(int port)
+    {
+        if (port is < 0 or > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(port), port, "not a UDP port");
+        var bytes = new byte[7];
+        bytes[3] = 3;
+        bytes[4] = (byte)WireMessageId.Port;
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(5), (ushort)port);
         return bytes;
     }
 

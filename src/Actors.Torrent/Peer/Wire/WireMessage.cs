@@ -1,6 +1,6 @@
 namespace Actors.Torrent.Peer.Wire;
 
-/// <summary>The message ids we speak (after the 4-byte length prefix): BEP 3, BEP 6 (Fast), BEP 10 (extended). Others (port) are skipped.</summary>
+/// <summary>The message ids we speak (after the 4-byte length prefix): BEP 3, BEP 5 (port), BEP 6 (Fast), BEP 10 (extended). Others are skipped.</summary>
 public enum WireMessageId : byte
 {
     Choke = 0,
@@ -12,7 +12,7 @@ public enum WireMessageId : byte
     Request = 6,
     Piece = 7,
     Cancel = 8,
-    /// <summary>BEP 5's DHT port: skipped.</summary>
+    /// <summary>BEP 5: the UDP port of the sender's DHT node.</summary>
     Port = 9,
     Suggest = 13,
     HaveAll = 14,
@@ -37,6 +37,9 @@ public abstract record WireMessage
     public sealed record Piece(int Index, int Begin, ReadOnlyMemory<byte> Block) : WireMessage;
     public sealed record Cancel(int Index, int Begin, int Length) : WireMessage;
 
+    /// <summary>BEP 5: the sender runs a DHT node on this UDP port (at its IP address). Exactly 2 bytes on the wire.</summary>
+    public sealed record Port(int UdpPort) : WireMessage;
+
     // BEP 6 (Fast): only valid when both handshakes set the fast bit (the connection checks).
     public sealed record Suggest(int Index) : WireMessage;
     public sealed record HaveAll : WireMessage { public static readonly HaveAll Instance = new(); }
@@ -53,14 +56,20 @@ public sealed record Handshake(byte[] Reserved, byte[] InfoHash, byte[] PeerId)
 {
     public const int Length = 68;
 
-    /// <summary>Our reserved bytes: the extension protocol (BEP 10: byte 5, 0x10) and the Fast extension (BEP 6: byte 7, 0x04).</summary>
-    public static byte[] OurReserved() => [0, 0, 0, 0, 0, 0x10, 0, 0x04];
+    /// <summary>
+    /// Our reserved bytes: the extension protocol (BEP 10: byte 5, 0x10), the Fast extension
+    /// (BEP 6: byte 7, 0x04) and, when we run a DHT node, the DHT (BEP 5: byte 7, 0x01).
+    /// </summary>
+    public static byte[] OurReserved(bool dht = false) => [0, 0, 0, 0, 0, 0x10, 0, (byte)(0x04 | (dht ? 0x01 : 0))];
 
     /// <summary>The peer speaks BEP 10 (extended messages).</summary>
     public bool SupportsExtensions => Reserved.Length == 8 && (Reserved[5] & 0x10) != 0;
 
     /// <summary>The peer speaks BEP 6 (Fast extension).</summary>
     public bool SupportsFast => Reserved.Length == 8 && (Reserved[7] & 0x04) != 0;
+
+    /// <summary>The peer runs a DHT node (BEP 5) and takes a <c>port</c> message.</summary>
+    public bool SupportsDht => Reserved.Length == 8 && (Reserved[7] & 0x01) != 0;
     public static ReadOnlySpan<byte> Protocol => "BitTorrent protocol"u8;
 
     public byte[] Encode()
