@@ -169,9 +169,11 @@ public sealed class TrackerProcessTests : IDisposable
         var seederPort = ActorsProcess.FreePort();
         var leecherPort = ActorsProcess.FreePort();
         while (leecherPort == seederPort) leecherPort = ActorsProcess.FreePort();
-        // The seeder outlives any leecher run; Dispose stops it.
+        // The seeder outlives any leecher run; Dispose stops it. --seed-ratio=0.0: aria2 stops seeding
+        // at a share ratio of 1.0 by default (seed-time or ratio, whichever comes first), which on a
+        // loaded machine came while the leecher still missed its last pieces (sent twice, say).
         Start("aria2c", [.. common, $"--listen-port={seederPort}", $"--dir={seedDir}", "--check-integrity=true",
-            "--bt-seed-unverified=false", "--seed-time=600", $"--log={Path.Combine(_dir, "seeder.log")}", torrent]);
+            "--bt-seed-unverified=false", "--seed-time=600", "--seed-ratio=0.0", $"--log={Path.Combine(_dir, "seeder.log")}", torrent]);
 
         // Wait until the seeder is in the swarm, then start the leecher.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
