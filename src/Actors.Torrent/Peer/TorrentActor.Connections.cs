@@ -10,9 +10,28 @@ namespace Actors.Torrent.Peer;
 public sealed partial class TorrentActor
 {
     private bool IsSelf(IPEndPoint peer) =>
-        peer.Port == _port && (IPAddress.IsLoopback(peer.Address) || peer.Address.Equals(IPAddress.Any)
-            || System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
-                .SelectMany(n => n.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(peer.Address)));
+        peer.Port == _port && (IPAddress.IsLoopback(peer.Address) || peer.Address.Equals(IPAddress.Any) || LocalAddresses.Contains(peer.Address));
+
+    /// <summary>
+    /// This machine's addresses, read at most once a minute for the whole process: listing the
+    /// interfaces reads /proc and /sys, and every announce answer names us (1,000 torrents: 100/s).
+    /// </summary>
+    private static IReadOnlySet<IPAddress> LocalAddresses
+    {
+        get
+        {
+            var cached = _localAddresses;
+            if (cached is not null && Stopwatch.GetElapsedTime(cached.At) < TimeSpan.FromMinutes(1)) return cached.Addresses;
+            var addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+            // One immutable snapshot swapped whole: torrents on other threads read it without a lock.
+            _localAddresses = new LocalAddressSnapshot(addresses, Stopwatch.GetTimestamp());
+            return addresses;
+        }
+    }
+
+    private sealed record LocalAddressSnapshot(HashSet<IPAddress> Addresses, long At);
+    private static volatile LocalAddressSnapshot? _localAddresses;
 
     /// <summary>Connections this torrent aims for: its fair share of the process's budget, at most max-peers.</summary>
     private int Target => _budget.FairShare(_settings.MaxPeers);
@@ -69,10 +88,14 @@ public sealed partial class TorrentActor
     {
         var target = Target;
         if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
-        var excess = _budget.IsTight ? _peers.Count - target : 0;
+        var tight = _budget.IsTight;
+        var excess = tight ? _peers.Count - target : 0;
+        // Only at our own limit: trading a useless connection for another address is worth trying,
+        // but less and less often while every new one proves as useless (a swarm with no seeder yet).
+        var age = tight ? _budget.Limits.UselessAfter : _shedAfter;
         var judged = _peers
             // A new connection is not judged before it had time to exchange bitfields and interest.
-            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > age)
             .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
             .Where(p => p.Score < 4)
             .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
@@ -80,6 +103,7 @@ public sealed partial class TorrentActor
         var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
             .Take(4).ToArray();
         var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
+        if (!tight && shed.Length > 0) _shedAfter = TimeSpan.FromTicks(Math.Min(ShedAfterMax.Ticks, _shedAfter.Ticks * 2));
         foreach (var (connection, peer, _) in shed)
         {
             _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);

@@ -95,6 +95,19 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<string, PeerExchange> _pastExchanges = new(StringComparer.Ordinal);
     private const int MaxPastExchanges = 500;
     private double _downRate, _upRate;
+    /// <summary>The totals the announcer last got: sent again only when they changed.</summary>
+    private Announcer.Totals? _totalsSent;
+    /// <summary>
+    /// Starving (no interesting peer, nothing being dialled): how long until we ask the tracker for
+    /// more again, and how old a connection nobody is interested in must be before it is shed while
+    /// the budget is not tight. Both double while nothing useful turns up and go back to their
+    /// start when a peer becomes interesting, so a swarm waiting for its seeder settles instead
+    /// of re-announcing and rotating connections forever.
+    /// </summary>
+    private TimeSpan _needPeersWait = NeedPeersFirst, _shedAfter;
+    private long _needPeersAt;
+    private static readonly TimeSpan NeedPeersFirst = TimeSpan.FromSeconds(10), NeedPeersMax = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan ShedAfterMax = TimeSpan.FromMinutes(5);
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
@@ -109,6 +122,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _settings = settings;
         _http = http;
         _budget = budget;
+        _shedAfter = budget.Limits.UselessAfter;
         var t = settings.Torrent;
         _picker = new PiecePicker(t.PieceCount, t.PieceLength, t.PieceSize);
         Checking();
@@ -211,8 +225,14 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             ShedUseless();
             ConnectMore();
             // Starved, not only alone: connected peers with nothing we want do not end the search
-            // (a swarm that started before its seeder learns of the seeder this way).
-            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
+            // (a swarm that started before its seeder learns of the seeder this way), but it slows
+            // down while the answers bring nothing useful.
+            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested) && Stopwatch.GetTimestamp() >= _needPeersAt)
+            {
+                _announcer.Tell(Announcer.NeedPeers.Instance);
+                _needPeersAt = Stopwatch.GetTimestamp() + (long)(_needPeersWait.TotalSeconds * Stopwatch.Frequency);
+                _needPeersWait = TimeSpan.FromTicks(Math.Min(NeedPeersMax.Ticks, _needPeersWait.Ticks * 2));
+            }
         });
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerExtensionsKnown>(known => WithPeer(peer =>
@@ -246,6 +266,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<PeerInterest>(interest => WithPeer(peer =>
         {
             peer.PeerInterested = interest.Interested;
+            if (interest.Interested) SomethingUseful();
             if (interest.Interested && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
                 SetChoking(Sender, peer, false);
         }));
@@ -284,6 +305,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         var want = _picker.WantsAnyOf(peer.Has);
         if (want == peer.AmInterested) return;
         peer.AmInterested = want;
+        if (want) SomethingUseful();
         connection.Tell(new SetInterested(want));
     }
 
@@ -352,6 +374,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private void OnComplete()
     {
         _log.Info("{0} complete: {1} pieces verified; seeding", _settings.Torrent.Name, _settings.Torrent.PieceCount);
+        _totalsSent = Totals();
+        _announcer.Tell(_totalsSent); // left = 0 in the completed announce, whenever the last stats tick was
         _announcer.Tell(new Announcer.AnnounceNow(AnnounceEvent.Completed));
         var progress = Progress();
         foreach (var watcher in _completionWatchers) watcher.Tell(new TorrentCompleted(progress));
@@ -375,8 +399,27 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             SetChoking(connection, peer, !unchoke.Contains(connection));
     }
 
+    /// <summary>A peer became interesting, or interested in us: starving is over, searching starts from the beginning next time.</summary>
+    private void SomethingUseful()
+    {
+        _needPeersWait = NeedPeersFirst;
+        _needPeersAt = 0;
+        _shedAfter = _budget.Limits.UselessAfter;
+    }
+
     private void OnStatsTick()
     {
+        // Idle (nothing moved this second and the rates have decayed): nothing to compute, nothing
+        // to tell. Thousands of idle torrents per process tick here every second.
+        if (_downWindow == 0 && _upWindow == 0 && _downRate < 1 && _upRate < 1)
+        {
+            if (_downRate > 0 || _upRate > 0)
+            {
+                _downRate = _upRate = 0;
+                foreach (var peer in _peers.Values) peer.DownRate = peer.UpRate = peer.DownWindow = peer.UpWindow = 0;
+            }
+            return;
+        }
         _downRate = 0.7 * _downRate + 0.3 * _downWindow;
         _upRate = 0.7 * _upRate + 0.3 * _upWindow;
         _downWindow = _upWindow = 0;
@@ -386,7 +429,10 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
             peer.DownWindow = peer.UpWindow = 0;
         }
-        _announcer.Tell(Totals());
+        var totals = Totals();
+        if (totals == _totalsSent) return;
+        _totalsSent = totals;
+        _announcer.Tell(totals);
     }
 
     private void RememberExchange(PeerState peer)
