@@ -24,8 +24,6 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int DhtLookups { get; init; } = 100;
     /// <summary>Scenario `peer-memory`: akka.io.tcp.maximum-frame-size in KiB (0: as config/peer.conf).</summary>
     public int FrameKiB { get; init; }
-    /// <summary>Scenario `peer-memory`: "akka" runs with Akka's default mailbox instead of peer.conf's.</summary>
-    public string? Mailbox { get; init; }
 
     public const string Usage = """
         usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|peer-memory|calls|dht> [--duration S] [--rounds N] [--actors PATH]
@@ -47,7 +45,6 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer-memory only (not part of `all`; in process, no tools needed):
           --peers K      idle connections opened to one seeding torrent (default 20; try 1000)
           --frame KIB    akka.io.tcp.maximum-frame-size for that run (default: as config/peer.conf)
-          --mailbox akka Akka's default mailbox instead of config/peer.conf's (to compare)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
           dht only (not part of `all`):
@@ -75,7 +72,6 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         IReadOnlyList<int> dhtNodes = [100, 1000];
         var dhtLookups = 100;
         var frame = 0;
-        string? mailbox = null;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
@@ -125,9 +121,6 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--frame":
                     frame = PositiveInt(name, Value());
                     break;
-                case "--mailbox":
-                    mailbox = Value();
-                    break;
                 case "--lookups":
                     dhtLookups = PositiveInt(name, Value());
                     break;
@@ -142,7 +135,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
-            DhtNodes = dhtNodes, DhtLookups = dhtLookups, FrameKiB = frame, Mailbox = mailbox,
+            DhtNodes = dhtNodes, DhtLookups = dhtLookups, FrameKiB = frame,
         };
     }
 

@@ -88,14 +88,10 @@ public sealed partial class TorrentActor
     {
         var target = Target;
         if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
-        var tight = _budget.IsTight;
-        var excess = tight ? _peers.Count - target : 0;
-        // Only at our own limit: trading a useless connection for another address is worth trying,
-        // but less and less often while every new one proves as useless (a swarm with no seeder yet).
-        var age = tight ? _budget.Limits.UselessAfter : _shedAfter;
+        var excess = _budget.IsTight ? _peers.Count - target : 0;
         var judged = _peers
             // A new connection is not judged before it had time to exchange bitfields and interest.
-            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > age)
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
             .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
             .Where(p => p.Score < 4)
             .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
@@ -103,7 +99,6 @@ public sealed partial class TorrentActor
         var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
             .Take(4).ToArray();
         var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
-        if (!tight && shed.Length > 0) _shedAfter = TimeSpan.FromTicks(Math.Min(ShedAfterMax.Ticks, _shedAfter.Ticks * 2));
         foreach (var (connection, peer, _) in shed)
         {
             _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);

@@ -97,17 +97,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private double _downRate, _upRate;
     /// <summary>The totals the announcer last got: sent again only when they changed.</summary>
     private Announcer.Totals? _totalsSent;
-    /// <summary>
-    /// Starving (no interesting peer, nothing being dialled): how long until we ask the tracker for
-    /// more again, and how old a connection nobody is interested in must be before it is shed while
-    /// the budget is not tight. Both double while nothing useful turns up and go back to their
-    /// start when a peer becomes interesting, so a swarm waiting for its seeder settles instead
-    /// of re-announcing and rotating connections forever.
-    /// </summary>
-    private TimeSpan _needPeersWait = NeedPeersFirst, _shedAfter;
-    private long _needPeersAt;
-    private static readonly TimeSpan NeedPeersFirst = TimeSpan.FromSeconds(10), NeedPeersMax = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan ShedAfterMax = TimeSpan.FromMinutes(5);
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
@@ -122,7 +111,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _settings = settings;
         _http = http;
         _budget = budget;
-        _shedAfter = budget.Limits.UselessAfter;
         var t = settings.Torrent;
         _picker = new PiecePicker(t.PieceCount, t.PieceLength, t.PieceSize);
         Checking();
@@ -225,14 +213,10 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             ShedUseless();
             ConnectMore();
             // Starved, not only alone: connected peers with nothing we want do not end the search
-            // (a swarm that started before its seeder learns of the seeder this way), but it slows
-            // down while the answers bring nothing useful.
-            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested) && Stopwatch.GetTimestamp() >= _needPeersAt)
-            {
-                _announcer.Tell(Announcer.NeedPeers.Instance);
-                _needPeersAt = Stopwatch.GetTimestamp() + (long)(_needPeersWait.TotalSeconds * Stopwatch.Frequency);
-                _needPeersWait = TimeSpan.FromTicks(Math.Min(NeedPeersMax.Ticks, _needPeersWait.Ticks * 2));
-            }
+            // (a swarm that started before its seeder learns of the seeder this way). Slowing this
+            // down while starving was tried: idle CPU halved, but a seeder that arrives late was found
+            // so much later that a 1,000-peer swarm no longer completed (see the Peer README).
+            if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
         });
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerExtensionsKnown>(known => WithPeer(peer =>
@@ -266,7 +250,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<PeerInterest>(interest => WithPeer(peer =>
         {
             peer.PeerInterested = interest.Interested;
-            if (interest.Interested) SomethingUseful();
             if (interest.Interested && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
                 SetChoking(Sender, peer, false);
         }));
@@ -305,7 +288,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         var want = _picker.WantsAnyOf(peer.Has);
         if (want == peer.AmInterested) return;
         peer.AmInterested = want;
-        if (want) SomethingUseful();
         connection.Tell(new SetInterested(want));
     }
 
@@ -397,14 +379,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         var unchoke = _choker.Round(candidates);
         foreach (var (connection, peer) in _peers)
             SetChoking(connection, peer, !unchoke.Contains(connection));
-    }
-
-    /// <summary>A peer became interesting, or interested in us: starving is over, searching starts from the beginning next time.</summary>
-    private void SomethingUseful()
-    {
-        _needPeersWait = NeedPeersFirst;
-        _needPeersAt = 0;
-        _shedAfter = _budget.Limits.UselessAfter;
     }
 
     private void OnStatsTick()

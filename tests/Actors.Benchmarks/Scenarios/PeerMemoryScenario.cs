@@ -31,8 +31,8 @@ public sealed class PeerMemoryScenario(BenchOptions options)
         var k = options.Peers;
         var config = PeerConfig();
         var frame = (int)config.GetByteSize("akka.io.tcp.maximum-frame-size")!.Value;
-        Console.WriteLine($"K = {k} idle connections; config/peer.conf with akka.io.tcp.maximum-frame-size = {frame / 1024} KiB, " +
-            $"default mailbox {config.GetString("akka.actor.default-mailbox.mailbox-type")}; server GC {System.Runtime.GCSettings.IsServerGC}");
+        Console.WriteLine($"K = {k} idle connections; config/peer.conf with akka.io.tcp.maximum-frame-size = {frame / 1024} KiB; " +
+            $"server GC {System.Runtime.GCSettings.IsServerGC}");
 
         var plain = await PlainSocketPairsAsync(k, cancellationToken);
         Console.WriteLine($"plain socket pair (client + accepted): {plain.HeapBytes / 1024.0:F2} KiB heap, {plain.RssBytes / 1024.0:F1} KiB RSS");
@@ -89,13 +89,12 @@ public sealed class PeerMemoryScenario(BenchOptions options)
         return stillConnected == k;
     }
 
-    /// <summary>What `actors peer` runs with (config/peer.conf), less what `--frame` and `--mailbox akka` change.</summary>
+    /// <summary>What `actors peer` runs with (config/peer.conf), with `--frame` if given.</summary>
     private Config PeerConfig()
     {
         var root = RepositoryRoot.Find() ?? throw new SetupException("cannot find the repository (Actors.sln) for config/peer.conf");
         var overrides = "akka.loglevel = WARNING\n";
         if (options.FrameKiB > 0) overrides += $"akka.io.tcp.maximum-frame-size = {options.FrameKiB} KiB\n";
-        if (options.Mailbox == "akka") overrides += "akka.actor.default-mailbox.mailbox-type = \"Akka.Dispatch.UnboundedMailbox\"\n";
         return ConfigurationFactory.ParseString(overrides)
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(root, "config", "peer.conf"))));
     }
