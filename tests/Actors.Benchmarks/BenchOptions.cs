@@ -24,9 +24,11 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int DhtLookups { get; init; } = 100;
     /// <summary>DhtSettings.SlowQueryAfter in ms (0: the rule off), to compare lookups with and without it.</summary>
     public int DhtSlowQueryMs { get; init; } = 1000;
+    /// <summary>Scenario `peer-memory`: akka.io.tcp.maximum-frame-size in KiB (0: as config/peer.conf).</summary>
+    public int FrameKiB { get; init; }
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|calls|dht> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|peer-memory|calls|dht> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
@@ -42,6 +44,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
           swarm only (not part of `all`; --peers, --swarm-size and --up-cap as for peer):
           --processes P  split the leechers over P processes (default 1)
+          peer-memory only (not part of `all`; in process, no tools needed):
+          --peers K      idle connections opened to one seeding torrent (default 20; try 1000)
+          --frame KIB    akka.io.tcp.maximum-frame-size for that run (default: as config/peer.conf)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
           dht only (not part of `all`):
@@ -57,7 +62,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "calls" or "dht"))
+        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "peer-memory" or "calls" or "dht"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -70,6 +75,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         IReadOnlyList<int> dhtNodes = [100, 1000];
         var dhtLookups = 100;
         var slowQueryMs = 1000;
+        var frame = 0;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
@@ -116,6 +122,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--nodes":
                     dhtNodes = Value().Split(',').Select(v => PositiveInt(name, v)).ToList();
                     break;
+                case "--frame":
+                    frame = PositiveInt(name, Value());
+                    break;
                 case "--lookups":
                     dhtLookups = PositiveInt(name, Value());
                     break;
@@ -133,7 +142,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
-            DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs,
+            DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs, FrameKiB = frame,
         };
     }
 

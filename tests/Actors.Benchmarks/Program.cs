@@ -72,6 +72,10 @@ try
     {
         clean &= await new PeerScenario(options).RunScaleAsync(cancellation.Token);
     }
+    if (options.Command is "peer-memory")
+    {
+        clean &= await new PeerMemoryScenario(options).RunAsync(cancellation.Token);
+    }
     if (options.Command is "calls")
     {
         clean &= await new CallsScenario(options).RunAsync(cancellation.Token);

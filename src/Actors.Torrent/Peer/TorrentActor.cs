@@ -95,6 +95,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<string, PeerExchange> _pastExchanges = new(StringComparer.Ordinal);
     private const int MaxPastExchanges = 500;
     private double _downRate, _upRate;
+    /// <summary>The totals the announcer last got: sent again only when they changed.</summary>
+    private Announcer.Totals? _totalsSent;
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
@@ -212,7 +214,9 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             ShedUseless();
             ConnectMore();
             // Starved, not only alone: connected peers with nothing we want do not end the search
-            // (a swarm that started before its seeder learns of the seeder this way).
+            // (a swarm that started before its seeder learns of the seeder this way). Slowing this
+            // down while starving was tried: idle CPU halved, but a seeder that arrives late was found
+            // so much later that a 1,000-peer swarm no longer completed (see the Peer README).
             if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
         });
         Receive<PeerHandshaken>(OnHandshaken);
@@ -353,6 +357,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private void OnComplete()
     {
         _log.Info("{0} complete: {1} pieces verified; seeding", _settings.Torrent.Name, _settings.Torrent.PieceCount);
+        _totalsSent = Totals();
+        _announcer.Tell(_totalsSent); // left = 0 in the completed announce, whenever the last stats tick was
         _announcer.Tell(new Announcer.AnnounceNow(AnnounceEvent.Completed));
         var progress = Progress();
         foreach (var watcher in _completionWatchers) watcher.Tell(new TorrentCompleted(progress));
@@ -378,6 +384,17 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnStatsTick()
     {
+        // Idle (nothing moved this second and the rates have decayed): nothing to compute, nothing
+        // to tell. Thousands of idle torrents per process tick here every second.
+        if (_downWindow == 0 && _upWindow == 0 && _downRate < 1 && _upRate < 1)
+        {
+            if (_downRate > 0 || _upRate > 0)
+            {
+                _downRate = _upRate = 0;
+                foreach (var peer in _peers.Values) peer.DownRate = peer.UpRate = peer.DownWindow = peer.UpWindow = 0;
+            }
+            return;
+        }
         _downRate = 0.7 * _downRate + 0.3 * _downWindow;
         _upRate = 0.7 * _upRate + 0.3 * _upWindow;
         _downWindow = _upWindow = 0;
@@ -387,7 +404,10 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
             peer.DownWindow = peer.UpWindow = 0;
         }
-        _announcer.Tell(Totals());
+        var totals = Totals();
+        if (totals == _totalsSent) return;
+        _totalsSent = totals;
+        _announcer.Tell(totals);
     }
 
     private void RememberExchange(PeerState peer)
