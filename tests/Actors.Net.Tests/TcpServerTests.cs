@@ -133,4 +133,16 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
             return Directive.Stop;
         });
     }
+
+    [Theory]
+    [InlineData(10_000, 200, 131, 18)]      // ulimit -n 200, a cluster node holding 131: (200 - 131 - 32) / 2
+    [InlineData(10_000, 1_048_576, 150, 10_000)] // a generous limit: max-connections rules
+    [InlineData(100, 4096, 100, 100)]
+    [InlineData(10_000, 150, 140, 1)]       // nothing free: still one, never zero or negative
+    public void The_descriptor_limit_caps_the_connections_a_listener_carries(int configured, int limit, int openNow, int expected) =>
+        Assert.Equal(expected, TcpServer.DescriptorCap(configured, limit, openNow));
+
+    [Fact]
+    public void An_unknown_descriptor_limit_leaves_max_connections_as_configured() =>
+        Assert.Equal(10_000, TcpServer.DescriptorCap(10_000, null, 120));
 }

@@ -14,6 +14,12 @@ namespace Actors.Net.Tcp;
 /// made by the role's factory. Children are stopped (never restarted) when they fail, so one bad
 /// connection never takes the listener down. Beyond <see cref="TcpServerSettings.MaxConnections"/>
 /// a new connection is closed at once: the node protects itself instead of queueing without bound.
+/// <para>
+/// That bound is also capped by the process's descriptor limit (<see cref="DescriptorCap"/>): a
+/// process with no descriptor left cannot even create the runtime's own handles and dies ("Out of
+/// memory." under <c>ulimit -n 200</c> and 300 idle clients, while Akka.IO's listener logged a
+/// retry every 10 ms). Refusing at the cap keeps descriptors for files, cluster links and the runtime.
+/// </para>
 /// </summary>
 public sealed class TcpServer : ReceiveActor, IWithStash
 {
@@ -43,6 +49,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopped = new();
     private int _open;
+    private int _maxConnections;
     private long _accepted, _refused;
     private readonly LogEvery _refusals = new(TimeSpan.FromSeconds(10));
 
@@ -55,6 +62,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     {
         _settings = settings;
         _connectionProps = connectionProps;
+        _maxConnections = settings.MaxConnections;
         Binding();
     }
 
@@ -93,6 +101,12 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Receive<Akka.IO.Tcp.Bound>(bound =>
         {
             _log.Info("Listening on {0}", Endpoints.Format(bound.LocalAddress));
+            if (DescriptorCap(_settings.MaxConnections, DescriptorLimit.Current(), DescriptorLimit.OpenNow()) is var cap && cap < _maxConnections)
+            {
+                _log.Info("At most {0} connections on {1}, not {2} (max-connections): the process may open {3} descriptors (ulimit -n) and holds {4}",
+                    cap, Endpoints.Format(bound.LocalAddress), _maxConnections, DescriptorLimit.Current(), DescriptorLimit.OpenNow());
+                _maxConnections = cap;
+            }
             var listener = Sender;
             UnbindOnShutdown();
             Become(() => Bound(bound.LocalAddress, listener));
@@ -134,9 +148,22 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
     }
 
+    /// <summary>
+    /// Connections a listener may carry within the descriptor limit: half of what is free when it
+    /// binds, less a reserve, because a connection may hold a second descriptor (a file being
+    /// served) and the rest of the process (cluster links, logs, the runtime) needs some too.
+    /// At least 1; <paramref name="configured"/> when the limit is unknown or not the bound.
+    /// </summary>
+    public static int DescriptorCap(int configured, int? limit, int openNow)
+    {
+        const int reserve = 32;
+        if (limit is not { } soft) return configured;
+        return Math.Clamp((soft - openNow - reserve) / 2, 1, configured);
+    }
+
     private void Accept(Akka.IO.Tcp.Connected connected, IActorRef connection)
     {
-        if (_open >= _settings.MaxConnections)
+        if (_open >= _maxConnections)
         {
             _refused++;
             if (_refusals.ShouldLog(out var refused)) // one line per interval, not one per connection

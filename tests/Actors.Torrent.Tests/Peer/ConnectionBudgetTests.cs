@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Actors.Torrent.Peer;
+using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Connections;
 using Xunit;
 

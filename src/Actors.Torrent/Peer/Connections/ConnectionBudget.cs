@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Actors.Net.Logging;
+using Actors.Net.Tcp;
 
 namespace Actors.Torrent.Peer.Connections;
 

@@ -1,6 +1,6 @@
-namespace Actors.Torrent.Peer.Connections;
+namespace Actors.Net.Tcp;
 
-/// <summary>The process's soft limit on open file descriptors (<c>ulimit -n</c>), read from /proc on Linux.</summary>
+/// <summary>The process's soft limit on open file descriptors (<c>ulimit -n</c>) and how many it holds, read from /proc on Linux: the peer's connection budget and every listener (<see cref="TcpServer"/>) stay within it.</summary>
 public static class DescriptorLimit
 {
     /// <returns>The soft limit, or null when unknown (not Linux) or unlimited.</returns>
