@@ -138,7 +138,10 @@ public sealed class ProcessFaultsTests : TestKit
         Assert.True(started.Pid > 0);
         Assert.Equal(Posix.StartTime(started.Pid), started.Started);
         Assert.Equal(ProcessState.Running, started.State());
-        Assert.Equal("sleep", File.ReadAllText($"/proc/{started.Pid}/comm").Trim()); // exec: the pid is the command itself, not sh
+        // exec: the pid becomes the command itself (sh for a moment first), with the same start time.
+        WaitFor(() => File.ReadAllText($"/proc/{started.Pid}/comm").Trim() == "sleep", "sh exec'd the command");
+        Assert.Equal(started.Started, Posix.StartTime(started.Pid));
+        Assert.Equal(ProcessState.Running, started.State());
     }
 
     [Fact]
