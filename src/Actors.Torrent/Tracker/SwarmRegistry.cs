@@ -231,8 +231,17 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         // Our copy first: once the client has its answer, the announce must be on both holders.
         if (answer.Replica is { } replica) _store.Apply(replica);
         if (!_forwards.Remove(answer.Id, out var pending)) return;
-        if (answer.Failure is not null) pending.ReplyTo.Tell(new AnnounceFailed(answer.Failure, pending.Correlation));
-        else pending.ReplyTo.Tell(new Announced(pending.Request, answer.Peers, answer.Complete, answer.Incomplete, pending.Correlation));
+        if (answer.Failure is not null)
+        {
+            pending.ReplyTo.Tell(new AnnounceFailed(answer.Failure, pending.Correlation));
+            return;
+        }
+        // An owner whose view does not count us a holder yet (it has just started and not heard our
+        // Welcome) sends no copy; by our view we hold the partition, so we keep one ourselves, or a
+        // kill -9 of that owner loses an answered announce (tracker-kill lost 2 this way, at t = 0).
+        if (answer.Replica is null && _placement.Holds(pending.Partition, _self))
+            _store.Apply(PeerChange.Of(pending.Request, TrackerClock.NowSeconds()));
+        pending.ReplyTo.Tell(new Announced(pending.Request, answer.Peers, answer.Complete, answer.Incomplete, pending.Correlation));
     }
 
     // ---------------------------------------------------------------- sending to other registries

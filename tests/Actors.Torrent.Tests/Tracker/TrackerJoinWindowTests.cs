@@ -55,6 +55,42 @@ public sealed class TrackerJoinWindowTests() : TestKit(TrackerActorTests.NodeCon
         Assert.Equal(0, Status(registry).Peers);
     }
 
+    /// <summary>An owner that answers forwarded announces without a copy for us, as one whose view does not count us yet.</summary>
+    private sealed class OwnerWithoutUs : ReceiveActor
+    {
+        public OwnerWithoutUs()
+        {
+            Receive<TrackerWire.Hello>(_ => Sender.Tell(TrackerWire.Welcome.Instance));
+            Receive<TrackerWire.ForwardedAnnounce>(f => Sender.Tell(new TrackerWire.ForwardedAnswer(f.Id, [], 0, 0, null, null)));
+            Receive<TrackerWire.ReplicaBatch>(r => Sender.Tell(new TrackerWire.ReplicaAck(r.Id))); // A's own partitions: backed up at once
+            Receive<TrackerWire.Batch>(b => { foreach (var m in b.Messages) Self.Forward(m); });
+            ReceiveAny(_ => { });
+        }
+    }
+
+    [Fact]
+    public void An_announce_forwarded_to_an_owner_that_sends_no_copy_is_kept_here_when_this_node_holds_its_partition()
+    {
+        var settings = TrackerActorTests.Settings();
+        var a = Cluster.Get(Sys);
+        a.Join(a.SelfAddress);
+        AwaitCondition(() => a.State.Members.Any(m => m.Status == MemberStatus.Up), TimeSpan.FromSeconds(10));
+        var registryA = Sys.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
+        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig(Roles));
+        _others.Add(systemB);
+        systemB.ActorOf(Props.Create(() => new OwnerWithoutUs()), "swarm-registry");
+        Cluster.Get(systemB).Join(a.SelfAddress);
+        AwaitCondition(() => Status(registryA).View.Count == 2, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+
+        // Two nodes, two replicas: A holds every partition, as owner or as backup of B's.
+        for (var i = 0; i < Swarms; i++)
+        {
+            registryA.Tell(new Announce(Request(Hash(i), $"peer{i}", i)), TestActor);
+            ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(Swarms, Status(registryA).Peers);
+    }
+
     private RegistryStatus Status(IActorRef registry)
     {
         registry.Tell(GetStatus.Instance, TestActor);
