@@ -88,9 +88,10 @@ public sealed class ProcessFaultsTests : TestKit
     [Fact]
     public void A_dead_process_its_parent_has_not_reaped_is_refused_as_not_running()
     {
-        // The shell starts a child that exits at once, then becomes `sleep 300`, which never waits
+        // The shell starts a child that exits soon, then becomes `sleep 300`, which never waits
         // for it: the child stays a zombie, as a killed node does for a while on a loaded machine.
-        var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0 & echo $!; exec sleep 300"])
+        // The child must outlive the exec: dash reaps a child that ended before it (sleep 0 did, once).
+        var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0.5 & echo $!; exec sleep 300"])
             { UseShellExecute = false, RedirectStandardOutput = true })!;
         _pids.Add(parent.Id);
         var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
