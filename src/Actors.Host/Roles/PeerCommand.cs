@@ -107,6 +107,10 @@ public sealed class PeerCommand : IRoleCommand
             IReadOnlyList<System.Net.IPEndPoint> initialPeers = [];
             // With --dht-bootstrap: the process's DHT node, a peer source beside the trackers (a magnet's too).
             var dht = PeerDht.Start(system, parsed, directory);
+            // BEP 5 port message: the torrents (and the magnet phase's connections) advertise the node's UDP
+            // port and feed it the nodes peers advertise.
+            var torrentDht = dht is null ? null : await dht.ForTorrents();
+            if (dht is not null && torrentDht is null) return 1; // the DHT port was taken: its line is printed
             TorrentMetainfo torrent;
             if (magnet is null)
             {
@@ -118,6 +122,7 @@ public sealed class PeerCommand : IRoleCommand
                 {
                     ListenPort = port,
                     MaxMetadataSize = maxMetadata,
+                    Dht = torrentDht,
                 }, http, budget, dht, metadataTimeout, cancel.Token);
                 if (resolved is null) return 1;
                 torrent = resolved.Torrent;
@@ -130,9 +135,6 @@ public sealed class PeerCommand : IRoleCommand
                     StandardOutput.Writer.WriteLine($"saved {file}");
                 }
             }
-            // BEP 5 port message: the torrents advertise the node's UDP port and feed it the nodes peers advertise.
-            var torrentDht = dht is null ? null : await dht.ForTorrents();
-            if (dht is not null && torrentDht is null) return 1; // the DHT port was taken: its line is printed
             // Each torrent under a guardian: a port that is taken or storage that fails ends the process (RoleFailure).
             var peers = Enumerable.Range(0, count).Select(i => system.ActorOf(RoleGuardian.Props(TorrentActor.Props(new TorrentSettings(torrent,
                 count == 1 ? directory : Path.Combine(directory, $"peer-{i}"))

@@ -14,7 +14,7 @@ using static Actors.Torrent.Tracker.Udp.UdpTrackerProtocol;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>
-/// BEP 15 with real clients on loopback: aria2 announcing to our UDP tracker, and our peer
+/// BEP 15 on loopback: a magnet link whose only tracker is our UDP tracker; and with real clients, aria2 announcing to our UDP tracker, and our peer
 /// announcing to opentracker's UDP port. aria2 speaks UDP trackers only with its DHT on, so it
 /// runs with a DHT that knows no node (no entry point, a fresh state file): it talks to nobody but
 /// the tracker.
@@ -89,6 +89,26 @@ public sealed class UdpTrackerInteropTests : TestKit
         _output.WriteLine(stats.ToString());
         Assert.True(stats.Announces >= 2 && stats.Connects >= 2, stats.ToString());
         Assert.Equal(0, stats.Dropped);
+    }
+
+    [Fact]
+    public async Task A_magnet_link_naming_only_a_udp_tracker_fetches_the_metadata_from_the_peers_it_names()
+    {
+        var (node, port) = await StartOurTracker();
+        var (torrent, _) = MakeTorrent("magnet-udp.bin", 300 * 1024, $"udp://127.0.0.1:{port}/announce");
+        var seeder = SwarmFixture.Start(Sys, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1" }, "seeder");
+        await SwarmFixture.Completion(seeder, TimeSpan.FromSeconds(20));
+        await AwaitStats(node, s => s.Announces >= 1);
+
+        // No HTTP client at all: the seeder can only be found through the UDP tracker.
+        var link = MagnetLink.Parse(MagnetLink.From(torrent).ToString());
+        Assert.Equal([$"udp://127.0.0.1:{port}/announce"], link.Trackers);
+        var fetcher = Sys.ActorOf(Actors.Torrent.Peer.Magnet.MetadataFetcher.Props(link,
+            new Actors.Torrent.Peer.Magnet.MagnetSettings(TorrentSettings.NewPeerId()) { ListenPort = RealPeers.FreePort() }, ActorRefs.Nobody));
+        var resolved = Assert.IsType<Actors.Torrent.Peer.Magnet.MetadataResolved>(
+            await fetcher.Ask<object>(Actors.Torrent.Peer.Magnet.FetchMetadata.Instance, TimeSpan.FromSeconds(20)));
+        Assert.Equal(torrent.RawInfo.ToArray(), resolved.Torrent.RawInfo.ToArray());
+        await AwaitStats(node, s => s.Announces >= 2); // the fetcher's own announce
     }
 
     [FactRequiringTools(RealPeers.Aria2, RealPeers.Opentracker)]

@@ -24,6 +24,8 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     public sealed record AnnounceNow(AnnounceEvent Event);
     public sealed record PeersDiscovered(IReadOnlyList<IPEndPoint> Peers);
     public sealed record Announced(AnnounceEvent Event, bool Ok);
+    /// <summary>Told to the parent after an announce no tracker answered, when it asked for that (the magnet phase names them when it gives up).</summary>
+    public sealed record AnnounceFailed(string Error);
     /// <summary>The torrent has no one to talk to: announce early (at most every 10 s, never before min interval).</summary>
     public sealed class NeedPeers { public static readonly NeedPeers Instance = new(); private NeedPeers() { } }
 
@@ -40,7 +42,8 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     /// <summary>Thousands of torrents in one process fail together when the tracker is down: one line per interval for all of them.</summary>
     private static readonly LogEvery FailureLog = new(TimeSpan.FromSeconds(10));
 
-    private readonly TorrentMetainfo _torrent;
+    private readonly ReadOnlyMemory<byte> _infoHash;
+    private readonly bool _reportFailures;
     private readonly byte[] _peerId;
     private readonly int _port;
     private readonly IActorRef _http;
@@ -65,17 +68,25 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     /// <param name="http">An <see cref="HttpClientActor"/>, possibly shared by many torrents.</param>
     /// <param name="udp">Timing of UDP announces (BEP 15 defaults when null).</param>
     public static Props Props(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals, UdpAnnounceSettings? udp = null) =>
-        Akka.Actor.Props.Create(() => new Announcer(torrent, peerId, port, http, totals, udp ?? UdpAnnounceSettings.Default));
+        Props(torrent.InfoHash, torrent.TrackerTiers, peerId, port, http, totals, udp);
 
-    public Announcer(TorrentMetainfo torrent, byte[] peerId, int port, IActorRef http, Totals totals, UdpAnnounceSettings udp)
+    /// <summary>Before the torrent is known (a magnet link): its info-hash and trackers alone.</summary>
+    /// <param name="reportFailures">Tell the parent <see cref="AnnounceFailed"/> after every announce no tracker answered.</param>
+    public static Props Props(ReadOnlyMemory<byte> infoHash, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, IActorRef http,
+        Totals totals, UdpAnnounceSettings? udp = null, bool reportFailures = false) =>
+        Akka.Actor.Props.Create(() => new Announcer(infoHash, tiers, peerId, port, http, totals, udp ?? UdpAnnounceSettings.Default, reportFailures));
+
+    public Announcer(ReadOnlyMemory<byte> infoHash, IReadOnlyList<IReadOnlyList<string>> tiers, byte[] peerId, int port, IActorRef http,
+        Totals totals, UdpAnnounceSettings udp, bool reportFailures)
     {
-        _torrent = torrent;
+        _infoHash = infoHash;
+        _reportFailures = reportFailures;
         _peerId = peerId;
         _port = port;
         _http = http;
         _totals = totals;
         _udpSettings = udp;
-        _tiers = torrent.TrackerTiers
+        _tiers = tiers
             .Select(tier => tier.Where(IsUsable).Distinct().ToList())
             .Where(tier => tier.Count > 0)
             .ToList();
@@ -139,7 +150,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
         }
         _inFlight = true;
         _lastAnnounce = DateTime.UtcNow;
-        var request = new AnnounceRequest(_torrent.InfoHash, _peerId, _port, _totals.Uploaded, _totals.Downloaded, _totals.Left,
+        var request = new AnnounceRequest(_infoHash, _peerId, _port, _totals.Uploaded, _totals.Downloaded, _totals.Left,
             announceEvent, announceEvent == AnnounceEvent.Stopped ? 0 : 50);
         Try(new Attempt(++_nextAttempt, announceEvent, request, 0, null, replyTo));
     }
@@ -228,6 +239,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             // An overloaded tracker is not hammered: retries back off 10 s, 20 s, ... 5 min (with
             // jitter, so thousands of torrents spread out), and NeedPeers waits as long.
             _failures++;
+            if (_reportFailures) Context.Parent.Tell(new AnnounceFailed(attempt.Error ?? "no tracker answered"));
             var retry = TimeSpan.FromSeconds(Math.Min(MaxRetryAfter.TotalSeconds, 10 * Math.Pow(2, Math.Min(_failures - 1, 10)))
                 * (0.75 + 0.5 * Random.Shared.NextDouble()));
             _minInterval = retry;

@@ -12,6 +12,8 @@ public sealed record MagnetSettings(byte[] PeerId)
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>One peer's whole exchange: handshakes and every metadata piece.</summary>
     public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The process's DHT node, if any: our handshakes set the DHT bit and send <c>port</c> (BEP 5), and the peers' DHT nodes are pinged.</summary>
+    public TorrentDht? Dht { get; init; }
     /// <summary>Re-announce this often while no peer is left to ask.</summary>
     public TimeSpan ReannounceAfter { get; init; } = TimeSpan.FromSeconds(15);
 }

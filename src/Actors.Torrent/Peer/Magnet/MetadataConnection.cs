@@ -38,6 +38,7 @@ public sealed class MetadataConnection : ReceiveActor, IWithTimers
     private bool _halfOpen = true, _open;
     private int _writesInFlight, _requestsInFlight;
     private byte _theirMetadataId;
+    private bool _portHonoured;
     private MetadataAssembler? _assembler;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -82,7 +83,7 @@ public sealed class MetadataConnection : ReceiveActor, IWithTimers
             _connection.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
             Context.Watch(_connection);
             // Nothing but the handshake until theirs arrives: aria2 drops a peer that sends more before it answered.
-            Send(new Handshake(Handshake.OurReserved(), _infoHash, _settings.PeerId).Encode());
+            Send(new Handshake(Handshake.OurReserved(dht: _settings.Dht is not null), _infoHash, _settings.PeerId).Encode());
             Become(Talking);
         });
         Receive<Tcp.CommandFailed>(failed => Stop($"cannot connect: {failed.CauseString}"));
@@ -100,7 +101,10 @@ public sealed class MetadataConnection : ReceiveActor, IWithTimers
                 _decoder.Decode(received.Data.ToReadOnlySpan(), _decoded);
                 if (!wasHandshaken && _decoder.HandshakeDone && !CheckHandshake(_decoder.Handshake!)) return;
                 foreach (var message in _decoded)
-                    if (message is WireMessage.Extended extended && !OnExtended(extended)) return;
+                {
+                    if (message is WireMessage.Port port) OnPort(port);
+                    else if (message is WireMessage.Extended extended && !OnExtended(extended)) return;
+                }
             }
             catch (PeerProtocolException ex)
             {
@@ -130,7 +134,17 @@ public sealed class MetadataConnection : ReceiveActor, IWithTimers
             Client = "Actors 0.1",
         };
         Send(WireEncoder.Extended(0, ours.Encode()));
+        // BEP 5: both run a DHT node, so each tells the other where (the peer's node may know the swarm).
+        if (handshake.SupportsDht && _settings.Dht is { } dht) Send(WireEncoder.Encode(new WireMessage.Port(dht.UdpPort)));
         return true;
+    }
+
+    /// <summary>BEP 5: the peer's DHT node is at its IP and this UDP port; one ping per connection, the node bounds the rest.</summary>
+    private void OnPort(WireMessage.Port port)
+    {
+        if (_portHonoured || _settings.Dht is not { } dht || port.UdpPort == 0) return;
+        _portHonoured = true;
+        dht.Node.Tell(new Dht.PingAdvertisedNode(new IPEndPoint(Endpoints.Normalize(_remote.Address), port.UdpPort)));
     }
 
     /// <returns>false when this connection is over.</returns>

@@ -11,7 +11,8 @@ using Akka.Event;
 namespace Actors.Torrent.Peer.Magnet;
 
 /// <summary>
-/// Turns a magnet link into a torrent (BEP 9): announces to the link's HTTP trackers, dials the
+/// Turns a magnet link into a torrent (BEP 9): announces to every tracker of the link (HTTP and
+/// UDP, each through an <see cref="Announcer"/> child of its own, so all are asked at once), dials the
 /// peers they name, the link's <c>x.pe</c> peers and those any other source tells it as
 /// <see cref="Announcer.PeersDiscovered"/> (the DHT's <c>DhtPeerSource</c>, as it tells a torrent)
 /// — a few at once, within the process's <see cref="ConnectionBudget"/> — and lets each
@@ -26,8 +27,6 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
     public sealed class GiveUp { public static readonly GiveUp Instance = new(); private GiveUp() { } }
     private sealed class Tick { public static readonly Tick Instance = new(); }
 
-    private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(15);
-
     private readonly MagnetLink _link;
     private readonly MagnetSettings _settings;
     private readonly IActorRef _http;
@@ -36,6 +35,7 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
     private readonly List<IPEndPoint> _candidates = new();
     private readonly HashSet<IPEndPoint> _known = new(), _bad = new();
     private readonly Dictionary<IActorRef, IPEndPoint> _asking = new();
+    private readonly HashSet<IActorRef> _announcers = new();
     private readonly List<IActorRef> _waiting = new();
     private readonly List<string> _announceErrors = new();
     private long _lastAnnounce;
@@ -58,9 +58,11 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
             if (_result is not null) Sender.Tell(_result);
             else _waiting.Add(Sender);
         });
-        Receive<HttpGetSucceeded>(OnAnnounced);
         Receive<Announcer.PeersDiscovered>(OnDiscovered);
-        Receive<HttpGetFailed>(failed => _announceErrors.Add($"{failed.Url.GetLeftPart(UriPartial.Path)}: {failed.Reason}"));
+        Receive<Announcer.AnnounceFailed>(failed =>
+        {
+            if (_announceErrors.Count < MaxAnnounceErrors) _announceErrors.Add(failed.Error);
+        });
         Receive<MetadataFetched>(OnFetched);
         Receive<MetadataBad>(bad =>
         {
@@ -75,7 +77,7 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
         Receive<Tick>(_ =>
         {
             DialMore();
-            if (_asking.Count == 0 && _candidates.Count == 0 && Stopwatch.GetElapsedTime(_lastAnnounce) > _settings.ReannounceAfter) Announce();
+            if (_asking.Count == 0 && _candidates.Count == 0 && Stopwatch.GetElapsedTime(_lastAnnounce) > _settings.ReannounceAfter) AnnounceAgain();
         });
         Receive<GiveUp>(_ => Finish(new MetadataFailed(
             $"no peer sent the metadata (asked {_tried} peer(s), {_bad.Count} sent bad metadata"
@@ -88,54 +90,46 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         foreach (var peer in _link.Peers) AddCandidate(peer);
-        Announce();
+        StartAnnouncers();
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.FromSeconds(1));
         DialMore();
     }
 
-    private void Announce()
+    private void StartAnnouncers()
     {
         _lastAnnounce = Stopwatch.GetTimestamp();
         // Left is unknown before the metadata: a non-zero guess, so the tracker treats us as a leecher and names its seeds.
-        var request = new AnnounceRequest(_link.InfoHash, _settings.PeerId, _settings.ListenPort > 0 ? _settings.ListenPort : 6881,
-            0, 0, MetadataFetcherLeft, AnnounceEvent.None);
-        foreach (var tracker in _link.Trackers.Where(t => t.StartsWith("http", StringComparison.OrdinalIgnoreCase)))
+        var totals = new Announcer.Totals(0, 0, MetadataFetcherLeft);
+        var port = _settings.ListenPort > 0 ? _settings.ListenPort : 6881;
+        foreach (var tracker in _link.Trackers.Distinct())
         {
-            try
-            {
-                _http.Tell(new HttpGet(TrackerAnnounce.BuildUrl(tracker, request), AnnounceTimeout));
-            }
-            catch (UriFormatException ex)
-            {
-                _announceErrors.Add($"{tracker}: {ex.Message}");
-            }
+            // A tier of its own each: every tracker is asked, not only the first that answers (BEP 12 would stop there).
+            var announcer = Context.ActorOf(Announcer.Props(_link.InfoHash, [[tracker]], _settings.PeerId, port, _http, totals, reportFailures: true));
+            _announcers.Add(announcer);
         }
+    }
+
+    /// <summary>Nobody left to ask: every announcer announces early (each keeps its tracker's min interval).</summary>
+    private void AnnounceAgain()
+    {
+        _lastAnnounce = Stopwatch.GetTimestamp();
+        foreach (var announcer in _announcers) announcer.Tell(Announcer.NeedPeers.Instance);
     }
 
     /// <summary>What we tell trackers is left before the size is known (libtorrent sends a guess of the same kind).</summary>
     private const long MetadataFetcherLeft = 16 * 1024;
 
-    private void OnAnnounced(HttpGetSucceeded succeeded)
-    {
-        try
-        {
-            var response = TrackerAnnounce.ParseResponse(succeeded.Response.Body);
-            foreach (var peer in response.Peers) AddCandidate(peer);
-            _log.Info("Magnet {0}: tracker named {1} peer(s)", _link.InfoHashHex, response.Peers.Count);
-            DialMore();
-        }
-        catch (AnnounceException ex)
-        {
-            _announceErrors.Add($"{succeeded.Url.GetLeftPart(UriPartial.Path)}: {ex.Message}");
-        }
-    }
+    /// <summary>Announce errors kept for the final message (a tracker that keeps failing is retried for as long as the fetch lasts).</summary>
+    private const int MaxAnnounceErrors = 50;
 
-    // Peers from the DHT (or any source beside the link's trackers), combined with the trackers' ones.
+    // Peers from the link's trackers (our announcers) or from the DHT (or any other source).
     private void OnDiscovered(Announcer.PeersDiscovered discovered)
     {
         if (_result is not null) return;
+        var fromTracker = _announcers.Contains(Sender);
         foreach (var peer in discovered.Peers.Take(MaxPeersPerMessage))
-            if (AddCandidate(peer)) _fromOtherSources++;
+            if (AddCandidate(peer) && !fromTracker) _fromOtherSources++;
+        if (fromTracker) _log.Info("Magnet {0}: tracker named {1} peer(s)", _link.InfoHashHex, discovered.Peers.Count);
         DialMore();
     }
 
@@ -202,6 +196,8 @@ public sealed class MetadataFetcher : ReceiveActor, IWithTimers
         _waiting.Clear();
         foreach (var connection in _asking.Keys) Context.Stop(connection);
         _asking.Clear();
+        foreach (var announcer in _announcers) Context.Stop(announcer);
+        _announcers.Clear();
         Timers.CancelAll();
     }
 }
