@@ -155,6 +155,7 @@ public sealed partial class SwarmRegistry
         foreach (var downloads in snapshot.Downloads) _store.Merge(downloads);
         // A view behind the sender's may not count this node a holder yet: the grace starts again.
         _released.Remove(snapshot.Partition);
+        _flushed.Remove(snapshot.Partition);
         Sender.Tell(new HandoverAck(snapshot.Id));
     }
 

@@ -59,6 +59,8 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     private readonly Dictionary<Address, ReplicaStream> _streams = [];
     private readonly Dictionary<long, ScrapeGather> _scrapes = [];
     private readonly Dictionary<int, long> _released = [];
+    // Released partitions whose final handover to the current holders was sent (dropped once acknowledged).
+    private readonly HashSet<int> _flushed = [];
     private readonly Dictionary<(int Partition, Address To), Handover> _handovers = [];
     private readonly Dictionary<long, (int Partition, Address To)> _handoverChunks = [];
     private readonly Dictionary<Address, int> _greetings = [];
@@ -281,22 +283,42 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
 
         // Partitions this node no longer holds are kept until their new holders acknowledged the
         // handover, then for handover-grace (announces forwarded on an older view may still
-        // arrive), then dropped.
+        // arrive), then handed to the current holders once more and dropped once they acknowledged.
+        // That last handover is what saves peers written here by a node whose view lagged (an owner
+        // that streamed to the backup of its older view): no view change here would send them on.
         // While this node is not in its own view (not Up yet) it holds nothing by the placement,
         // yet handovers may already arrive: nothing is dropped then.
         if (!_placement.Nodes.Contains(_self)) return;
         var now = NowMs();
         for (var p = 0; p < _settings.Partitions; p++)
         {
-            if (_placement.Holds(p, _self) || !_store.HasData(p)) { _released.Remove(p); continue; }
+            if (_placement.Holds(p, _self) || !_store.HasData(p))
+            {
+                _released.Remove(p);
+                _flushed.Remove(p);
+                continue;
+            }
             if (HandingOver(p)) continue;
             if (!_released.TryGetValue(p, out var since)) _released[p] = now;
-            else if (now - since >= (long)_settings.HandoverGrace.TotalMilliseconds)
+            else if (now - since < (long)_settings.HandoverGrace.TotalMilliseconds) continue;
+            else if (_flushed.Add(p)) HandToHolders(p);
+            else
             {
                 _store.Drop(p);
                 _released.Remove(p);
+                _flushed.Remove(p);
             }
         }
+    }
+
+    /// <summary>A partition this node lets go: its state to every current holder (merging makes what they already have harmless).</summary>
+    private void HandToHolders(int partition)
+    {
+        var peers = 0;
+        foreach (var holder in _placement.Holders(partition))
+            if (!holder.Equals(_self) && !_handovers.ContainsKey((partition, holder)) && _registries.TryGetValue(holder, out var registry))
+                peers += StartHandover(new Handover(partition, holder, registry));
+        if (peers > 0) _log.Debug("Partition {0} released: {1} peers handed to its holders before it is dropped", partition, peers);
     }
 
     private void OnHousekeeping()

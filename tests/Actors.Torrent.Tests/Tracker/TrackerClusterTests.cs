@@ -83,11 +83,14 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             Cluster.Get(c).Join(a.SelfAddress);
             var (registryA, trackerA) = Start(Sys);
             var (registryB, _) = Start(b);
-            Start(c);
+            var (registryC, _) = Start(c);
+            // All three views, C's too: an owner whose view still lacks a node streams to the backup
+            // of its older view, and A then keeps those peers for handover-grace (30 s).
             AwaitAssert(() =>
             {
                 Assert.Equal(3, Status(registryA).View.Count);
                 Assert.Equal(3, Status(registryB).View.Count);
+                Assert.Equal(3, Status(registryC).View.Count);
             }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
             // With three nodes each holds about two thirds of the peers (owner or backup).
             var expected = AnnounceMany(trackerA, count: 48, port: 23000);
@@ -108,6 +111,52 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             await b.Terminate();
             AwaitAssert(() => Assert.Single(Status(registryA).View), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
             Assert.Equal(expected, SeenBy(trackerA));
+        }
+        finally
+        {
+            Shutdown(b);
+            Shutdown(c);
+        }
+    }
+
+    [Fact]
+    public void Peers_written_to_a_node_that_does_not_hold_their_partition_reach_its_holders_before_it_drops_them()
+    {
+        // What an owner whose view lagged does: it streams to the backup of its older view, a node
+        // that holds nothing of that partition in the current one (seen once under a loaded suite:
+        // after a leave, one swarm was missing on a holder). No view change there sends them on.
+        var settings = TrackerActorTests.Settings() with { HandoverGrace = TimeSpan.FromSeconds(1) };
+        var b = ActorSystem.Create("actors", ClusterConfig());
+        var c = ActorSystem.Create("actors", ClusterConfig());
+        try
+        {
+            var a = Cluster.Get(Sys);
+            a.Join(a.SelfAddress);
+            Cluster.Get(b).Join(a.SelfAddress);
+            Cluster.Get(c).Join(a.SelfAddress);
+            var (registryA, _) = Start(Sys, settings);
+            var (registryB, _) = Start(b, settings);
+            var (registryC, _) = Start(c, settings);
+            AwaitAssert(() =>
+            {
+                foreach (var registry in new[] { registryA, registryB, registryC }) Assert.Equal(3, Status(registry).View.Count);
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            var placement = Placement.Compute(Status(registryA).View, settings.Partitions, settings.Replicas);
+            var swarm = Enumerable.Range(100, 1000).Select(i => Id20.Read(SwarmHash(i)))
+                .First(h => !placement.Holds(SwarmStore.PartitionOf(h, settings.Partitions), a.SelfAddress));
+            var partition = SwarmStore.PartitionOf(swarm, settings.Partitions);
+            var peers = Enumerable.Range(0, 5).Select(i => new PeerChange(swarm, Id20.Read(SwarmHash(2000 + i)),
+                PeerAddress.From(IPAddress.Loopback), 24000 + i, false, TrackerClock.NowSeconds(), false, false)).ToArray();
+
+            registryA.Tell(new TrackerWire.PartitionSnapshot(1, partition, peers, []), TestActor);
+            ExpectMsg<TrackerWire.HandoverAck>(TimeSpan.FromSeconds(5));
+            Assert.Equal(5, Status(registryA).Peers);
+            AwaitAssert(() =>
+            {
+                Assert.Equal(5, Status(registryB).Peers);
+                Assert.Equal(5, Status(registryC).Peers);
+                Assert.Equal(0, Status(registryA).Peers); // handed on, acknowledged, then dropped
+            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
         }
         finally
         {
