@@ -32,6 +32,9 @@ public sealed record MediaShape(int FramesPerSecond, int FrameBytes)
 /// </summary>
 public static class MediaLoad
 {
+    /// <summary>The send time of the frame that ends a sender's load (no real timestamp is negative).</summary>
+    private const long EndOfLoad = -1;
+
     /// <summary>Latency of the frames sent during the measured window; <see cref="Lost"/> never arrived (within 2 s of its end).</summary>
     public sealed record Result(int Calls, double P50Ms, double P99Ms, double MaxMs, long Sent, long Received)
     {
@@ -74,26 +77,29 @@ public static class MediaLoad
         while (true)
         {
             var now = Stopwatch.GetTimestamp();
-            if (now - start >= to) return;
+            if (now - start >= to) break;
             BinaryPrimitives.WriteInt64BigEndian(frame, now);
             await stream.WriteAsync(frame, cancel);
             if (now - start >= from) counted();
-            if (!await timer.WaitForNextTickAsync(cancel)) return;
+            if (!await timer.WaitForNextTickAsync(cancel)) break;
         }
+        // Tell the reader this was the last frame: a late timer can send two frames in the last
+        // interval, so "a frame from the last interval" is not the end.
+        BinaryPrimitives.WriteInt64BigEndian(frame, EndOfLoad);
+        await stream.WriteAsync(frame, cancel);
     }
 
     private static async Task ReceiveLoop(NetworkStream stream, MediaShape shape, long start, long from, long to, List<double> latencies, CancellationToken cancel)
     {
         var frame = new byte[shape.FrameBytes];
-        var lastFrame = to - Stopwatch.Frequency / shape.FramesPerSecond;
         while (true)
         {
             await stream.ReadExactlyAsync(frame, cancel);
             var sentAt = BinaryPrimitives.ReadInt64BigEndian(frame);
+            if (sentAt == EndOfLoad) return;
             var elapsed = sentAt - start;
             if (elapsed >= from && elapsed < to)
                 latencies.Add((Stopwatch.GetTimestamp() - sentAt) * 1000.0 / Stopwatch.Frequency);
-            if (elapsed >= lastFrame) return; // the sender's last frame
         }
     }
 }
