@@ -180,6 +180,14 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
             line.LegendText = label;
             line.Color = color;
             line.MarkerSize = 7;
+            // The figures themselves: steps far apart in latency squash the small ones on a linear axis.
+            foreach (var point in points)
+            {
+                var text = plot.Add.Text(pick(point)!.Value.ToString(Math.Abs(pick(point)!.Value) < 10 ? "F1" : "F0", CultureInfo.InvariantCulture), point.Calls, pick(point)!.Value);
+                text.LabelFontColor = color;
+                text.LabelFontSize = 12;
+                text.LabelAlignment = label.StartsWith("p99", StringComparison.Ordinal) ? Alignment.LowerRight : Alignment.UpperLeft;
+            }
         }
         var zero = plot.Add.HorizontalLine(0);
         zero.LineColor = Colors.Gray;
