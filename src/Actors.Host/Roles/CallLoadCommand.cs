@@ -60,8 +60,9 @@ public static class CallLoadCommand
             Print(new CallLoadLine(steps[0], 0, null, null, 0, 0, $"no call was relayed (placed every 0.5 s for up to 60 s): {e.Message}"));
             return 1;
         }
-        foreach (var calls in steps)
+        for (var i = 0; i < steps.Count; i++)
         {
+            var calls = steps[i];
             try
             {
                 var step = await load.StepAsync(calls, shape, warmUp, measure, a.Cancel);
@@ -72,7 +73,7 @@ public static class CallLoadCommand
                 Print(new CallLoadLine(calls, 0, null, null, 0, 0, $"could not set up {calls} relayed calls: {e.Message}"));
                 return 1;
             }
-            await Task.Delay(1000, a.Cancel); // the relay closes the last step's sessions
+            if (i < steps.Count - 1) await Task.Delay(1000, a.Cancel); // the relay closes the last step's sessions
         }
         return 0;
     }

@@ -54,7 +54,8 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
             Start("relay", ["relay", "--name", "relay", "--host", "127.0.0.1", "--public-host", "127.0.0.1", "--port", $"{relayPort}",
                 "--max-sessions", $"{steps.Max() + 50}", "--max-bytes", "1000 GiB",
                 "--cluster-host", "127.0.0.1", "--cluster-port", $"{relayCluster}", "--seed", $"127.0.0.1:{rendezvousCluster}"]);
-            await Task.WhenAll(WaitListening(rendezvousPort, "rendezvous", pids["rendezvous"], logs, cancel), WaitListening(relayPort, "relay", pids["relay"], logs, cancel));
+            await Task.WhenAll(cluster.WaitForPort(rendezvousPort, "rendezvous", TimeSpan.FromSeconds(90), cancel),
+                cluster.WaitForPort(relayPort, "relay", TimeSpan.FromSeconds(90), cancel));
 
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calls: steps {string.Join(",", steps)}; {frameRate} frames/s of {frameSize} B each way per call; {WarmUp:0.#} s warm-up + {stepSeconds:0.#} s measured per load"));
@@ -81,7 +82,7 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
             PrintNew(lines, printed);
             var error = lines.FirstOrDefault(l => l.Error is not null)?.Error
                 ?? (Posix.State(pids["load"]) != ProcessState.Gone ? $"the load did not finish within {deadline.TotalSeconds:F0} s"
-                : lines.Count < steps.Count ? $"the load exited after {lines.Count} of {steps.Count} steps: {Tail(loadLog)}" : null);
+                : lines.Count < steps.Count ? $"the load exited after {lines.Count} of {steps.Count} steps: {cluster.Tail("load", 3).Replace('\n', ' ')}" : null);
 
             var results = lines.Where(l => l.Error is null && l.Relayed is not null && l.Direct is not null).Select(l => ToStep(l, samples)).ToList();
             var summary = new Summary(steps, frameRate, frameSize, stepSeconds, WarmUp, results, error,
@@ -140,29 +141,10 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
         return lines;
     }
 
-    private static string Tail(string file)
-    {
-        try { return string.Join(" | ", File.ReadLines(file).TakeLast(3)); }
-        catch (IOException) { return ""; }
-    }
-
     private static string LoadAverage()
     {
         try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
         catch (IOException) { return "?"; }
-    }
-
-    private static async Task WaitListening(int port, string name, int pid, string logs, CancellationToken cancel)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(90))
-        {
-            if (Posix.State(pid) == ProcessState.Gone) throw new InvalidOperationException($"{name} exited: {Tail(Path.Combine(logs, name + ".log"))}");
-            using var client = new System.Net.Sockets.TcpClient();
-            try { await client.ConnectAsync(System.Net.IPAddress.Loopback, port, cancel); return; }
-            catch (System.Net.Sockets.SocketException) { await Task.Delay(200, cancel); }
-        }
-        throw new TimeoutException($"{name} did not listen on {port} within 90 s");
     }
 
     private void WritePlot(string bundle, List<Step> results)
