@@ -78,6 +78,10 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
                 printed = PrintNew(ReadLines(loadLog), printed);
                 await Task.Delay(1000, cancel);
             }
+            // One more sample: the load may exit within a second of its last window, and that window's
+            // CPU figure needs a relay sample after it (the relay still runs).
+            foreach (var (name, pid) in pids)
+                if (Posix.Usage(pid) is { } u) samples.Add((clock.Elapsed.TotalSeconds, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), name, u.CpuSeconds, u.ResidentBytes));
             var lines = ReadLines(loadLog);
             PrintNew(lines, printed);
             var error = lines.FirstOrDefault(l => l.Error is not null)?.Error
