@@ -21,7 +21,7 @@ public static class CallLoadCommand
         "Many relayed calls in one process: per step, direct pairs then calls through the relay under a media load; a JSON line of latency per step",
         [
             new("--rendezvous", null, "the rendezvous", "HOST:PORT", Required: true),
-            new("--secret", null, "every identity's secret (the users file holds PREFIX0, PREFIX1, ... with it)", "SECRET", Required: true),
+            new("--secret", null, "every identity's secret: the rendezvous's users file must hold PREFIX0 … PREFIX(2 × the steps' sum + 199) with it", "SECRET", Required: true),
             new("--id-prefix", null, "identities PREFIX0, PREFIX1, ...: two per call, fresh for every call (default load-)", "PREFIX"),
             new("--steps", null, "concurrent calls per step, comma-separated (e.g. 50,100,200)", "N,N,...", Required: true),
             new("--frame-rate", null, "media frames per second each way per call (default 50)", "N"),

