@@ -34,9 +34,9 @@ for summary in sorted(out.glob("swarm-n*/*/summary.json"), key=lambda p: json.lo
     rel = summary.parent.relative_to(out)
     rows.append(f"| {s['Peers']:,} | {s['Processes']} | {s['BoundSeconds']} | {s['CompletionSeconds'] if s['CompletionSeconds'] is not None else 'incomplete (' + str(s['Completed']) + ')'} "
                 f"| {s['Ratio'] if s['Ratio'] is not None else '-'} | {s['MedianSeconds']} / {s['P90Seconds']} | {s['IdleRssKiBPerPeer']:.0f} / {s['PeakRssKiBPerPeer']:.0f} "
-                f"| {s['CpuSecondsPerPeer']:.2f} | [CDF]({rel}/completion-cdf.png) [availability]({rel}/availability.png) [resources]({rel}/resources.png) |")
-table = ("| N | processes | bound (s) | all complete (s) | ratio | median / p90 (s) | KiB per peer idle / peak | CPU s per peer | plots |\n"
-         "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+                f"| {s['CpuSecondsPerPeer']:.2f} | {s.get('LeechersHoldACopySeconds') if s.get('LeechersHoldACopySeconds') is not None else '-'} | [CDF]({rel}/completion-cdf.png) [availability]({rel}/availability.png) [resources]({rel}/resources.png) |")
+table = ("| N | processes | bound (s) | all complete (s) | ratio | median / p90 (s) | KiB per peer idle / peak | CPU s per peer | leechers hold every piece at (s) | plots |\n"
+         "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
 (out / "sweep.md").write_text(table)
 print(table)
 PY

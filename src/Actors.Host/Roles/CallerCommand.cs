@@ -33,6 +33,9 @@ public sealed class CallerCommand : IRoleCommand
         new("--lab", null, "report calls (pair, path, RTT, jitter, loss) to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
     ];
 
+    /// <summary><c>actors caller load</c>: many relayed calls in one process, for the Lab's calls sweep.</summary>
+    public IReadOnlyList<CliCommand> Subcommands => [CallLoadCommand.Command];
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

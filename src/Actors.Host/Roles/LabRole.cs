@@ -15,7 +15,7 @@ namespace Actors.Host.Roles;
 public sealed class LabRole : ClusterRoleCommand
 {
     public override string Name => "lab";
-    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link; run a scenario or a swarm: run, swarm.";
+    public override string Summary => "Run the Lab (status, events, faults, dashboard), or talk to it: status, tail, kill, restart, leave, partition, heal, link; run a scenario or a sweep: run, swarm, calls.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>
     [
@@ -123,7 +123,21 @@ public sealed class LabRole : ClusterRoleCommand
             a => Actors.Lab.Experiments.ExperimentCli.Swarm(WholeNumber(a, "--peers") ?? throw new UsageException("swarm needs --peers N"),
                 WholeNumber(a, "--seeders") ?? 1, a.Value("--size") ?? "8M", a.Value("--up-cap") ?? "256K", WholeNumber(a, "--processes") ?? 0,
                 a.Value("--out") ?? Actors.Lab.Experiments.ExperimentCli.DefaultOut, LabClient.Out, a.Cancel)),
+        new("calls", "Concurrent relayed calls against added latency per frame (p50, p99) through one relay: a bundle with a plot",
+            [new("--steps", null, "concurrent calls per step, comma-separated (default 50,100,200,400)", "N,N,..."),
+             new("--frame-rate", null, "media frames per second each way per call (default 50)", "N"),
+             new("--frame-size", null, "bytes per frame (default 172: the caller's 20 ms frame)", "BYTES"),
+             new("--step-seconds", null, "measured seconds per step, for the direct baseline and again through the relay (default 5)", "S"),
+             new("--out", null, "where the bundle goes: DIR/calls/<timestamp>/ (default " + Actors.Lab.Experiments.ExperimentCli.DefaultOut + ")", "DIR")],
+            a => Actors.Lab.Experiments.ExperimentCli.Calls(a.Value("--steps") ?? "50,100,200,400", WholeNumber(a, "--frame-rate") ?? 50,
+                WholeNumber(a, "--frame-size") ?? 172, Seconds(a, "--step-seconds") ?? 5,
+                a.Value("--out") ?? Actors.Lab.Experiments.ExperimentCli.DefaultOut, LabClient.Out, a.Cancel)),
     ];
+
+    private static double? Seconds(ParsedArguments args, string name) =>
+        args.Value(name) is not { } text ? null
+        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s
+        : throw new UsageException($"{name} needs seconds, not '{text}'");
 
     private static int? WholeNumber(ParsedArguments args, string name) =>
         args.Value(name) is not { } text ? null

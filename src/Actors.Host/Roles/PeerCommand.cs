@@ -43,7 +43,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--save-metadata", null, "magnet: also write the fetched torrent as DIR/HASH.torrent (aria2's --bt-save-metadata)", IsFlag: true),
         new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
-        new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
+        new("--progress", null, "append every second to FILE a JSON line: pieces held per peer, copies of each piece among this process's peers (actors lab swarm reads it)", "FILE"),
         new("--lab", null, "report progress and exchanges to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
         .. PeerDht.Options,
     ];
@@ -283,9 +283,9 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
-            // {"unixMs":…,"pieces":P,"have":[per peer]}: per-peer completion and piece availability for the Lab's swarm plots.
-            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}]}}"));
+            // Pieces held per peer and copies per piece in this process: completion and piece availability for the Lab's swarm plots.
+            progress?.WriteLine(Actors.Lab.Experiments.SwarmProgress.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), torrent.PieceCount,
+                [.. all.Select(p => p.PiecesHave)], [.. all.Select(p => p.Bitfield)]));
             if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
             {
                 lastReport = DateTime.UtcNow;

@@ -92,6 +92,52 @@ public static class ExperimentCli
         }
     }
 
+    /// <summary><c>actors lab calls</c>: concurrent relayed calls against added latency; exit 0 when every step was measured.</summary>
+    public static async Task<int> Calls(string steps, int frameRate, int frameSize, double stepSeconds, string? outDir, TextWriter output, CancellationToken cancel)
+    {
+        if (Steps(steps) is not { } parsed)
+        {
+            Console.Error.WriteLine($"actors lab calls: --steps takes concurrent calls 1..{MaxCallsPerStep}, comma-separated, e.g. 50,100,200,400 (got '{steps}')");
+            return 2;
+        }
+        if (frameRate is < 1 or > 1000 || frameSize is < 16 or > 65536 || stepSeconds is not (> 0 and <= 600))
+        {
+            Console.Error.WriteLine("actors lab calls: --frame-rate 1..1000, --frame-size 16..65536, --step-seconds above 0, at most 600");
+            return 2;
+        }
+        var bundle = BundleDirectory(outDir ?? DefaultOut, "calls");
+        using var signals = new SignalCancellation(cancel, output, "actors lab calls");
+        try
+        {
+            var summary = await new CallsExperiment(parsed, frameRate, frameSize, stepSeconds, output).Run(bundle, ActorsCommand(), signals.Token);
+            return summary.Error is null ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (signals.Signalled)
+        {
+            Console.Error.WriteLine($"actors lab calls: cancelled; every process it started was stopped ({bundle})");
+            return 1;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            Console.Error.WriteLine($"actors lab calls: {e.Message} ({bundle})");
+            return 1;
+        }
+    }
+
+    public const int MaxCallsPerStep = 5000;
+
+    /// <summary>"50,100,200": concurrent calls per step, each 1..<see cref="MaxCallsPerStep"/>; null when not that.</summary>
+    public static IReadOnlyList<int>? Steps(string text)
+    {
+        var steps = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > MaxCallsPerStep) return null;
+            steps.Add(n);
+        }
+        return steps.Count > 0 ? steps : null;
+    }
+
     /// <summary>"8M", "256K", "1G", "4096" (bytes); null when not a size.</summary>
     public static long? Size(string text)
     {

@@ -13,14 +13,22 @@ namespace Actors.Lab.Experiments;
 /// with <c>--progress</c>), then S seeders; every upload capped at U. Measures each peer's
 /// completion time from the seeders' start against the Kumar–Ross lower bound
 /// max(F/u_s, F/d_min, N·F/(u_s + Σu_i)) (no download cap: F/d_min = 0), piece availability over
-/// time, and memory and CPU per peer (/proc of every process). Leaves a bundle like a scenario run:
-/// summary.json, report.md, metrics.csv, completion-cdf.png, availability.png, resources.png.
+/// time (copies of each piece: <see cref="PieceAvailability"/>), and memory and CPU per peer (/proc of
+/// every process). Leaves a bundle like a scenario run: summary.json, report.md, metrics.csv,
+/// availability.csv, completion-cdf.png, availability.png, resources.png.
 /// </summary>
 public sealed class SwarmExperiment(int peers, int seeders, long size, long upCap, int processes, TextWriter log)
 {
     public sealed record Summary(int Peers, int Seeders, long SizeBytes, long UpCapBytesPerSecond, int Processes, double BoundSeconds,
         double? CompletionSeconds, double? Ratio, double? MedianSeconds, double? P90Seconds, int Completed,
-        double PeakRssKiBPerPeer, double IdleRssKiBPerPeer, double CpuSecondsPerPeer, string Machine);
+        double PeakRssKiBPerPeer, double IdleRssKiBPerPeer, double CpuSecondsPerPeer, string Machine)
+    {
+        /// <summary>When the leechers first held every piece between them (least copies above the seeders'); the ideal is F/u_s.</summary>
+        public double? LeechersHoldACopySeconds { get; init; }
+
+        /// <summary>The most distributed copies (libtorrent's figure) seen in any second.</summary>
+        public double? PeakDistributedCopies { get; init; }
+    }
 
     public async Task<Summary> Run(string bundle, IReadOnlyList<string> actors, CancellationToken cancel)
     {
@@ -113,29 +121,23 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             var cpu = ReadCpuFromLogs(leechers.Select(l => Path.Combine(logs, l.Name + ".log")));
             await File.WriteAllTextAsync(Path.Combine(bundle, "metrics.csv"), metrics.ToString(), cancel);
 
-            // Per-peer completion and availability from the progress files.
+            // Per-peer completion and piece availability (copies per piece) from the progress files.
             var completion = new List<double>();
-            var availability = new SortedDictionary<int, (double HeldSum, int Complete, int Peers)>();
+            var lines = new List<IReadOnlyList<SwarmProgress>>();
             foreach (var l in leechers)
             {
                 var done = new double?[l.Count];
-                var lastBucket = -1;
-                foreach (var line in File.Exists(l.Progress) ? File.ReadLines(l.Progress) : [])
+                var parsed = (File.Exists(l.Progress) ? File.ReadLines(l.Progress) : []).Select(SwarmProgress.Parse).ToList();
+                foreach (var line in parsed)
                 {
-                    using var doc = JsonDocument.Parse(line);
-                    var t = (doc.RootElement.GetProperty("unixMs").GetInt64() - seedStart) / 1000.0;
-                    var pieces = doc.RootElement.GetProperty("pieces").GetInt32();
-                    var have = doc.RootElement.GetProperty("have").EnumerateArray().Select(h => h.GetInt32()).ToArray();
-                    for (var i = 0; i < have.Length && i < done.Length; i++)
-                        if (done[i] is null && have[i] == pieces) done[i] = Math.Max(0, t);
-                    var bucket = (int)Math.Floor(t);
-                    if (bucket < 0 || bucket == lastBucket) continue;
-                    lastBucket = bucket;
-                    var (held, complete, n) = availability.GetValueOrDefault(bucket);
-                    availability[bucket] = (held + have.Sum(h => (double)h / pieces), complete + have.Count(h => h == pieces), n + have.Length);
+                    var t = (line.UnixMs - seedStart) / 1000.0;
+                    for (var i = 0; i < line.Have.Length && i < done.Length; i++)
+                        if (done[i] is null && line.Have[i] == line.Pieces) done[i] = Math.Max(0, t);
                 }
+                lines.Add(parsed);
                 completion.AddRange(done.Where(d => d is not null).Select(d => d!.Value));
             }
+            var availability = PieceAvailability.Over(lines, seeders, seedStart);
             completion.Sort();
             double? all = completion.Count == peers ? completion[^1] : null;
             var summary = new Summary(peers, seeders, size, upCap, processes, Math.Round(bound, 2), all is null ? null : Math.Round(all.Value, 2),
@@ -143,8 +145,14 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 completion.Count > 0 ? Math.Round(completion[completion.Count / 2], 2) : null,
                 completion.Count > 0 ? Math.Round(completion[(int)(completion.Count * 0.9)], 2) : null, completion.Count,
                 Math.Round(peakRss / 1024.0 / peers, 1), Math.Round(idleRss / 1024.0 / peers, 1), Math.Round(cpu / peers, 3),
-                $"{Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                $"{Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}")
+            {
+                LeechersHoldACopySeconds = availability.FirstOrDefault(a => a.Min > seeders)?.T,
+                PeakDistributedCopies = availability.Count > 0 ? Math.Round(availability.Max(a => a.DistributedCopies), 3) : null,
+            };
             await File.WriteAllTextAsync(Path.Combine(bundle, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }), cancel);
+            await File.WriteAllTextAsync(Path.Combine(bundle, "availability.csv"), "t,min_copies,median_copies,max_copies,mean_copies,distributed_copies\n" + string.Concat(availability.Select(a =>
+                string.Create(CultureInfo.InvariantCulture, $"{a.T},{a.Min},{a.Median},{a.Max},{a.Mean:F3},{a.DistributedCopies:F3}\n"))), cancel);
             WritePlots(bundle, completion, bound, availability, metrics.ToString());
             await File.WriteAllTextAsync(Path.Combine(bundle, "report.md"), Report(summary), cancel);
             log.WriteLine(all is { } c
@@ -190,7 +198,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         throw new TimeoutException($"nothing listened on {port} within {timeout.TotalSeconds} s");
     }
 
-    private void WritePlots(string bundle, List<double> completion, double bound, SortedDictionary<int, (double HeldSum, int Complete, int Peers)> availability, string metrics)
+    private void WritePlots(string bundle, List<double> completion, double bound, IReadOnlyList<PieceAvailability.Point> availability, string metrics)
     {
         var cdf = new Plot();
         cdf.Title($"completion CDF: {peers} peers, {seeders} seeder(s), {size >> 20} MiB, up-cap {upCap >> 10} KiB/s");
@@ -210,18 +218,32 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         cdf.ShowLegend(Alignment.LowerRight);
         cdf.SavePng(Path.Combine(bundle, "completion-cdf.png"), 900, 420);
 
+        // Copies of each piece in the swarm (seeders included): the least, median and most, the mean
+        // (the mean share of the pieces a leecher holds is (mean − S) / N), and distributed copies.
         var avail = new Plot();
-        avail.Title("piece availability: mean share of the pieces each peer holds, and peers complete");
+        avail.Title($"piece availability: copies of each piece in the swarm ({peers} leechers + {seeders} seeder(s))");
         avail.XLabel("seconds since the seeders started");
-        var xs = availability.Keys.Select(k => (double)k).ToArray();
-        var held = avail.Add.Scatter(xs, availability.Values.Select(v => v.Peers == 0 ? 0 : v.HeldSum / v.Peers).ToArray());
-        held.MarkerSize = 0;
-        held.LegendText = "mean share of pieces held";
-        var complete = avail.Add.Scatter(xs, availability.Values.Select(v => v.Peers == 0 ? 0 : (double)v.Complete / v.Peers).ToArray());
-        complete.MarkerSize = 0;
-        complete.LegendText = "share of peers complete";
-        avail.ShowLegend(Alignment.UpperLeft);
-        avail.SavePng(Path.Combine(bundle, "availability.png"), 900, 420);
+        avail.YLabel("copies of a piece");
+        var xs = availability.Select(a => (double)a.T).ToArray();
+        foreach (var (label, ys, color, pattern) in new (string, double[], Color, LinePattern)[]
+                 {
+                     ("max copies", availability.Select(a => (double)a.Max).ToArray(), Colors.Green, LinePattern.Dotted),
+                     ("median copies", availability.Select(a => a.Median).ToArray(), Colors.Blue, LinePattern.Solid),
+                     ("mean copies", availability.Select(a => a.Mean).ToArray(), Colors.Gray, LinePattern.Dashed),
+                     ("min copies", availability.Select(a => (double)a.Min).ToArray(), Colors.Red, LinePattern.Dotted),
+                     ("distributed copies", availability.Select(a => a.DistributedCopies).ToArray(), Colors.Black, LinePattern.Solid),
+                 })
+        {
+            if (xs.Length == 0) break;
+            var line = avail.Add.Scatter(xs, ys);
+            line.MarkerSize = 0;
+            line.LegendText = label;
+            line.Color = color;
+            line.LinePattern = pattern;
+            line.LineWidth = label.StartsWith("distributed", StringComparison.Ordinal) ? 2 : 1.5f;
+        }
+        avail.ShowLegend(Edge.Right);
+        avail.SavePng(Path.Combine(bundle, "availability.png"), 1000, 420);
 
         // Memory per peer over time (all leecher processes summed, divided by N).
         var rows = metrics.Split('\n').Skip(1).Where(r => r.Length > 0).Select(r => r.Split(','))
@@ -260,6 +282,8 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         | median / p90 completion | {s.MedianSeconds} s / {s.P90Seconds} s |
         | memory per peer, idle / peak (resident, leecher processes) | {s.IdleRssKiBPerPeer:F0} KiB / {s.PeakRssKiBPerPeer:F0} KiB |
         | CPU per peer (whole run) | {s.CpuSecondsPerPeer:F2} s |
+        | leechers hold every piece between them (least copies of a piece above the seeders'; ideal F/u_s = {(s.UpCapBytesPerSecond > 0 ? Math.Round((double)s.SizeBytes / (s.Seeders * s.UpCapBytesPerSecond), 1).ToString(CultureInfo.InvariantCulture) + " s" : "-")}) | {(s.LeechersHoldACopySeconds is { } h ? $"t = {h} s" : "never")} |
+        | peak distributed copies (least copies + share of pieces above it) | {s.PeakDistributedCopies} |
         | processes | {s.Processes} |
         | machine | {s.Machine} |
 

@@ -438,6 +438,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _downRate, _upRate, _peers.Count, IsComplete, _fromSeeds, _fromPeers, _banned.Count / 2, _port)
     {
         PexLearned = _pexLearned.Count,
+        Bitfield = _picker.Have.ToWire(),
     };
 
     private void OnStop()

@@ -55,6 +55,9 @@ public sealed record TorrentProgress(
 {
     /// <summary>Distinct peer addresses first learned by PEX (BEP 11).</summary>
     public int PexLearned { get; init; }
+
+    /// <summary>Which pieces we hold, as the wire's bitfield (a copy): the Lab's piece availability (copies of each piece).</summary>
+    public byte[] Bitfield { get; init; } = [];
 }
 
 /// <summary>Bytes exchanged with one remote peer (its peer id, hex) since the torrent started: for the Lab's swarm view.</summary>

@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Actors.Benchmarks.Calls;
 using Actors.Benchmarks.Processes;
 using Actors.Benchmarks.Reporting;
 using Actors.Benchmarks.Servers;
+using Actors.Calls.Load;
 
 namespace Actors.Benchmarks.Scenarios;
 
@@ -24,8 +24,8 @@ public sealed class CallsScenario(BenchOptions options)
     private static readonly int[] Steps = [50, 100, 200, 400, 800, 1600];
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
 
-    private int _nextUser;
     private int _rendezvousPort;
+    private RelayedCallLoad _load = null!;
 
     public async Task<bool> RunAsync(CancellationToken cancel)
     {
@@ -36,9 +36,9 @@ public sealed class CallsScenario(BenchOptions options)
         using var temp = TempDirectory.Create("actors-bench-calls-");
         var users = Path.Combine(temp.Path, "users.txt");
         var maxCalls = Math.Min(options.MaxCalls, Steps[^1]);
-        // Every step's calls use fresh identities; the refining step needs at most maxCalls more.
-        File.WriteAllLines(users, Enumerable.Range(0, 2 * (Steps.Where(s => s <= maxCalls).Sum() + maxCalls) + 200).Select(i => $"u{i}:{Secret}")
-            .Concat(["setup-pub:" + Secret, "setup-a:" + Secret, "setup-b:" + Secret]));
+        // Every call uses fresh identities; the refining step needs at most maxCalls more, the throughput rounds one each.
+        File.WriteAllLines(users, RelayedCallLoad.Identities("u", RelayedCallLoad.IdentitiesFor(Steps.Where(s => s <= maxCalls), maxCalls + 2 * options.Rounds))
+            .Select(id => $"{id}:{Secret}").Concat(["setup-pub:" + Secret, "setup-a:" + Secret, "setup-b:" + Secret]));
 
         ChildProcess Actors(string name, string[] args) => ChildProcess.Start(name, "dotnet", [actors.ActorsDll, .. args], Path.GetDirectoryName(actors.ActorsDll));
         _rendezvousPort = Ports.FindFree();
@@ -54,7 +54,8 @@ public sealed class CallsScenario(BenchOptions options)
         foreach (var (port, process) in new[] { (_rendezvousPort, rendezvous), (relayPort, relay) })
             if (await Ports.WaitUntilListeningAsync(port, process, TimeSpan.FromSeconds(30), cancel) is { } why)
                 throw new SetupException($"{process.Name} did not start: {why}\n{process.RecentOutput}");
-        await AwaitRelayKnownAsync(cancel);
+        _load = new RelayedCallLoad(new IPEndPoint(IPAddress.Loopback, _rendezvousPort), Secret, "u");
+        await _load.AwaitRelayAsync(TimeSpan.FromSeconds(30), cancel);
 
         var table = new ResultTable("measurement", "ours", "reference", "ratio / note");
         await ThroughputAsync(socat, table, cancel);
@@ -63,34 +64,6 @@ public sealed class CallsScenario(BenchOptions options)
         Console.WriteLine();
         table.Print();
         return clean;
-    }
-
-    /// <summary>The relay joins the cluster and publishes its load; until then calls cannot be relayed.</summary>
-    private async Task AwaitRelayKnownAsync(CancellationToken cancel)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                var (a, b) = await RelayedCallAsync(cancel);
-                a.Dispose();
-                b.Dispose();
-                return;
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or SocketException && deadline.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                await Task.Delay(500, cancel);
-            }
-        }
-    }
-
-    private async Task<(TcpClient A, TcpClient B)> RelayedCallAsync(CancellationToken cancel)
-    {
-        var n = Interlocked.Add(ref _nextUser, 2);
-        using var caller = await CallClient.RegisterAsync(_rendezvousPort, $"u{n - 2}", Secret, cancel);
-        using var callee = await CallClient.RegisterAsync(_rendezvousPort, $"u{n - 1}", Secret, cancel);
-        return await caller.CallThroughRelayAsync(callee, $"bench{n}", cancel);
     }
 
     // ---- (a) throughput -------------------------------------------------------------------
@@ -116,7 +89,7 @@ public sealed class CallsScenario(BenchOptions options)
 
     private async Task<double> RelayThroughputAsync(long bytes, CancellationToken cancel)
     {
-        var (a, b) = await RelayedCallAsync(cancel);
+        var (a, b) = await _load.CallAsync(cancel);
         using (a)
         using (b)
             return await TransferAsync(a.GetStream(), b.GetStream(), bytes, cancel);
@@ -175,7 +148,7 @@ public sealed class CallsScenario(BenchOptions options)
     private async Task<bool> ConcurrencyAsync(int maxCalls, ResultTable table, CancellationToken cancel)
     {
         var measure = options.Duration;
-        Console.WriteLine($"(b) concurrent relayed calls, 50 frames/s of {MediaLoad.FrameBytes} B each way per call; per step: the same load over " +
+        Console.WriteLine($"(b) concurrent relayed calls, {MediaShape.Voice.FramesPerSecond} frames/s of {MediaShape.Voice.FrameBytes} B each way per call; per step: the same load over " +
                           $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {measure.TotalSeconds:F0} s measured");
         Console.WriteLine($"  {"calls",6} {"base p50",9} {"base p99",9} {"relay p50",10} {"relay p99",10} {"added p99",10} {"delivered",10}");
         int? carried = null;
@@ -186,19 +159,10 @@ public sealed class CallsScenario(BenchOptions options)
         var refined = false;
         while (steps.TryDequeue(out var calls))
         {
-            var direct = await DirectPairsAsync(calls, cancel);
-            MediaLoad.Result baseline;
-            try { baseline = await MediaLoad.RunAsync(direct, WarmUp, measure, cancel); }
-            finally { foreach (var (a, b) in direct) { a.Dispose(); b.Dispose(); } }
-
-            var relayed = new List<(TcpClient, TcpClient)>();
-            MediaLoad.Result result;
+            StepResult step;
             try
             {
-                // Set the calls up a few at a time: the rendezvous is not what is measured here.
-                foreach (var batch in Enumerable.Range(0, calls).Chunk(25))
-                    relayed.AddRange(await Task.WhenAll(batch.Select(_ => RelayedCallAsync(cancel))));
-                result = await MediaLoad.RunAsync(relayed, WarmUp, measure, cancel);
+                step = await _load.StepAsync(calls, MediaShape.Voice, WarmUp, measure, cancel);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or SocketException or TimeoutException)
             {
@@ -206,8 +170,7 @@ public sealed class CallsScenario(BenchOptions options)
                 clean = false;
                 break;
             }
-            finally { foreach (var (a, b) in relayed) { a.Dispose(); b.Dispose(); } }
-
+            var (baseline, result) = (step.Direct, step.Relayed);
             lastAdded = result.P99Ms - baseline.P99Ms;
             Console.WriteLine($"  {calls,6} {baseline.P50Ms,7:F2}ms {baseline.P99Ms,7:F2}ms {result.P50Ms,8:F2}ms {result.P99Ms,8:F2}ms {lastAdded,8:F2}ms {result.DeliveredRatio,10:P2}");
             if (lastAdded > LatencyBudgetMs || result.DeliveredRatio < 0.99)
@@ -227,22 +190,6 @@ public sealed class CallsScenario(BenchOptions options)
         table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", carried?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0],
             "step bound " + maxCalls, carried == maxCalls ? "bound reached" : over);
         return clean;
-    }
-
-    private static async Task<List<(TcpClient, TcpClient)>> DirectPairsAsync(int count, CancellationToken cancel)
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start(count);
-        var pairs = new List<(TcpClient, TcpClient)>();
-        for (var i = 0; i < count; i++)
-        {
-            var client = new TcpClient { NoDelay = true };
-            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, cancel);
-            var server = await listener.AcceptTcpClientAsync(cancel);
-            server.NoDelay = true;
-            pairs.Add((client, server));
-        }
-        return pairs;
     }
 
     // ---- (c) setup time per path ------------------------------------------------------

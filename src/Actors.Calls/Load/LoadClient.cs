@@ -3,20 +3,21 @@ using System.Net;
 using System.Net.Sockets;
 using Actors.Calls.Protocol;
 
-namespace Actors.Benchmarks.Calls;
+namespace Actors.Calls.Load;
 
 /// <summary>
 /// A bare call-protocol client for load generation: registers at a rendezvous (no listener, so
 /// never reachable), places or answers one call and dials the relay it is told to. Plain sockets
-/// and the shared codec, so thousands of them fit in one process.
+/// and the shared codec, no actors, so thousands of them fit in one process (the benchmark's
+/// <c>calls</c> scenario and <c>actors caller load</c>, which the Lab's calls sweep runs).
 /// </summary>
-public sealed class CallClient : IDisposable
+public sealed class LoadClient : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
 
-    private CallClient(string id, TcpClient tcp)
+    private LoadClient(string id, TcpClient tcp)
     {
         Id = id;
         _tcp = tcp;
@@ -25,15 +26,23 @@ public sealed class CallClient : IDisposable
 
     public string Id { get; }
 
-    public static async Task<CallClient> RegisterAsync(int rendezvousPort, string id, string secret, CancellationToken cancel)
+    public static async Task<LoadClient> RegisterAsync(IPEndPoint rendezvous, string id, string secret, CancellationToken cancel)
     {
-        var tcp = new TcpClient { NoDelay = true };
-        await tcp.ConnectAsync(IPAddress.Loopback, rendezvousPort, cancel);
-        var client = new CallClient(id, tcp);
+        var tcp = new TcpClient(rendezvous.AddressFamily) { NoDelay = true };
         try
         {
-            // Version 1: the benchmark measures the relay, and a version-2 pair would be told to punch.
-            await Send(client._stream, new Hello(FrameCodec.MinVersion, "actors-bench"), cancel);
+            await tcp.ConnectAsync(rendezvous, cancel);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+        var client = new LoadClient(id, tcp);
+        try
+        {
+            // Version 1: the load measures the relay, and a version-2 pair would be told to punch.
+            await Send(client._stream, new Hello(FrameCodec.MinVersion, "actors-load"), cancel);
             var challenge = await client.ExpectAsync<Challenge>(cancel);
             await Send(client._stream, new Register(id, CallAuth.Proof(secret, challenge.Nonce, id), 0), cancel);
             await client.ExpectAsync<Registered>(cancel);
@@ -51,7 +60,7 @@ public sealed class CallClient : IDisposable
     /// Calls <paramref name="callee"/> (which must be unreachable too, so the path is a relay) and
     /// returns both ends' media sockets, joined at the relay.
     /// </summary>
-    public async Task<(TcpClient Caller, TcpClient Callee)> CallThroughRelayAsync(CallClient callee, string callId, CancellationToken cancel)
+    public async Task<(TcpClient Caller, TcpClient Callee)> CallThroughRelayAsync(LoadClient callee, string callId, CancellationToken cancel)
     {
         await Send(_stream, new PlaceCall(callId, callee.Id), cancel);
         var ring = await callee.ExpectAsync<Ring>(cancel);
@@ -59,36 +68,62 @@ public sealed class CallClient : IDisposable
         var mine = await ExpectAsync<Connect>(cancel);
         var theirs = await callee.ExpectAsync<Connect>(cancel);
         if (mine.Path != PathKind.Relay) throw new InvalidOperationException($"expected a relay path, got {mine.Path}");
-        var a = await JoinAsync(mine, Id, cancel);
-        var b = await JoinAsync(theirs, callee.Id, cancel);
-        await ExpectOn<Joined>(a.GetStream(), cancel);
-        await ExpectOn<Joined>(b.GetStream(), cancel);
-        return (a, b);
+        TcpClient? a = null, b = null;
+        try
+        {
+            a = await JoinAsync(mine, Id, cancel);
+            b = await JoinAsync(theirs, callee.Id, cancel);
+            await ExpectOn<Joined>(a.GetStream(), cancel);
+            await ExpectOn<Joined>(b.GetStream(), cancel);
+            return (a, b);
+        }
+        catch
+        {
+            a?.Dispose();
+            b?.Dispose();
+            throw;
+        }
     }
 
     private static async Task<TcpClient> JoinAsync(Connect connect, string id, CancellationToken cancel)
     {
         var tcp = new TcpClient { NoDelay = true };
-        await tcp.ConnectAsync(IPAddress.Parse(connect.Host), connect.Port, cancel);
-        await Send(tcp.GetStream(), new Join(connect.CallId, connect.Token, id), cancel);
-        return tcp;
+        try
+        {
+            await tcp.ConnectAsync(IPAddress.Parse(connect.Host), connect.Port, cancel);
+            await Send(tcp.GetStream(), new Join(connect.CallId, connect.Token, id), cancel);
+            return tcp;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
     }
 
     private Task<T> ExpectAsync<T>(CancellationToken cancel) where T : CallMessage => ExpectOn<T>(_stream, cancel);
 
+    /// <summary>The next message other than Ping/Pong, which must be a <typeparamref name="T"/>; a TimeoutException after 20 s.</summary>
     private static async Task<T> ExpectOn<T>(NetworkStream stream, CancellationToken cancel) where T : CallMessage
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(Timeout);
-        while (true)
+        try
         {
-            var message = await Receive(stream, timeout.Token);
-            switch (message)
+            while (true)
             {
-                case T wanted: return wanted;
-                case Ping or Pong: continue;
-                default: throw new InvalidOperationException($"expected {typeof(T).Name}, got {message}");
+                var message = await Receive(stream, timeout.Token);
+                switch (message)
+                {
+                    case T wanted: return wanted;
+                    case Ping or Pong: continue;
+                    default: throw new InvalidOperationException($"expected {typeof(T).Name}, got {message}");
+                }
             }
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no {typeof(T).Name} within {Timeout.TotalSeconds} s");
         }
     }
 

@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Sockets;
+using Actors.Calls.Load;
+using Xunit;
+
+namespace Actors.Calls.Tests.Load;
+
+/// <summary>The load generator the benchmark and the Lab's calls sweep share, on direct loopback pairs.</summary>
+public sealed class MediaLoadTests
+{
+    [Fact]
+    public async Task Every_frame_sent_while_measured_arrives_and_is_timed_on_direct_pairs()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var pairs = new List<(TcpClient, TcpClient)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var client = new TcpClient { NoDelay = true };
+                await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+                pairs.Add((client, await listener.AcceptTcpClientAsync()));
+            }
+            var result = await MediaLoad.RunAsync(pairs, new MediaShape(100, 64), TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(1), CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(20));
+
+            Assert.Equal(3, result.Calls);
+            // 3 calls × 2 ends × 100 frames/s × 1 s = 600; a late timer skips ticks, never adds one (a loaded
+            // machine's niced run sent 185). The point is below: what was sent arrived.
+            Assert.InRange(result.Sent, 60, 606);
+            Assert.Equal(result.Sent, result.Received); // TCP on loopback loses nothing: every "lost" frame would be a counting error
+            Assert.Equal(0, result.Lost);
+            Assert.InRange(result.P50Ms, 0, result.P99Ms);
+            Assert.InRange(result.P99Ms, result.P50Ms, result.MaxMs);
+        }
+        finally
+        {
+            foreach (var (a, b) in pairs) { a.Dispose(); b.Dispose(); }
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 172)]
+    [InlineData(1001, 172)]
+    [InlineData(50, 15)]
+    [InlineData(50, 65537)]
+    public void A_shape_out_of_range_says_what_is_wrong(int rate, int bytes) =>
+        Assert.NotNull(new MediaShape(rate, bytes).Problem());
+
+    [Fact]
+    public void The_voice_shape_is_usable() => Assert.Null(MediaShape.Voice.Problem());
+}
