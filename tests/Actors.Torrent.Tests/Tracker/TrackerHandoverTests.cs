@@ -105,6 +105,12 @@ public sealed class TrackerHandoverTests() : TestKit(TrackerActorTests.NodeConfi
         Assert.Equal(peers[heldBack], again.Peers.Select(c => c.PeerId).ToHashSet());
         Assert.Equal(keptByA + peers[heldBack].Count, Status(registryA).Peers);
         standIn.Tell(new StandIn.Send(registryA, new HandoverAck(again.Id)));
+        // After the grace A hands it to its holders once more (what reached A since is not lost) and
+        // keeps it until that is acknowledged too; then A lets it go.
+        var last = NextHeldBack(probe, received, TimeSpan.FromSeconds(10));
+        Assert.Equal(peers[heldBack], last.Peers.Select(c => c.PeerId).ToHashSet());
+        Assert.Equal(keptByA + peers[heldBack].Count, Status(registryA).Peers);
+        standIn.Tell(new StandIn.Send(registryA, new HandoverAck(last.Id)));
         AwaitAssert(() => Assert.Equal(keptByA, Status(registryA).Peers), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
 
         // No peer was lost: every partition C now holds reaches it, from A or (once B's view has C) from B.
