@@ -34,6 +34,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--announce-port", null, "port to announce instead of the listening one (a port forward, a Lab link proxy)", "PORT"),
         new("--max-up", null, "upload cap per peer, bytes/s (K, M suffixes)", "RATE"),
         new("--max-down", null, "download cap per peer, bytes/s (K, M suffixes)", "RATE"),
+        new("--super-seed", "actors.peer.super-seed", "seed by BEP 16 super-seeding: reveal pieces one at a time, each to one peer first", IsFlag: true),
         new("--max-peers", "actors.peer.max-peers", "connections per torrent (fewer when the process's budget is shared by many)", "N"),
         new("--max-connections", "actors.peer.max-connections", "sockets for all peers of this process (0: from the descriptor limit)", "N"),
         new("--max-half-open", "actors.peer.max-half-open", "outgoing connects not yet answered, per process", "N"),
@@ -85,6 +86,7 @@ public sealed class PeerCommand : IRoleCommand
         var limits = ConnectionLimits.FromConfig(config);
         var read = new SettingsReader(config, "actors.peer");
         var maxPeers = read.Int("max-peers", 1, 10_000);
+        var superSeed = read.Bool("super-seed");
         var maxMetadata = (int)read.Bytes("max-metadata-size", 16 * 1024, 256L * 1024 * 1024);
         var metadataTimeout = read.Duration("metadata-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;
@@ -144,6 +146,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
+                SuperSeed = superSeed,
                 InitialPeers = initialPeers,
                 Dht = torrentDht,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();

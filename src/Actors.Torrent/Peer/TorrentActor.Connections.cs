@@ -140,7 +140,8 @@ public sealed partial class TorrentActor
             ListenEndPoint = dialed ? remote : null,
         };
         Context.Watch(Sender);
-        Sender.Tell(new Welcome(_picker.Have.Clone()));
+        Sender.Tell(new Welcome(PiecesToShow()));
+        UnchokeIfFree(Sender, _peers[Sender]);
         _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
     }
 
@@ -153,6 +154,7 @@ public sealed partial class TorrentActor
         }
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        _superSeeder?.PeerLeft(terminated.ActorRef, peer.Has);
         RememberExchange(peer);
         if (!peer.AmChoking) RunChoker();
         if (peer.ListenEndPoint is { } listening) TryAgainLater(listening);

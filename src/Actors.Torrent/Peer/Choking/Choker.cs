@@ -1,14 +1,24 @@
 namespace Actors.Torrent.Peer.Choking;
 
-/// <summary>A peer as the choker sees it: whether it wants data and how fast it trades with us.</summary>
-public sealed record ChokeCandidate(object Key, bool Interested, double Rate);
+/// <summary>
+/// A peer as the choker sees it: whether it wants data and how fast it trades with us. For a
+/// seed's round robin also whether it is unchoked now, <see cref="Since"/> when that last changed
+/// (any monotonic clock), and the bytes it took from us since its unchoke.
+/// </summary>
+public sealed record ChokeCandidate(object Key, bool Interested, double Rate)
+{
+    public bool Unchoked { get; init; }
+    public long Since { get; init; }
+    public long UploadedSinceUnchoke { get; init; }
+}
 
 /// <summary>
 /// BEP 3 tit-for-tat: every round the <see cref="RegularSlots"/> interested peers with the best
-/// rate (what they give us while we leech, what they take while we seed) are unchoked, plus one
-/// optimistic unchoke, a random choked interested peer, rotated every
-/// <see cref="OptimisticEveryRounds"/> rounds so newcomers get a chance to prove themselves.
-/// Pure: the torrent actor calls <see cref="Round"/> on a timer.
+/// rate (what they give us while we leech) are unchoked, plus one optimistic unchoke, a random
+/// choked interested peer, rotated every <see cref="OptimisticEveryRounds"/> rounds so newcomers
+/// get a chance to prove themselves. A seed has nothing to get back, so it takes turns instead
+/// (<see cref="SeedRound"/>, libtorrent's "round robin" seed choking).
+/// Pure: the torrent actor calls <see cref="Round"/> or <see cref="SeedRound"/> on a timer.
 /// </summary>
 public sealed class Choker(Random? random = null)
 {
@@ -35,6 +45,22 @@ public sealed class Choker(Random? random = null)
         }
         if (Optimistic is not null) unchoke.Add(Optimistic);
         return unchoke;
+    }
+
+    /// <summary>
+    /// A seed's round: its <see cref="RegularSlots"/> + 1 slots go in turns. An unchoked peer keeps
+    /// its slot until it took <paramref name="quota"/> bytes since its unchoke; then the interested
+    /// peers that waited longest take over, and a peer that had its turn keeps its slot only when
+    /// nobody is waiting (the one that took least first). Every interested peer gets the seed in
+    /// turn, whatever its speed: fastest-first would feed the same few peers for the whole download.
+    /// </summary>
+    public static IReadOnlySet<object> SeedRound(IReadOnlyList<ChokeCandidate> candidates, long quota)
+    {
+        var interested = candidates.Where(c => c.Interested).ToArray();
+        var order = interested.Where(c => c.Unchoked && c.UploadedSinceUnchoke < quota).OrderBy(c => c.Since)
+            .Concat(interested.Where(c => !c.Unchoked).OrderBy(c => c.Since))
+            .Concat(interested.Where(c => c.Unchoked && c.UploadedSinceUnchoke >= quota).OrderBy(c => c.UploadedSinceUnchoke));
+        return order.Take(RegularSlots + 1).Select(c => c.Key).ToHashSet(ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Between rounds, an interested newcomer may take a free slot at once.</summary>

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Actors.Torrent.Peer.Choking;
+using Actors.Torrent.Peer.Seeding;
+using Akka.Actor;
+
+namespace Actors.Torrent.Peer;
+
+/// <summary>
+/// Choking, and how a seed spends its upload: tit-for-tat while we leech, turns (round robin) while
+/// we seed, and BEP 16 super-seeding when asked (<see cref="TorrentSettings.SuperSeed"/>); a
+/// leecher leaves to other leechers what they can give it, so that a seed's bytes go to pieces the
+/// swarm lacks.
+/// </summary>
+public sealed partial class TorrentActor
+{
+    /// <summary>Non-null while super-seeding: only a torrent complete when it starts listening super-seeds.</summary>
+    private SuperSeeder? _superSeeder;
+
+    private void StartSeedingMode()
+    {
+        if (_settings.SuperSeed && IsComplete)
+            _superSeeder = new SuperSeeder(_settings.Torrent.PieceCount);
+    }
+
+    /// <summary>What a new peer is told we have: everything, or nothing at all while super-seeding (pieces are then revealed one by one).</summary>
+    private PieceSet PiecesToShow() =>
+        _superSeeder is null ? _picker.Have.Clone() : new PieceSet(_settings.Torrent.PieceCount);
+
+    /// <summary>
+    /// Whether the peer wants anything from us. A super-seed shows a peer only the pieces it may
+    /// fetch now, so a peer that lacks anything counts: it becomes interested once unchoked and shown some.
+    /// </summary>
+    private bool WantsFromUs(PeerState peer) =>
+        _superSeeder is null ? peer.PeerInterested : !peer.Has.IsComplete;
+
+    private void UnchokeIfFree(IActorRef connection, PeerState peer)
+    {
+        if (WantsFromUs(peer) && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
+            SetChoking(connection, peer, false);
+    }
+
+    private void OnInterestChanged(IActorRef connection, PeerState peer)
+    {
+        UnchokeIfFree(connection, peer);
+        FreeSlotIfDone(connection, peer);
+    }
+
+    /// <summary>
+    /// A seed's unchoked peer that wants nothing more (not interested, or complete) gives its slot
+    /// at once to the peer that waited longest, instead of holding it until the next round (10 s).
+    /// </summary>
+    private void FreeSlotIfDone(IActorRef connection, PeerState peer)
+    {
+        if (!IsComplete || peer.AmChoking || WantsFromUs(peer)) return;
+        SetChoking(connection, peer, true);
+        var next = _peers.Where(p => p.Value.AmChoking && WantsFromUs(p.Value)).OrderBy(p => p.Value.ChokeChangedAt).FirstOrDefault();
+        if (next.Key is not null) UnchokeIfFree(next.Key, next.Value);
+    }
+
+    private void SetChoking(IActorRef connection, PeerState peer, bool choking)
+    {
+        if (peer.AmChoking == choking) return;
+        peer.AmChoking = choking;
+        peer.ChokeChangedAt = Stopwatch.GetTimestamp();
+        if (!choking) peer.UploadedAtUnchoke = peer.Uploaded;
+        connection.Tell(new SetChoking(choking));
+        if (_superSeeder is null) return;
+        // Reveals go with the unchoke (the peer can fetch them at once); a choked peer's go back to the pool.
+        if (choking) _superSeeder.Withdraw(connection);
+        else Reveal(connection, peer);
+    }
+
+    private void RunChoker()
+    {
+        IReadOnlySet<object> unchoke;
+        if (IsComplete)
+        {
+            // Turns of about four pieces each (at least 256 KiB): every leecher gets something fresh to trade.
+            var quota = Math.Max(256 * 1024L, 4L * _settings.Torrent.PieceLength);
+            unchoke = Choker.SeedRound(_peers.Select(p => new ChokeCandidate(p.Key, WantsFromUs(p.Value), p.Value.UpRate)
+            {
+                Unchoked = !p.Value.AmChoking,
+                Since = p.Value.ChokeChangedAt,
+                UploadedSinceUnchoke = p.Value.Uploaded - p.Value.UploadedAtUnchoke,
+            }).ToArray(), quota);
+        }
+        else
+        {
+            unchoke = _choker.Round(_peers.Select(p => new ChokeCandidate(p.Key, p.Value.PeerInterested, p.Value.DownRate)).ToArray());
+        }
+        foreach (var (connection, peer) in _peers)
+            SetChoking(connection, peer, !unchoke.Contains(connection));
+    }
+
+    // ---- Super-seeding (BEP 16) ----------------------------------------------------------
+
+    private void Reveal(IActorRef connection, PeerState peer)
+    {
+        foreach (var index in _superSeeder!.Reveal(connection, peer.Has))
+            connection.Tell(new AnnounceHave(index));
+    }
+
+    /// <summary>The peer's bitfield (or have-all / have-none): availability, and reveals it turns out to hold.</summary>
+    private void SuperSeedPieces(IActorRef connection, PeerState peer, PieceSet before)
+    {
+        if (_superSeeder is null) return;
+        _superSeeder.PeerPieces(connection, before, peer.Has);
+        if (peer.AmChoking) UnchokeIfFree(connection, peer);
+        else Reveal(connection, peer);
+    }
+
+    /// <summary>A peer that fetched a piece it was shown is shown the next one.</summary>
+    private void SuperSeedHave(IActorRef connection, PeerState peer, int index)
+    {
+        if (_superSeeder is null) return;
+        if (_superSeeder.PeerHas(connection, index) && !peer.AmChoking) Reveal(connection, peer);
+        FreeSlotIfDone(connection, peer);
+    }
+
+    // ---- Leeching: a seed's upload is for what nobody else can give ----------------------
+
+    /// <summary>
+    /// For a seed: the pieces non-seeds that unchoke us hold, which the picker then fetches from
+    /// them rather than from the seed (the end-game too: duplicates go to them). Null for others.
+    /// </summary>
+    private PieceSet? LeaveToOthers(PeerState from)
+    {
+        if (!from.Has.IsComplete) return null;
+        var elsewhere = new PieceSet(_settings.Torrent.PieceCount);
+        foreach (var other in _peers.Values)
+            if (!other.PeerChoking && !other.Has.IsComplete && !other.Has.IsEmpty) elsewhere.UnionWith(other.Has);
+        return elsewhere;
+    }
+}
