@@ -15,6 +15,8 @@ public sealed partial class TorrentActor
 {
     /// <summary>Non-null while super-seeding: only a torrent complete when it starts listening super-seeds.</summary>
     private SuperSeeder? _superSeeder;
+    /// <summary>A peer that announced no piece for this long gets nothing from the others: a super-seed may repeat pieces for it.</summary>
+    private static readonly TimeSpan StarvingAfter = TimeSpan.FromSeconds(5);
 
     private void StartSeedingMode()
     {
@@ -90,13 +92,18 @@ public sealed partial class TorrentActor
         }
         foreach (var (connection, peer) in _peers)
             SetChoking(connection, peer, !unchoke.Contains(connection));
+        // A super-seed's unchoked peer that got no piece from anyone for a while may be shown pieces others hold.
+        if (_superSeeder is not null)
+            foreach (var (connection, peer) in _peers.Where(p => !p.Value.AmChoking))
+                Reveal(connection, peer);
     }
 
     // ---- Super-seeding (BEP 16) ----------------------------------------------------------
 
     private void Reveal(IActorRef connection, PeerState peer)
     {
-        foreach (var index in _superSeeder!.Reveal(connection, peer.Has))
+        var starving = Stopwatch.GetElapsedTime(peer.LastPieceAt) > StarvingAfter;
+        foreach (var index in _superSeeder!.Reveal(connection, peer.Has, allowRepeats: starving))
             connection.Tell(new AnnounceHave(index));
     }
 
@@ -104,6 +111,7 @@ public sealed partial class TorrentActor
     private void SuperSeedPieces(IActorRef connection, PeerState peer, PieceSet before)
     {
         if (_superSeeder is null) return;
+        if (peer.Has.Count > before.Count) peer.LastPieceAt = Stopwatch.GetTimestamp();
         _superSeeder.PeerPieces(connection, before, peer.Has);
         if (peer.AmChoking) UnchokeIfFree(connection, peer);
         else Reveal(connection, peer);
@@ -113,6 +121,7 @@ public sealed partial class TorrentActor
     private void SuperSeedHave(IActorRef connection, PeerState peer, int index)
     {
         if (_superSeeder is null) return;
+        peer.LastPieceAt = Stopwatch.GetTimestamp();
         if (_superSeeder.PeerHas(connection, index) && !peer.AmChoking) Reveal(connection, peer);
         FreeSlotIfDone(connection, peer);
     }

@@ -62,6 +62,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public double DownRate, UpRate;
         /// <summary>When we last choked or unchoked it, and what we had uploaded to it then (a seed's round robin).</summary>
         public long ChokeChangedAt = Stopwatch.GetTimestamp(), UploadedAtUnchoke;
+        /// <summary>When it last announced a piece (a super-seed shows repeats only to a peer that gets nothing from others).</summary>
+        public long LastPieceAt = Stopwatch.GetTimestamp();
         /// <summary>Where the peer listens (the address we dialled, or its extended handshake's <c>p</c>): what PEX shares.</summary>
         public IPEndPoint? ListenEndPoint;
         public bool SupportsPex;

@@ -21,16 +21,31 @@ public sealed class SeedingTests
     {
         var seeder = new SuperSeeder(40, revealsPerPeer: 2, new Random(1));
         var shown = new List<int>();
-        for (var p = 0; p < 20; p++)
+        var peers = Enumerable.Range(0, 20).Select(p => $"peer{p}").ToArray(); // keys compare by reference, as actor refs do
+        foreach (var peer in peers)
         {
-            var revealed = seeder.Reveal($"peer{p}", new PieceSet(40));
+            var revealed = seeder.Reveal(peer, new PieceSet(40));
             Assert.Equal(2, revealed.Count);
             shown.AddRange(revealed);
         }
         Assert.Equal(40, shown.Distinct().Count());
         Assert.Equal(0, seeder.RepeatCount);
-        // Nothing left that nobody has seen: a 21st peer gets pieces already given (the least given ones).
-        Assert.Equal(2, seeder.Reveal("late", new PieceSet(40)).Count);
+        // Every piece is being fetched from us: a 21st peer is shown none (it would share our upload with them).
+        Assert.Empty(seeder.Reveal("late", new PieceSet(40)));
+        // peer0 has one: still none, while pieces only we have are on their way to the others.
+        Assert.True(seeder.PeerHas(peers[0], shown[0]));
+        Assert.Empty(seeder.Reveal("late", new PieceSet(40)));
+        // Every piece is held: still nothing, unless the peer is starving; then the least held ones, repeats.
+        for (var p = 0; p < peers.Length; p++)
+        {
+            if (p > 0) seeder.PeerHas(peers[p], shown[2 * p]);
+            seeder.PeerHas(peers[p], shown[2 * p + 1]);
+        }
+        seeder.PeerHas("other", shown[0]);
+        Assert.Empty(seeder.Reveal("late", new PieceSet(40)));
+        var late = seeder.Reveal("late", new PieceSet(40), allowRepeats: true);
+        Assert.Equal(2, late.Count);
+        Assert.DoesNotContain(shown[0], late); // held twice: the others once
         Assert.Equal(2, seeder.RepeatCount);
     }
 
@@ -54,15 +69,16 @@ public sealed class SeedingTests
     }
 
     [Fact]
-    public void Super_seed_prefers_pieces_nobody_holds_over_pieces_peers_announced()
+    public void Super_seed_shows_pieces_nobody_holds_and_repeats_the_least_held_only_to_a_starving_peer()
     {
         var seeder = new SuperSeeder(4, revealsPerPeer: 1, new Random(3));
         seeder.PeerPieces("b", null, Set(4, 0, 1));
         seeder.PeerPieces("c", null, Set(4, 0, 2));
         Assert.Equal([3], seeder.Reveal("a", new PieceSet(4)));
-        // Piece 3 is reserved for a; d lacks everything: the rarest of the rest is 1 or 2, never 0 (two holders).
-        var forD = Assert.Single(seeder.Reveal("d", new PieceSet(4)));
-        Assert.Contains(forD, new[] { 1, 2 });
+        // Piece 3 is a's to fetch; d lacks everything, but the rest is held by others: nothing, unless starving.
+        Assert.Empty(seeder.Reveal("d", new PieceSet(4)));
+        var forD = Assert.Single(seeder.Reveal("d", new PieceSet(4), allowRepeats: true));
+        Assert.Contains(forD, new[] { 1, 2 }); // never 0 (two holders) nor 3 (a fetches it)
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class SuperSeeder
     /// <summary>Announcements made so far, over all peers (figures, tests).</summary>
     public int RevealCount { get; private set; }
 
-    /// <summary>Announcements made so far of a piece that a peer already held or had been given to another (figures, tests).</summary>
+    /// <summary>Announcements made so far of a piece that another peer already held (figures, tests).</summary>
     public int RepeatCount { get; private set; }
 
     /// <summary>Peers that announced <paramref name="index"/>.</summary>
@@ -97,10 +97,13 @@ public sealed class SuperSeeder
     /// <summary>
     /// Tops the peer's reveals up to <see cref="RevealsPerPeer"/>: returns the pieces to announce to
     /// it now (each a <c>have</c>). Pieces it was shown before and still lacks count first when
-    /// nobody else holds or was given them; then the pieces fewest peers hold or were given,
-    /// ties at random — pieces nobody has seen yet first. Empty when the peer lacks nothing.
+    /// nobody else holds or fetches them; then the pieces fewest peers hold, ties at random —
+    /// pieces nobody has yet — never one another peer is fetching from us, and one that peers
+    /// hold only with <paramref name="allowRepeats"/> (for a peer that gets nothing from the others),
+    /// the least held first. Empty when there is no such piece: the peer then gets what it lacks
+    /// from the others.
     /// </summary>
-    public IReadOnlyList<int> Reveal(object peer, PieceSet has)
+    public IReadOnlyList<int> Reveal(object peer, PieceSet has, bool allowRepeats = false)
     {
         if (!_peers.TryGetValue(peer, out var p)) _peers[peer] = p = new Peer();
         var shown = new List<int>();
@@ -112,9 +115,9 @@ public sealed class SuperSeeder
         }
         while (p.Active.Count < RevealsPerPeer)
         {
-            var index = Rarest(p, has);
+            var index = Rarest(p, has, allowRepeats);
             if (index < 0) break;
-            if (_availability[index] + _reserved[index] > 0) RepeatCount++;
+            if (_availability[index] > 0) RepeatCount++;
             Reserve(p, index);
             p.Revealed.Add(index);
             RevealCount++;
@@ -123,15 +126,17 @@ public sealed class SuperSeeder
         return shown;
     }
 
-    private int Rarest(Peer p, PieceSet has)
+    private int Rarest(Peer p, PieceSet has, bool allowRepeats)
     {
         var best = -1;
         var bestScore = int.MaxValue;
         var ties = 0;
         for (var i = 0; i < _pieceCount; i++)
         {
-            if (has[i] || p.Revealed.Contains(i)) continue;
-            var score = _availability[i] + _reserved[i];
+            // A piece another peer is fetching from us now is never shown twice: two copies would
+            // share our upload with the pieces still unique to us, and delay the whole swarm.
+            if (has[i] || p.Revealed.Contains(i) || _reserved[i] > 0) continue;
+            var score = _availability[i];
             if (score < bestScore)
             {
                 best = i;
@@ -143,7 +148,9 @@ public sealed class SuperSeeder
                 best = i; // reservoir sampling: a uniform choice among equals
             }
         }
-        return best;
+        // A second copy of a piece only for a peer that gets nothing from the others: our upload is
+        // for the pieces only we have, and the peers spread the rest.
+        return bestScore > 0 && !allowRepeats ? -1 : best;
     }
 
     private void Reserve(Peer p, int index)
