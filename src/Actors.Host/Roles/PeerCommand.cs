@@ -255,10 +255,13 @@ public sealed class PeerCommand : IRoleCommand
         var lastPlain = DateTime.MinValue;
         bool listening = false, reported = false;
         var started = Environment.TickCount64;
+        // Every torrent says when it completes: the summary and the exit follow at once, not at the next poll (up to 1 s later).
+        Task allComplete = Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.TorrentCompleted>(TorrentActor.NotifyWhenComplete.Instance, Timeout.InfiniteTimeSpan)));
+        var never = new TaskCompletionSource().Task;
         while (true)
         {
-            // Wake for the next report, Ctrl-C, or the role failing (the system then shuts itself down).
-            await Task.WhenAny(Task.Delay(terminal ? 250 : 1000, cancel), system.WhenTerminated);
+            // Wake for the next report, completion, Ctrl-C, or the role failing (the system then shuts itself down).
+            await Task.WhenAny(Task.Delay(terminal ? 250 : 1000, cancel), system.WhenTerminated, reported ? never : allComplete);
             if (system.WhenTerminated.IsCompleted) return false;
             if (cancel.IsCancellationRequested)
             {
@@ -284,9 +287,10 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
-            // {"unixMs":…,"pieces":P,"have":[per peer]}: per-peer completion and piece availability for the Lab's swarm plots.
+            // {"unixMs":…,"pieces":P,"have":[per peer],"up":[bytes per peer]}: per-peer completion and piece
+            // availability for the Lab's swarm plots, and what each uploaded (a seeder's timeline in benchmarks).
             progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}]}}"));
+                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}],\"up\":[{string.Join(",", all.Select(p => p.Uploaded))}]}}"));
             if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
             {
                 lastReport = DateTime.UtcNow;
