@@ -287,10 +287,10 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
-            // {"unixMs":…,"pieces":P,"have":[per peer],"up":[bytes per peer]}: per-peer completion and piece
+            // {"unixMs":…,"pieces":P,"have":[per peer],"up":[bytes per peer],"peers":[connections per peer]}: per-peer completion and piece
             // availability for the Lab's swarm plots, and what each uploaded (a seeder's timeline in benchmarks).
             progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}],\"up\":[{string.Join(",", all.Select(p => p.Uploaded))}]}}"));
+                $"{{\"unixMs\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"pieces\":{torrent.PieceCount},\"have\":[{string.Join(",", all.Select(p => p.PiecesHave))}],\"up\":[{string.Join(",", all.Select(p => p.Uploaded))}],\"peers\":[{string.Join(",", all.Select(p => p.Peers))}]}}"));
             if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
             {
                 lastReport = DateTime.UtcNow;

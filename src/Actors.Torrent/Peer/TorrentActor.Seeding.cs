@@ -17,6 +17,8 @@ public sealed partial class TorrentActor
     private SuperSeeder? _superSeeder;
     /// <summary>A peer that announced no piece for this long gets nothing from the others: a super-seed may repeat pieces for it.</summary>
     private static readonly TimeSpan StarvingAfter = TimeSpan.FromSeconds(5);
+    /// <summary>Regular upload slots (plus one optimistic or one more turn): more while a capped upload is not used up.</summary>
+    private int _uploadSlots = Choker.RegularSlots;
 
     private void StartSeedingMode()
     {
@@ -37,7 +39,7 @@ public sealed partial class TorrentActor
 
     private void UnchokeIfFree(IActorRef connection, PeerState peer)
     {
-        if (WantsFromUs(peer) && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
+        if (WantsFromUs(peer) && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking), IsComplete ? Choker.RegularSlots : _uploadSlots))
             SetChoking(connection, peer, false);
     }
 
@@ -88,7 +90,8 @@ public sealed partial class TorrentActor
         }
         else
         {
-            unchoke = _choker.Round(_peers.Select(p => new ChokeCandidate(p.Key, p.Value.PeerInterested, p.Value.DownRate)).ToArray());
+            if (!_peers.Values.Any(p => p.AmChoking && p.PeerInterested)) _uploadSlots = Choker.RegularSlots;
+            unchoke = _choker.Round(_peers.Select(p => new ChokeCandidate(p.Key, p.Value.PeerInterested, p.Value.DownRate)).ToArray(), _uploadSlots);
         }
         foreach (var (connection, peer) in _peers)
             SetChoking(connection, peer, !unchoke.Contains(connection));
@@ -96,6 +99,21 @@ public sealed partial class TorrentActor
         if (_superSeeder is not null)
             foreach (var (connection, peer) in _peers.Where(p => !p.Value.AmChoking))
                 Reveal(connection, peer);
+    }
+
+    /// <summary>
+    /// Every second (stats tick): a leecher whose capped upload is not used up while interested
+    /// peers wait opens a slot for the one that gave us most (<see cref="Choker.ShouldOpenSlot"/>).
+    /// Slots fall back to the BEP 3 four at a round where nobody waits. A seed keeps its turns.
+    /// </summary>
+    private void OpenSlotIfUploadUnused()
+    {
+        if (IsComplete) return;
+        var waiting = _peers.Where(p => p.Value.AmChoking && p.Value.PeerInterested).ToArray();
+        if (!Choker.ShouldOpenSlot(_uploadSlots, _upRate, _settings.MaxUploadRate, waiting.Length > 0)) return;
+        _uploadSlots++;
+        var (connection, peer) = waiting.MaxBy(p => p.Value.DownRate);
+        SetChoking(connection, peer, false);
     }
 
     // ---- Super-seeding (BEP 16) ----------------------------------------------------------

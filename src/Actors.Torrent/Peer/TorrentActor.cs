@@ -327,6 +327,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
             peer.DownWindow = peer.UpWindow = 0;
         }
+        OpenSlotIfUploadUnused();
         var totals = Totals();
         if (totals == _totalsSent) return;
         _totalsSent = totals;

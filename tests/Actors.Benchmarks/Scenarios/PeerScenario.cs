@@ -177,13 +177,13 @@ public sealed partial class PeerScenario(BenchOptions options)
     /// </summary>
     private static void PrintTimeline(string seederFile, string swarmFile, long startedUnixMs, long size, double bound)
     {
-        static List<(double T, long[] Have, long[] Up, int Pieces)> Read(string file, long origin) =>
+        static List<(double T, long[] Have, long[] Up, int Pieces, long[] Peers)> Read(string file, long origin) =>
             !File.Exists(file) ? [] : File.ReadLines(file).Select(line =>
             {
                 using var doc = System.Text.Json.JsonDocument.Parse(line);
                 var root = doc.RootElement;
                 long[] Values(string name) => root.TryGetProperty(name, out var v) ? v.EnumerateArray().Select(e => e.GetInt64()).ToArray() : [];
-                return ((root.GetProperty("unixMs").GetInt64() - origin) / 1000.0, Values("have"), Values("up"), root.GetProperty("pieces").GetInt32());
+                return ((root.GetProperty("unixMs").GetInt64() - origin) / 1000.0, Values("have"), Values("up"), root.GetProperty("pieces").GetInt32(), Values("peers"));
             }).ToList();
         var seeder = Read(seederFile, startedUnixMs);
         var swarm = Read(swarmFile, startedUnixMs);
@@ -194,10 +194,11 @@ public sealed partial class PeerScenario(BenchOptions options)
                           "upload rate, all together, and their share of the file):");
         for (var k = 0; k < swarm.Count; k++)
         {
-            var (t, have, up, pieces) = swarm[k];
+            var (t, have, up, pieces, peers) = swarm[k];
+            var slowest = Array.IndexOf(have, have.Min());
             var rate = k == 0 ? 0 : (up.Sum() - swarm[k - 1].Up.Sum()) / (t - swarm[k - 1].T) / (1 << 20);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    t={t,5:F1} s  seeder ↑ {(double)(SeederUpAt(t) - upBefore) / size:F2} F  leechers ↑ {rate,5:F1} MiB/s  hold {(double)have.Sum() / (have.Length * pieces),4:P0} (slowest {have.Min()}/{pieces})"));
+                $"    t={t,5:F1} s  seeder ↑ {(double)(SeederUpAt(t) - upBefore) / size:F2} F  leechers ↑ {rate,5:F1} MiB/s  hold {(double)have.Sum() / (have.Length * pieces),4:P0} (slowest {have.Min()}/{pieces}, {(peers.Length > slowest ? peers[slowest] : 0)} peers)"));
         }
         var firstUp = seeder.FirstOrDefault(s => s.Up.Sum() > upBefore);
         var end = swarm[^1].T;

@@ -31,10 +31,10 @@ public sealed class Choker(Random? random = null)
     public object? Optimistic { get; private set; }
 
     /// <summary>The keys to unchoke this round; everyone else is choked.</summary>
-    public IReadOnlySet<object> Round(IReadOnlyList<ChokeCandidate> candidates)
+    public IReadOnlySet<object> Round(IReadOnlyList<ChokeCandidate> candidates, int regularSlots = RegularSlots)
     {
         var unchoke = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        foreach (var c in candidates.Where(c => c.Interested).OrderByDescending(c => c.Rate).Take(RegularSlots))
+        foreach (var c in candidates.Where(c => c.Interested).OrderByDescending(c => c.Rate).Take(regularSlots))
             unchoke.Add(c.Key);
 
         var optimisticGone = Optimistic is null || !candidates.Any(c => ReferenceEquals(c.Key, Optimistic) && c.Interested);
@@ -54,15 +54,27 @@ public sealed class Choker(Random? random = null)
     /// nobody is waiting (the one that took least first). Every interested peer gets the seed in
     /// turn, whatever its speed: fastest-first would feed the same few peers for the whole download.
     /// </summary>
-    public static IReadOnlySet<object> SeedRound(IReadOnlyList<ChokeCandidate> candidates, long quota)
+    public static IReadOnlySet<object> SeedRound(IReadOnlyList<ChokeCandidate> candidates, long quota, int regularSlots = RegularSlots)
     {
         var interested = candidates.Where(c => c.Interested).ToArray();
         var order = interested.Where(c => c.Unchoked && c.UploadedSinceUnchoke < quota).OrderBy(c => c.Since)
             .Concat(interested.Where(c => !c.Unchoked).OrderBy(c => c.Since))
             .Concat(interested.Where(c => c.Unchoked && c.UploadedSinceUnchoke >= quota).OrderBy(c => c.UploadedSinceUnchoke));
-        return order.Take(RegularSlots + 1).Select(c => c.Key).ToHashSet(ReferenceEqualityComparer.Instance);
+        return order.Take(regularSlots + 1).Select(c => c.Key).ToHashSet(ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Between rounds, an interested newcomer may take a free slot at once.</summary>
-    public static bool HasFreeSlot(int unchoked) => unchoked < RegularSlots + 1;
+    public static bool HasFreeSlot(int unchoked, int regularSlots = RegularSlots) => unchoked < regularSlots + 1;
+
+    /// <summary>
+    /// libtorrent's rate-based choker, simplified: a leecher whose capped upload went less than 90 %
+    /// used while interested peers wait for a slot opens one more (checked every second; the
+    /// unchoked peers could not take it all: they hold much of what we have, or fetch it from
+    /// others). Without a cap the pipe is the limit, and the BEP 3 four stay.
+    /// </summary>
+    public static bool ShouldOpenSlot(int slots, double uploadRate, long uploadCap, bool peersWaiting) =>
+        uploadCap > 0 && peersWaiting && slots < MaxSlots && uploadRate < 0.9 * uploadCap;
+
+    /// <summary>The most regular slots <see cref="ShouldOpenSlot"/> opens.</summary>
+    public const int MaxSlots = 16;
 }
