@@ -146,6 +146,28 @@ public sealed class SeedingTests
     }
 
     [Fact]
+    public void A_capped_upload_left_unused_opens_a_slot_while_peers_wait()
+    {
+        Assert.True(Choker.ShouldOpenSlot(4, uploadRate: 500_000, uploadCap: 1_000_000, peersWaiting: true));
+        Assert.False(Choker.ShouldOpenSlot(4, uploadRate: 950_000, uploadCap: 1_000_000, peersWaiting: true)); // used up
+        Assert.False(Choker.ShouldOpenSlot(4, uploadRate: 500_000, uploadCap: 1_000_000, peersWaiting: false)); // nobody to give it to
+        Assert.False(Choker.ShouldOpenSlot(4, uploadRate: 500_000, uploadCap: 0, peersWaiting: true)); // uncapped: the BEP 3 four
+        Assert.False(Choker.ShouldOpenSlot(Choker.MaxSlots, uploadRate: 0, uploadCap: 1_000_000, peersWaiting: true));
+    }
+
+    [Fact]
+    public void A_round_unchokes_as_many_regular_slots_as_opened()
+    {
+        var choker = new Choker(new Random(5));
+        var peers = Enumerable.Range(0, 12).Select(i => new ChokeCandidate($"p{i}", true, i)).ToArray();
+        var unchoked = choker.Round(peers, regularSlots: 8);
+        Assert.Equal(9, unchoked.Count);
+        foreach (var best in peers[4..]) Assert.Contains(best.Key, unchoked);
+        Assert.True(Choker.HasFreeSlot(8, regularSlots: 8));
+        Assert.False(Choker.HasFreeSlot(9, regularSlots: 8));
+    }
+
+    [Fact]
     public void A_leecher_leaves_a_seed_alone_for_pieces_an_unchoking_leecher_holds()
     {
         var picker = new PiecePicker(4, 32 * 1024, _ => 32 * 1024, new Random(1), randomFirstPieces: 0);
