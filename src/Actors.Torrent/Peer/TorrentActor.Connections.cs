@@ -115,6 +115,9 @@ public sealed partial class TorrentActor
         if (peer.AmInterested) score += 2;
         if (peer.PeerInterested) score += 1;
         if (peer.AmInterested && _picker.HoldsRarePiece(peer.Has, 2)) score += 1;
+        // A peer that gave us data is a source even while we want nothing of what it shows now: a
+        // super-seed (BEP 16) shows a piece at a time, so between two we are not interested in it.
+        if (peer.Downloaded > 0) score += 2;
         return score;
     }
 
