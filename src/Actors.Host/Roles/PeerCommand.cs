@@ -44,7 +44,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--save-metadata", null, "magnet: also write the fetched torrent as DIR/HASH.torrent (aria2's --bt-save-metadata)", IsFlag: true),
         new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
-        new("--progress", null, "append each peer's pieces every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
+        new("--progress", null, "append each peer's pieces, bytes uploaded and connections every second to FILE as JSON lines (actors lab swarm reads it)", "FILE"),
         new("--lab", null, "report progress and exchanges to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
         .. PeerDht.Options,
     ];
