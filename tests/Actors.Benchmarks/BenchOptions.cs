@@ -13,6 +13,10 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int SwarmSizeMiB { get; init; } = 16;
     public int Peers { get; init; } = 20;
     public int UploadCapKiB { get; init; } = 1024;
+    /// <summary>Scenario `peer`: skip the pairs, run only the capped swarm.</summary>
+    public bool SwarmOnly { get; init; }
+    /// <summary>Scenario `peer`: the swarm's seeder runs `--super-seed` (BEP 16).</summary>
+    public bool SuperSeed { get; init; }
     /// <summary>Scenario `tracker`: peers each tracker is filled with (keep-alive announces) before the measured rounds.</summary>
     public int FillPeers { get; init; }
     /// <summary>Scenario `swarm`: the leechers are split over this many `actors peer get --count` processes.</summary>
@@ -42,6 +46,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer only (not part of `all`):
           --size MIB     file for one seeder → one leecher (default 1024)
           --swarm-size MIB, --peers N, --up-cap KIB   the capped swarm (defaults 16, 20, 1024)
+          --swarm-only   skip the pairs: only the capped swarm
+          --super-seed   the swarm's seeder super-seeds (BEP 16, `actors peer seed --super-seed`)
           swarm only (not part of `all`; --peers, --swarm-size and --up-cap as for peer):
           --processes P  split the leechers over P processes (default 1)
           peer-memory only (not part of `all`; in process, no tools needed):
@@ -76,6 +82,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         var dhtLookups = 100;
         var slowQueryMs = 1000;
         var frame = 0;
+        bool swarmOnly = false, superSeed = false;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
         for (var i = 1; i < args.Length; i++)
         {
@@ -113,6 +120,12 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--up-cap":
                     upCap = PositiveInt(name, Value());
                     break;
+                case "--swarm-only":
+                    swarmOnly = true;
+                    break;
+                case "--super-seed":
+                    superSeed = true;
+                    break;
                 case "--fill":
                     fill = PositiveInt(name, Value());
                     break;
@@ -141,6 +154,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         }
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
+            SwarmOnly = swarmOnly, SuperSeed = superSeed,
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
             DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs, FrameKiB = frame,
         };

@@ -34,6 +34,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--announce-port", null, "port to announce instead of the listening one (a port forward, a Lab link proxy)", "PORT"),
         new("--max-up", null, "upload cap per peer, bytes/s (K, M suffixes)", "RATE"),
         new("--max-down", null, "download cap per peer, bytes/s (K, M suffixes)", "RATE"),
+        new("--super-seed", "actors.peer.super-seed", "seed by BEP 16 super-seeding: reveal pieces one at a time, each to one peer first", IsFlag: true),
         new("--max-peers", "actors.peer.max-peers", "connections per torrent (fewer when the process's budget is shared by many)", "N"),
         new("--max-connections", "actors.peer.max-connections", "sockets for all peers of this process (0: from the descriptor limit)", "N"),
         new("--max-half-open", "actors.peer.max-half-open", "outgoing connects not yet answered, per process", "N"),
@@ -43,7 +44,7 @@ public sealed class PeerCommand : IRoleCommand
         new("--save-metadata", null, "magnet: also write the fetched torrent as DIR/HASH.torrent (aria2's --bt-save-metadata)", IsFlag: true),
         new("--max-metadata-size", "actors.peer.max-metadata-size", "magnet: largest info dictionary accepted from peers, bytes", "BYTES"),
         new("--metadata-timeout", "actors.peer.metadata-timeout", "magnet: give up when no peer sent the metadata in this time", "DURATION"),
-        new("--progress", null, "append every second to FILE a JSON line: pieces held per peer, copies of each piece among this process's peers (actors lab swarm reads it)", "FILE"),
+        new("--progress", null, "append every second to FILE a JSON line: pieces held, bytes uploaded and connections per peer, copies of each piece among this process's peers (actors lab swarm and the benchmark read it)", "FILE"),
         new("--lab", null, "report progress and exchanges to this lab (default: $ACTORS_LAB_URL, then .cluster/lab.url when present; off: none)", "URL"),
         .. PeerDht.Options,
     ];
@@ -85,6 +86,7 @@ public sealed class PeerCommand : IRoleCommand
         var limits = ConnectionLimits.FromConfig(config);
         var read = new SettingsReader(config, "actors.peer");
         var maxPeers = read.Int("max-peers", 1, 10_000);
+        var superSeed = read.Bool("super-seed");
         var maxMetadata = (int)read.Bytes("max-metadata-size", 16 * 1024, 256L * 1024 * 1024);
         var metadataTimeout = read.Duration("metadata-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;
@@ -146,6 +148,7 @@ public sealed class PeerCommand : IRoleCommand
                 MaxUploadRate = Rate(parsed.Value("--max-up")),
                 MaxDownloadRate = Rate(parsed.Value("--max-down")),
                 MaxPeers = maxPeers,
+                SuperSeed = superSeed,
                 InitialPeers = initialPeers,
                 Dht = torrentDht,
             }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
@@ -254,10 +257,13 @@ public sealed class PeerCommand : IRoleCommand
         var lastPlain = DateTime.MinValue;
         bool listening = false, reported = false;
         var started = Environment.TickCount64;
+        // Every torrent says when it completes: the summary and the exit follow at once, not at the next poll (up to 1 s later).
+        Task allComplete = Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.TorrentCompleted>(TorrentActor.NotifyWhenComplete.Instance, Timeout.InfiniteTimeSpan)));
+        var never = new TaskCompletionSource().Task;
         while (true)
         {
-            // Wake for the next report, Ctrl-C, or the role failing (the system then shuts itself down).
-            await Task.WhenAny(Task.Delay(terminal ? 250 : 1000, cancel), system.WhenTerminated);
+            // Wake for the next report, completion, Ctrl-C, or the role failing (the system then shuts itself down).
+            await Task.WhenAny(Task.Delay(terminal ? 250 : 1000, cancel), system.WhenTerminated, reported ? never : allComplete);
             if (system.WhenTerminated.IsCompleted) return false;
             if (cancel.IsCancellationRequested)
             {
@@ -283,9 +289,10 @@ public sealed class PeerCommand : IRoleCommand
                 for (var i = 0; i < all.Length; i++)
                     StandardOutput.Writer.WriteLine($"peer {i}: listening on port {all[i].ListenPort}, id {System.Text.Encoding.ASCII.GetString(ids[i])}");
             }
-            // Pieces held per peer and copies per piece in this process: completion and piece availability for the Lab's swarm plots.
+            // Pieces held, bytes uploaded and connections per peer, and copies per piece in this process: completion and
+            // piece availability for the Lab's swarm plots, and what each uploaded (a seeder's timeline in benchmarks).
             progress?.WriteLine(Actors.Lab.Experiments.SwarmProgress.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), torrent.PieceCount,
-                [.. all.Select(p => p.PiecesHave)], [.. all.Select(p => p.Bitfield)]));
+                [.. all.Select(p => p.PiecesHave)], [.. all.Select(p => p.Bitfield)], [.. all.Select(p => p.Uploaded)], [.. all.Select(p => p.Peers)]));
             if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
             {
                 lastReport = DateTime.UtcNow;

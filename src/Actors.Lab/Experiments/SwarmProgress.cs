@@ -6,14 +6,16 @@ namespace Actors.Lab.Experiments;
 
 /// <summary>
 /// The line <c>actors peer get --progress FILE</c> appends every second, and the swarm sweep reads:
-/// <c>{"unixMs":…,"pieces":P,"have":[pieces held, per peer],"counts":[peers of this process holding it, per piece]}</c>.
+/// <c>{"unixMs":…,"pieces":P,"have":[pieces held, per peer],"up":[bytes uploaded, per peer],"peers":[connections, per peer],
+/// "counts":[peers of this process holding it, per piece]}</c> (<c>up</c> and <c>peers</c>: the benchmark's seeder timeline).
 /// Per-process counts, not per-peer bitfields: a line grows with the pieces, not with pieces × peers.
 /// The writer (the Host) and the reader (<see cref="SwarmExperiment"/>) share this one type.
 /// </summary>
 public sealed record SwarmProgress(long UnixMs, int Pieces, int[] Have, int[] Counts)
 {
     /// <param name="bitfields">each peer's pieces as the wire's bitfield (high bit first); a short or empty one counts as nothing held.</param>
-    public static string Line(long unixMs, int pieces, IReadOnlyList<int> have, IReadOnlyList<byte[]> bitfields)
+    public static string Line(long unixMs, int pieces, IReadOnlyList<int> have, IReadOnlyList<byte[]> bitfields,
+        IReadOnlyList<long>? uploaded = null, IReadOnlyList<int>? connections = null)
     {
         var counts = new int[pieces];
         foreach (var bits in bitfields)
@@ -26,17 +28,27 @@ public sealed record SwarmProgress(long UnixMs, int Pieces, int[] Have, int[] Co
         var line = new StringBuilder(64 + 4 * (have.Count + pieces));
         line.Append(CultureInfo.InvariantCulture, $"{{\"unixMs\":{unixMs},\"pieces\":{pieces},\"have\":[");
         Join(line, have);
+        if (uploaded is not null)
+        {
+            line.Append("],\"up\":[");
+            Join(line, uploaded);
+        }
+        if (connections is not null)
+        {
+            line.Append("],\"peers\":[");
+            Join(line, connections);
+        }
         line.Append("],\"counts\":[");
         Join(line, counts);
         return line.Append("]}").ToString();
     }
 
-    private static void Join(StringBuilder to, IReadOnlyList<int> values)
+    private static void Join<T>(StringBuilder to, IReadOnlyList<T> values) where T : IFormattable
     {
         for (var i = 0; i < values.Count; i++)
         {
             if (i > 0) to.Append(',');
-            to.Append(values[i].ToString(CultureInfo.InvariantCulture));
+            to.Append(values[i].ToString(null, CultureInfo.InvariantCulture));
         }
     }
 

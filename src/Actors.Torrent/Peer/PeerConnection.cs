@@ -316,7 +316,9 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
         Receive<AnnounceHave>(h =>
         {
             _ourPieces.Add(h.Index);
-            if (!_peerPieces[h.Index]) Send(WireEncoder.Encode(new WireMessage.Have(h.Index)));
+            // Sent even to a peer that has the piece (libtorrent's send_redundant_have): a super-seed
+            // (BEP 16) learns from it that we fetched what it showed us, and shows the next piece.
+            Send(WireEncoder.Encode(new WireMessage.Have(h.Index)));
         });
         Receive<StorageActor.BlockRead>(OnBlockRead);
         Receive<StorageActor.BlockReadFailed>(failed =>

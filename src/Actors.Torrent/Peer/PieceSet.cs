@@ -55,6 +55,18 @@ public sealed class PieceSet : IEnumerable<int>
         return set;
     }
 
+    /// <summary>Adds every piece of <paramref name="other"/> (same piece count).</summary>
+    public void UnionWith(PieceSet other)
+    {
+        if (other.PieceCount != PieceCount) throw new ArgumentException("piece counts differ", nameof(other));
+        Count = 0;
+        for (var b = 0; b < _bits.Length; b++)
+        {
+            _bits[b] |= other._bits[b];
+            Count += BitOperations.PopCount(_bits[b]);
+        }
+    }
+
     public byte[] ToWire() => (byte[])_bits.Clone();
 
     public PieceSet Clone() => FromWire(PieceCount, _bits);

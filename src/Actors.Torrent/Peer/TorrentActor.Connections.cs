@@ -115,6 +115,9 @@ public sealed partial class TorrentActor
         if (peer.AmInterested) score += 2;
         if (peer.PeerInterested) score += 1;
         if (peer.AmInterested && _picker.HoldsRarePiece(peer.Has, 2)) score += 1;
+        // A peer that gave us data is a source even while we want nothing of what it shows now: a
+        // super-seed (BEP 16) shows a piece at a time, so between two we are not interested in it.
+        if (peer.Downloaded > 0) score += 2;
         return score;
     }
 
@@ -140,7 +143,8 @@ public sealed partial class TorrentActor
             ListenEndPoint = dialed ? remote : null,
         };
         Context.Watch(Sender);
-        Sender.Tell(new Welcome(_picker.Have.Clone()));
+        Sender.Tell(new Welcome(PiecesToShow()));
+        UnchokeIfFree(Sender, _peers[Sender]);
         _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
     }
 
@@ -153,6 +157,7 @@ public sealed partial class TorrentActor
         }
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
+        _superSeeder?.PeerLeft(terminated.ActorRef, peer.Has);
         RememberExchange(peer);
         if (!peer.AmChoking) RunChoker();
         if (peer.ListenEndPoint is { } listening) TryAgainLater(listening);

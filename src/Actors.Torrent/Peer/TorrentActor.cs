@@ -60,6 +60,10 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         public long Uploaded, Downloaded; // since the connection opened
         public long Since = Stopwatch.GetTimestamp();
         public double DownRate, UpRate;
+        /// <summary>When we last choked or unchoked it, and what we had uploaded to it then (a seed's round robin).</summary>
+        public long ChokeChangedAt = Stopwatch.GetTimestamp(), UploadedAtUnchoke;
+        /// <summary>When it last announced a piece (a super-seed shows repeats only to a peer that gets nothing from others).</summary>
+        public long LastPieceAt = Stopwatch.GetTimestamp();
         /// <summary>Where the peer listens (the address we dialled, or its extended handshake's <c>p</c>): what PEX shares.</summary>
         public IPEndPoint? ListenEndPoint;
         public bool SupportsPex;
@@ -179,6 +183,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
                 _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _settings.AnnouncePort > 0 ? _settings.AnnouncePort : _port, _http, Totals()), "announcer");
             foreach (var peer in _settings.InitialPeers) _candidates.Add(peer);
+            StartSeedingMode();
             Timers.StartPeriodicTimer(ChokeTick.Instance, ChokeTick.Instance, TimeSpan.FromSeconds(10));
             Timers.StartPeriodicTimer(ConnectTick.Instance, ConnectTick.Instance, TimeSpan.FromSeconds(3));
             Timers.StartPeriodicTimer(StatsTick.Instance, StatsTick.Instance, TimeSpan.FromSeconds(1));
@@ -232,16 +237,23 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<PeerBitfield>(bitfield => WithPeer(peer =>
         {
             _picker.Forget(peer.Has);
+            var before = peer.Has;
             peer.Has = bitfield.Has;
             _picker.PeerAdded(peer.Has);
-            if (IsComplete && peer.Has.IsComplete) Sender.Tell(new Disconnect("both seeding"));
-            else UpdateInterest(Sender, peer);
+            if (IsComplete && peer.Has.IsComplete)
+            {
+                Sender.Tell(new Disconnect("both seeding"));
+                return;
+            }
+            UpdateInterest(Sender, peer);
+            SuperSeedPieces(Sender, peer, before);
         }));
         Receive<PeerHave>(have => WithPeer(peer =>
         {
             if (!peer.Has.Add(have.Index)) return;
             _picker.PeerHas(have.Index);
             UpdateInterest(Sender, peer);
+            SuperSeedHave(Sender, peer, have.Index);
         }));
         Receive<PeerChokedUs>(choke => WithPeer(peer =>
         {
@@ -251,11 +263,10 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<PeerInterest>(interest => WithPeer(peer =>
         {
             peer.PeerInterested = interest.Interested;
-            if (interest.Interested && peer.AmChoking && Choker.HasFreeSlot(_peers.Values.Count(p => !p.AmChoking)))
-                SetChoking(Sender, peer, false);
+            OnInterestChanged(Sender, peer);
         }));
         Receive<BlocksWanted>(wanted => WithPeer(peer =>
-            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count) : []))));
+            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count, LeaveToOthers(peer)) : []))));
         Receive<BlocksReturned>(returned => _picker.Release(Sender, returned.Blocks));
         Receive<BlockReceived>(OnBlockReceived);
         Receive<StorageActor.PieceStored>(OnPieceStored);
@@ -292,95 +303,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         connection.Tell(new SetInterested(want));
     }
 
-    private void SetChoking(IActorRef connection, PeerState peer, bool choking)
-    {
-        if (peer.AmChoking == choking) return;
-        peer.AmChoking = choking;
-        connection.Tell(new SetChoking(choking));
-    }
-
-    // ---- Downloading ---------------------------------------------------------------------
-
-    private void OnBlockReceived(BlockReceived block)
-    {
-        if (!_peers.TryGetValue(Sender, out var peer)) return;
-        var outcome = _picker.BlockReceived(Sender, block.Index, block.Begin, block.Data);
-        if (!outcome.Accepted) return;
-        _downloaded += block.Data.Length;
-        _downWindow += block.Data.Length;
-        peer.DownWindow += block.Data.Length;
-        peer.Downloaded += block.Data.Length;
-        if (peer.Has.IsComplete) _fromSeeds += block.Data.Length;
-        else _fromPeers += block.Data.Length;
-        foreach (var other in outcome.AlsoRequestedFrom)
-            ((IActorRef)other).Tell(new CancelBlock(new BlockRequest(block.Index, block.Begin, block.Data.Length)));
-        if (outcome.CompletedPiece is { } data)
-        {
-            _verifying[block.Index] = outcome.Contributors;
-            _storage.Tell(new StorageActor.StorePiece(block.Index, data));
-        }
-    }
-
-    private void OnPieceStored(StorageActor.PieceStored stored)
-    {
-        _verifying.Remove(stored.Index, out var contributors);
-        if (!stored.Valid)
-        {
-            _picker.PieceFailed(stored.Index);
-            foreach (var c in contributors ?? [])
-            {
-                var connection = (IActorRef)c;
-                if (_peers.TryGetValue(connection, out var peer)) Distrust(connection, peer, stored.Index, contributors!.Count == 1 ? 2 : 1);
-            }
-            return;
-        }
-        _picker.PieceVerified(stored.Index);
-        foreach (var (connection, peer) in _peers)
-        {
-            connection.Tell(new AnnounceHave(stored.Index));
-            UpdateInterest(connection, peer);
-        }
-        if (IsComplete) OnComplete();
-    }
-
-    private void Distrust(IActorRef connection, PeerState peer, int index, int points)
-    {
-        var id = Convert.ToHexString(peer.PeerId);
-        var strikes = _strikes[id] = _strikes.GetValueOrDefault(id) + points;
-        _log.Warning("Piece {0} failed its hash check; {1} has {2} strike(s)", index, Endpoints.Format(peer.Remote), strikes);
-        if (strikes < _settings.StrikesToBan) return;
-        _banned.Add(id);
-        _banned.Add(peer.Remote.ToString());
-        connection.Tell(new Disconnect($"banned after {strikes} bad pieces"));
-    }
-
-    private void OnComplete()
-    {
-        _log.Info("{0} complete: {1} pieces verified; seeding", _settings.Torrent.Name, _settings.Torrent.PieceCount);
-        _totalsSent = Totals();
-        _announcer.Tell(_totalsSent); // left = 0 in the completed announce, whenever the last stats tick was
-        _announcer.Tell(new Announcer.AnnounceNow(AnnounceEvent.Completed));
-        var progress = Progress();
-        foreach (var watcher in _completionWatchers) watcher.Tell(new TorrentCompleted(progress));
-        _completionWatchers.Clear();
-        foreach (var (connection, peer) in _peers)
-        {
-            if (peer.Has.IsComplete) connection.Tell(new Disconnect("both seeding"));
-            else UpdateInterest(connection, peer);
-        }
-    }
-
-    // ---- Choking and stats ---------------------------------------------------------------
-
-    private void RunChoker()
-    {
-        var seeding = IsComplete;
-        var candidates = _peers.Select(p => new ChokeCandidate(p.Key, p.Value.PeerInterested,
-            seeding ? p.Value.UpRate : p.Value.DownRate)).ToArray();
-        var unchoke = _choker.Round(candidates);
-        foreach (var (connection, peer) in _peers)
-            SetChoking(connection, peer, !unchoke.Contains(connection));
-    }
+    // ---- Stats ---------------------------------------------------------------------------
 
     private void OnStatsTick()
     {
@@ -404,6 +327,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
             peer.DownWindow = peer.UpWindow = 0;
         }
+        OpenSlotIfUploadUnused();
         var totals = Totals();
         if (totals == _totalsSent) return;
         _totalsSent = totals;

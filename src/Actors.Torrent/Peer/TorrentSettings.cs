@@ -28,6 +28,12 @@ public sealed record TorrentSettings(TorrentMetainfo Torrent, string Directory)
     public int StrikesToBan { get; init; } = 4;
     /// <summary>Shortest time between two PEX messages to one peer (BEP 11: once a minute; tests shorten it).</summary>
     public TimeSpan PexInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// BEP 16 super-seeding while seeding: peers are shown no bitfield and then one piece at a time,
+    /// a piece nobody has yet, the next once they fetched it, so the seed uploads each piece about
+    /// once and the leechers spread them. Only for a torrent complete when it starts.
+    /// </summary>
+    public bool SuperSeed { get; init; }
     /// <summary>The process's DHT node, when it runs one: the BEP 5 <c>port</c> message both ways (null: none).</summary>
     public TorrentDht? Dht { get; init; }
 

@@ -28,7 +28,7 @@ public static class Machine
         }
     }
 
-    private static string LoadAverage()
+    public static string LoadAverage()
     {
         try
         {

@@ -37,7 +37,7 @@ public sealed partial class PeerScenario(BenchOptions options)
             throw new SetupException($"our tracker did not start: {why}\n{tracker.RecentOutput}");
         var announce = $"http://127.0.0.1:{trackerPort}/announce";
 
-        var clean = await PairsAsync(lab, temp, announce, trackerPort);
+        var clean = options.SwarmOnly || await PairsAsync(lab, temp, announce, trackerPort);
         clean &= await SwarmAsync(lab, temp, announce, trackerPort);
         return clean;
     }
@@ -128,11 +128,19 @@ public sealed partial class PeerScenario(BenchOptions options)
         var seedDir = temp.CreateSubdirectory("swarm-seed");
         WriteRandom(Path.Combine(seedDir, "swarm.bin"), size);
         var torrent = await lab.CreateTorrentAsync(Path.Combine(seedDir, "swarm.bin"), announce, SwarmPieceLength, temp.Path);
-        using var seeder = lab.Actors("swarm seeder", ["peer", "seed", torrent.Path, "--data", seedDir, "--host", "127.0.0.1", "--max-up", $"{cap}"]);
+        string[] superSeed = options.SuperSeed ? ["--super-seed"] : [];
+        Console.WriteLine($"  seeder: {(options.SuperSeed ? "super-seeding (BEP 16)" : "as configured (config/peer.conf: actors.peer.super-seed)")}; load average before: {Machine.LoadAverage()}");
+        // Both write a JSON line per second (pieces per peer, bytes uploaded per peer): the timeline printed below.
+        var seederProgress = Path.Combine(temp.Path, "swarm-seeder.jsonl");
+        var swarmProgress = Path.Combine(temp.Path, "swarm-leechers.jsonl");
+        using var seeder = lab.Actors("swarm seeder", ["peer", "seed", torrent.Path, "--data", seedDir, "--host", "127.0.0.1", "--max-up", $"{cap}",
+            "--progress", seederProgress, .. superSeed]);
         await lab.AwaitSeedersAsync(trackerPort, torrent.InfoHash, 1, TimeSpan.FromMinutes(1), seeder);
 
         var outDir = temp.CreateSubdirectory("swarm-out");
-        using var swarm = lab.Actors("swarm", ["peer", "get", torrent.Path, "--out", outDir, "--host", "127.0.0.1", "--count", $"{n}", "--max-up", $"{cap}"]);
+        var startedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var swarm = lab.Actors("swarm", ["peer", "get", torrent.Path, "--out", outDir, "--host", "127.0.0.1", "--count", $"{n}", "--max-up", $"{cap}",
+            "--progress", swarmProgress]);
         var watch = Stopwatch.StartNew();
         var exited = await swarm.WaitForExitAsync(TimeSpan.FromSeconds(bound * 10 + 60), lab.Cancel);
         watch.Stop();
@@ -145,10 +153,58 @@ public sealed partial class PeerScenario(BenchOptions options)
         Console.WriteLine($"  leechers: {summary.Trim()}");
         // The seeder prints a progress line every 2 s, its upload total in it.
         await Task.Delay(2500, lab.Cancel);
-        Console.WriteLine($"  seeder: {seeder.StandardOutput.Split('\n').LastOrDefault(l => l.Contains(" pieces "))?.Trim()}");
-        Console.WriteLine($"  all {n} complete in {watch.Elapsed.TotalSeconds:F1} s (from process start); ratio to the lower bound = {watch.Elapsed.TotalSeconds / bound:F2}");
+        var seederLine = seeder.StandardOutput.Split('\n').LastOrDefault(l => l.Contains(" pieces "))?.Trim() ?? "";
+        Console.WriteLine($"  seeder: {seederLine}");
+        // "↑ R/s (T MiB)": what the seeder uploaded in all, against the file's size (1.0: every piece sent once).
+        var up = SeederUpload().Match(seederLine);
+        if (up.Success)
+            Console.WriteLine($"  seeder uploaded {up.Groups[1].Value} MiB for a {options.SwarmSizeMiB} MiB file: " +
+                              $"{double.Parse(up.Groups[1].Value, CultureInfo.InvariantCulture) / options.SwarmSizeMiB:F2} × F");
+        var ownTiming = Timing().Match(summary);
+        if (ownTiming.Success)
+            Console.WriteLine($"  the leechers' own clock (from their torrent loaded to all verified): {double.Parse(ownTiming.Groups[1].Value, CultureInfo.InvariantCulture) / 1000:F1} s");
+        PrintTimeline(seederProgress, swarmProgress, startedUnixMs, size, bound);
+        Console.WriteLine($"  all {n} complete in {watch.Elapsed.TotalSeconds:F1} s (from process start); ratio to the lower bound = {watch.Elapsed.TotalSeconds / bound:F2}; " +
+                          $"load average after: {Machine.LoadAverage()}");
         Console.WriteLine();
         return true;
+    }
+
+    /// <summary>
+    /// Where the time went, second by second from the leechers' process start: what the seeder had
+    /// uploaded (in files' worth) and how much of the file the leechers held (all of them together,
+    /// and the one furthest behind). Also the time from the seeder's first upload to the end, labelled as such.
+    /// </summary>
+    private static void PrintTimeline(string seederFile, string swarmFile, long startedUnixMs, long size, double bound)
+    {
+        static List<(double T, long[] Have, long[] Up, int Pieces, long[] Peers)> Read(string file, long origin) =>
+            !File.Exists(file) ? [] : File.ReadLines(file).Select(line =>
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                long[] Values(string name) => root.TryGetProperty(name, out var v) ? v.EnumerateArray().Select(e => e.GetInt64()).ToArray() : [];
+                return ((root.GetProperty("unixMs").GetInt64() - origin) / 1000.0, Values("have"), Values("up"), root.GetProperty("pieces").GetInt32(), Values("peers"));
+            }).ToList();
+        var seeder = Read(seederFile, startedUnixMs);
+        var swarm = Read(swarmFile, startedUnixMs);
+        if (swarm.Count == 0 || seeder.Count == 0) return;
+        long SeederUpAt(double t) => seeder.LastOrDefault(s => s.T <= t).Up?.Sum() ?? 0;
+        var upBefore = SeederUpAt(0);
+        Console.WriteLine("  timeline (t from the leechers' process start; the seeder's upload since then in files' worth; the leechers' " +
+                          "upload rate, all together, and their share of the file):");
+        for (var k = 0; k < swarm.Count; k++)
+        {
+            var (t, have, up, pieces, peers) = swarm[k];
+            var slowest = Array.IndexOf(have, have.Min());
+            var rate = k == 0 ? 0 : (up.Sum() - swarm[k - 1].Up.Sum()) / (t - swarm[k - 1].T) / (1 << 20);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    t={t,5:F1} s  seeder ↑ {(double)(SeederUpAt(t) - upBefore) / size:F2} F  leechers ↑ {rate,5:F1} MiB/s  hold {(double)have.Sum() / (have.Length * pieces),4:P0} (slowest {have.Min()}/{pieces}, {(peers.Length > slowest ? peers[slowest] : 0)} peers)"));
+        }
+        var firstUp = seeder.FirstOrDefault(s => s.Up.Sum() > upBefore);
+        var end = swarm[^1].T;
+        if (firstUp.Up is not null)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  from the seeder's first upload seen (t={firstUp.T:F1} s, 1 s polls) to the last leecher done (t={end:F1} s): {end - firstUp.T:F1} s = {(end - firstUp.T) / bound:F2} × the bound"));
     }
 
     /// <summary>User + system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
@@ -179,6 +235,9 @@ public sealed partial class PeerScenario(BenchOptions options)
 
     [GeneratedRegex(@"(\d+) ms, cpu (\d+) ms")]
     private static partial Regex Timing();
+
+    [GeneratedRegex(@"↑ [^(]*\(([\d.]+) MiB\)")]
+    private static partial Regex SeederUpload();
 
     [GeneratedRegex(@"8:completei(\d+)e")]
     private static partial Regex CompleteCount();

@@ -57,6 +57,24 @@ public sealed class PeerInteropTests(ITestOutputHelper output) : IDisposable
         Assert.True(progress.Uploaded >= content.Length, $"uploaded {progress.Uploaded}");
     }
 
+    [FactRequiringTools(RealPeers.Aria2, RealPeers.Opentracker)]
+    public async Task An_aria2_leecher_downloads_from_our_super_seed_via_opentracker()
+    {
+        // BEP 16 needs nothing of the leecher but BEP 3: aria2 is shown two pieces, then one more per piece it announces.
+        var (torrent, _, content, _) = PrepareWithTracker("super-to-aria2.bin", 8 * 1024 * 1024);
+        var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1", SuperSeed = true }, "seeder");
+        await SwarmFixture.Completion(seeder, TimeSpan.FromSeconds(20));
+        await Task.Delay(500);
+
+        var aria2 = _real.StartAria2Leecher(_temp.Combine("t.torrent"), _temp.Combine("aria2-out"), RealPeers.FreePort());
+        Assert.True(await aria2.WaitForExitAsync(TimeSpan.FromSeconds(45)), "aria2 did not finish:\n" + _real.Log);
+        Assert.Equal(0, aria2.ExitCode);
+        Assert.Equal(SHA256.HashData(content), SHA256.HashData(File.ReadAllBytes(_temp.Combine("aria2-out", "super-to-aria2.bin"))));
+        var progress = await SwarmFixture.ProgressOf(seeder);
+        output.WriteLine($"the super-seed uploaded {progress.Uploaded} bytes for {content.Length}");
+        Assert.True(progress.Uploaded >= content.Length, $"uploaded {progress.Uploaded}");
+    }
+
     private (Actors.Torrent.Metainfo.TorrentMetainfo, byte[], byte[], string) PrepareWithTracker(string name, int length)
     {
         var (probe, _, _) = SwarmFixture.MakeTorrent(_temp, name, length, 256 * 1024, ["http://placeholder/announce"]);

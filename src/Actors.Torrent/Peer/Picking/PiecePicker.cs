@@ -12,6 +12,9 @@ public sealed record BlockRequest(int Index, int Begin, int Length);
 /// <item>Partly downloaded pieces are finished first (fewer pieces in memory, sooner <c>have</c>s).</item>
 /// <item>New pieces: random for the first few (something to trade quickly) unless the peer is a
 /// seed, then rarest first among the peer's pieces, ties broken at random.</item>
+/// <item>From a seed, not what other peers that unchoke us hold (the <c>elsewhere</c> of
+/// <see cref="Pick"/>): the seed's upload is the swarm's scarcest resource, and a piece it sends
+/// twice is time the whole swarm waits.</item>
 /// <item>End-game: when every missing block is already requested, a peer may request blocks
 /// other peers were asked for; the first copy wins and the others are cancelled.</item>
 /// </list>
@@ -88,14 +91,19 @@ public sealed class PiecePicker
         return false;
     }
 
-    /// <summary>Up to <paramref name="count"/> blocks to request from <paramref name="peer"/>, which has <paramref name="has"/>.</summary>
-    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count)
+    /// <summary>
+    /// Up to <paramref name="count"/> blocks to request from <paramref name="peer"/>, which has <paramref name="has"/>.
+    /// <paramref name="elsewhere"/>: pieces to leave to other peers (what the non-seeds that unchoke
+    /// us hold, when <paramref name="peer"/> is a seed), in the end-game too: those peers can be
+    /// asked for the duplicates.
+    /// </summary>
+    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count, PieceSet? elsewhere = null)
     {
         var picked = new List<BlockRequest>();
         if (count <= 0 || Have.IsComplete) return picked;
 
         // 1. Finish pieces already started, the most complete first.
-        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index]).OrderByDescending(p => p.Received))
+        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index] && elsewhere?[p.Index] != true).OrderByDescending(p => p.Received))
         {
             piece.TakeUnrequested(peer, count - picked.Count, picked);
             if (picked.Count >= count) return picked;
@@ -104,7 +112,7 @@ public sealed class PiecePicker
         // 2. Start new pieces.
         while (picked.Count < count && _active.Count < _maxActivePieces)
         {
-            var index = ChooseNewPiece(has);
+            var index = ChooseNewPiece(has, elsewhere);
             if (index < 0) break;
             var piece = new ActivePiece(index, _pieceSize(index));
             _active.Add(index, piece);
@@ -115,7 +123,7 @@ public sealed class PiecePicker
         // 3. End-game: nothing is unrequested; ask this peer too for blocks others are fetching.
         InEndGame = _active.Count > 0 && !AnyUnstartedPiece();
         if (!InEndGame) return picked;
-        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index]))
+        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index] && elsewhere?[p.Index] != true))
         {
             piece.TakeDuplicates(peer, count - picked.Count, picked);
             if (picked.Count >= count) break;
@@ -130,7 +138,7 @@ public sealed class PiecePicker
         return false;
     }
 
-    private int ChooseNewPiece(PieceSet has)
+    private int ChooseNewPiece(PieceSet has, PieceSet? elsewhere)
     {
         // From a seed, rarest first at once: a random piece would often be one other leechers
         // already hold, and the seed's upload is the swarm's scarcest resource.
@@ -140,7 +148,7 @@ public sealed class PiecePicker
         var ties = 0;
         for (var i = 0; i < _pieceCount; i++)
         {
-            if (!has[i] || Have[i] || _active.ContainsKey(i)) continue;
+            if (!has[i] || Have[i] || _active.ContainsKey(i) || elsewhere?[i] == true) continue;
             var availability = random ? 0 : _availability[i];
             if (availability < bestAvailability)
             {
