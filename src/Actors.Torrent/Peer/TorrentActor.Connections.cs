@@ -87,7 +87,7 @@ public sealed partial class TorrentActor
     private void ShedUseless()
     {
         var target = Target;
-        if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
+        if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target || WaitingForFirstSeeder) return;
         var excess = _budget.IsTight ? _peers.Count - target : 0;
         var judged = _peers
             // A new connection is not judged before it had time to exchange bitfields and interest.
@@ -105,6 +105,16 @@ public sealed partial class TorrentActor
             connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
         }
     }
+
+    /// <summary>
+    /// A swarm that has not got its data yet: the tracker counts no seeder, we hold no piece, and no
+    /// peer we are connected to does. Trading one empty peer for another would change nothing (and
+    /// with 1,000 such torrents in a process cost ~100 new connections a second), so nothing is shed
+    /// until the tracker counts a seeder or a peer holds a piece. The torrent still asks the tracker
+    /// for peers while starving (every 10 s): that answer is how it learns that a seeder arrived.
+    /// </summary>
+    private bool WaitingForFirstSeeder =>
+        _trackerSeeders == 0 && _picker.Have.Count == 0 && _peers.Values.All(p => p.Has.IsEmpty);
 
     /// <summary>Higher is more useful: data flowing to us, data flowing from us, interest, rare pieces.</summary>
     private int Usefulness(PeerState peer)

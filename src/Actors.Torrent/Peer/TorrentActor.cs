@@ -87,6 +87,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private bool _statsTicking;
     private readonly List<(IActorRef Subscriber, int Tag)> _progressSubscribers = new();
     private TorrentProgress? _progressSent;
+    /// <summary>Seeders in the swarm by the tracker's last answer (null: never said).</summary>
+    private int? _trackerSeeders;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PiecePicker _picker;
     private readonly Choker _choker = new();
@@ -175,6 +177,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<Announcer.PeersDiscovered>(discovered =>
         {
+            if (discovered.Seeders is { } seeders) _trackerSeeders = seeders;
             foreach (var peer in discovered.Peers)
                 if (!IsSelf(peer)) _candidates.Add(peer);
             ConnectMore();
