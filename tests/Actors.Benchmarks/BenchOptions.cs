@@ -21,6 +21,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int FillPeers { get; init; }
     /// <summary>Scenario `swarm`: the leechers are split over this many `actors peer get --count` processes.</summary>
     public int Processes { get; init; } = 1;
+    /// <summary>Scenario `swarm`: seconds from starting the leechers to the 10 s idle window (start-up of 1,000 peers takes tens of seconds).</summary>
+    public int IdleSettleSeconds { get; init; } = 20;
     /// <summary>Scenario `calls`: the largest step of concurrent relayed calls.</summary>
     public int MaxCalls { get; init; } = 1600;
     /// <summary>Scenario `dht`: the network sizes, and get_peers lookups per phase.</summary>
@@ -50,6 +52,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           --super-seed   the swarm's seeder super-seeds (BEP 16, `actors peer seed --super-seed`)
           swarm only (not part of `all`; --peers, --swarm-size and --up-cap as for peer):
           --processes P  split the leechers over P processes (default 1)
+          --idle-settle S  seconds after the leechers start before the 10 s idle window (default 20;
+                         60 or more measures 1,000 peers idle rather than finishing their start-up)
           peer-memory only (not part of `all`; in process, no tools needed):
           --peers K      idle connections opened to one seeding torrent (default 20; try 1000)
           --frame KIB    akka.io.tcp.maximum-frame-size for that run (default: as config/peer.conf)
@@ -83,7 +87,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         var slowQueryMs = 1000;
         var frame = 0;
         bool swarmOnly = false, superSeed = false;
-        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1;
+        int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1, idleSettle = 20;
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -113,6 +117,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                     break;
                 case "--processes":
                     processes = PositiveInt(name, Value());
+                    break;
+                case "--idle-settle":
+                    idleSettle = PositiveInt(name, Value());
                     break;
                 case "--peers":
                     peers = PositiveInt(name, Value());
@@ -155,7 +162,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         return new BenchOptions(command, duration, rounds, actors, root, port)
         {
             SwarmOnly = swarmOnly, SuperSeed = superSeed,
-            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes,
+            SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes, IdleSettleSeconds = idleSettle,
             DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs, FrameKiB = frame,
         };
     }

@@ -6,6 +6,7 @@ using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Peer.Magnet;
 using Actors.Net.Configuration;
+using Actors.Net.Scheduling;
 using Actors.Web.Client;
 using Akka.Actor;
 using Actors.Host.Hosting;
@@ -103,6 +104,8 @@ public sealed class PeerCommand : IRoleCommand
         {
             // One HTTP client for the process: the .torrent download and every peer's announces.
             var http = system.ActorOf(HttpClientActor.Props(), "http");
+            // One tick wheel for the process: every torrent's and connection's periodic ticks.
+            var ticks = system.ActorOf(TickWheel.Props(TorrentActor.TickSlot), "ticks");
             // One connection budget for the process: its --count peers share the sockets.
             var budget = new ConnectionBudget(limits);
             var ids = Enumerable.Range(0, count).Select(_ => TorrentSettings.NewPeerId()).ToArray();
@@ -151,11 +154,14 @@ public sealed class PeerCommand : IRoleCommand
                 SuperSeed = superSeed,
                 InitialPeers = initialPeers,
                 Dht = torrentDht,
-            }, http, budget), "torrent"), $"torrent-{i}")).ToArray();
+            }, http, budget, ticks), "torrent"), $"torrent-{i}")).ToArray();
             // Figures, completion and who-uploads-to-whom for the Lab's swarm view (when a lab is found).
             var reporter = system.ActorOf(ProcessReporter.Props(parsed.Value("--lab"), $"peer-{Environment.ProcessId}", ["peer"]), "lab-reporter");
             if (dht is not null) _ = dht.FeedTorrents(torrent.InfoHash, peers, cancel.Token);
-            var ok = await ShowProgress(torrent, peers, ids, seedAfter, system, reporter, cancel.Token, parsed.Value("--progress"));
+            var board = system.ActorOf(PeerProgressBoard.Props(peers), "progress");
+            var labOption = parsed.Value("--lab");
+            var ok = await ShowProgress(torrent, peers, board, ids, seedAfter, system, reporter, () => LabTarget.Resolve(labOption) is not null,
+                cancel.Token, parsed.Value("--progress"));
             await reporter.Ask<ProcessReporter.Flushed>(ProcessReporter.Flush.Instance, TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
             if (system.WhenTerminated.IsCompleted) return 1; // the role failed; its line is printed
             await Task.WhenAll(peers.Select(p => p.Ask<TorrentActor.Stopped>(TorrentActor.Stop.Instance, TimeSpan.FromSeconds(5))
@@ -248,8 +254,8 @@ public sealed class PeerCommand : IRoleCommand
     }
 
     /// <returns>true when every peer completed (or seeding was interrupted by Ctrl-C).</returns>
-    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, byte[][] ids, bool seedAfter, ActorSystem system,
-        IActorRef reporter, CancellationToken cancel, string? progressFile = null)
+    private static async Task<bool> ShowProgress(TorrentMetainfo torrent, IActorRef[] peers, IActorRef board, byte[][] ids, bool seedAfter,
+        ActorSystem system, IActorRef reporter, Func<bool> labPresent, CancellationToken cancel, string? progressFile = null)
     {
         var lastReport = DateTime.MinValue;
         using var progress = progressFile is null ? null : new StreamWriter(progressFile, append: true) { AutoFlush = true };
@@ -270,17 +276,20 @@ public sealed class PeerCommand : IRoleCommand
                 if (terminal) StandardOutput.Writer.WriteLine();
                 return seedAfter;
             }
-            var asked = Task.WhenAll(peers.Select(p => p.Ask<TorrentProgress>(TorrentActor.GetProgress.Instance, TimeSpan.FromSeconds(5))));
+            // One question for the whole process: the torrents push their progress to the board when it changes.
+            var asked = board.Ask<PeerProgressBoard.All>(PeerProgressBoard.GetAll.Instance, TimeSpan.FromSeconds(5));
             await Task.WhenAny(asked, system.WhenTerminated);
             if (system.WhenTerminated.IsCompleted) return false;
             TorrentProgress[] all;
             try
             {
-                all = await asked;
+                var known = (await asked).Progress;
+                if (known.Any(p => p is null)) continue; // still checking what is on disk: ask again next round
+                all = known.Select(p => p!).ToArray();
             }
             catch (AskTimeoutException)
             {
-                continue; // still checking what is on disk, or thousands of busy peers: ask again next round
+                continue; // a busy process: ask again next round
             }
             if (!listening && all.All(p => p.ListenPort > 0))
             {
@@ -293,7 +302,8 @@ public sealed class PeerCommand : IRoleCommand
             // piece availability for the Lab's swarm plots, and what each uploaded (a seeder's timeline in benchmarks).
             progress?.WriteLine(Actors.Lab.Experiments.SwarmProgress.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), torrent.PieceCount,
                 [.. all.Select(p => p.PiecesHave)], [.. all.Select(p => p.Bitfield)], [.. all.Select(p => p.Uploaded)], [.. all.Select(p => p.Peers)]));
-            if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported)
+            // Exchanges are asked of the first peers only when a lab is there to see them.
+            if ((DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(1) || all.All(p => p.Complete) && !reported) && labPresent())
             {
                 lastReport = DateTime.UtcNow;
                 await ReportTorrents(torrent, peers, all, reporter);

@@ -101,10 +101,12 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Receive<Akka.IO.Tcp.Bound>(bound =>
         {
             _log.Info("Listening on {0}", Endpoints.Format(bound.LocalAddress));
-            if (DescriptorCap(_settings.MaxConnections, DescriptorLimit.Current(), DescriptorLimit.OpenNow()) is var cap && cap < _maxConnections)
+            // Counted at most once a second for the process: thousands of listeners may bind at once.
+            var open = DescriptorLimit.OpenRecently(TimeSpan.FromSeconds(1));
+            if (DescriptorCap(_settings.MaxConnections, DescriptorLimit.Current(), open) is var cap && cap < _maxConnections)
             {
                 _log.Info("At most {0} connections on {1}, not {2} (max-connections): the process may open {3} descriptors (ulimit -n) and holds {4}",
-                    cap, Endpoints.Format(bound.LocalAddress), _maxConnections, DescriptorLimit.Current(), DescriptorLimit.OpenNow());
+                    cap, Endpoints.Format(bound.LocalAddress), _maxConnections, DescriptorLimit.Current(), open);
                 _maxConnections = cap;
             }
             var listener = Sender;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.Net.Scheduling;
 using Actors.Torrent.Peer.Wire;
 using Akka.Actor;
 using Akka.Event;
@@ -82,8 +83,12 @@ public sealed partial class PeerConnection
 
     private void TickFast(bool fast)
     {
-        if (fast == _ticksFast && Timers.IsTimerActive(Tick.Instance)) return;
+        if (fast == _ticksFast && _ticking) return;
         _ticksFast = fast;
-        Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, fast ? ActiveTick : IdleTick);
+        _ticking = true;
+        var every = fast ? ActiveTick : IdleTick;
+        // The process's wheel (it watches us: nothing to undo when we stop), or a timer of our own.
+        if (_context.Ticks.IsNobody()) Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, every);
+        else _context.Ticks.Tell(new TickWheel.Subscribe(Self, Tick.Instance, every));
     }
 }

@@ -24,8 +24,9 @@ namespace Actors.Torrent.Peer;
 /// <para>
 /// Holds one slot of the process's <see cref="ConnectionBudget"/> (half-open while dialling, open
 /// once connected) and gives it back in PostStop, however it ends. An inbound connection beyond
-/// the budget is closed at once. Its timer ticks every second while blocks move and every
-/// <see cref="IdleTick"/> while idle, so thousands of idle connections cost almost no CPU.
+/// the budget is closed at once. It ticks (on the process's <see cref="Actors.Net.Scheduling.TickWheel"/>)
+/// every second while blocks move and every <see cref="IdleTick"/> while idle, so thousands of idle
+/// connections cost almost no CPU.
 /// </para>
 /// </summary>
 public sealed partial class PeerConnection : ReceiveActor, IWithTimers
@@ -58,7 +59,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     private EndPoint _remote;
     private readonly EndPoint _dialled;
     private Slot _slot;
-    private bool _ticksFast;
+    private bool _ticksFast, _ticking;
 
     // Writing.
     /// <summary>A message to send; a block travels as its 13-byte header plus the data read from disk, uncopied.</summary>

@@ -89,9 +89,10 @@ public sealed partial class TorrentActor
         var target = Target;
         if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
         var excess = _budget.IsTight ? _peers.Count - target : 0;
+        var uselessAfter = WaitingForFirstSeeder ? _budget.Limits.UselessAfter * QuietSheddingSlower : _budget.Limits.UselessAfter;
         var judged = _peers
             // A new connection is not judged before it had time to exchange bitfields and interest.
-            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > _budget.Limits.UselessAfter)
+            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > uselessAfter)
             .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
             .Where(p => p.Score < 4)
             .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
@@ -105,6 +106,20 @@ public sealed partial class TorrentActor
             connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
         }
     }
+
+    /// <summary>
+    /// A swarm that has not got its data yet, as far as we can see: the tracker counts no seeder, we
+    /// hold no piece, and no peer we are connected to does. Trading one empty peer for another would
+    /// mostly change nothing (with 1,000 such torrents in a process: ~100 new connections a second),
+    /// so useless connections are shed <see cref="QuietSheddingSlower"/> times later, until the tracker
+    /// counts a seeder or a peer holds a piece. Not never: pieces may be out there (a seeder that left
+    /// after seeding part of the swarm), held by peers we would not meet otherwise. The torrent still
+    /// asks the tracker for peers while starving (every 10 s): that answer is how it learns of a seeder.
+    /// </summary>
+    private const int QuietSheddingSlower = 6;
+
+    private bool WaitingForFirstSeeder =>
+        _trackerSeeders == 0 && _picker.Have.Count == 0 && _peers.Values.All(p => p.Has.IsEmpty);
 
     /// <summary>Higher is more useful: data flowing to us, data flowing from us, interest, rare pieces.</summary>
     private int Usefulness(PeerState peer)

@@ -10,12 +10,12 @@ namespace Actors.Torrent.Peer;
 /// <summary>Blocks in, pieces verified by storage, peers that send bad data distrusted, completion.</summary>
 public sealed partial class TorrentActor
 {
-
     private void OnBlockReceived(BlockReceived block)
     {
         if (!_peers.TryGetValue(Sender, out var peer)) return;
         var outcome = _picker.BlockReceived(Sender, block.Index, block.Begin, block.Data);
         if (!outcome.Accepted) return;
+        StartStatsTicks();
         _downloaded += block.Data.Length;
         _downWindow += block.Data.Length;
         peer.DownWindow += block.Data.Length;
@@ -51,6 +51,7 @@ public sealed partial class TorrentActor
             UpdateInterest(connection, peer);
         }
         if (IsComplete) OnComplete();
+        else PublishProgress();
     }
 
     private void Distrust(IActorRef connection, PeerState peer, int index, int points)
@@ -73,6 +74,7 @@ public sealed partial class TorrentActor
         var progress = Progress();
         foreach (var watcher in _completionWatchers) watcher.Tell(new TorrentCompleted(progress));
         _completionWatchers.Clear();
+        PublishProgress();
         foreach (var (connection, peer) in _peers)
         {
             if (peer.Has.IsComplete) connection.Tell(new Disconnect("both seeding"));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Actors.Net.RateLimit;
+using Actors.Net.Scheduling;
 using Actors.Net.Supervision;
 using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Announce;
@@ -39,6 +40,17 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     /// <summary>Announce "stopped" (bounded wait) and answer <see cref="Stopped"/>; the caller then stops the actor.</summary>
     public sealed class Stop { public static readonly Stop Instance = new(); private Stop() { } }
     public sealed class Stopped { public static readonly Stopped Instance = new(); private Stopped() { } }
+    /// <summary>
+    /// Tell <paramref name="Subscriber"/> a <see cref="ProgressChanged"/> now and whenever the progress
+    /// changes (pieces, rates while data moves, peers on the connect tick): a command showing the
+    /// progress of thousands of torrents needs no polling.
+    /// </summary>
+    public sealed record SubscribeProgress(IActorRef Subscriber, int Tag);
+    public sealed record ProgressChanged(int Tag, TorrentProgress Progress);
+
+    /// <summary>The slot of the wheel a torrent starts when none is passed in (<see cref="TickWheel"/>); `actors peer` uses it for its own.</summary>
+    public static readonly TimeSpan TickSlot = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan ChokeEvery = TimeSpan.FromSeconds(10), ConnectEvery = TimeSpan.FromSeconds(3), StatsEvery = TimeSpan.FromSeconds(1);
 
     private sealed class ChokeTick { public static readonly ChokeTick Instance = new(); }
     private sealed class ConnectTick { public static readonly ConnectTick Instance = new(); }
@@ -74,6 +86,13 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     private readonly TorrentSettings _settings;
     private IActorRef _http;
+    /// <summary>The process's tick wheel (<see cref="TickWheel"/>): the torrent's periodic ticks and its connections'.</summary>
+    private IActorRef _ticks;
+    private bool _statsTicking;
+    private readonly List<(IActorRef Subscriber, int Tag)> _progressSubscribers = new();
+    private TorrentProgress? _progressSent;
+    /// <summary>Seeders in the swarm by the tracker's last answer (null: never said).</summary>
+    private int? _trackerSeeders;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PiecePicker _picker;
     private readonly Choker _choker = new();
@@ -107,14 +126,16 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     /// <param name="http">An <see cref="HttpClientActor"/> for announces, shared by many torrents; without one the torrent starts its own.</param>
     /// <param name="budget">The process's connection budget, shared by its torrents; without one the torrent has its own.</param>
-    public static Props Props(TorrentSettings settings, IActorRef? http = null, ConnectionBudget? budget = null) =>
-        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? ActorRefs.Nobody, budget ?? ConnectionBudget.Unshared()));
+    /// <param name="ticks">The process's <see cref="TickWheel"/>, shared by its torrents; without one the torrent starts its own.</param>
+    public static Props Props(TorrentSettings settings, IActorRef? http = null, ConnectionBudget? budget = null, IActorRef? ticks = null) =>
+        Akka.Actor.Props.Create(() => new TorrentActor(settings, http ?? ActorRefs.Nobody, budget ?? ConnectionBudget.Unshared(), ticks ?? ActorRefs.Nobody));
 
-    public TorrentActor(TorrentSettings settings, IActorRef http, ConnectionBudget budget)
+    public TorrentActor(TorrentSettings settings, IActorRef http, ConnectionBudget budget, IActorRef ticks)
     {
         _settings = settings;
         _http = http;
         _budget = budget;
+        _ticks = ticks;
         var t = settings.Torrent;
         _picker = new PiecePicker(t.PieceCount, t.PieceLength, t.PieceSize);
         Checking();
@@ -125,12 +146,14 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PreStart()
     {
-        _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory), "storage");
+        if (_ticks.IsNobody()) _ticks = Context.ActorOf(TickWheel.Props(TickSlot), "ticks");
+        _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory, _ticks), "storage");
         if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
             new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate))
         {
             Budget = _budget,
+            Ticks = _ticks,
             Dht = _settings.Dht,
             LocalAddress = IPAddress.TryParse(_settings.Host, out var host) && !host.Equals(IPAddress.Any) && !host.Equals(IPAddress.IPv6Any)
                 ? new IPEndPoint(host, 0) : null,
@@ -152,64 +175,13 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         return Directive.Stop;
     });
 
-    // ---- Checking what is on disk, then binding the listener -----------------------------
-
-    private void Checking()
-    {
-        Receive<StorageActor.PiecesChecked>(checkedPieces =>
-        {
-            _picker.SetHave(checkedPieces.Have);
-            _log.Info("{0}: {1}/{2} pieces already on disk", _settings.Torrent.Name, checkedPieces.Have.Count, _settings.Torrent.PieceCount);
-            Bind();
-        });
-        Receive<RetryBind>(_ => Bind());
-        Receive<Terminated>(terminated =>
-        {
-            if (!terminated.ActorRef.Equals(_listener)) return;
-            // Could not listen (no descriptors, port taken): try again later, never give up the torrent.
-            _bindBackoff = _bindBackoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1)
-                : TimeSpan.FromTicks(Math.Min(_budget.Limits.MaxBackoff.Ticks, _bindBackoff.Ticks * 2));
-            if (_budget.ExhaustionLog.ShouldLog(out var count))
-                _log.Warning("{0}: cannot listen on port {1}; retrying in {2:F0} s ({3} such failures since the last warning)",
-                    _settings.Torrent.Name, _settings.Port, _bindBackoff.TotalSeconds, count);
-            Timers.StartSingleTimer(RetryBind.Instance, RetryBind.Instance, _bindBackoff);
-        });
-        Receive<TcpServer.Listening>(listening =>
-        {
-            Context.Unwatch(_listener);
-            _port = ((IPEndPoint)listening.LocalAddress).Port;
-            // Connections made from now on tell peers our port (extended handshake), so PEX can share us.
-            _context = _context with { ListenPort = _port };
-            if (_settings.UseTrackers && _settings.Torrent.TrackerTiers.Count > 0)
-                _announcer = Context.ActorOf(Announcer.Props(_settings.Torrent, _settings.PeerId, _settings.AnnouncePort > 0 ? _settings.AnnouncePort : _port, _http, Totals()), "announcer");
-            foreach (var peer in _settings.InitialPeers) _candidates.Add(peer);
-            StartSeedingMode();
-            Timers.StartPeriodicTimer(ChokeTick.Instance, ChokeTick.Instance, TimeSpan.FromSeconds(10));
-            Timers.StartPeriodicTimer(ConnectTick.Instance, ConnectTick.Instance, TimeSpan.FromSeconds(3));
-            Timers.StartPeriodicTimer(StatsTick.Instance, StatsTick.Instance, TimeSpan.FromSeconds(1));
-            if (!_settings.Torrent.IsPrivate) Timers.StartPeriodicTimer(PexTick.Instance, PexTick.Instance, PexCheck);
-            Become(Running);
-            Stash.UnstashAll();
-            ConnectMore();
-            if (IsComplete) OnComplete();
-        });
-        ReceiveAny(_ => Stash.Stash());
-    }
-
-    private void Bind()
-    {
-        _listener = Context.ActorOf(TcpServer.Props(new TcpServerSettings(_settings.Host, _settings.Port, _settings.MaxPeers * 2),
-            (connection, remote, _) => PeerConnection.Inbound(connection, remote, _context)));
-        Context.Watch(_listener);
-        _listener.Tell(TcpServer.GetListening.Instance);
-    }
-
     // ---- Running -------------------------------------------------------------------------
 
     private void Running()
     {
         Receive<Announcer.PeersDiscovered>(discovered =>
         {
+            if (discovered.Seeders is { } seeders) _trackerSeeders = seeders;
             foreach (var peer in discovered.Peers)
                 if (!IsSelf(peer)) _candidates.Add(peer);
             ConnectMore();
@@ -223,6 +195,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             // down while starving was tried: idle CPU halved, but a seeder that arrives late was found
             // so much later that a 1,000-peer swarm no longer completed (see the Peer README).
             if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
+            PublishProgress(); // the peer count, at most every connect tick
         });
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerExtensionsKnown>(known => WithPeer(peer =>
@@ -272,6 +245,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<StorageActor.PieceStored>(OnPieceStored);
         Receive<BlockUploaded>(uploaded => WithPeer(peer =>
         {
+            StartStatsTicks();
             _uploaded += uploaded.Bytes;
             _upWindow += uploaded.Bytes;
             peer.UpWindow += uploaded.Bytes;
@@ -281,6 +255,11 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         Receive<ChokeTick>(_ => RunChoker());
         Receive<StatsTick>(_ => OnStatsTick());
         Receive<GetProgress>(_ => Sender.Tell(Progress()));
+        Receive<SubscribeProgress>(subscribe =>
+        {
+            _progressSubscribers.Add((subscribe.Subscriber, subscribe.Tag));
+            subscribe.Subscriber.Tell(new ProgressChanged(subscribe.Tag, Progress()));
+        });
         Receive<GetExchanges>(_ => Sender.Tell(Exchanges()));
         Receive<NotifyWhenComplete>(_ =>
         {
@@ -302,68 +281,6 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         peer.AmInterested = want;
         connection.Tell(new SetInterested(want));
     }
-
-    // ---- Stats ---------------------------------------------------------------------------
-
-    private void OnStatsTick()
-    {
-        // Idle (nothing moved this second and the rates have decayed): nothing to compute, nothing
-        // to tell. Thousands of idle torrents per process tick here every second.
-        if (_downWindow == 0 && _upWindow == 0 && _downRate < 1 && _upRate < 1)
-        {
-            if (_downRate > 0 || _upRate > 0)
-            {
-                _downRate = _upRate = 0;
-                foreach (var peer in _peers.Values) peer.DownRate = peer.UpRate = peer.DownWindow = peer.UpWindow = 0;
-            }
-            return;
-        }
-        _downRate = 0.7 * _downRate + 0.3 * _downWindow;
-        _upRate = 0.7 * _upRate + 0.3 * _upWindow;
-        _downWindow = _upWindow = 0;
-        foreach (var peer in _peers.Values)
-        {
-            peer.DownRate = 0.7 * peer.DownRate + 0.3 * peer.DownWindow;
-            peer.UpRate = 0.7 * peer.UpRate + 0.3 * peer.UpWindow;
-            peer.DownWindow = peer.UpWindow = 0;
-        }
-        OpenSlotIfUploadUnused();
-        var totals = Totals();
-        if (totals == _totalsSent) return;
-        _totalsSent = totals;
-        _announcer.Tell(totals);
-    }
-
-    private void RememberExchange(PeerState peer)
-    {
-        if (peer.Uploaded == 0 && peer.Downloaded == 0) return;
-        var id = Convert.ToHexString(peer.PeerId);
-        var before = _pastExchanges.GetValueOrDefault(id);
-        if (before is null && _pastExchanges.Count >= MaxPastExchanges) _pastExchanges.Remove(_pastExchanges.Keys.First());
-        _pastExchanges[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded,
-            (before?.Downloaded ?? 0) + peer.Downloaded, false);
-    }
-
-    private TorrentExchanges Exchanges()
-    {
-        var all = new Dictionary<string, PeerExchange>(_pastExchanges, StringComparer.Ordinal);
-        foreach (var peer in _peers.Values)
-        {
-            var id = Convert.ToHexString(peer.PeerId);
-            var before = all.GetValueOrDefault(id);
-            all[id] = new PeerExchange(id, Endpoints.Format(peer.Remote), (before?.Uploaded ?? 0) + peer.Uploaded, (before?.Downloaded ?? 0) + peer.Downloaded, true);
-        }
-        return new TorrentExchanges(Convert.ToHexString(_settings.PeerId), all.Values.ToList());
-    }
-
-    private Announcer.Totals Totals() => new(_uploaded, _downloaded, Left);
-
-    private TorrentProgress Progress() => new(_picker.Have.Count, _settings.Torrent.PieceCount, _downloaded, _uploaded,
-        _downRate, _upRate, _peers.Count, IsComplete, _fromSeeds, _fromPeers, _banned.Count / 2, _port)
-    {
-        PexLearned = _pexLearned.Count,
-        Bitfield = _picker.Have.ToWire(),
-    };
 
     private void OnStop()
     {

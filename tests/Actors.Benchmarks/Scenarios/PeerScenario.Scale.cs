@@ -15,7 +15,6 @@ namespace Actors.Benchmarks.Scenarios;
 /// </summary>
 public sealed partial class PeerScenario
 {
-    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(10);
 
     public async Task<bool> RunScaleAsync(CancellationToken cancel)
@@ -32,6 +31,7 @@ public sealed partial class PeerScenario
         var announce = $"http://127.0.0.1:{trackerPort}/announce";
 
         var n = options.Peers;
+        var idleSettle = TimeSpan.FromSeconds(options.IdleSettleSeconds);
         var processes = Math.Min(options.Processes, n);
         var size = (long)options.SwarmSizeMiB * 1024 * 1024;
         var cap = (long)options.UploadCapKiB * 1024;
@@ -55,14 +55,14 @@ public sealed partial class PeerScenario
                 leechers.Add((process, count, new Sampler(process)));
             }
             // Idle: everyone announced and connected to whoever it found; nobody has anything.
-            await Task.Delay(IdleSettle, cancel);
+            await Task.Delay(idleSettle, cancel);
             var idleBefore = leechers.Select(l => CpuSeconds(l.Process)).ToArray();
             await Task.Delay(IdleWindow, cancel);
             var idleCpu = leechers.Select((l, i) => CpuSeconds(l.Process) - idleBefore[i]).Sum();
             var idleRss = leechers.Sum(l => Sampler.RssKiB(l.Process.Id));
             var idleSockets = leechers.Sum(l => Sampler.Sockets(l.Process.Id));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  idle ({IdleSettle.TotalSeconds + IdleWindow.TotalSeconds:F0} s after start, no seeder): RSS {idleRss / 1024.0:F0} MiB = {(double)idleRss / n:F0} KiB per peer; " +
+                $"  idle ({idleSettle.TotalSeconds + IdleWindow.TotalSeconds:F0} s after start, no seeder): RSS {idleRss / 1024.0:F0} MiB = {(double)idleRss / n:F0} KiB per peer; " +
                 $"{idleSockets} sockets ({(double)idleSockets / n:F1} per peer); CPU {100 * idleCpu / IdleWindow.TotalSeconds:F1} % of one core " +
                 $"({1000 * idleCpu / IdleWindow.TotalSeconds / n:F2} ms/s per peer)"));
 

@@ -211,6 +211,7 @@ public sealed class UdpTrackerPacketsTests
         var read = UdpTrackerAnnounce.ParseAnnounceAnswer(v4, ipv6: false);
         Assert.Equal(TimeSpan.FromMinutes(30), read.Interval);
         Assert.Equal([new IPEndPoint(IPAddress.Parse("192.0.2.1"), 1000), new IPEndPoint(IPAddress.Parse("192.0.2.2"), 65535)], read.Peers);
+        Assert.Equal(4, read.Seeders);
         Assert.Equal([new IPEndPoint(IPAddress.Parse("2001:db8::1"), 2000)], UdpTrackerAnnounce.ParseAnnounceAnswer(v6, ipv6: true).Peers);
     }
 

@@ -22,7 +22,11 @@ public sealed class Announcer : ReceiveActor, IWithTimers
     public sealed record Totals(long Uploaded, long Downloaded, long Left);
     /// <summary>Announce now with this event (completed, stopped); answered with <see cref="Announced"/> for stopped.</summary>
     public sealed record AnnounceNow(AnnounceEvent Event);
-    public sealed record PeersDiscovered(IReadOnlyList<IPEndPoint> Peers);
+    public sealed record PeersDiscovered(IReadOnlyList<IPEndPoint> Peers)
+    {
+        /// <summary>Seeders the tracker counts in the swarm, when it says (null from other sources: DHT).</summary>
+        public int? Seeders { get; init; }
+    }
     public sealed record Announced(AnnounceEvent Event, bool Ok);
     /// <summary>Told to the parent after an announce no tracker answered, when it asked for that (the magnet phase names them when it gives up).</summary>
     public sealed record AnnounceFailed(string Error);
@@ -232,7 +236,7 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             _interval = response.Interval;
             _minInterval = response.MinInterval is { } min && min > TimeSpan.FromSeconds(10) ? min : TimeSpan.FromSeconds(10);
             if (attempt.Event == AnnounceEvent.Started || _pending == AnnounceEvent.Started) _pending = AnnounceEvent.None;
-            Context.Parent.Tell(new PeersDiscovered(response.Peers));
+            Context.Parent.Tell(new PeersDiscovered(response.Peers) { Seeders = response.Seeders });
         }
         else
         {

@@ -14,7 +14,11 @@ public sealed record AnnounceRequest(
     long Uploaded, long Downloaded, long Left, AnnounceEvent Event, int NumWant = 50);
 
 /// <summary>A tracker's answer: the swarm's peers and when to ask again.</summary>
-public sealed record AnnounceResponse(TimeSpan Interval, TimeSpan? MinInterval, IReadOnlyList<IPEndPoint> Peers);
+public sealed record AnnounceResponse(TimeSpan Interval, TimeSpan? MinInterval, IReadOnlyList<IPEndPoint> Peers)
+{
+    /// <summary>Seeders in the swarm as the tracker counts them (<c>complete</c>; BEP 15's seeders), when it says.</summary>
+    public int? Seeders { get; init; }
+}
 
 public sealed class AnnounceException(string message) : Exception(message);
 
@@ -87,7 +91,8 @@ public static class TrackerAnnounce
                 break;
         }
         if (dict.Get<BString>("peers6") is { } peers6) ReadCompact(peers6.Bytes.Span, 16, peers);
-        return new AnnounceResponse(interval, minInterval, peers);
+        var seeders = dict.GetInteger("complete") is { } c and >= 0 ? (int)Math.Min(c, int.MaxValue) : (int?)null;
+        return new AnnounceResponse(interval, minInterval, peers) { Seeders = seeders };
     }
 
     private static void ReadCompact(ReadOnlySpan<byte> bytes, int addressLength, List<IPEndPoint> into)

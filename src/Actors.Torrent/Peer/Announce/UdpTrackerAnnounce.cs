@@ -87,7 +87,8 @@ public static class UdpTrackerAnnounce
             var port = BinaryPrimitives.ReadUInt16BigEndian(answer.Slice(at + addressLength, 2));
             if (port != 0) peers.Add(new IPEndPoint(new IPAddress(answer.Slice(at, addressLength)), port));
         }
-        return new AnnounceResponse(interval, null, peers);
+        var seeders = BinaryPrimitives.ReadInt32BigEndian(answer[16..]);
+        return new AnnounceResponse(interval, null, peers) { Seeders = seeders >= 0 ? seeders : null };
     }
 
     private static void ThrowIfError(ReadOnlySpan<byte> answer)

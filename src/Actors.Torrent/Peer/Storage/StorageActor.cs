@@ -1,3 +1,4 @@
+using Actors.Net.Scheduling;
 using Actors.Net.Supervision;
 using Actors.Torrent.Metainfo;
 using Akka.Actor;
@@ -38,21 +39,24 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
 
     private readonly TorrentMetainfo _torrent;
     private readonly string _directory;
+    private readonly IActorRef _ticks;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PieceStore _store = null!;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(TorrentMetainfo torrent, string directory) =>
-        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory)).WithDispatcher(Dispatcher);
+    /// <param name="ticks">The process's <see cref="TickWheel"/> for the file check; without one, a timer of its own.</param>
+    public static Props Props(TorrentMetainfo torrent, string directory, IActorRef? ticks = null) =>
+        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory, ticks ?? ActorRefs.Nobody)).WithDispatcher(Dispatcher);
 
     /// <summary>Akka's dispatcher for blocking work; config/cluster.conf gives it threads of its own.</summary>
     public const string Dispatcher = "akka.actor.default-blocking-io-dispatcher";
 
-    public StorageActor(TorrentMetainfo torrent, string directory)
+    public StorageActor(TorrentMetainfo torrent, string directory, IActorRef ticks)
     {
         _torrent = torrent;
         _directory = directory;
+        _ticks = ticks;
         Receive<CheckPieces>(_ => Sender.Tell(new PiecesChecked(Fatal("cannot use the existing files", () => _store.CheckExisting()))));
         Receive<StorePiece>(Store);
         Receive<ReadBlock>(Read);
@@ -67,7 +71,9 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     {
         _store = Fatal("cannot open the torrent's files", () => PieceStore.Open(_torrent, _directory));
         _log.Info("Storage for {0} at {1}", _torrent.Name, _store.Root);
-        Timers.StartPeriodicTimer(CheckFiles.Instance, CheckFiles.Instance, FileCheckInterval);
+        // On the process's wheel: 1,000 torrents' checks come in a few batches per second, not 500 wake-ups.
+        if (_ticks.IsNobody()) Timers.StartPeriodicTimer(CheckFiles.Instance, CheckFiles.Instance, FileCheckInterval);
+        else _ticks.Tell(new TickWheel.Subscribe(Self, CheckFiles.Instance, FileCheckInterval));
     }
 
     protected override void PostStop() => _store?.Dispose();
