@@ -41,7 +41,11 @@ public sealed partial class TorrentActor
         if (IsComplete || _candidates.Count == 0) return;
         var target = Target;
         var now = Stopwatch.GetTimestamp();
-        foreach (var candidate in _candidates.ToArray())
+        // Addresses just learned first: in a swarm whose slots are all taken by peers with nothing,
+        // a late seeder is the one new address, and would otherwise wait its turn behind hundreds.
+        var ordered = _freshCandidates.Count == 0 ? _candidates.ToArray()
+            : _freshCandidates.Concat(_candidates.Where(c => !_freshCandidates.Contains(c))).ToArray();
+        foreach (var candidate in ordered)
         {
             if (_peers.Count + _dialing.Count >= target) break;
             if (_retryAt.TryGetValue(candidate, out var retry) && retry.Due > now) continue;
@@ -49,11 +53,13 @@ public sealed partial class TorrentActor
                 || _peers.Values.Any(p => p.Remote.Equals(candidate)))
             {
                 _candidates.Remove(candidate);
+                _freshCandidates.Remove(candidate);
                 continue;
             }
             // The process's budget, half-open limit or connect rate says not now: the next tick tries again.
             if (!_budget.TryStartDial()) break;
             _candidates.Remove(candidate);
+            _freshCandidates.Remove(candidate);
             var connection = Context.ActorOf(PeerConnection.Outbound(candidate, _context));
             Context.Watch(connection);
             _dialing[connection] = candidate;

@@ -99,6 +99,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     private readonly Dictionary<IActorRef, PeerState> _peers = new();
     private readonly Dictionary<IActorRef, IPEndPoint> _dialing = new();
     private readonly HashSet<IPEndPoint> _candidates = new();
+    /// <summary>Candidates just learned (tracker, PEX), not yet dialled: dialled before the ones we knew (a seeder that arrives late is new).</summary>
+    private readonly HashSet<IPEndPoint> _freshCandidates = new();
     /// <summary>Addresses whose dial failed: when they may be tried again, and how often they failed.</summary>
     private readonly Dictionary<IPEndPoint, (long Due, int Failures)> _retryAt = new();
     private readonly ConnectionBudget _budget;
@@ -183,7 +185,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         {
             if (discovered.Seeders is { } seeders) _trackerSeeders = seeders;
             foreach (var peer in discovered.Peers)
-                if (!IsSelf(peer)) _candidates.Add(peer);
+                if (!IsSelf(peer) && _candidates.Add(peer)) _freshCandidates.Add(peer);
             ConnectMore();
         });
         Receive<ConnectTick>(_ =>
