@@ -96,7 +96,7 @@ public sealed class DatagramMailboxTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(Bound, queue.QueuedDatagrams);
         Assert.Equal(sent - Bound, queue.Dropped);
-        var warning = warnings.ExpectMsg<Warning>(Wait);
+        var warning = warnings.FishForMessage<Warning>(w => IsDropLine(w), Wait);
         Assert.Contains("Dropped 1 UDP datagrams", warning.Message.ToString());
         Assert.Contains("max-queued-datagrams", warning.Message.ToString());
 
@@ -108,7 +108,7 @@ public sealed class DatagramMailboxTests : Akka.TestKit.Xunit2.TestKit
         client.Send(BitConverter.GetBytes(-1), ready.Local);
         await AwaitAssertAsync(async () =>
             Assert.Equal(Bound + 1, (await handler.Ask<Counts>(GetCounts.Instance, Wait)).Datagrams), Wait);
-        warnings.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.DoesNotContain(warnings.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m as Warning), IsDropLine);
         Assert.Equal(sent - Bound, queue.Dropped);
 
         Watch(handler);
@@ -150,6 +150,8 @@ public sealed class DatagramMailboxTests : Akka.TestKit.Xunit2.TestKit
             await system.Terminate().WaitAsync(Wait);
         }
     }
+
+    private static bool IsDropLine(Warning? warning) => warning?.Message.ToString()?.Contains("UDP datagrams") == true;
 
     private sealed class QueueReporter : ReceiveActor
     {

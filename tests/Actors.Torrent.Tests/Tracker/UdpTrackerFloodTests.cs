@@ -59,24 +59,22 @@ public sealed class UdpTrackerFloodTests : TestKit
 
         using var gate = new ManualResetEventSlim(false);
         var blocker = Sys.ActorOf(Props.Create(() => new Blocker()).WithDispatcher("one-thread"), "blocker");
-        blocker.Tell(gate);
+        blocker.Tell(gate, TestActor);
         ExpectMsg("blocking", Wait);
-        using (var flooder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        using var flooder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var connect = UdpTrackerAnnounce.ConnectRequest(0x0F100D);
+        var deadline = DateTime.UtcNow + Wait;
+        for (var i = 0; i < Flood; i++)
         {
-            var connect = UdpTrackerAnnounce.ConnectRequest(0x0F100D);
-            var deadline = DateTime.UtcNow + Wait;
-            for (var i = 0; i < Flood; i++)
-            {
-                // At most 64 datagrams in the kernel at once: all of them reach the queue, so the counts are exact.
-                SpinWait.SpinUntil(() => i - (queue.QueuedDatagrams + queue.Dropped) < 64 || DateTime.UtcNow > deadline);
-                Assert.True(DateTime.UtcNow < deadline, $"the listener stopped taking datagrams after {i}");
-                flooder.Send(connect, tracker);
-            }
-            SpinWait.SpinUntil(() => queue.QueuedDatagrams + queue.Dropped == Flood, Wait);
-            Assert.Equal(Bound, queue.QueuedDatagrams);
-            Assert.Equal(Flood - Bound, queue.Dropped);
-            gate.Set();
+            // At most 64 datagrams in the kernel at once: all of them reach the queue, so the counts are exact.
+            SpinWait.SpinUntil(() => i - (queue.QueuedDatagrams + queue.Dropped) < 64 || DateTime.UtcNow > deadline);
+            Assert.True(DateTime.UtcNow < deadline, $"the listener stopped taking datagrams after {i}");
+            flooder.Send(connect, tracker);
         }
+        SpinWait.SpinUntil(() => queue.QueuedDatagrams + queue.Dropped == Flood, Wait);
+        Assert.Equal(Bound, queue.QueuedDatagrams);
+        Assert.Equal(Flood - Bound, queue.Dropped);
+        gate.Set();
         Assert.True(SpinWait.SpinUntil(() => queue.QueuedDatagrams == 0, Wait), "the tracker did not work off its queue");
 
         using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
