@@ -56,7 +56,8 @@ public sealed class DatagramQueue : IMessageQueue, IUnboundedDequeBasedMessageQu
         if (envelope.Message is Akka.IO.Udp.Received && Interlocked.Increment(ref _datagrams) > Bound)
         {
             Interlocked.Decrement(ref _datagrams);
-            _onDrop?.Invoke(Interlocked.Increment(ref _dropped));
+            var total = Interlocked.Increment(ref _dropped); // not inside ?.Invoke: it would not count without a callback
+            _onDrop?.Invoke(total);
             return;
         }
         _queue.Enqueue(envelope);
