@@ -55,7 +55,7 @@ public sealed class UdpTrackerFloodTests : TestKit
         var udp = Sys.ActorOf(UdpTracker.Props(TrackerActorTests.Settings(), registry, new IPEndPoint(IPAddress.Loopback, 0))
             .WithDispatcher("one-thread"), "udp");
         var tracker = (await udp.Ask<UdpListening>(GetUdpListening.Instance, Wait)).LocalAddress;
-        var queue = Assert.IsType<DatagramQueue>(((LocalActorRef)udp).Cell.Mailbox?.MessageQueue);
+        var queue = Assert.IsType<DatagramQueue>((((ActorRefWithCell)udp).Underlying as ActorCell)?.Mailbox?.MessageQueue);
 
         using var gate = new ManualResetEventSlim(false);
         var blocker = Sys.ActorOf(Props.Create(() => new Blocker()).WithDispatcher("one-thread"), "blocker");
