@@ -1,4 +1,5 @@
 using Actors.Host.Hosting;
+using Actors.Net.Udp;
 using Actors.Torrent.Tracker;
 using Xunit;
 
@@ -27,5 +28,21 @@ public sealed class ConfigurationTests
         Assert.Equal(8080, ConfigLoader.Load(["web", "tracker"], "", null).GetInt("actors.web.port"));
         Assert.Equal(6969, ConfigLoader.Load(["tracker", "web"], "", null).GetInt("actors.web.port"));
         Assert.Equal("30m", ConfigLoader.Load(["web", "tracker"], "", null).GetString("actors.tracker.interval"));
+    }
+
+    [Fact]
+    public void Every_role_with_a_udp_handler_configures_the_datagram_mailbox_as_its_defaults_say()
+    {
+        // cluster.conf carries the block (every role loads it); DatagramMailbox.DefaultConfig is what
+        // Ensure installs where a configuration lacks it: both must say the same.
+        foreach (var roles in new[] { new[] { "tracker" }, ["peer"], ["caller"], ["dht"], ["web", "tracker"] })
+        {
+            var config = ConfigLoader.Load(roles, "", null);
+            var type = Type.GetType(config.GetString(DatagramMailbox.Id + ".mailbox-type"), throwOnError: true);
+            Assert.Equal(typeof(DatagramMailbox), type);
+            Assert.Equal(DatagramMailbox.DefaultBound, config.GetInt(DatagramMailbox.Id + ".max-queued-datagrams"));
+            Assert.Equal(DatagramMailbox.DefaultConfig.GetTimeSpan(DatagramMailbox.Id + ".drop-log-interval"),
+                config.GetTimeSpan(DatagramMailbox.Id + ".drop-log-interval"));
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Actors.Calls.Protocol;
 using Actors.Calls.Transport;
+using Actors.Net.Udp;
 using Akka.Actor;
 using Akka.Event;
 
@@ -24,7 +25,7 @@ public sealed partial class CallSession
     private double _udpJitterMicros, _udpRttSum;
     private long? _udpLastTransit;
     private int _udpRttCount;
-    private UdpMediaPath.Counters _udpCounters = new(0, 0, 0);
+    private UdpMediaPath.Counters _udpCounters = new(0, 0, 0, 0);
 
     /// <summary>The UDP path's messages, in every state (registered from <see cref="Common"/>).</summary>
     private void UdpPath()
@@ -68,6 +69,7 @@ public sealed partial class CallSession
             return;
         }
         _log.Info("Call {0}: probing a UDP media path to {1} from port {2}", _callId, $"{ip}:{offered.Offer.Port}", offered.LocalPort);
+        DatagramMailbox.Ensure(Context.System);
         _udp = Context.ActorOf(UdpMediaPath.Props(offered.Offer.Key, offered.Offer.Sender, new IPEndPoint(ip, offered.Offer.Port), offered.LocalPort), "udp");
         Context.Watch(_udp);
     }
@@ -79,6 +81,7 @@ public sealed partial class CallSession
         var loss = expected == 0 ? 0 : Math.Max(0, 1 - (double)_udpFramesReceived / expected);
         return new UdpSummary(_udpEverUp, _udpNote, _udpRttCount == 0 ? null : Round(_udpRttSum / _udpRttCount),
             _udpFramesReceived < 2 ? null : Round(_udpJitterMicros / 1000), Math.Round(loss, 4), _udpFramesSent, _udpFramesReceived,
-            _jitterBuffer.Played, _jitterBuffer.Concealed, _jitterBuffer.Late, _udpCounters.Rejected, _udpCounters.Replayed);
+            _jitterBuffer.Played, _jitterBuffer.Concealed, _jitterBuffer.Late, _udpCounters.Rejected, _udpCounters.Replayed,
+            _udpCounters.Overflowed);
     }
 }

@@ -33,10 +33,11 @@ public sealed record CallSummary(
 /// The UDP media path of a call (version 2; null when none was offered): whether it came up, why
 /// not or why it went down, its own RTT (UDP Ping/Pong), RFC 3550 jitter and loss, frames each way,
 /// the jitter buffer's played / concealed (missing at playout) / late frames, and datagrams refused
-/// as forged or malformed (<paramref name="Rejected"/>) or replayed.
+/// as forged or malformed (<paramref name="Rejected"/>) or replayed, or dropped unread because
+/// <c>max-queued-datagrams</c> already waited (<paramref name="Overflowed"/>: a flood).
 /// </summary>
 public sealed record UdpSummary(bool Up, string? Note, double? RttMs, double? JitterMs, double Loss, long FramesSent, long FramesReceived,
-    long Played, long Concealed, long Late, long Rejected, long Replayed);
+    long Played, long Concealed, long Late, long Rejected, long Replayed, long Overflowed);
 
 /// <summary>Told to the agent: a line the user typed (text, or /call PEER, /answer, /reject, /hangup).</summary>
 public sealed record UserInput(string Line);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Actors.Calls.Protocol;
 using Actors.Net.Tcp;
+using Actors.Net.Udp;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -36,7 +37,8 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
     public sealed record Unavailable(string Reason);
     public sealed record MediaReceived(uint Seq, long TimestampMicros, byte[] Payload);
     public sealed record PongReceived(long Nonce);
-    public sealed record Counters(long Rejected, long Replayed, long SendsDropped);
+    /// <param name="Overflowed">Datagrams dropped unread: <c>max-queued-datagrams</c> were already waiting for this actor (a flood).</param>
+    public sealed record Counters(long Rejected, long Replayed, long SendsDropped, long Overflowed);
     public sealed class GetCounters { public static readonly GetCounters Instance = new(); private GetCounters() { } }
 
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
@@ -60,12 +62,18 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
     private bool _up;
     private long _lastHeard, _lastPong;
     private long _rejected, _replayed, _sendsDropped;
-    private Counters _reported = new(0, 0, 0);
+    private Counters _reported = new(0, 0, 0, 0);
+    private readonly DatagramQueue? _queue = DatagramMailbox.QueueOf(Context);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>
+    /// On <see cref="DatagramMailbox"/>: anyone may send to the media port, so at most
+    /// <c>max-queued-datagrams</c> wait and a flood beyond that is dropped and counted (frames are
+    /// late by then anyway). Call <see cref="DatagramMailbox.Ensure"/> before creating it.
+    /// </summary>
     public static Props Props(byte[] key, UdpSender me, IPEndPoint peer, int localPort) =>
-        Akka.Actor.Props.Create(() => new UdpMediaPath(key, me, peer, localPort));
+        DatagramMailbox.Select(Akka.Actor.Props.Create(() => new UdpMediaPath(key, me, peer, localPort)));
 
     public UdpMediaPath(byte[] key, UdpSender me, IPEndPoint peer, int localPort)
     {
@@ -102,7 +110,7 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
             _owner.Tell(new Unavailable($"cannot bind UDP port {_localPort} ({failed.Cmd.GetType().Name} failed)"));
             Context.Stop(Self);
         });
-        Receive<GetCounters>(_ => Sender.Tell(new Counters(_rejected, _replayed, _sendsDropped)));
+        Receive<GetCounters>(_ => Sender.Tell(Current()));
         ReceiveAny(_ => { }); // nothing to send on before the socket is bound
     }
 
@@ -113,7 +121,7 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
         Receive<SilenceCheck>(_ =>
         {
             // Counters go to the owner when they change, at most every 250 ms (a flood costs no messages).
-            var counters = new Counters(_rejected, _replayed, _sendsDropped);
+            var counters = Current();
             if (counters != _reported) { _reported = counters; _owner.Tell(counters); }
             if (!_up) return;
             var heard = Stopwatch.GetElapsedTime(_lastHeard) < SilenceLimit;
@@ -137,8 +145,10 @@ public sealed class UdpMediaPath : ReceiveActor, IWithTimers
             _owner.Tell(new Unavailable("the UDP socket closed"));
             Context.Stop(Self);
         });
-        Receive<GetCounters>(_ => Sender.Tell(new Counters(_rejected, _replayed, _sendsDropped)));
+        Receive<GetCounters>(_ => Sender.Tell(Current()));
     }
+
+    private Counters Current() => new(_rejected, _replayed, _sendsDropped, _queue?.Dropped ?? 0);
 
     private void Probe()
     {

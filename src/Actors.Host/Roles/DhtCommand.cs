@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
+using Actors.Net.Udp;
 using Actors.Torrent.Dht;
 using Akka.Actor;
 
@@ -62,6 +63,7 @@ public sealed class DhtCommand : IRoleCommand
                 StateFile = stateDir is null ? null : Path.Combine(stateDir, $"node-{i}.state"),
             };
             // Under the guardian: a port that is taken ends the process with one line (RoleFailure).
+            if (i == 0) DatagramMailbox.Ensure(system);
             system.ActorOf(RoleGuardian.Props(DhtNode.Props(settings, started), "node"), $"dht-{i}");
             if (i == 0)
             {

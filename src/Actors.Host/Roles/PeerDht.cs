@@ -1,6 +1,7 @@
 using System.Net;
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
+using Actors.Net.Udp;
 using Actors.Torrent.Dht;
 using Actors.Torrent.Peer;
 using Akka.Actor;
@@ -44,6 +45,7 @@ public sealed class PeerDht
         var port = parsed.Value("--dht-port") is { } text
             ? int.TryParse(text, out var p) && p is >= 0 and <= 65535 ? p : throw new UsageException($"--dht-port: expected 0 to 65535, got \"{text}\"")
             : 0;
+        DatagramMailbox.Ensure(system);
         var node = system.ActorOf(RoleGuardian.Props(DhtNode.Props(new DhtSettings
         {
             Host = IPAddress.Any,

@@ -25,4 +25,8 @@ public static class NetMetrics
 
     public static readonly Counter<long> BytesSent =
         Meter.CreateCounter<long>("actors.net.bytes.sent", "By", "bytes written to TCP connections");
+
+    /// <summary>UDP datagrams dropped because a handler already had its bound waiting (<c>Udp.DatagramMailbox</c>).</summary>
+    public static readonly Counter<long> DatagramsDropped =
+        Meter.CreateCounter<long>("actors.net.udp.datagrams.dropped", "{datagram}", "UDP datagrams dropped: the handler's queue was full");
 }

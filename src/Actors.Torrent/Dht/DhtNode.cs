@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Net.Supervision;
+using Actors.Net.Udp;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -12,7 +13,8 @@ namespace Actors.Torrent.Dht;
 /// query itself (two-byte transaction ids, a bounded table of queries in flight, each with its own
 /// timeout timer) and routes answers to whoever asked: itself (pings that keep the table honest) or
 /// a <see cref="DhtLookup"/> child (one per iterative lookup). Incoming datagrams are rate-limited
-/// per source before they are parsed.
+/// per source before they are parsed; at most <c>max-queued-datagrams</c> wait for the node
+/// (<see cref="DatagramMailbox"/>), a flood beyond that is dropped and counted.
 /// </summary>
 public sealed partial class DhtNode : ReceiveActor, IWithTimers, IWithStash
 {
@@ -34,14 +36,16 @@ public sealed partial class DhtNode : ReceiveActor, IWithTimers, IWithStash
     private ushort _nextTid = (ushort)Random.Shared.Next(ushort.MaxValue);
     private TimeSpan _bootstrapBackoff;
     private long _received, _sent, _dropped;
+    private readonly DatagramQueue? _queue = DatagramMailbox.QueueOf(Context);
     private bool _joining;
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
     /// <param name="owner">Told <see cref="DhtNodeStarted"/> once the socket is bound (may be null).</param>
+    /// <remarks>On <see cref="DatagramMailbox"/>: call <see cref="DatagramMailbox.Ensure"/> before creating it.</remarks>
     public static Props Props(DhtSettings settings, IActorRef? owner = null) =>
-        Akka.Actor.Props.Create(() => new DhtNode(settings, owner));
+        DatagramMailbox.Select(Akka.Actor.Props.Create(() => new DhtNode(settings, owner)));
 
     public DhtNode(DhtSettings settings, IActorRef? owner)
     {
@@ -292,7 +296,8 @@ public sealed partial class DhtNode : ReceiveActor, IWithTimers, IWithStash
     {
         var now = DateTime.UtcNow;
         return new DhtStatus(_id, _endPoint, _table.Count, _table.BucketCount, _table.InState(NodeState.Good, now).Count,
-            _peers.InfoHashCount, _peers.PeerCount, _outstanding.Count, _lookups.Count, _received, _sent, _dropped);
+            _peers.InfoHashCount, _peers.PeerCount, _outstanding.Count, _lookups.Count, _received, _sent, _dropped,
+            _queue?.Dropped ?? 0);
     }
 
     private void Send(KrpcMessage message, IPEndPoint to)

@@ -62,6 +62,8 @@ public sealed record LookupCompleted(
 public sealed record AnnounceCompleted(NodeId InfoHash, LookupCompleted Lookup, int AcceptedBy);
 
 /// <summary>What a node holds and has done (counters since start).</summary>
+/// <param name="Dropped">Datagrams read and refused (too long, over a source's rate, not KRPC) and sends the OS refused.</param>
+/// <param name="Overflowed">Datagrams dropped unread: <c>max-queued-datagrams</c> were already waiting for the node (a flood).</param>
 public sealed record DhtStatus(
     NodeId Id,
     IPEndPoint? EndPoint,
@@ -74,7 +76,8 @@ public sealed record DhtStatus(
     int RunningLookups,
     long Received,
     long Sent,
-    long Dropped);
+    long Dropped,
+    long Overflowed);
 
 // ---- between a lookup and its node (internal) -------------------------------------------------
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Net.Supervision;
+using Actors.Net.Udp;
 using Actors.Torrent.Tracker.Udp;
 using Actors.Web.Server;
 using Akka.Actor;
@@ -61,8 +62,11 @@ public sealed class TrackerNode : ReceiveActor, IWithStash
         ReceiveAny(message => _http.Forward(message));
     }
 
-    private void StartUdp(IPEndPoint endPoint) =>
+    private void StartUdp(IPEndPoint endPoint)
+    {
+        DatagramMailbox.Ensure(Context.System);
         _udp = Context.ActorOf(UdpTracker.Props(_settings, _registry, endPoint), "udp");
+    }
 
     private void ForwardToUdp(object message)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Actors.Benchmarks.Reporting;
+using Actors.Net.Udp;
 using Actors.Torrent.Dht;
 using Akka.Actor;
 using Akka.Configuration;
@@ -55,6 +56,7 @@ public sealed class DhtScenario(BenchOptions options)
             akka.loglevel = WARNING
             akka.actor.default-dispatcher.throughput = 30
             """));
+        DatagramMailbox.Ensure(system);
         var random = new Random(n);
         var settings = new DhtSettings
         {

@@ -6,6 +6,7 @@ using Actors.Calls.Tests.Support;
 using Actors.Calls.Transport;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Calls.Tests.Caller;
 
@@ -30,6 +31,7 @@ public sealed class UdpMediaPathTests() : TestKit("akka.io.udp.disabled-buffer-p
         peer.Client.ReceiveTimeout = 5000;
         var peerEndpoint = (IPEndPoint)peer.Client.LocalEndPoint!;
         var localPort = FreeUdpPort();
+        DatagramMailbox.Ensure(Sys);
         ChildActorOf(UdpMediaPath.Props(Key, UdpSender.Caller, peerEndpoint, localPort));
         var codec = new UdpMediaCodec(Key);
         var target = new IPEndPoint(IPAddress.Loopback, localPort);
@@ -77,6 +79,7 @@ public sealed class UdpMediaPathTests() : TestKit("akka.io.udp.disabled-buffer-p
         using var peer = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var localPort = FreeUdpPort();
         peer.Client.ReceiveTimeout = 5000;
+        DatagramMailbox.Ensure(Sys);
         ChildActorOf(UdpMediaPath.Props(Key, UdpSender.Callee, (IPEndPoint)peer.Client.LocalEndPoint!, localPort));
         var codec = new UdpMediaCodec(Key);
         IPEndPoint? from = null;

@@ -5,6 +5,7 @@ using Actors.Torrent.Dht;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Torrent.Tests.Dht;
 
@@ -25,6 +26,7 @@ public sealed class DhtNodeTests : TestKit
     private (IActorRef Node, DhtNodeStarted Started) StartNode(DhtSettings settings, string? name = null)
     {
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         var node = Sys.ActorOf(DhtNode.Props(settings, probe.Ref), name ?? $"dht-{Guid.NewGuid():N}");
         var started = probe.ExpectMsg<DhtNodeStarted>(Wait);
         return (node, started);
@@ -129,6 +131,7 @@ public sealed class DhtNodeTests : TestKit
         using var taken = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)taken.Client.LocalEndPoint!).Port;
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         var props = DhtNode.Props(Loopback() with { Port = port });
         Sys.ActorOf(Props.Create(() => new FailureCatcher(props, probe.Ref)));
         var failure = probe.ExpectMsg<Exception>(Wait);

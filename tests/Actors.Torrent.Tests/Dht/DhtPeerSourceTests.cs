@@ -4,6 +4,7 @@ using Actors.Torrent.Peer.Announce;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Torrent.Tests.Dht;
 
@@ -15,6 +16,7 @@ public sealed class DhtPeerSourceTests : TestKit
     private IPEndPoint StartNode(IPEndPoint[] bootstrap, out IActorRef node)
     {
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         node = Sys.ActorOf(DhtNode.Props(new DhtSettings
         {
             Host = IPAddress.Loopback,

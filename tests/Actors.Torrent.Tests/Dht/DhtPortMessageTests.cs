@@ -8,6 +8,7 @@ using Actors.Torrent.Tests.Peer;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Torrent.Tests.Dht;
 
@@ -32,6 +33,7 @@ public sealed class DhtPortMessageTests : TestKit
     private (IActorRef Node, int Port) StartNode()
     {
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         var node = Sys.ActorOf(DhtNode.Props(new DhtSettings { Host = IPAddress.Loopback, QueryTimeout = TimeSpan.FromSeconds(1) }, probe.Ref));
         return (node, probe.ExpectMsg<DhtNodeStarted>(Wait).EndPoint.Port);
     }

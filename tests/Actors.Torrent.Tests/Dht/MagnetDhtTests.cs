@@ -11,6 +11,7 @@ using Actors.Web.Http;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Torrent.Tests.Dht;
 
@@ -34,6 +35,7 @@ public sealed class MagnetDhtTests : TestKit
     private IActorRef StartNode(IPEndPoint[] bootstrap, out IPEndPoint endPoint)
     {
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         var node = Sys.ActorOf(DhtNode.Props(new DhtSettings
         {
             Host = IPAddress.Loopback,

@@ -4,6 +4,7 @@ using Actors.Torrent.Dht;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 
 namespace Actors.Torrent.Tests.Dht;
 
@@ -54,6 +55,7 @@ public sealed class NodeDhtInteropTests : TestKit
     private (IActorRef, DhtNodeStarted) StartNode(IPEndPoint[] bootstrap)
     {
         var probe = CreateTestProbe();
+        DatagramMailbox.Ensure(Sys);
         var node = Sys.ActorOf(DhtNode.Props(new DhtSettings
         {
             Host = IPAddress.Loopback,

@@ -13,6 +13,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.TestKit.Xunit2;
 using Xunit;
+using Actors.Net.Udp;
 using static Actors.Torrent.Tracker.SwarmRegistryProtocol;
 using static Actors.Torrent.Tracker.Udp.UdpTrackerProtocol;
 
@@ -49,6 +50,7 @@ public sealed class UdpTrackerActorTests : TestKit
     /// <summary>A UDP tracker on <paramref name="address"/>:0 whose connection ids use this test's clock.</summary>
     private (IActorRef Tracker, IPEndPoint Local) StartUdp(IPAddress? address = null, IActorRef? registry = null, TrackerSettings? settings = null)
     {
+        DatagramMailbox.Ensure(Sys);
         var ids = new UdpConnectionIds(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), TimeSpan.FromMinutes(2), () => _now);
         var tracker = Sys.ActorOf(UdpTracker.Props(settings ?? TrackerActorTests.Settings(), registry ?? Registry(),
             new IPEndPoint(address ?? IPAddress.Loopback, 0), ids));

@@ -1,5 +1,6 @@
 using System.Net;
 using Actors.Net.Logging;
+using Actors.Net.Udp;
 using Actors.Torrent.Metainfo;
 using Actors.Web.Client;
 using Akka.Actor;
@@ -166,7 +167,11 @@ public sealed class Announcer : ReceiveActor, IWithTimers
             var url = at.Url;
             if (UdpTrackerAnnounce.ParseUrl(url) is { } tracker)
             {
-                _udp ??= Context.ActorOf(UdpAnnouncer.Props(_udpSettings), "udp");
+                if (_udp is null)
+                {
+                    DatagramMailbox.Ensure(Context.System);
+                    _udp = Context.ActorOf(UdpAnnouncer.Props(_udpSettings), "udp");
+                }
                 _udpAttempts[attempt.Id] = attempt with { Position = position, Url = url };
                 _udp.Tell(new UdpAnnouncer.Request(attempt.Id, url, tracker, attempt.Request));
                 return;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Actors.Net.Udp;
 using Akka.Actor;
 using Akka.Event;
 using Akka.IO;
@@ -48,8 +49,13 @@ public sealed class UdpAnnouncer : ReceiveActor, IWithTimers
         public int Sends { get; set; }
     }
 
+    /// <summary>
+    /// On <see cref="DatagramMailbox"/> (anyone may send to our ports: at most
+    /// <c>max-queued-datagrams</c> wait, a flood beyond that is dropped and counted); call
+    /// <see cref="DatagramMailbox.Ensure"/> before creating it.
+    /// </summary>
     public static Props Props(UdpAnnounceSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new UdpAnnouncer(settings ?? UdpAnnounceSettings.Default));
+        DatagramMailbox.Select(Akka.Actor.Props.Create(() => new UdpAnnouncer(settings ?? UdpAnnounceSettings.Default)));
 
     private readonly UdpAnnounceSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();

@@ -22,8 +22,9 @@ public static class UdpTrackerProtocol
     /// <param name="Dropped">Datagrams that were not BEP 15 requests: no answer at all.</param>
     /// <param name="BadConnectionIds">Requests whose connection id was not ours (forged, expired, another node's): a short error at most.</param>
     /// <param name="Busy">Requests refused because <c>max-pending-announces</c> were already waiting for the registry.</param>
+    /// <param name="Overflowed">Datagrams dropped unread because <c>max-queued-datagrams</c> were already waiting for the actor (a flood).</param>
     public sealed record UdpTrackerStats(long Received, long Dropped, long BadConnectionIds, long Connects, long Announces,
-        long Scrapes, long Errors, long Busy, long SendFailures);
+        long Scrapes, long Errors, long Busy, long SendFailures, long Overflowed);
 
     /// <summary>
     /// The correlation an announce carries through the registry: where and how to answer. It never

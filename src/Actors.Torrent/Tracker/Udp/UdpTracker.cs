@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Actors.Net.Logging;
 using Actors.Net.Supervision;
 using Actors.Net.Tcp;
+using Actors.Net.Udp;
 using Actors.Torrent.Telemetry;
 using Akka.Actor;
 using Akka.Event;
@@ -24,15 +25,19 @@ namespace Actors.Torrent.Tracker.Udp;
 /// connect needs a valid one, and a request without one gets at most an error no bigger than
 /// itself, so a forged source cannot be used to amplify; datagrams that are not BEP 15 get no
 /// answer (counted); answers never exceed 1200 bytes; at most <c>max-pending-announces</c>
-/// requests wait for the registry.
+/// requests wait for the registry, at most <c>max-queued-datagrams</c> datagrams for this actor
+/// (<see cref="DatagramMailbox"/>: a flood beyond that is dropped and counted, as a full socket
+/// buffer would).
 /// </remarks>
 public sealed class UdpTracker : ReceiveActor, IWithStash
 {
     /// <summary>A taken UDP port is fatal for the role, like a taken HTTP port (<see cref="FailurePolicy"/>).</summary>
     public sealed class BindFailedException(string message) : FatalRoleException(message);
 
+    /// <summary>On <see cref="DatagramMailbox"/> (at most <c>max-queued-datagrams</c> waiting): call <see cref="DatagramMailbox.Ensure"/> first.</summary>
     public static Props Props(TrackerSettings settings, IActorRef registry, IPEndPoint bindTo, UdpConnectionIds? ids = null) =>
-        Akka.Actor.Props.Create(() => new UdpTracker(settings, registry, bindTo, ids ?? UdpConnectionIds.Random(UdpConnectionIds.DefaultWindow)));
+        DatagramMailbox.Select(Akka.Actor.Props.Create(() =>
+            new UdpTracker(settings, registry, bindTo, ids ?? UdpConnectionIds.Random(UdpConnectionIds.DefaultWindow))));
 
     private const string ConnectionIdProblem = "unknown or expired connection id";
     private const string BusyProblem = "tracker busy, retry later";
@@ -43,6 +48,7 @@ public sealed class UdpTracker : ReceiveActor, IWithStash
     private readonly UdpConnectionIds _ids;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LogEvery _dropLog = new(TimeSpan.FromSeconds(10));
+    private readonly DatagramQueue? _queue = DatagramMailbox.QueueOf(Context); // counts what a flood made it drop
     private IActorRef _socket = ActorRefs.Nobody;
     private int _waiting;
     private long _received, _dropped, _badIds, _connects, _announces, _scrapes, _errors, _busy, _sendFailures;
@@ -109,7 +115,7 @@ public sealed class UdpTracker : ReceiveActor, IWithStash
         Receive<Akka.IO.Udp.CommandFailed>(_ => _sendFailures++); // a send the socket could not take: the client retries
         Receive<GetUdpListening>(_ => Sender.Tell(new UdpListening(local)));
         Receive<GetUdpStats>(_ => Sender.Tell(new UdpTrackerStats(_received, _dropped, _badIds, _connects, _announces,
-            _scrapes, _errors, _busy, _sendFailures)));
+            _scrapes, _errors, _busy, _sendFailures, _queue?.Dropped ?? 0)));
     }
 
     private void OnDatagram(Akka.IO.Udp.Received received)
