@@ -88,6 +88,8 @@ public sealed class PeerCommand : IRoleCommand
         var read = new SettingsReader(config, "actors.peer");
         var maxPeers = read.Int("max-peers", 1, 10_000);
         var superSeed = read.Bool("super-seed");
+        // A notice on stderr (stdout carries only the documented peer lines): what the seeder will do.
+        if (superSeed) Console.Error.WriteLine("actors peer: super-seeding (BEP 16) when complete at start: each peer is shown pieces one at a time");
         var maxMetadata = (int)read.Bytes("max-metadata-size", 16 * 1024, 256L * 1024 * 1024);
         var metadataTimeout = read.Duration("metadata-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;

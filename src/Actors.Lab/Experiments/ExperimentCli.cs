@@ -65,7 +65,8 @@ public static class ExperimentCli
     }
 
     /// <summary><c>actors lab swarm</c>: one swarm measured against the Kumar–Ross bound; exit 0 when every peer completed.</summary>
-    public static async Task<int> Swarm(int peers, int seeders, string size, string upCap, int processes, string? outDir, TextWriter output, CancellationToken cancel)
+    public static async Task<int> Swarm(int peers, int seeders, string size, string upCap, int processes, string? outDir, TextWriter output, CancellationToken cancel,
+        bool superSeed = false)
     {
         if (peers is < 1 or > 20_000 || seeders is < 1 or > 100)
         {
@@ -82,7 +83,7 @@ public static class ExperimentCli
         using var signals = new SignalCancellation(cancel, output, "actors lab swarm");
         try
         {
-            var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output).Run(bundle, ActorsCommand(), signals.Token);
+            var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output) { SuperSeed = superSeed }.Run(bundle, ActorsCommand(), signals.Token);
             return summary.Completed == peers ? 0 : 1;
         }
         catch (OperationCanceledException) when (signals.Signalled)

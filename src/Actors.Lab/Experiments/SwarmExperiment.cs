@@ -28,7 +28,13 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
 
         /// <summary>The most distributed copies (libtorrent's figure) seen in any second.</summary>
         public double? PeakDistributedCopies { get; init; }
+
+        /// <summary>Whether the seeders super-seeded (BEP 16).</summary>
+        public bool SuperSeed { get; init; }
     }
+
+    /// <summary>The seeders super-seed (BEP 16, <c>actors peer seed --super-seed</c>): each piece is shown to one peer first.</summary>
+    public bool SuperSeed { get; init; }
 
     public async Task<Summary> Run(string bundle, IReadOnlyList<string> actors, CancellationToken cancel)
     {
@@ -95,6 +101,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 seederPorts.Add(port);
                 string[] args = ["peer", "seed", torrent, "--data", data, "--host", "127.0.0.1", "--port", $"{port}"];
                 if (upCap > 0) args = [.. args, "--max-up", $"{upCap}"];
+                if (SuperSeed) args = [.. args, "--super-seed"];
                 Start($"seeder-{s}", args);
             }
             foreach (var port in seederPorts) await WaitListening(port, TimeSpan.FromSeconds(90), cancel);
@@ -102,7 +109,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             var us = (double)seeders * upCap;
             var bound = upCap > 0 ? Math.Max(size / us, (double)peers * size / (us + (double)peers * upCap)) : 0;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"swarm: {peers} leechers in {processes} process(es), {seeders} seeder(s), {size / (1 << 20)} MiB, up-cap {upCap / 1024} KiB/s; Kumar–Ross bound {bound:F1} s"));
+                $"swarm: {peers} leechers in {processes} process(es), {seeders} seeder(s){(SuperSeed ? " super-seeding" : "")}, {(size >= 1 << 20 ? $"{size / (1 << 20)} MiB" : $"{size / 1024} KiB")}, up-cap {upCap / 1024} KiB/s; Kumar–Ross bound {bound:F1} s"));
             var deadline = TimeSpan.FromSeconds(Math.Max(bound * 20, peers * 0.2) + 120);
             var watch = Stopwatch.StartNew();
             var peakRss = 0L;
@@ -149,6 +156,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             {
                 LeechersHoldACopySeconds = availability.FirstOrDefault(a => a.Min > seeders)?.T,
                 PeakDistributedCopies = availability.Count > 0 ? Math.Round(availability.Max(a => a.DistributedCopies), 3) : null,
+                SuperSeed = SuperSeed,
             };
             await File.WriteAllTextAsync(Path.Combine(bundle, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }), cancel);
             await File.WriteAllTextAsync(Path.Combine(bundle, "availability.csv"), "t,min_copies,median_copies,max_copies,mean_copies,distributed_copies\n" + string.Concat(availability.Select(a =>
@@ -285,6 +293,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         | leechers hold every piece between them (least copies of a piece above the seeders'; ideal F/u_s = {(s.UpCapBytesPerSecond > 0 ? Math.Round((double)s.SizeBytes / (s.Seeders * s.UpCapBytesPerSecond), 1).ToString(CultureInfo.InvariantCulture) + " s" : "-")}) | {(s.LeechersHoldACopySeconds is { } h ? $"t = {h} s" : "never")} |
         | peak distributed copies (least copies + share of pieces above it) | {s.PeakDistributedCopies} |
         | processes | {s.Processes} |
+        | seeders super-seed (BEP 16) | {(s.SuperSeed ? "yes" : "no")} |
         | machine | {s.Machine} |
 
         ![completion CDF](completion-cdf.png)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Actors.Torrent.Peer.Choking;
 using Actors.Torrent.Peer.Seeding;
 using Akka.Actor;
+using Akka.Event;
 
 namespace Actors.Torrent.Peer;
 
@@ -22,8 +23,9 @@ public sealed partial class TorrentActor
 
     private void StartSeedingMode()
     {
-        if (_settings.SuperSeed && IsComplete)
-            _superSeeder = new SuperSeeder(_settings.Torrent.PieceCount);
+        if (!_settings.SuperSeed || !IsComplete) return;
+        _superSeeder = new SuperSeeder(_settings.Torrent.PieceCount);
+        _log.Info("{0}: super-seeding (BEP 16): each peer is shown pieces one at a time", _settings.Torrent.Name);
     }
 
     /// <summary>What a new peer is told we have: everything, or nothing at all while super-seeding (pieces are then revealed one by one).</summary>

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Actors.Lab.Experiments;
+using Actors.Lab.Processes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.Lab.Tests.Experiments;
+
+/// <summary>
+/// <c>actors lab swarm</c> as a user runs it, tiny: 3 leechers and a super-seeding seeder, 512 KiB
+/// capped at 256 KiB/s (a bound of 2 s), through a real tracker and real peer processes; the
+/// bundle's files and figures.
+/// </summary>
+public sealed class SwarmSweepTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_tiny_swarm_completes_and_leaves_a_bundle_with_plots_and_figures_against_the_bound()
+    {
+        using var temp = new TempDirectory("lab-swarm-");
+        using var run = new ActorsProcess(["lab", "swarm", "--peers", "3", "--size", "512K", "--up-cap", "256K", "--super-seed", "--out", temp.Path]);
+        var code = await run.WaitForExit(TimeSpan.FromSeconds(180));
+        output.WriteLine(run.Output);
+        Assert.True(code == 0, run.Output);
+        Assert.Contains("seeder(s) super-seeding", run.Output);
+
+        var bundle = Directory.EnumerateDirectories(Path.Combine(temp.Path, "swarm-n3")).Single();
+        foreach (var file in new[] { "summary.json", "report.md", "metrics.csv", "availability.csv", "completion-cdf.png", "availability.png", "resources.png" })
+            Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
+        foreach (var png in new[] { "completion-cdf.png", "availability.png", "resources.png" })
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, (await File.ReadAllBytesAsync(Path.Combine(bundle, png)))[..4]);
+
+        var summary = JsonSerializer.Deserialize<SwarmExperiment.Summary>(await File.ReadAllTextAsync(Path.Combine(bundle, "summary.json")))!;
+        Assert.Equal(3, summary.Peers);
+        Assert.Equal(3, summary.Completed);
+        Assert.True(summary.SuperSeed);
+        Assert.Equal(2.0, summary.BoundSeconds, 2); // max(F/u_s, N·F/(u_s + N·u)) = max(2, 1.5)
+        Assert.NotNull(summary.CompletionSeconds);
+        Assert.InRange(summary.MedianSeconds!.Value, 0, summary.CompletionSeconds!.Value);
+        Assert.Equal(summary.CompletionSeconds.Value / summary.BoundSeconds, summary.Ratio!.Value, 2); // both rounded from the same time
+        Assert.True(summary.PeakRssKiBPerPeer > 0 && summary.CpuSecondsPerPeer > 0, "memory and CPU per peer measured");
+        Assert.Contains("| seeders super-seed (BEP 16) | yes |", await File.ReadAllTextAsync(Path.Combine(bundle, "report.md")));
+        // The seeder really ran with --super-seed: it says so in its log.
+        Assert.Contains("super-seeding (BEP 16)", await File.ReadAllTextAsync(Path.Combine(bundle, "logs", "seeder-0.log")));
+    }
+}
