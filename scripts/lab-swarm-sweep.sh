@@ -3,10 +3,10 @@
 # then one table (sweep.md) of completion time against the Kumar–Ross bound, memory and CPU per
 # peer, from each run's summary.json; each run's plots (completion CDF, piece availability,
 # resources) are in its own bundle. Not a test: minutes to an hour; run it on a quiet machine.
-#   scripts/lab-swarm-sweep.sh [--out DIR] [--size 8M] [--up-cap 256K] [--seeders 1] [--with-5000]
+#   scripts/lab-swarm-sweep.sh [--out DIR] [--size 8M] [--up-cap 256K] [--seeders 1] [--with-5000] [--super-seed]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=lab-runs/sweep-$(date +%Y%m%d-%H%M%S); size=8M; cap=256K; seeders=1; ns=(10 100 1000)
+out=lab-runs/sweep-$(date +%Y%m%d-%H%M%S); size=8M; cap=256K; seeders=1; ns=(10 100 1000); extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -14,6 +14,7 @@ while [ $# -gt 0 ]; do
     --up-cap) cap="$2"; shift 2 ;;
     --seeders) seeders="$2"; shift 2 ;;
     --with-5000) ns+=(5000); shift ;;
+    --super-seed) extra+=(--super-seed); shift ;;
     -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lab-swarm-sweep: unknown option $1" >&2; exit 2 ;;
   esac
@@ -23,7 +24,7 @@ actors=(dotnet src/Actors.Host/bin/Release/net10.0/actors.dll)
 mkdir -p "$out"
 for n in "${ns[@]}"; do
   echo "== N = $n"
-  "${actors[@]}" lab swarm --peers "$n" --seeders "$seeders" --size "$size" --up-cap "$cap" --out "$out" || echo "  (N = $n did not complete)"
+  "${actors[@]}" lab swarm --peers "$n" --seeders "$seeders" --size "$size" --up-cap "$cap" "${extra[@]}" --out "$out" || echo "  (N = $n did not complete)"
 done
 python3 - "$out" <<'PY'
 import json, pathlib, sys
