@@ -16,8 +16,8 @@ public sealed record ConnectionContext(
 {
     /// <summary>The process's sockets, shared by every torrent in it.</summary>
     public ConnectionBudget Budget { get; init; } = ConnectionBudget.Unshared();
-    /// <summary>The process's <see cref="Actors.Net.Scheduling.TickWheel"/> for the connection's periodic tick; Nobody: a timer of its own.</summary>
-    public IActorRef Ticks { get; init; } = ActorRefs.Nobody;
+    /// <summary>The process's <see cref="Actors.Net.Scheduling.TickWheel"/>: the connection's periodic tick.</summary>
+    public required IActorRef Ticks { get; init; }
     /// <summary>Our listening port, told to peers in the extended handshake (<c>p</c>) so they can share us by PEX; 0 until bound.</summary>
     public int ListenPort { get; init; }
     /// <summary>Outgoing connections start from this address (the listening address when it is a specific one): peers then see one address for us, in and out.</summary>

@@ -87,8 +87,7 @@ public sealed partial class PeerConnection
         _ticksFast = fast;
         _ticking = true;
         var every = fast ? ActiveTick : IdleTick;
-        // The process's wheel (it watches us: nothing to undo when we stop), or a timer of our own.
-        if (_context.Ticks.IsNobody()) Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, every);
-        else _context.Ticks.Tell(new TickWheel.Subscribe(Self, Tick.Instance, every));
+        // The process's wheel watches us: nothing to undo when we stop.
+        _context.Ticks.Tell(new TickWheel.Subscribe(Self, Tick.Instance, every));
     }
 }

@@ -14,7 +14,7 @@ namespace Actors.Torrent.Peer.Storage;
 /// folder, full disk, a file refused or deleted under us) is fatal for the torrent: it throws
 /// <see cref="StorageFailedException"/>, which <see cref="FailurePolicy"/> escalates.
 /// </summary>
-public sealed class StorageActor : ReceiveActor, IWithTimers
+public sealed class StorageActor : ReceiveActor
 {
     /// <summary>Hash what is already on disk; answered with <see cref="PiecesChecked"/>.</summary>
     public sealed class CheckPieces { public static readonly CheckPieces Instance = new(); private CheckPieces() { } }
@@ -43,11 +43,9 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PieceStore _store = null!;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <param name="ticks">The process's <see cref="TickWheel"/> for the file check; without one, a timer of its own.</param>
-    public static Props Props(TorrentMetainfo torrent, string directory, IActorRef? ticks = null) =>
-        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory, ticks ?? ActorRefs.Nobody)).WithDispatcher(Dispatcher);
+    /// <param name="ticks">The process's <see cref="TickWheel"/>: the periodic file check.</param>
+    public static Props Props(TorrentMetainfo torrent, string directory, IActorRef ticks) =>
+        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory, ticks)).WithDispatcher(Dispatcher);
 
     /// <summary>Akka's dispatcher for blocking work; config/cluster.conf gives it threads of its own.</summary>
     public const string Dispatcher = "akka.actor.default-blocking-io-dispatcher";
@@ -72,8 +70,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
         _store = Fatal("cannot open the torrent's files", () => PieceStore.Open(_torrent, _directory));
         _log.Info("Storage for {0} at {1}", _torrent.Name, _store.Root);
         // On the process's wheel: 1,000 torrents' checks come in a few batches per second, not 500 wake-ups.
-        if (_ticks.IsNobody()) Timers.StartPeriodicTimer(CheckFiles.Instance, CheckFiles.Instance, FileCheckInterval);
-        else _ticks.Tell(new TickWheel.Subscribe(Self, CheckFiles.Instance, FileCheckInterval));
+        _ticks.Tell(new TickWheel.Subscribe(Self, CheckFiles.Instance, FileCheckInterval));
     }
 
     protected override void PostStop() => _store?.Dispose();
