@@ -36,6 +36,18 @@ public sealed partial class TorrentActor
     /// <summary>Connections this torrent aims for: its fair share of the process's budget, at most max-peers.</summary>
     private int Target => _budget.FairShare(_settings.MaxPeers);
 
+    /// <summary>
+    /// An address just learned (tracker, DHT, PEX): a candidate, dialled before the ones known
+    /// already. At most <see cref="MaxCandidates"/> wait, whoever keeps sending new ones.
+    /// </summary>
+    /// <returns>false when it was known already or there is no room.</returns>
+    private bool AddFreshCandidate(IPEndPoint peer)
+    {
+        if (_candidates.Count >= MaxCandidates || !_candidates.Add(peer)) return false;
+        _freshCandidates.Add(peer);
+        return true;
+    }
+
     private void ConnectMore()
     {
         if (IsComplete || _candidates.Count == 0) return;

@@ -20,11 +20,10 @@ public sealed partial class TorrentActor
         foreach (var added in exchanged.Added)
         {
             var endPoint = new IPEndPoint(Endpoints.Normalize(added.EndPoint.Address), added.EndPoint.Port);
-            if (IsSelf(endPoint) || _banned.Contains(endPoint.ToString()) || _candidates.Count >= MaxCandidates) continue;
+            if (IsSelf(endPoint) || _banned.Contains(endPoint.ToString())) continue;
             if (_peers.Values.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.Remote)) || _dialing.ContainsValue(endPoint)) continue;
             // The set only counts distinct addresses for figures: bounded too, however long a peer keeps inventing them.
-            if (!_candidates.Add(endPoint)) continue;
-            _freshCandidates.Add(endPoint);
+            if (!AddFreshCandidate(endPoint)) continue;
             if (_pexLearned.Count < 10 * MaxCandidates && _pexLearned.Add(endPoint))
                 _log.Debug("{0}: learned {1} by PEX", _settings.Torrent.Name, Endpoints.Format(endPoint));
         }

@@ -185,7 +185,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         {
             if (discovered.Seeders is { } seeders) _trackerSeeders = seeders;
             foreach (var peer in discovered.Peers)
-                if (!IsSelf(peer) && _candidates.Add(peer)) _freshCandidates.Add(peer);
+                if (!IsSelf(peer)) AddFreshCandidate(peer);
             ConnectMore();
         });
         Receive<ConnectTick>(_ =>
