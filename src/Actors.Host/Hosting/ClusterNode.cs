@@ -8,7 +8,8 @@ using Akka.Configuration;
 namespace Actors.Host.Hosting;
 
 /// <summary>
-/// Runs one cluster member: one ActorSystem named "actors" whose cluster role is the role's name.
+/// Runs one cluster member: one ActorSystem named "actors" whose first cluster role is the role's
+/// name (a role may add others, e.g. the Distributed Data role).
 /// With seeds it joins them; without, it forms a one-node cluster by itself. SIGINT and SIGTERM
 /// leave the cluster gracefully through CoordinatedShutdown, and the process exits 0.
 /// </summary>
@@ -16,17 +17,18 @@ public static class ClusterNode
 {
     public const string SystemName = "actors";
 
+    /// <param name="roles">The node's cluster roles; the first is the role it runs and names it.</param>
     /// <param name="startRole">Creates the role's actors (its settings were checked already).</param>
     /// <param name="rejoinWhenDowned">
     /// When the cluster downs this node (SBR, e.g. after the process stalled under load), start a
     /// fresh incarnation on the same ports and join again instead of exiting (the lab: an observer
     /// must outlive the faults it shows). At most <see cref="MaxRejoins"/> times.
     /// </param>
-    public static async Task<int> RunAsync(string role, Config config, Action<ActorSystem> startRole, bool rejoinWhenDowned = false)
+    public static async Task<int> RunAsync(IReadOnlyList<string> roles, Config config, Action<ActorSystem> startRole, bool rejoinWhenDowned = false)
     {
         for (var rejoins = 0; ; rejoins++)
         {
-            var (code, downed) = await RunOnceAsync(role, config, startRole);
+            var (code, downed) = await RunOnceAsync(roles, config, startRole);
             if (!downed || !rejoinWhenDowned || rejoins >= MaxRejoins) return code;
             Console.Error.WriteLine($"{NodeLogger.NodeName}: downed by the cluster; joining again as a new incarnation ({rejoins + 1}/{MaxRejoins})");
             await Task.Delay(TimeSpan.FromSeconds(1)); // the old incarnation's ports are released
@@ -35,8 +37,9 @@ public static class ClusterNode
 
     public const int MaxRejoins = 20;
 
-    private static async Task<(int Code, bool Downed)> RunOnceAsync(string role, Config config, Action<ActorSystem> startRole)
+    private static async Task<(int Code, bool Downed)> RunOnceAsync(IReadOnlyList<string> roles, Config config, Action<ActorSystem> startRole)
     {
+        var role = roles[0];
         var cluster = new SettingsReader(config, "actors.cluster");
         var host = cluster.String("host");
         var port = cluster.Port("port");
@@ -50,7 +53,7 @@ public static class ClusterNode
         var akka = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = "{{host}}"
             akka.remote.dot-netty.tcp.port = {{port}}
-            akka.cluster.roles = ["{{role}}"]
+            akka.cluster.roles = [{{string.Join(", ", roles.Select(r => $"\"{r}\""))}}]
             """).WithFallback(config);
 
         NodeLogger.NodeName = string.IsNullOrEmpty(name) ? $"{role}@{host}:{port}" : name;

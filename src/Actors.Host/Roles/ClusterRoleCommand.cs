@@ -31,9 +31,17 @@ public abstract class ClusterRoleCommand : IRoleCommand
     /// <summary>Whether a node the cluster downed joins again rather than exiting (see <see cref="ClusterNode.RunAsync"/>).</summary>
     protected virtual bool RejoinWhenDowned => false;
 
+    /// <summary>
+    /// Whether the role keeps registries in Distributed Data: its node then also carries the
+    /// cluster role of <c>akka.cluster.distributed-data.role</c>, and only such nodes run a replica.
+    /// </summary>
+    protected virtual bool UsesDistributedData => false;
+
     public Task<int> RunAsync(ParsedArguments args)
     {
         var config = ConfigLoader.Load(ConfigFiles, args.ToHocon(), args.Value(CommonOptions.Config));
-        return ClusterNode.RunAsync(Name, config, Prepare(config), RejoinWhenDowned);
+        var dataRole = UsesDistributedData ? config.GetString("akka.cluster.distributed-data.role", "") : "";
+        IReadOnlyList<string> roles = string.IsNullOrEmpty(dataRole) ? [Name] : [Name, dataRole];
+        return ClusterNode.RunAsync(roles, config, Prepare(config), RejoinWhenDowned);
     }
 }

@@ -10,6 +10,7 @@ namespace Actors.Host.Roles;
 public sealed class RelayRole : ClusterRoleCommand
 {
     public override string Name => "relay";
+    protected override bool UsesDistributedData => true; // its load in the relay directory
     public override string Summary => "Relay calls between callers behind NATs (single-use tokens, back-pressure, quotas).";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>

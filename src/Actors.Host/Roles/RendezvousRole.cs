@@ -10,6 +10,7 @@ namespace Actors.Host.Roles;
 public sealed class RendezvousRole : ClusterRoleCommand
 {
     public override string Name => "rendezvous";
+    protected override bool UsesDistributedData => true; // call presence and the relay directory
     public override string Summary => "Register callers (HMAC challenge-response), probe reachability, and connect calls directly, in reverse, or through a relay.";
 
     protected override IReadOnlyList<CliOption> RoleOptions =>

@@ -38,6 +38,8 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
     private readonly ManifestStore _manifests;
     private readonly IActorRef _events;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
+    // A role every registry-keeping node adds to its own (config/cluster.conf): never its name.
+    private readonly string _dataRole = Context.System.Settings.Config.GetString("akka.cluster.distributed-data.role", "");
     private readonly Dictionary<string, MemberView> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RemovedView> _removed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReportView> _reports = new(StringComparer.Ordinal);
@@ -270,7 +272,7 @@ public sealed class ClusterStatus : ReceiveActor, IWithTimers
         var started = manifests.FirstOrDefault(m => m.Address == key)?.Name;
         if (started is not null) return started;
         var member = _members.GetValueOrDefault(key)?.Member ?? _removed.GetValueOrDefault(key)?.Member;
-        return member is null ? key : $"{member.Roles.FirstOrDefault() ?? "node"}@{key}";
+        return member is null ? key : $"{member.Roles.Order(StringComparer.Ordinal).FirstOrDefault(r => r != _dataRole) ?? "node"}@{key}";
     }
 
     private StatusSnapshot Snapshot()
