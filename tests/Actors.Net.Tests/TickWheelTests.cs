@@ -119,11 +119,11 @@ public sealed class TickWheelTests : Akka.TestKit.Xunit2.TestKit
         wheel.Tell(new TickWheel.Subscribe(subscriber.Ref, "a", TimeSpan.FromMinutes(1)));
         wheel.Tell(new TickWheel.Subscribe(subscriber.Ref, "b", TimeSpan.FromMinutes(5)));
         wheel.Tell(TickWheel.GetStats.Instance);
-        Assert.Equal(new TickWheel.WheelStats(2, 1, true), ExpectMsg<TickWheel.WheelStats>());
+        Assert.Equal((2, 1, true), Summary(ExpectMsg<TickWheel.WheelStats>()));
 
         wheel.Tell(new TickWheel.Unsubscribe(subscriber.Ref, "a"));
         wheel.Tell(TickWheel.GetStats.Instance);
-        Assert.Equal(new TickWheel.WheelStats(1, 1, true), ExpectMsg<TickWheel.WheelStats>());
+        Assert.Equal((1, 1, true), Summary(ExpectMsg<TickWheel.WheelStats>()));
 
         Watch(subscriber.Ref);
         Sys.Stop(subscriber.Ref);
@@ -131,7 +131,7 @@ public sealed class TickWheelTests : Akka.TestKit.Xunit2.TestKit
         AwaitAssert(() =>
         {
             wheel.Tell(TickWheel.GetStats.Instance);
-            Assert.Equal(new TickWheel.WheelStats(0, 0, false), ExpectMsg<TickWheel.WheelStats>());
+            Assert.Equal((0, 0, false), Summary(ExpectMsg<TickWheel.WheelStats>()));
         }, TimeSpan.FromSeconds(10));
     }
 
@@ -156,4 +156,58 @@ public sealed class TickWheelTests : Akka.TestKit.Xunit2.TestKit
             Assert.False(probe.HasMessages);
         }
     }
+
+    [Fact]
+    public void The_schedule_knows_its_next_due_slot_and_forgets_slots_whose_ticks_were_all_removed()
+    {
+        var schedule = new TickSchedule<string>();
+        Assert.Null(schedule.NextDue());
+        schedule.Add("a", "slow", 50); // first slot within 50: the least loaded, the earliest on a tie
+        Assert.Equal(1, schedule.NextDue());
+        schedule.Advance();
+        Assert.Equal(51, schedule.NextDue());
+        schedule.Add("b", "fast", 5);
+        Assert.Equal(2, schedule.NextDue());
+        schedule.Remove("b", "fast");
+        Assert.Equal(51, schedule.NextDue()); // slot 2 held only a removed tick
+        schedule.Remove("a", "slow");
+        Assert.Null(schedule.NextDue());
+    }
+
+    [Fact]
+    public void Catching_up_many_slots_tells_each_tick_once_and_keeps_its_cadence()
+    {
+        var schedule = new TickSchedule<string>();
+        schedule.Add("a", "every-2", 2);
+        schedule.Add("b", "every-5", 5);
+        var due = schedule.AdvanceTo(100); // as after a process was stopped for 100 slots
+        Assert.Equal(100, schedule.Now);
+        Assert.Equal(2, due.Count);
+        Assert.Contains(("a", (object)"every-2"), due);
+        Assert.Contains(("b", (object)"every-5"), due);
+        Assert.Empty(schedule.AdvanceTo(100)); // already there
+        // The cadence goes on from where each tick was, never several at once.
+        var next = Enumerable.Range(0, 10).Select(_ => schedule.Advance().Count).Sum();
+        Assert.Equal(5 + 2, next);
+    }
+
+    [Fact]
+    public void A_wheel_on_its_own_wakes_when_a_tick_is_due_not_every_slot()
+    {
+        // 10 ms slots, one tick every 300 ms: turning every slot would be ~100 wake-ups in a second.
+        var wheel = Sys.ActorOf(TickWheel.Props(TimeSpan.FromMilliseconds(10)));
+        wheel.Tell(new TickWheel.Subscribe(TestActor, "tick", TimeSpan.FromMilliseconds(300)));
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 4; i++) ExpectMsg("tick", TimeSpan.FromSeconds(5));
+        var elapsed = DateTime.UtcNow - started;
+        // Four ticks 300 ms apart (the first within its first period): at least ~0.9 s.
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(850), $"four ticks came in {elapsed.TotalMilliseconds:0} ms");
+        wheel.Tell(TickWheel.GetStats.Instance);
+        var stats = ExpectMsg<TickWheel.WheelStats>();
+        Assert.True(stats.Turning);
+        // One wake-up per tick, give or take a late-arriving catch-up; nowhere near one per slot.
+        Assert.InRange(stats.Wakeups, 4, 8);
+    }
+
+    private static (int Ticks, int Subscribers, bool Turning) Summary(TickWheel.WheelStats stats) => (stats.Ticks, stats.Subscribers, stats.Turning);
 }

@@ -101,6 +101,45 @@ public sealed class TickSchedule<TSubscriber> where TSubscriber : notnull
         return due;
     }
 
+    /// <summary>
+    /// Turns the wheel to <paramref name="slot"/> (nothing when it is there already) and returns what
+    /// fell due on the way, each pair once however many of its periods were passed (a process that
+    /// was stopped for a minute gets one tick of each kind, not six hundred).
+    /// </summary>
+    public IReadOnlyList<(TSubscriber Subscriber, object Message)> AdvanceTo(long slot)
+    {
+        if (slot <= _now) return [];
+        if (slot == _now + 1) return Advance();
+        var due = new List<(TSubscriber, object)>();
+        var seen = new HashSet<(TSubscriber, object)>();
+        while (_now < slot)
+            foreach (var pair in Advance())
+                if (seen.Add(pair)) due.Add(pair);
+        return due;
+    }
+
+    /// <summary>
+    /// The earliest slot after <see cref="Now"/> with a live entry due, or null when nothing is
+    /// scheduled: a wheel that sleeps until then instead of turning through empty slots. Buckets
+    /// holding only removed entries are dropped on the way.
+    /// </summary>
+    public long? NextDue()
+    {
+        long? next = null;
+        List<long>? dead = null;
+        foreach (var (slot, bucket) in _due)
+        {
+            if (next is { } n && slot >= n) continue;
+            if (bucket.TrueForAll(e => e.Removed)) (dead ??= []).Add(slot);
+            else next = slot;
+        }
+        if (dead is not null) foreach (var slot in dead) _due.Remove(slot);
+        return next;
+    }
+
+    /// <summary>The slot a newly added pair falls due in first (see <see cref="Add"/>).</summary>
+    public long? DueOf(TSubscriber subscriber, object message) => _entries.TryGetValue((subscriber, message), out var entry) ? entry.Due : null;
+
     private List<Entry> Bucket(long slot)
     {
         if (!_due.TryGetValue(slot, out var bucket)) _due[slot] = bucket = new List<Entry>();

@@ -48,7 +48,7 @@ public sealed class SharedTicksTests : IDisposable
         // Both seeding: the connection closes ("both seeding") and the wheel forgets both ends; the
         // rates decay tick by tick to zero, then each torrent keeps only its choke, connect and PEX
         // ticks, and its storage its file check. Bounded in turns and time; each turn is answered, so nothing here sleeps.
-        TickWheel.WheelStats stats = new(-1, -1, false);
+        TickWheel.WheelStats stats = new(-1, -1, false, 0);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         for (var turn = 0; turn < 20_000 && DateTime.UtcNow < deadline; turn++)
         {
@@ -57,7 +57,7 @@ public sealed class SharedTicksTests : IDisposable
             stats = await wheel.Ask<TickWheel.WheelStats>(TickWheel.GetStats.Instance, TimeSpan.FromSeconds(5));
             if (stats is { Ticks: 8, Subscribers: 4 }) break;
         }
-        Assert.Equal(new TickWheel.WheelStats(8, 4, false), stats); // a manual wheel never turns itself
+        Assert.Equal(new TickWheel.WheelStats(8, 4, false, 0), stats); // a manual wheel never turns itself
         Assert.Equal(0, (await SwarmFixture.ProgressOf(leecher)).DownloadRate);
     }
 }
