@@ -50,8 +50,14 @@ public sealed partial class TorrentActor
 
     private void ConnectMore()
     {
-        if (IsComplete || _candidates.Count == 0) return;
+        // A seeder dials too: leechers whose slots are full of peers with nothing would otherwise
+        // find it only when the tracker's random sample happens to name it.
+        if (_candidates.Count == 0) return;
         var target = Target;
+        // Starving while the tracker counts a seeder: a few addresses just learned are dialled even
+        // above the limit (on probation, see OnHandshaken), since one of them may be that seeder.
+        if (!IsComplete && _trackerSeeders > 0 && _freshCandidates.Count > 0 && !_peers.Values.Any(p => p.AmInterested))
+            target = Math.Max(target, _peers.Count + Math.Min(ProbationSlots, _freshCandidates.Count) - _peers.Values.Count(p => p.OnProbation));
         var now = Stopwatch.GetTimestamp();
         // Addresses just learned first: in a swarm whose slots are all taken by peers with nothing,
         // a late seeder is the one new address, and would otherwise wait its turn behind hundreds.
@@ -102,8 +108,48 @@ public sealed partial class TorrentActor
     /// (a few per tick), so that torrents below theirs can connect to peers that have data.
     /// Connections that carry data either way are kept. A shed address is not dialled again soon.
     /// </summary>
+    /// <summary>Newcomers a full torrent lets in at once to see whether they have pieces it wants.</summary>
+    private const int ProbationSlots = 2;
+
+    /// <summary>How long a newcomer on probation has to show a piece we want (its bitfield comes right after the handshake).</summary>
+    private static readonly TimeSpan ProbationTime = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A newcomer on probation that has pieces we want keeps its connection, and the least useful
+    /// other peer (nothing flowing to us) leaves to bring the torrent back to its limit.
+    /// </summary>
+    private void EndProbationIfUseful(IActorRef connection, PeerState peer)
+    {
+        if (!peer.OnProbation || !peer.AmInterested) return;
+        peer.OnProbation = false;
+        var limit = _budget.IsTight ? Target : _settings.MaxPeers;
+        if (_peers.Count <= limit) return;
+        var leaving = _peers
+            .Where(p => !p.Key.Equals(connection) && !p.Value.OnProbation)
+            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
+            .Where(p => p.Score < 4)
+            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
+            .FirstOrDefault();
+        if (leaving.Connection is null) return; // every other peer carries data: one above the limit, bounded by the probation slots
+        var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
+        _retryAt[leaving.Peer.Remote] = (later, _retryAt.TryGetValue(leaving.Peer.Remote, out var r) ? r.Failures : 0);
+        leaving.Connection.Tell(new Disconnect("making room for a peer with pieces we want"));
+    }
+
+    /// <summary>Newcomers whose probation ran out without a piece we want leave.</summary>
+    private void EndExpiredProbations()
+    {
+        foreach (var (connection, peer) in _peers)
+            if (peer.OnProbation && Stopwatch.GetElapsedTime(peer.Since) > ProbationTime)
+            {
+                peer.OnProbation = false;
+                connection.Tell(new Disconnect("too many peers"));
+            }
+    }
+
     private void ShedUseless()
     {
+        EndExpiredProbations();
         var target = Target;
         if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
         var excess = _budget.IsTight ? _peers.Count - target : 0;
@@ -158,10 +204,16 @@ public sealed partial class TorrentActor
     {
         var id = Convert.ToHexString(handshaken.PeerId);
         var dialed = _dialing.Remove(Sender, out var dialedAddress);
+        var full = _peers.Count >= (_budget.IsTight ? Target : _settings.MaxPeers);
+        // A full leecher still lets a few newcomers show their pieces (a late seeder dialling a
+        // swarm whose every slot holds a peer with nothing would otherwise be refused by all of
+        // them); one with pieces we want takes the slot of a useless peer (EndProbationIfUseful).
+        // A peer we dialled above the limit (ConnectMore, starving) is on probation too.
+        var probation = full && !IsComplete && (dialed || _peers.Values.Count(p => p.OnProbation) < ProbationSlots);
         string? refusal =
             _banned.Contains(id) || _banned.Contains(handshaken.Remote.ToString()) ? "banned"
             : _peers.Values.Any(p => p.PeerId.AsSpan().SequenceEqual(handshaken.PeerId)) ? "already connected"
-            : !dialed && _peers.Count >= (_budget.IsTight ? Target : _settings.MaxPeers) ? "too many peers"
+            : full && !dialed && !probation ? "too many peers"
             : null;
         if (refusal is not null)
         {
@@ -174,6 +226,7 @@ public sealed partial class TorrentActor
         _peers[Sender] = new PeerState(handshaken.PeerId, remote, new PieceSet(_settings.Torrent.PieceCount))
         {
             ListenEndPoint = dialed ? remote : null,
+            OnProbation = probation,
         };
         Context.Watch(Sender);
         Sender.Tell(new Welcome(PiecesToShow()));

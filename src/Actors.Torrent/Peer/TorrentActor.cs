@@ -79,6 +79,8 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         /// <summary>Where the peer listens (the address we dialled, or its extended handshake's <c>p</c>): what PEX shares.</summary>
         public IPEndPoint? ListenEndPoint;
         public bool SupportsPex;
+        /// <summary>Let in above the torrent's limit to show what it has (<see cref="ProbationSlots"/>): it keeps its slot only if it has pieces we want.</summary>
+        public bool OnProbation;
         /// <summary>What we last told this peer by PEX, and when we may tell it again (BEP 11: at most once a minute).</summary>
         public readonly HashSet<IPEndPoint> PexSent = new();
         public long NextPexAt;
@@ -221,6 +223,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
                 return;
             }
             UpdateInterest(Sender, peer);
+            EndProbationIfUseful(Sender, peer);
             SuperSeedPieces(Sender, peer, before);
         }));
         Receive<PeerHave>(have => WithPeer(peer =>
@@ -228,6 +231,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             if (!peer.Has.Add(have.Index)) return;
             _picker.PeerHas(have.Index);
             UpdateInterest(Sender, peer);
+            EndProbationIfUseful(Sender, peer);
             SuperSeedHave(Sender, peer, have.Index);
         }));
         Receive<PeerChokedUs>(choke => WithPeer(peer =>
