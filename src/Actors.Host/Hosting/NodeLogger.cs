@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
@@ -16,6 +17,11 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
     public static volatile string NodeName = "actors";
 
     private sealed class Flush { public static readonly Flush Instance = new(); }
+    private sealed class ReportClosedDuringSetup { public static readonly ReportClosedDuringSetup Instance = new(); }
+
+    /// <summary>How often the count of <see cref="IsClosedDuringSetup"/> failures is written.</summary>
+    public static readonly TimeSpan ClosedDuringSetupInterval = TimeSpan.FromSeconds(10);
+    private int _closedDuringSetup;
 
     private readonly TextWriter _out = new StreamWriter(Console.OpenStandardError(), bufferSize: 64 * 1024) { AutoFlush = false };
 
@@ -26,6 +32,13 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(Write);
         Receive<Flush>(_ => _out.Flush());
+        Receive<ReportClosedDuringSetup>(_ =>
+        {
+            _out.Write($"{DateTime.UtcNow:HH:mm:ss.fff} WARN  {NodeName} /system/IO-TCP: {_closedDuringSetup} connection(s) closed by the other side while Akka.IO set them up " +
+                       $"(ENOTCONN; their owners saw them close) in the last {ClosedDuringSetupInterval.TotalSeconds:0} s\n");
+            _out.Flush();
+            _closedDuringSetup = 0;
+        });
     }
 
     protected override void PostStop() => _out.Flush();
@@ -33,6 +46,12 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
     private void Write(LogEvent e)
     {
         if (IsBindFailure(e)) return;
+        if (IsClosedDuringSetup(e, out var first))
+        {
+            if (first && _closedDuringSetup++ == 0)
+                Timers.StartSingleTimer(ReportClosedDuringSetup.Instance, ReportClosedDuringSetup.Instance, ClosedDuringSetupInterval);
+            return;
+        }
         var level = e.LogLevel() switch
         {
             LogLevel.DebugLevel => "DEBUG",
@@ -49,6 +68,22 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         if (e.LogLevel() >= LogLevel.WarningLevel) _out.Flush();
         // A flush 200 ms after the first unflushed line, not a periodic timer: an idle node never wakes for it.
         else if (!Timers.IsTimerActive(Flush.Instance)) Timers.StartSingleTimer(Flush.Instance, Flush.Instance, TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>
+    /// Akka.IO's connection actor throws when the other side closed a connection it was still
+    /// setting up (<c>ENOTCONN</c>), and its supervisor logs two ERRORs (the exception, then
+    /// "Restarting not supported for connection actors"), though the actor that owns the
+    /// connection just sees it close. Peers refused for want of slots cause hundreds in a Lab
+    /// swarm: counted and written once per <see cref="ClosedDuringSetupInterval"/> instead.
+    /// </summary>
+    /// <param name="first">The first of the two events (the one counted).</param>
+    public static bool IsClosedDuringSetup(LogEvent e, out bool first)
+    {
+        first = false;
+        if (e is not Error || !e.LogSource.Contains("/system/IO-TCP/", StringComparison.Ordinal)) return false;
+        if (e.Cause is SocketException { SocketErrorCode: SocketError.NotConnected }) return first = true;
+        return e.Cause is PostRestartException { OriginalCause: SocketException { SocketErrorCode: SocketError.NotConnected } };
     }
 
     // A port that is taken is reported once, by the failure policy's own line (RoleFailure);
