@@ -30,7 +30,7 @@ public sealed partial class SwarmRegistry
     private void Flush(ReplicaStream stream)
     {
         if (stream.Changes.Count == 0) return;
-        // Big batches go in several messages (each below the remoting frame); the backup applies
+        // Big batches go in several messages (each below the remoting frame); the holder applies
         // them in order, so the acknowledgement of the last covers all.
         foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
         {
@@ -42,6 +42,10 @@ public sealed partial class SwarmRegistry
         stream.SentAt = NowMs();
     }
 
+    /// <summary>
+    /// Another holder's changes, applied newest-wins whatever this node's view says (a holder whose
+    /// view does not count us yet still streams to us once ours counts it: what it answered is here).
+    /// </summary>
     private void OnReplicaBatch(ReplicaBatch batch)
     {
         foreach (var change in batch.Changes) _store.Apply(change);
@@ -65,7 +69,7 @@ public sealed partial class SwarmRegistry
         stream.InFlight = done;
     }
 
-    /// <summary>Changes for one backup node: those collecting, and the batch in flight with the announces waiting for it.</summary>
+    /// <summary>Changes for one other holder node: those collecting, and the batch in flight with the announces waiting for it.</summary>
     private sealed class ReplicaStream(IActorRef to)
     {
         public IActorRef To { get; } = to;

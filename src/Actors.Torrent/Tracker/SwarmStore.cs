@@ -1,8 +1,10 @@
 namespace Actors.Torrent.Tracker;
 
 /// <summary>
-/// One change to a swarm, as applied by the owner and streamed to its backup: a peer announced
-/// (upsert, with <see cref="Completed"/> counting a download) or stopped (remove).
+/// One change to a swarm, as applied by the holder that received the announce and streamed to the
+/// partition's other holders: a peer announced (upsert, with <see cref="Completed"/> counting a
+/// download) or stopped (remove). <see cref="LastSeen"/> is also the change's stamp: every holder
+/// keeps, per peer, the change with the newest stamp (<see cref="SwarmStore.Apply"/>).
 /// </summary>
 public readonly record struct PeerChange(
     Id20 InfoHash, Id20 PeerId, PeerAddress Address, int Port, bool Seeder, int LastSeen, bool Removed, bool Completed)
@@ -21,7 +23,17 @@ public readonly record struct SwarmDownloads(Id20 InfoHash, long Downloaded);
 /// </summary>
 public sealed class SwarmStore(int partitions)
 {
+    /// <summary>
+    /// Removals remembered, oldest forgotten first. A removal only needs remembering while another
+    /// holder's concurrent older update may still arrive (a replica batch's round trip, seconds);
+    /// 32,768 is many seconds of stops at any rate we reach, and costs at most ~4 MB. Forgetting
+    /// one early risks only a stopped peer that stays listed until it expires.
+    /// </summary>
+    public const int MaxRemovals = 32_768;
+
     private readonly Dictionary<Id20, Swarm>?[] _partitions = new Dictionary<Id20, Swarm>?[partitions];
+    private readonly Dictionary<(Id20 InfoHash, Id20 PeerId), int> _removals = [];
+    private readonly Queue<((Id20 InfoHash, Id20 PeerId) Key, int Stamp)> _removalOrder = new();
 
     public int Partitions => partitions;
     public long PeerCount { get; private set; }
@@ -38,31 +50,66 @@ public sealed class SwarmStore(int partitions)
 
     public Swarm? Find(Id20 infoHash) => _partitions[PartitionOf(infoHash)]?.GetValueOrDefault(infoHash);
 
-    /// <summary>Applies a change in stream order (owner and backup alike).</summary>
+    /// <summary>
+    /// Stamps a change this node received from a client: its time, or one second past the newest
+    /// stamp this node has for the peer (record or removal) when that is not older. So a holder's
+    /// own changes to a peer are ordered even within one second (an announce and a stop, a stop
+    /// and a restart), and a change made after seeing another holder's change wins over it on
+    /// every holder, whatever their clocks (a peer's stamp is a Lamport clock).
+    /// </summary>
+    public PeerChange Stamp(in PeerChange change)
+    {
+        var known = Find(change.InfoHash)?.LastSeenOf(change.PeerId)
+            ?? (_removals.TryGetValue((change.InfoHash, change.PeerId), out var removed) ? removed : (int?)null);
+        return known is { } stamp && stamp >= change.LastSeen ? change with { LastSeen = stamp + 1 } : change;
+    }
+
+    /// <summary>
+    /// Applies a change, its own or another holder's, newest wins per peer (by
+    /// <see cref="PeerChange.LastSeen"/>; a removal wins over an update of the same second, updates
+    /// of the same second are ordered by content): two holders that applied each other's changes
+    /// in opposite orders hold the same record. A removal is remembered (bounded, see
+    /// <see cref="MaxRemovals"/>) so that an older update arriving later does not bring the peer
+    /// back. A completed event counts its download whether or not its update wins: each holder
+    /// applies each change once (its own, or the replica), so each counts it once.
+    /// Handed-over peers go through here too.
+    /// </summary>
     public void Apply(in PeerChange change)
     {
         var swarms = _partitions[PartitionOf(change.InfoHash)] ??= [];
         if (change.Removed)
         {
+            RememberRemoval(change);
             if (swarms.TryGetValue(change.InfoHash, out var existing))
             {
-                PeerCount -= existing.Remove(change.PeerId);
+                PeerCount -= existing.Remove(change.PeerId, change.LastSeen);
+                if (change.Completed) existing.Downloaded++;
                 DropIfEmpty(swarms, change.InfoHash, existing);
             }
             return;
         }
         var swarm = GetOrAdd(swarms, change.InfoHash);
-        PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen);
         if (change.Completed) swarm.Downloaded++;
+        if (_removals.Count > 0 && !swarm.Contains(change.PeerId)
+            && _removals.TryGetValue((change.InfoHash, change.PeerId), out var removedAt) && removedAt >= change.LastSeen)
+        {
+            DropIfEmpty(swarms, change.InfoHash, swarm);
+            return; // removed after this update was made
+        }
+        PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen);
     }
 
-    /// <summary>Merges a handed-over peer: kept only when absent here or newer than ours.</summary>
-    public void Merge(in PeerChange change)
+    private void RememberRemoval(in PeerChange change)
     {
-        if (change.Removed) return;
-        var swarms = _partitions[PartitionOf(change.InfoHash)] ??= [];
-        var swarm = GetOrAdd(swarms, change.InfoHash);
-        PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen, onlyIfNewer: true);
+        var key = (change.InfoHash, change.PeerId);
+        if (_removals.TryGetValue(key, out var known) && known >= change.LastSeen) return;
+        _removals[key] = change.LastSeen;
+        _removalOrder.Enqueue((key, change.LastSeen));
+        while (_removalOrder.Count > MaxRemovals)
+        {
+            var (oldest, stamp) = _removalOrder.Dequeue();
+            if (_removals.TryGetValue(oldest, out var current) && current == stamp) _removals.Remove(oldest);
+        }
     }
 
     /// <summary>Merges a handed-over download count: the larger count wins (counts only grow).</summary>

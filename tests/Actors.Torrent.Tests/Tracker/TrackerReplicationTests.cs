@@ -59,23 +59,45 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     }
 
     [Fact]
-    public void An_announce_for_a_swarm_owned_elsewhere_is_forwarded_once_and_its_replica_applied_before_the_answer()
+    public void An_announce_to_the_backup_is_applied_there_and_streamed_to_the_owner_never_forwarded()
     {
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
-        var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => !placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
+        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings());
+        var backedUp = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
+
+        registry.Tell(new Announce(Request(backedUp, "asker", 7)));
+        // The owner gets the change to apply, not the request to handle.
+        var batch = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        Assert.Equal(Id20.FromHex(Peer("asker")), Assert.Single(batch.Changes).PeerId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not answered before the owner holds it too
+        registry.Tell(GetStatus.Instance);
+        var status = ExpectMsg<RegistryStatus>();
+        Assert.Equal((1L, 0L), (status.Peers, status.Forwarded)); // applied here, nothing forwarded
+
+        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(batch.Id)));
+        var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Peer("asker"), answer.Request.PeerId);
+        Assert.Equal((0, 1), (answer.Complete, answer.Incomplete)); // from this node's own copy
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void With_one_replica_an_announce_for_a_swarm_held_elsewhere_is_forwarded_once_and_nothing_kept_here()
+    {
+        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings() with { Replicas = 1 });
+        var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
 
         registry.Tell(new Announce(Request(foreign, "asker", 7)));
         var forwarded = probe.ExpectMsg<ForwardedAnnounce>(TimeSpan.FromSeconds(5));
         Assert.Equal(Peer("asker"), forwarded.Request.PeerId);
         var known = new SwarmPeer(Peer("known"), IPAddress.Parse("10.9.8.7"), 4242);
-        var replica = PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds());
-        standIn.Tell(new StandIn.Send(registry, new ForwardedAnswer(forwarded.Id, [known], 3, 4, null, replica)));
+        standIn.Tell(new StandIn.Send(registry, new ForwardedAnswer(forwarded.Id, [known], 3, 4, null)));
 
-        var answer = ExpectMsg<Announced>();
+        var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
         Assert.Equal([known], answer.Peers);
         Assert.Equal((3, 4), (answer.Complete, answer.Incomplete));
         registry.Tell(GetStatus.Instance);
-        Assert.Equal(1, ExpectMsg<RegistryStatus>().Peers); // the backup copy travelled with the answer
+        var status = ExpectMsg<RegistryStatus>();
+        Assert.Equal((0L, 1L), (status.Peers, status.Forwarded)); // not a holder: no copy here
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // forwarded once, nothing more
     }
 
@@ -96,7 +118,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
         var nodeB = Cluster.Get(systemB).SelfAddress;
         AddCleanup(systemB);
-        return (registry, standIn, probe, Placement.Compute([a.SelfAddress, nodeB], settings.Partitions), nodeB);
+        return (registry, standIn, probe, Placement.Compute([a.SelfAddress, nodeB], settings.Partitions, settings.Replicas), nodeB);
     }
 
     private readonly List<ActorSystem> _others = [];
