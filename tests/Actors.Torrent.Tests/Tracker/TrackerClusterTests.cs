@@ -213,14 +213,15 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             var a = Cluster.Get(Sys);
             a.Join(a.SelfAddress);
             Cluster.Get(other).Join(a.SelfAddress);
-            var (registryA, _) = Start(Sys);
-            var (registryB, _) = Start(other);
+            // A write-timeout no loaded machine reaches: answers wait for the other holder's ack, not the timer.
+            var settings = TrackerActorTests.Settings() with { WriteTimeout = TimeSpan.FromSeconds(30) };
+            var (registryA, _) = Start(Sys, settings);
+            var (registryB, _) = Start(other, settings);
             AwaitAssert(() =>
             {
                 Assert.Equal(2, Status(registryA).View.Count);
                 Assert.Equal(2, Status(registryB).View.Count);
             }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
-            var settings = TrackerActorTests.Settings();
             var placement = Placement.Compute(Status(registryA).View, settings.Partitions, settings.Replicas);
             // Swarms A owns, announced to B (its backup) and to A; then one B owns, announced to A.
             var ownedByA = Enumerable.Range(0, 200).Select(SwarmHash).Where(h => placement.Owner(SwarmStore.PartitionOf(Id20.Read(h), settings.Partitions)).Equals(a.SelfAddress)).ToList();

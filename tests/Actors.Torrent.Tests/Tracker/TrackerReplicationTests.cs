@@ -17,15 +17,25 @@ namespace Actors.Torrent.Tests.Tracker;
 /// </summary>
 public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(), "actors")
 {
-    /// <summary>Greets like a registry and passes everything else to the test's probe; <see cref="Send"/> replies as B.</summary>
+    /// <summary>
+    /// Greets like a registry and passes everything else to the test's probe; <see cref="Send"/>
+    /// replies as B, over remoting to the registry that greeted it (a reference to A's registry
+    /// handed over in-process would deliver locally, with a sender A does not know as a node).
+    /// </summary>
     private sealed class StandIn : ReceiveActor
     {
-        public sealed record Send(IActorRef To, object Message);
+        public sealed record Send(object Message);
+
+        private IActorRef? _registryA;
 
         public StandIn(IActorRef probe)
         {
-            Receive<Hello>(_ => Sender.Tell(Welcome.Instance));
-            Receive<Send>(s => s.To.Tell(s.Message));
+            Receive<Hello>(_ =>
+            {
+                _registryA = Sender;
+                Sender.Tell(Welcome.Instance);
+            });
+            Receive<Send>(s => _registryA!.Tell(s.Message));
             ReceiveAny(m => probe.Forward(m));
         }
     }
@@ -33,7 +43,8 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     [Fact]
     public void The_owner_answers_after_its_backup_acknowledges_batches_what_arrives_meanwhile_and_refuses_beyond_the_bound()
     {
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2 });
+        // A write-timeout no loaded machine reaches: the answers must come from the acks, not the timer.
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2, WriteTimeout = TimeSpan.FromSeconds(30) });
         var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
 
         registry.Tell(new Announce(Request(owned[0], "one", 1)));
@@ -48,11 +59,11 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
 
         // Acks and batches cross remoting: allow for a loaded machine (the suite runs test projects in parallel).
         var remoting = TimeSpan.FromSeconds(10);
-        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(first.Id)));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(first.Id)));
         Assert.Equal(Peer("one"), ExpectMsg<Announced>(remoting).Request.PeerId);
         var second = probe.ExpectMsg<ReplicaBatch>(remoting);
         Assert.Equal(Id20.FromHex(Peer("two")), Assert.Single(second.Changes).PeerId);
-        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(second.Id)));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(second.Id)));
         Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
         // B received A's registry as a remote sender: the batches crossed remoting (and the serializer).
         Assert.Equal(Cluster.Get(Sys).SelfAddress, probe.LastSender.Path.Address);
@@ -61,7 +72,8 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     [Fact]
     public void An_announce_to_the_backup_is_applied_there_and_streamed_to_the_owner_never_forwarded()
     {
-        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings());
+        // A write-timeout no loaded machine reaches: the answer must wait for the ack, not the timer.
+        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings() with { WriteTimeout = TimeSpan.FromSeconds(30) });
         var backedUp = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
 
         registry.Tell(new Announce(Request(backedUp, "asker", 7)));
@@ -73,7 +85,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         var status = ExpectMsg<RegistryStatus>();
         Assert.Equal((1L, 0L), (status.Peers, status.Forwarded)); // applied here, nothing forwarded
 
-        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(batch.Id)));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(batch.Id)));
         var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
         Assert.Equal(Peer("asker"), answer.Request.PeerId);
         Assert.Equal((0, 1), (answer.Complete, answer.Incomplete)); // from this node's own copy
@@ -90,7 +102,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         var forwarded = probe.ExpectMsg<ForwardedAnnounce>(TimeSpan.FromSeconds(5));
         Assert.Equal(Peer("asker"), forwarded.Request.PeerId);
         var known = new SwarmPeer(Peer("known"), IPAddress.Parse("10.9.8.7"), 4242);
-        standIn.Tell(new StandIn.Send(registry, new ForwardedAnswer(forwarded.Id, [known], 3, 4, null)));
+        standIn.Tell(new StandIn.Send(new ForwardedAnswer(forwarded.Id, [known], 3, 4, null)));
 
         var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
         Assert.Equal([known], answer.Peers);
