@@ -31,12 +31,15 @@ public sealed partial class SwarmRegistry
     {
         if (stream.Changes.Count == 0) return;
         // Big batches go in several messages (each below the remoting frame); the holder applies
-        // them in order, so the acknowledgement of the last covers all.
+        // them in order, so the acknowledgement of the last covers all. They leave at once, in one
+        // remote message with what this node had queued for that registry: with two nodes each
+        // streaming to the other, its acknowledgement of their batch rides with our batch.
         foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
         {
             stream.InFlightId = ++_nextId;
-            stream.To.Tell(new ReplicaBatch(stream.InFlightId, chunk));
+            Send(stream.To, new ReplicaBatch(stream.InFlightId, chunk));
         }
+        OnFlushOutbox(new FlushOutbox(stream.To));
         stream.Changes = [];
         (stream.InFlight, stream.Waiters) = (stream.Waiters, stream.InFlight);
         stream.SentAt = NowMs();

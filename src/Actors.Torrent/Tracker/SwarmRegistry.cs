@@ -41,8 +41,10 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     public const string BusyReason = "tracker busy, retry later";
     public const string UnavailableReason = "tracker node unavailable, retry later";
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
-    /// <summary>Messages per <see cref="Batch"/>: 256 forwarded answers of 50 peers are ~0.5 MB, far below the 4 MiB frame.</summary>
+    /// <summary>Messages per <see cref="Batch"/>.</summary>
     private const int OutboxBatchMax = 256;
+    /// <summary>Estimated bytes per <see cref="Batch"/> (<see cref="WireSize"/>): far below the 4 MiB remoting frame.</summary>
+    private const int OutboxBatchBytes = 1 << 20;
     /// <summary>Hellos to a member whose registry stays silent (one per housekeeping tick).</summary>
     private const int MaxGreetings = 10;
 
@@ -267,9 +269,34 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     private void OnFlushOutbox(FlushOutbox flush)
     {
         if (!_outbox.Remove(flush.To, out var queued)) return;
-        foreach (var chunk in queued.Chunk(OutboxBatchMax))
-            flush.To.Tell(chunk.Length == 1 ? chunk[0] : new Batch(chunk));
+        var batch = new List<IMessage>();
+        var bytes = 0;
+        foreach (var message in queued)
+        {
+            var size = WireSize(message);
+            if (batch.Count > 0 && (batch.Count == OutboxBatchMax || bytes + size > OutboxBatchBytes))
+            {
+                SendBatch(flush.To, batch);
+                batch = [];
+                bytes = 0;
+            }
+            batch.Add(message);
+            bytes += size;
+        }
+        SendBatch(flush.To, batch);
+
+        static void SendBatch(IActorRef to, List<IMessage> messages) => to.Tell(messages.Count == 1 ? messages[0] : new Batch(messages));
     }
+
+    /// <summary>Roughly a message's bytes on the wire (a replica change is 63, a peer in an answer at most 38).</summary>
+    private static int WireSize(IMessage message) => message switch
+    {
+        ReplicaBatch b => 16 + b.Changes.Count * 63,
+        ForwardedAnswer a => 64 + a.Peers.Count * 38,
+        RemoteScrape q => 16 + q.InfoHashes.Count * 20,
+        RemoteScraped r => 16 + r.Swarms.Count * 36,
+        _ => 128,
+    };
 
     // ---------------------------------------------------------------- timers
 

@@ -15,8 +15,11 @@ namespace Actors.Torrent.Tests.Tracker;
 /// its backup and its owners, and when A answers. Messages between the nodes go through remoting
 /// and the wire serializer.
 /// </summary>
-public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(), "actors")
+public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(Frame), "actors")
 {
+    /// <summary>The remoting frame of config/cluster.conf (Akka's default is 128,000 bytes).</summary>
+    private const string Frame = "akka.remote.dot-netty.tcp.maximum-frame-size = 4 MiB";
+
     /// <summary>
     /// Greets like a registry and passes everything else to the test's probe; <see cref="Send"/>
     /// replies as B, over remoting to the registry that greeted it (a reference to A's registry
@@ -113,9 +116,40 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // forwarded once, nothing more
     }
 
+    [Fact]
+    public void A_burst_of_replica_changes_leaves_in_few_remote_messages_each_far_below_the_remoting_frame()
+    {
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { SyncReplication = false });
+        var owned = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
+        var answers = CreateTestProbe(); // async: answered at once, not read
+
+        registry.Tell(new Announce(Request(owned, "first", 1)), answers.Ref);
+        var first = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        // 20,000 changes collect while the first batch waits for its ack.
+        for (var i = 0; i < 20_000; i++) registry.Tell(new Announce(Request(owned, $"p{i}", i % 50_000)), answers.Ref);
+        registry.Tell(GetStatus.Instance);
+        Assert.Equal(20_001, ExpectMsg<RegistryStatus>(TimeSpan.FromSeconds(30)).Peers);
+
+        standIn.Tell(new StandIn.Send(new ReplicaAck(first.Id)));
+        // 20 chunks of 1,000 changes (63 KB each) in remote messages of at most ~1 MiB: 2 of them, not 20 and not one of 1.3 MB.
+        var serializer = new TrackerWireSerializer((ExtendedActorSystem)Sys);
+        var messages = new List<object>();
+        var changes = 0;
+        while (changes < 20_000)
+        {
+            var message = probe.ExpectMsg<object>(TimeSpan.FromSeconds(20));
+            Assert.InRange(serializer.ToBinary(message).Length, 1, 1_100_000);
+            messages.Add(message);
+            changes += (message is Batch batch ? batch.Messages : [(IMessage)message]).OfType<ReplicaBatch>().Sum(b => b.Changes.Count);
+        }
+        Assert.Equal(20_000, changes);
+        Assert.Equal(2, messages.Count);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
     private (IActorRef Registry, IActorRef StandIn, TestProbe Probe, Placement Placement, Address NodeB) StartPair(TrackerSettings settings)
     {
-        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig());
+        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig(Frame));
         var a = Cluster.Get(Sys);
         a.Join(a.SelfAddress);
         Cluster.Get(systemB).Join(a.SelfAddress);
