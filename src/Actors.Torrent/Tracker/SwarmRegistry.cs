@@ -359,15 +359,10 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             _log.Warning("Owner {0} did not answer a forwarded announce within {1}", forward.To, _settings.ForwardTimeout);
             forward.ReplyTo.Tell(new AnnounceFailed(UnavailableReason, forward.Correlation));
         }
+        // A holder slow or cut off (until the cluster says so): answer from this copy.
         foreach (var (address, stream) in _streams)
-        {
-            if (stream.InFlightId == 0 || now - stream.SentAt <= (long)_settings.WriteTimeout.TotalMilliseconds) continue;
-            // The other holder is slow or gone (until the cluster says so): answer from this copy.
-            _log.Warning("Holder {0} did not acknowledge within {1}; answering {2} announces from this node's copy alone",
-                address, _settings.WriteTimeout, stream.InFlight.Count);
-            CompleteInFlight(stream);
-            Flush(stream);
-        }
+            if (stream.InFlightId != 0 && now - stream.SentAt > (long)_settings.WriteTimeout.TotalMilliseconds)
+                TimedOut(address, stream);
         foreach (var gather in _scrapes.Values.Where(g => now - g.StartedAt > (long)_settings.WriteTimeout.TotalMilliseconds).ToList())
             Finish(gather);
         RetryHandovers(now);

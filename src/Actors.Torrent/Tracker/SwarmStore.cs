@@ -32,7 +32,8 @@ public sealed class SwarmStore(int partitions)
     public const int MaxRemovals = 32_768;
 
     private readonly Dictionary<Id20, Swarm>?[] _partitions = new Dictionary<Id20, Swarm>?[partitions];
-    private readonly Dictionary<(Id20 InfoHash, Id20 PeerId), int> _removals = [];
+    /// <summary>Per partition, remembered removals by (info-hash, peer id): their stamps. Handed over with the partition.</summary>
+    private readonly Dictionary<(Id20 InfoHash, Id20 PeerId), int>?[] _removals = new Dictionary<(Id20 InfoHash, Id20 PeerId), int>?[partitions];
     private readonly Queue<((Id20 InfoHash, Id20 PeerId) Key, int Stamp)> _removalOrder = new();
 
     public int Partitions => partitions;
@@ -44,7 +45,8 @@ public sealed class SwarmStore(int partitions)
 
     public int PartitionOf(Id20 infoHash) => PartitionOf(infoHash, partitions);
 
-    public bool HasData(int partition) => _partitions[partition] is { Count: > 0 };
+    /// <summary>Whether this node has anything of the partition to hand over: swarms, or remembered removals.</summary>
+    public bool HasData(int partition) => _partitions[partition] is { Count: > 0 } || _removals[partition] is { Count: > 0 };
 
     public IEnumerable<int> PartitionsWithData() => Enumerable.Range(0, partitions).Where(HasData);
 
@@ -60,7 +62,7 @@ public sealed class SwarmStore(int partitions)
     public PeerChange Stamp(in PeerChange change)
     {
         var known = Find(change.InfoHash)?.LastSeenOf(change.PeerId)
-            ?? (_removals.TryGetValue((change.InfoHash, change.PeerId), out var removed) ? removed : (int?)null);
+            ?? (RemovedAt(change.InfoHash, change.PeerId) is { } removed ? removed : null);
         return known is { } stamp && stamp >= change.LastSeen ? change with { LastSeen = stamp + 1 } : change;
     }
 
@@ -90,8 +92,7 @@ public sealed class SwarmStore(int partitions)
         }
         var swarm = GetOrAdd(swarms, change.InfoHash);
         if (change.Completed) swarm.Downloaded++;
-        if (_removals.Count > 0 && !swarm.Contains(change.PeerId)
-            && _removals.TryGetValue((change.InfoHash, change.PeerId), out var removedAt) && removedAt >= change.LastSeen)
+        if (RemovedAt(change.InfoHash, change.PeerId) is { } removedAt && removedAt >= change.LastSeen && !swarm.Contains(change.PeerId))
         {
             DropIfEmpty(swarms, change.InfoHash, swarm);
             return; // removed after this update was made
@@ -99,16 +100,20 @@ public sealed class SwarmStore(int partitions)
         PeerCount += swarm.Upsert(change.PeerId, change.Address, change.Port, change.Seeder, change.LastSeen);
     }
 
+    private int? RemovedAt(Id20 infoHash, Id20 peerId) =>
+        _removals[PartitionOf(infoHash)] is { } removals && removals.TryGetValue((infoHash, peerId), out var stamp) ? stamp : null;
+
     private void RememberRemoval(in PeerChange change)
     {
+        var removals = _removals[PartitionOf(change.InfoHash)] ??= [];
         var key = (change.InfoHash, change.PeerId);
-        if (_removals.TryGetValue(key, out var known) && known >= change.LastSeen) return;
-        _removals[key] = change.LastSeen;
+        if (removals.TryGetValue(key, out var known) && known >= change.LastSeen) return;
+        removals[key] = change.LastSeen;
         _removalOrder.Enqueue((key, change.LastSeen));
         while (_removalOrder.Count > MaxRemovals)
         {
             var (oldest, stamp) = _removalOrder.Dequeue();
-            if (_removals.TryGetValue(oldest, out var current) && current == stamp) _removals.Remove(oldest);
+            if (_removals[PartitionOf(oldest.InfoHash)] is { } of && of.TryGetValue(oldest, out var current) && current == stamp) of.Remove(oldest);
         }
     }
 
@@ -144,6 +149,7 @@ public sealed class SwarmStore(int partitions)
     /// <summary>Forgets a partition this node no longer holds.</summary>
     public void Drop(int partition)
     {
+        _removals[partition] = null;
         var swarms = _partitions[partition];
         if (swarms is null) return;
         foreach (var swarm in swarms.Values) PeerCount -= swarm.Count;
@@ -158,7 +164,11 @@ public sealed class SwarmStore(int partitions)
         foreach (var (infoHash, swarm) in swarms) yield return (infoHash, swarm);
     }
 
-    /// <summary>A partition's state as handover chunks of at most <paramref name="chunk"/> peers (oldest announce first per swarm).</summary>
+    /// <summary>
+    /// A partition's state as handover chunks of at most <paramref name="chunk"/> changes: its peers
+    /// (oldest announce first per swarm), then its remembered removals, so that a stop one holder
+    /// saw while cut off from the other also removes the peer there (newest wins, as for replicas).
+    /// </summary>
     public IEnumerable<(PeerChange[] Peers, SwarmDownloads[] Downloads)> Snapshot(int partition, int chunk)
     {
         var peers = new List<PeerChange>(chunk);
@@ -174,6 +184,14 @@ public sealed class SwarmStore(int partitions)
                 peers.Clear();
                 downloads.Clear();
             }
+        }
+        foreach (var ((infoHash, peerId), stamp) in _removals[partition] ?? [])
+        {
+            peers.Add(new PeerChange(infoHash, peerId, default, 0, false, stamp, Removed: true, Completed: false));
+            if (peers.Count < chunk) continue;
+            yield return ([.. peers], [.. downloads]);
+            peers.Clear();
+            downloads.Clear();
         }
         if (peers.Count > 0 || downloads.Count > 0) yield return ([.. peers], [.. downloads]);
     }

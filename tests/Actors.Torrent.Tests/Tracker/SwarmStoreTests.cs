@@ -192,6 +192,32 @@ public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void A_stop_one_holder_saw_while_cut_off_from_the_other_reaches_it_with_the_handover()
+    {
+        var (a, b) = (new SwarmStore(16), new SwarmStore(16));
+        var stays = new PeerChange(Hash(1), Peer(1), Ten, 1, false, 100, false, false);
+        var leaves = stays with { PeerId = Peer(2), Port = 2 };
+        foreach (var store in new[] { a, b })
+        {
+            store.Apply(stays);
+            store.Apply(leaves);
+        }
+        // Cut off from each other: A sees both stop; B sees peer 1 announce again, after A's stop.
+        a.Apply(a.Stamp(stays with { LastSeen = 105, Removed = true }));
+        a.Apply(a.Stamp(leaves with { LastSeen = 105, Removed = true }));
+        b.Apply(b.Stamp(stays with { LastSeen = 110 }));
+
+        // Healed: each hands its copy of the partition to the other, merged newest-wins.
+        var partition = a.PartitionOf(Hash(1));
+        Assert.True(a.HasData(partition)); // removals alone are something to hand over
+        var fromA = a.Snapshot(partition, chunk: 1).SelectMany(c => c.Peers).ToList();
+        var fromB = b.Snapshot(partition, chunk: 1).SelectMany(c => c.Peers).ToList();
+        foreach (var change in fromB) a.Apply(change);
+        foreach (var change in fromA) b.Apply(change);
+        Assert.All(new[] { a, b }, s => Assert.Equal([Peer(1)], s.Find(Hash(1))!.Peers().Select(p => p.PeerId)));
+    }
+
     private static (PeerAddress Address, int Port, int LastSeen) Record(SwarmStore store, Id20 infoHash, Id20 peerId) =>
         store.Find(infoHash)!.Peers().Where(p => p.PeerId == peerId).Select(p => (p.Address, p.Port, p.LastSeen)).Single();
 

@@ -117,6 +117,27 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     }
 
     [Fact]
+    public void An_announce_answered_after_a_write_timeout_reaches_the_holder_as_a_handover_once_it_acknowledges_again()
+    {
+        // A link cut with no view change (seen in the Lab's partition-heal): the batch is lost, the
+        // announce answered from A's copy alone after write-timeout (2 s).
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
+        var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
+        registry.Tell(new Announce(Request(owned[0], "lost", 1)));
+        probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5)); // never acknowledged
+        Assert.Equal(Peer("lost"), ExpectMsg<Announced>(TimeSpan.FromSeconds(10)).Request.PeerId);
+
+        // The holder acknowledges the next batch: the partition answered without it is handed to it.
+        registry.Tell(new Announce(Request(owned[1], "later", 2)));
+        var later = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(later.Id)));
+        Assert.Equal(Peer("later"), ExpectMsg<Announced>(TimeSpan.FromSeconds(10)).Request.PeerId);
+        var snapshot = probe.ExpectMsg<PartitionSnapshot>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Partition(owned[0]), snapshot.Partition);
+        Assert.Contains(snapshot.Peers, c => c.PeerId == Id20.FromHex(Peer("lost")));
+    }
+
+    [Fact]
     public void A_burst_of_replica_changes_leaves_in_few_remote_messages_each_far_below_the_remoting_frame()
     {
         var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { SyncReplication = false });
