@@ -99,7 +99,8 @@ public static class TrackerWire
     public sealed record ReplicaAck(long Id) : IMessage;
 
     /// <summary>
-    /// Part of a partition's state, handed to a node that has become one of its holders. Answered
+    /// Part of a partition's state (its peers, download counts and remembered removals), handed to
+    /// a node that has become one of its holders, or that missed batches of it. Answered
     /// by <see cref="HandoverAck"/> once merged; the sender keeps the partition until every chunk
     /// was acknowledged and sends it again (bounded) when one was not.
     /// </summary>
