@@ -26,7 +26,7 @@ public sealed class TrackerRole : ClusterRoleCommand
         new("--interval", "actors.tracker.interval", "announce interval given to clients", "DURATION"),
         new("--min-interval", "actors.tracker.min-interval", "minimum announce interval", "DURATION"),
         new("--peer-expiry", "actors.tracker.peer-expiry", "forget peers silent for this long", "DURATION"),
-        new("--replication", "actors.tracker.replication", "answer after the backup node holds the announce, or at once", "sync|async"),
+        new("--replication", "actors.tracker.replication", "answer after every other holder of the partition holds the announce, or at once", "sync|async"),
         new("--access-log", "actors.web.access-log", "one log line per request", "on|off"),
     ];
 

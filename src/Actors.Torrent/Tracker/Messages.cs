@@ -33,8 +33,11 @@ public static class SwarmRegistryProtocol
         public static GetStatus Instance { get; } = new();
     }
 
-    /// <summary>What this node holds: the tracker nodes in its view, partitions it owns and backs up, peers and swarms.</summary>
-    public sealed record RegistryStatus(IReadOnlyList<Address> View, int Owned, int BackedUp, long Peers, int Swarms);
+    /// <summary>
+    /// What this node holds: the tracker nodes in its view, partitions it owns and backs up, peers
+    /// and swarms; and how many announces it forwarded since it started (those for partitions it holds no copy of).
+    /// </summary>
+    public sealed record RegistryStatus(IReadOnlyList<Address> View, int Owned, int BackedUp, long Peers, int Swarms, long Forwarded);
 
     /// <summary>Timer tick: remove expired peers, drop partitions handed over long enough ago.</summary>
     internal sealed record Prune
@@ -48,7 +51,7 @@ public static class SwarmRegistryProtocol
         public static Housekeeping Instance { get; } = new();
     }
 
-    /// <summary>Time to send the changes collected for one backup node (one <see cref="TrackerWire.ReplicaBatch"/>).</summary>
+    /// <summary>Time to send the changes collected for one other holder (one <see cref="TrackerWire.ReplicaBatch"/>).</summary>
     internal sealed record FlushReplicas(Address To);
 
     /// <summary>Time to send what collected for one other registry (one <see cref="TrackerWire.Batch"/>).</summary>
@@ -75,24 +78,29 @@ public static class TrackerWire
         public static Welcome Instance { get; } = new();
     }
 
-    /// <summary>An announce for a swarm this node does not own, sent once to the owner. Answered by <see cref="ForwardedAnswer"/>.</summary>
+    /// <summary>
+    /// An announce for a partition this node holds no copy of (possible with three nodes or more),
+    /// sent once to the owner. Answered by <see cref="ForwardedAnswer"/>.
+    /// </summary>
     public sealed record ForwardedAnnounce(long Id, AnnounceRequest Request) : IMessage;
 
     /// <summary>
-    /// The owner's answer to a <see cref="ForwardedAnnounce"/>, or its <see cref="Failure"/>. When the
-    /// forwarding node is the partition's backup, <see cref="Replica"/> carries the change for it to
-    /// apply before answering its client (the backup copy travels with the answer: no extra message).
+    /// The owner's answer to a <see cref="ForwardedAnnounce"/> (sent once the holders of its view
+    /// have the change, with sync replication), or its <see cref="Failure"/>.
     /// </summary>
-    public sealed record ForwardedAnswer(long Id, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, string? Failure,
-        PeerChange? Replica) : IMessage;
+    public sealed record ForwardedAnswer(long Id, IReadOnlyList<SwarmPeer> Peers, int Complete, int Incomplete, string? Failure) : IMessage;
 
-    /// <summary>Changes an owner applied, in order, for its backup. Answered by <see cref="ReplicaAck"/>.</summary>
+    /// <summary>
+    /// Changes a holder applied for the announces it received, in order, for another holder of
+    /// their partitions (every holder streams its own). Answered by <see cref="ReplicaAck"/>.
+    /// </summary>
     public sealed record ReplicaBatch(long Id, IReadOnlyList<PeerChange> Changes) : IMessage;
 
     public sealed record ReplicaAck(long Id) : IMessage;
 
     /// <summary>
-    /// Part of a partition's state, handed to a node that has become one of its holders. Answered
+    /// Part of a partition's state (its peers, download counts and remembered removals), handed to
+    /// a node that has become one of its holders, or that missed batches of it. Answered
     /// by <see cref="HandoverAck"/> once merged; the sender keeps the partition until every chunk
     /// was acknowledged and sends it again (bounded) when one was not.
     /// </summary>

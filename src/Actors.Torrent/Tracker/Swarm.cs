@@ -61,20 +61,28 @@ public sealed class Swarm
 
     private ref PeerRecord At(int position) => ref _chunks[position >> ChunkShift][position & ChunkMask];
 
+    /// <summary>The last-seen time (the change stamp) of a peer, or null when it is not here.</summary>
+    public int? LastSeenOf(Id20 peerId)
+    {
+        var slot = FindSlot(peerId);
+        return slot < 0 ? null : At(_slots[slot] - 1).LastSeen;
+    }
+
     /// <summary>
-    /// Adds or updates a peer; returns 1 when it is new. An update with an older
-    /// <paramref name="lastSeen"/> than the record's (a late copy) is ignored when
-    /// <paramref name="onlyIfNewer"/>, otherwise it refreshes address, port and role but keeps
-    /// the newer time.
+    /// Adds or updates a peer, newest wins: an update stamped before the record's
+    /// <paramref name="lastSeen"/> is ignored, whatever order changes arrive in (two holders apply
+    /// each other's changes after their own). Equal stamps — concurrent changes on two holders in
+    /// the same second — are broken by the content (seeder, then port, then address: the larger
+    /// wins), so every holder keeps the same record. Returns 1 when the peer is new.
     /// </summary>
-    public int Upsert(Id20 peerId, PeerAddress address, int port, bool seeder, int lastSeen, bool onlyIfNewer = false)
+    public int Upsert(Id20 peerId, PeerAddress address, int port, bool seeder, int lastSeen)
     {
         var slot = FindSlot(peerId);
         if (slot >= 0)
         {
             var at = _slots[slot] - 1;
             ref var peer = ref At(at);
-            if (onlyIfNewer && lastSeen <= peer.LastSeen) return 0;
+            if (lastSeen < peer.LastSeen || (lastSeen == peer.LastSeen && !WinsTie(seeder, port, address, peer))) return 0;
             if (peer.Seeder != seeder)
             {
                 Tally(peer.Seeder, -1);
@@ -83,11 +91,8 @@ public sealed class Swarm
             peer.Address = address;
             peer.Port = (ushort)port;
             peer.Seeder = seeder;
-            if (lastSeen >= peer.LastSeen)
-            {
-                peer.LastSeen = lastSeen;
-                MoveToTail(at);
-            }
+            peer.LastSeen = lastSeen;
+            MoveToTail(at);
             return 0;
         }
         if ((_count + 1) * 2 > _slots.Length)
@@ -110,14 +115,24 @@ public sealed class Swarm
         return 1;
     }
 
-    /// <summary>Removes a peer; returns 1 when it was there.</summary>
-    public int Remove(Id20 peerId)
+    /// <summary>
+    /// Removes a peer unless its record is newer than <paramref name="stamp"/> (a removal wins
+    /// over an update of the same second); returns 1 when it was removed.
+    /// </summary>
+    public int Remove(Id20 peerId, int stamp = int.MaxValue)
     {
         var slot = FindSlot(peerId);
-        if (slot < 0) return 0;
+        if (slot < 0 || At(_slots[slot] - 1).LastSeen > stamp) return 0;
         RemoveAt(_slots[slot] - 1, slot);
         return 1;
     }
+
+    /// <summary>The deterministic order of two same-second updates of one peer: the same on every holder.</summary>
+    private static bool WinsTie(bool seeder, int port, PeerAddress address, in PeerRecord peer) =>
+        seeder != peer.Seeder ? seeder
+        : port != peer.Port ? port > peer.Port
+        : address.Hi != peer.Address.Hi ? address.Hi > peer.Address.Hi
+        : address.Lo > peer.Address.Lo;
 
     /// <summary>Removes the peers last seen before <paramref name="cutoff"/>, oldest first; returns how many.</summary>
     public int RemoveExpired(int cutoff)

@@ -151,7 +151,7 @@ public sealed partial class SwarmRegistry
     private void OnSnapshot(PartitionSnapshot snapshot)
     {
         // Merged newest-wins, so a chunk sent again (the acknowledgement was lost) changes nothing.
-        foreach (var peer in snapshot.Peers) _store.Merge(peer);
+        foreach (var peer in snapshot.Peers) _store.Apply(peer);
         foreach (var downloads in snapshot.Downloads) _store.Merge(downloads);
         // A view behind the sender's may not count this node a holder yet: the grace starts again.
         _released.Remove(snapshot.Partition);
@@ -207,7 +207,7 @@ public sealed partial class SwarmRegistry
             if (_placement.Owner(p).Equals(_self)) owned++;
             else if (_placement.Holds(p, _self)) backedUp++;
         }
-        return new RegistryStatus(_placement.Nodes, owned, backedUp, _store.PeerCount, _store.SwarmCount);
+        return new RegistryStatus(_placement.Nodes, owned, backedUp, _store.PeerCount, _store.SwarmCount, _forwarded);
     }
 
     /// <summary>

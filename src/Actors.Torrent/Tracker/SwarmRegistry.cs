@@ -14,13 +14,14 @@ namespace Actors.Torrent.Tracker;
 /// gives every partition an owner and, with two nodes or more, a backup. The view is the cluster's
 /// Up, reachable members whose registry answered <see cref="Hello"/>.
 ///
-/// An announce for a partition this node owns is applied to the <see cref="SwarmStore"/> (O(1))
-/// and streamed to the partition's backup; with <c>replication = sync</c> it is answered once the
-/// backup acknowledged the batch it travelled in (group commit: one <see cref="ReplicaBatch"/>
-/// per backup in flight, the next collecting meanwhile), so an answered announce is on two nodes.
-/// An announce for a partition owned elsewhere is forwarded once to the owner; when this node is
-/// that partition's backup, the owner's answer carries the change and this node applies it before
-/// answering (two messages, no separate replica write).
+/// An announce for a partition this node holds (owner or backup) is stamped, applied to the
+/// <see cref="SwarmStore"/> (O(1)) and streamed to the partition's other holders; with
+/// <c>replication = sync</c> it is answered, from this node's copy, once every other holder
+/// acknowledged the batch it travelled in (group commit: one <see cref="ReplicaBatch"/> per holder
+/// node in flight, the next collecting meanwhile), so an answered announce is on every holder.
+/// Every holder writes: two holders may change one peer concurrently, and each applies the other's
+/// changes newest-wins, so their copies converge. Only an announce for a partition this node holds
+/// no copy of (three nodes or more) is forwarded, once, to the owner, which does the same and answers.
 ///
 /// When the view changes (a node joins, leaves, becomes unreachable or comes back) every node
 /// recomputes the placement; for each partition the first old holder still in the view sends its
@@ -31,7 +32,7 @@ namespace Actors.Torrent.Tracker;
 /// handovers were acknowledged and <c>handover-grace</c> passed. Scrapes are answered from local
 /// partitions and gathered from owners.
 ///
-/// Files: this one (announces, outbox, timers), <c>.Replication</c> (owner to backup stream),
+/// Files: this one (announces, outbox, timers), <c>.Replication</c> (holder to holder stream),
 /// <c>.Membership</c> (view, placement, handover), <c>.Settling</c> (announces held until this
 /// node's first view is complete), <c>.Scrape</c>.
 /// </summary>
@@ -40,8 +41,10 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     public const string BusyReason = "tracker busy, retry later";
     public const string UnavailableReason = "tracker node unavailable, retry later";
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
-    /// <summary>Messages per <see cref="Batch"/>: 256 forwarded answers of 50 peers are ~0.5 MB, far below the 4 MiB frame.</summary>
+    /// <summary>Messages per <see cref="Batch"/>.</summary>
     private const int OutboxBatchMax = 256;
+    /// <summary>Estimated bytes per <see cref="Batch"/> (<see cref="WireSize"/>): far below the 4 MiB remoting frame.</summary>
+    private const int OutboxBatchBytes = 1 << 20;
     /// <summary>Hellos to a member whose registry stays silent (one per housekeeping tick).</summary>
     private const int MaxGreetings = 10;
 
@@ -70,6 +73,8 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     private long _nextId;
     private int _streamWaiters;
     private long _refused;
+    /// <summary>Announces this node forwarded (it held no copy of their partition): diagnostics and tests.</summary>
+    private long _forwarded;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -144,20 +149,24 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             Context.System.EventStream.Publish(new RoleEvent("swarm-joined", $"{announce.Request.Ip}:{announce.Request.Port} joined swarm {announce.Request.InfoHash[..8]}"));
     }
 
-    /// <summary>Applies the announce here when this node owns its partition, else forwards it to the owner.</summary>
+    /// <summary>
+    /// Applies the announce here when this node holds its partition (owner or backup: always, with
+    /// two nodes and two replicas), else forwards it once to the owner.
+    /// </summary>
     private void Route(AnnounceRequest request, IActorRef replyTo, object? correlation)
     {
         var change = PeerChange.Of(request, TrackerClock.NowSeconds());
         var partition = _store.PartitionOf(change.InfoHash);
         var owner = _placement.Owner(partition);
-        if (!owner.Equals(_self) && _registries.TryGetValue(owner, out var registry))
+        if (!_placement.Holds(partition, _self) && _registries.TryGetValue(owner, out var registry))
         {
             var id = ++_nextId;
             _forwards[id] = new PendingForward(request, replyTo, correlation, owner, partition, NowMs());
+            _forwarded++;
             Send(registry, new ForwardedAnnounce(id, request));
             return;
         }
-        ApplyAsOwner(change, new Waiter(request, change, replyTo, correlation, ForwardId: 0), from: null);
+        ApplyAsHolder(change, new Waiter(request, replyTo, correlation, ForwardId: 0));
     }
 
     private void OnForwardedAnnounce(ForwardedAnnounce forwarded)
@@ -166,27 +175,27 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         if (Waiting >= _settings.MaxPendingAnnounces)
         {
             _refused++;
-            Send(Sender, new ForwardedAnswer(forwarded.Id, [], 0, 0, BusyReason, null));
+            Send(Sender, new ForwardedAnswer(forwarded.Id, [], 0, 0, BusyReason));
             return;
         }
-        var change = PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds());
-        ApplyAsOwner(change, new Waiter(forwarded.Request, change, Sender, null, forwarded.Id), from: Sender.Path.Address);
+        ApplyAsHolder(PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds()), new Waiter(forwarded.Request, Sender, null, forwarded.Id));
     }
 
     /// <summary>
-    /// Applies the change, streams it to the partition's other holders and answers: at once, or
-    /// (sync replication) when every other holder acknowledged it. When <paramref name="from"/>
-    /// (the forwarding node) is a holder, the answer itself carries its copy.
+    /// Stamps and applies the change here, streams it to the partition's other holders and answers
+    /// from this copy: at once, or (sync replication) when every other holder acknowledged it. Any
+    /// holder does this for the announces it receives, so two holders write the same partition
+    /// concurrently; each applies the other's changes newest-wins (<see cref="SwarmStore.Apply"/>),
+    /// so their copies converge.
     /// </summary>
-    private void ApplyAsOwner(in PeerChange change, Waiter waiter, Address? from)
+    private void ApplyAsHolder(PeerChange received, Waiter waiter)
     {
+        var change = _store.Stamp(received);
+        waiter.Change = change;
         _store.Apply(change);
-        var partition = _store.PartitionOf(change.InfoHash);
-        foreach (var holder in _placement.Holders(partition))
+        foreach (var holder in _placement.Holders(_store.PartitionOf(change.InfoHash)))
         {
-            if (holder.Equals(_self)) continue;
-            if (holder.Equals(from)) { waiter.Piggyback = true; continue; }
-            if (!_registries.TryGetValue(holder, out var registry)) continue;
+            if (holder.Equals(_self) || !_registries.TryGetValue(holder, out var registry)) continue;
             if (!_streams.TryGetValue(holder, out var stream)) _streams[holder] = stream = new ReplicaStream(registry);
             stream.Changes.Add(change);
             if (_settings.SyncReplication)
@@ -208,9 +217,9 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         Answer(waiter);
     }
 
+    /// <summary>Answers from this node's copy: its own sample of the swarm.</summary>
     private void Answer(Waiter waiter)
     {
-        PeerChange? replica = waiter.Piggyback ? waiter.Change : null;
         var request = waiter.Request;
         var change = waiter.Change;
         var swarm = _store.Find(change.InfoHash);
@@ -225,24 +234,19 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         // Compact answers never show peer ids: do not send them across.
         if (request.Compact || request.NoPeerId)
             for (var i = 0; i < peers.Length; i++) peers[i] = peers[i] with { PeerId = default };
-        Send(waiter.ReplyTo, new ForwardedAnswer(waiter.ForwardId, peers, complete, incomplete, null, replica));
+        Send(waiter.ReplyTo, new ForwardedAnswer(waiter.ForwardId, peers, complete, incomplete, null));
     }
 
     private void OnForwardedAnswer(ForwardedAnswer answer)
     {
-        // Our copy first: once the client has its answer, the announce must be on both holders.
-        if (answer.Replica is { } replica) _store.Apply(replica);
+        // This node held no copy of the partition when it forwarded: the owner applied the change
+        // and streamed it to the holders of its view before answering, so nothing is applied here.
         if (!_forwards.Remove(answer.Id, out var pending)) return;
         if (answer.Failure is not null)
         {
             pending.ReplyTo.Tell(new AnnounceFailed(answer.Failure, pending.Correlation));
             return;
         }
-        // An owner whose view does not count us a holder yet (it has just started and not heard our
-        // Welcome) sends no copy; by our view we hold the partition, so we keep one ourselves, or a
-        // kill -9 of that owner loses an answered announce (tracker-kill lost 2 this way, at t = 0).
-        if (answer.Replica is null && _placement.Holds(pending.Partition, _self))
-            _store.Apply(PeerChange.Of(pending.Request, TrackerClock.NowSeconds()));
         pending.ReplyTo.Tell(new Announced(pending.Request, answer.Peers, answer.Complete, answer.Incomplete, pending.Correlation));
     }
 
@@ -265,9 +269,34 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     private void OnFlushOutbox(FlushOutbox flush)
     {
         if (!_outbox.Remove(flush.To, out var queued)) return;
-        foreach (var chunk in queued.Chunk(OutboxBatchMax))
-            flush.To.Tell(chunk.Length == 1 ? chunk[0] : new Batch(chunk));
+        var batch = new List<IMessage>();
+        var bytes = 0;
+        foreach (var message in queued)
+        {
+            var size = WireSize(message);
+            if (batch.Count > 0 && (batch.Count == OutboxBatchMax || bytes + size > OutboxBatchBytes))
+            {
+                SendBatch(flush.To, batch);
+                batch = [];
+                bytes = 0;
+            }
+            batch.Add(message);
+            bytes += size;
+        }
+        SendBatch(flush.To, batch);
+
+        static void SendBatch(IActorRef to, List<IMessage> messages) => to.Tell(messages.Count == 1 ? messages[0] : new Batch(messages));
     }
+
+    /// <summary>Roughly a message's bytes on the wire (a replica change is 63, a peer in an answer at most 38).</summary>
+    private static int WireSize(IMessage message) => message switch
+    {
+        ReplicaBatch b => 16 + b.Changes.Count * 63,
+        ForwardedAnswer a => 64 + a.Peers.Count * 38,
+        RemoteScrape q => 16 + q.InfoHashes.Count * 20,
+        RemoteScraped r => 16 + r.Swarms.Count * 36,
+        _ => 128,
+    };
 
     // ---------------------------------------------------------------- timers
 
@@ -275,7 +304,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     {
         if (_refused > 0)
         {
-            _log.Warning("Refused {0} announces: {1} were waiting for an owner or a backup (max-pending-announces)", _refused, Waiting);
+            _log.Warning("Refused {0} announces: {1} were waiting for an owner or another holder (max-pending-announces)", _refused, Waiting);
             _refused = 0;
         }
         var expired = _store.RemoveExpired(Cutoff());
@@ -285,7 +314,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         // handover, then for handover-grace (announces forwarded on an older view may still
         // arrive), then handed to the current holders once more and dropped once they acknowledged.
         // That last handover is what saves peers written here by a node whose view lagged (an owner
-        // that streamed to the backup of its older view): no view change here would send them on.
+        // that streamed to a holder of its older view): no view change here would send them on.
         // While this node is not in its own view (not Up yet) it holds nothing by the placement,
         // yet handovers may already arrive: nothing is dropped then.
         if (!_placement.Nodes.Contains(_self)) return;
@@ -330,15 +359,10 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             _log.Warning("Owner {0} did not answer a forwarded announce within {1}", forward.To, _settings.ForwardTimeout);
             forward.ReplyTo.Tell(new AnnounceFailed(UnavailableReason, forward.Correlation));
         }
+        // A holder slow or cut off (until the cluster says so): answer from this copy.
         foreach (var (address, stream) in _streams)
-        {
-            if (stream.InFlightId == 0 || now - stream.SentAt <= (long)_settings.WriteTimeout.TotalMilliseconds) continue;
-            // The backup is slow or gone (until the cluster says so): answer from this copy.
-            _log.Warning("Backup {0} did not acknowledge within {1}; answering {2} announces from the owner's copy alone",
-                address, _settings.WriteTimeout, stream.InFlight.Count);
-            CompleteInFlight(stream);
-            Flush(stream);
-        }
+            if (stream.InFlightId != 0 && now - stream.SentAt > (long)_settings.WriteTimeout.TotalMilliseconds)
+                TimedOut(address, stream);
         foreach (var gather in _scrapes.Values.Where(g => now - g.StartedAt > (long)_settings.WriteTimeout.TotalMilliseconds).ToList())
             Finish(gather);
         RetryHandovers(now);
@@ -350,13 +374,13 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     // ---------------------------------------------------------------- state
 
     /// <summary>An announce waiting for its answer: local (ForwardId 0, reply Announced) or forwarded to us (reply ForwardedAnswer).</summary>
-    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId)
+    private sealed record Waiter(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, long ForwardId)
     {
+        /// <summary>The stamped change applied here and streamed to the other holders.</summary>
+        public PeerChange Change { get; set; }
+
         /// <summary>Holders whose acknowledgement it still waits for.</summary>
         public int Pending { get; set; }
-
-        /// <summary>The forwarding node is a holder: the answer carries its copy.</summary>
-        public bool Piggyback { get; set; }
     }
 
     private sealed record PendingForward(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, Address To, int Partition, long SentAt);

@@ -72,8 +72,6 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
                     w.Address(peer.Address);
                     w.UShort(peer.Port);
                 }
-                w.Byte(a.Replica is null ? (byte)0 : (byte)1);
-                if (a.Replica is { } replica) w.Change(replica);
                 break;
             case ReplicaBatch b:
                 w.Long(b.Id);
@@ -219,8 +217,7 @@ public sealed class TrackerWireSerializer(ExtendedActorSystem system) : Serializ
             var peerId = withIds ? r.Id() : default;
             peers[i] = new SwarmPeer(peerId, r.Address(), r.UShort());
         }
-        PeerChange? replica = r.Byte() == 1 ? r.Change() : null;
-        return new ForwardedAnswer(id, peers, complete, incomplete, failure, replica);
+        return new ForwardedAnswer(id, peers, complete, incomplete, failure);
     }
 
     private Batch ReadBatch(ref Reader r)

@@ -98,9 +98,9 @@ public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(1, store.Find(Hash(1))!.Downloaded);
 
         // A handed-over copy older than ours changes nothing; a newer one wins; counts take the max.
-        store.Merge(new PeerChange(Hash(1), Peer(1), Ten, 1, false, 90, false, false));
+        store.Apply(new PeerChange(Hash(1), Peer(1), Ten, 1, false, 90, false, false));
         Assert.Equal(1, store.Find(Hash(1))!.Complete);
-        store.Merge(new PeerChange(Hash(1), Peer(3), Ten, 3, false, 90, false, false));
+        store.Apply(new PeerChange(Hash(1), Peer(3), Ten, 3, false, 90, false, false));
         store.Merge(new SwarmDownloads(Hash(1), 5));
         Assert.Equal(3, store.PeerCount);
         Assert.Equal(5, store.Find(Hash(1))!.Downloaded);
@@ -117,6 +117,109 @@ public sealed class SwarmStoreTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, store.PeerCount);
         Assert.NotNull(store.Find(Hash(1))); // kept for its download count
     }
+
+    [Fact]
+    public void Two_holders_applying_each_others_concurrent_changes_in_opposite_orders_keep_the_newest()
+    {
+        // One second, two holders, one peer: A's and B's updates (or a stop) cross in their streams.
+        var (a, b) = (new SwarmStore(16), new SwarmStore(16));
+        var other = PeerAddress.From(IPAddress.Parse("10.0.0.2"));
+        Exchange(a, b, new PeerChange(Hash(1), Peer(1), Ten, 1, false, 100, false, false),
+            new PeerChange(Hash(1), Peer(1), other, 2, false, 100, false, false));
+        Assert.All(new[] { a, b }, s => Assert.Equal((other, 2, 100), Record(s, Hash(1), Peer(1)))); // same second: the larger port
+        Exchange(a, b, new PeerChange(Hash(1), Peer(1), Ten, 3, false, 105, false, false),
+            new PeerChange(Hash(1), Peer(1), other, 4, true, 104, false, false));
+        Assert.All(new[] { a, b }, s => Assert.Equal((Ten, 3, 105), Record(s, Hash(1), Peer(1)))); // the newer, not the last applied
+        Exchange(a, b, new PeerChange(Hash(1), Peer(1), Ten, 3, false, 110, Removed: true, false),
+            new PeerChange(Hash(1), Peer(1), other, 4, false, 108, false, false));
+        Assert.All(new[] { a, b }, s => Assert.Equal(0, s.PeerCount)); // a stop newer than B's update: gone on both
+        Exchange(a, b, new PeerChange(Hash(1), Peer(1), Ten, 3, false, 112, Removed: true, false),
+            new PeerChange(Hash(1), Peer(1), other, 4, false, 114, false, false));
+        Assert.All(new[] { a, b }, s => Assert.Equal((other, 4, 114), Record(s, Hash(1), Peer(1)))); // an update newer than the stop stays
+
+        // Each applies its own change first (stamped against what it holds), then the other's.
+        static void Exchange(SwarmStore a, SwarmStore b, PeerChange atA, PeerChange atB)
+        {
+            atA = a.Stamp(atA);
+            atB = b.Stamp(atB);
+            a.Apply(atA);
+            b.Apply(atB);
+            a.Apply(atB);
+            b.Apply(atA);
+        }
+    }
+
+    [Fact]
+    public void Random_concurrent_changes_on_two_holders_converge_to_the_newest_change_of_every_peer_and_count_each_download_once()
+    {
+        for (var seed = 1; seed <= 20; seed++)
+        {
+            var random = new Random(seed);
+            var stores = new[] { new SwarmStore(16), new SwarmStore(16) };
+            // Each holder's stream to the other, in order; delivered at random moments.
+            var streams = new[] { new Queue<PeerChange>(), new Queue<PeerChange>() };
+            var made = new List<PeerChange>();
+            for (var step = 0; step < 3000; step++)
+            {
+                var holder = random.Next(2);
+                if (random.Next(3) == 0 && streams[holder].Count > 0)
+                {
+                    stores[1 - holder].Apply(streams[holder].Dequeue());
+                    continue;
+                }
+                // Three peers in two swarms, ~8 changes per second: many same-second conflicts.
+                var removed = random.Next(5) == 0;
+                var change = new PeerChange(Hash(random.Next(2)), Peer(random.Next(3)), random.Next(2) == 0 ? Ten : PeerAddress.From(IPAddress.Parse("10.0.0.2")),
+                    random.Next(1, 4), random.Next(2) == 0, LastSeen: 1000 + step / 8, removed, Completed: !removed && random.Next(4) == 0);
+                change = stores[holder].Stamp(change);
+                stores[holder].Apply(change);
+                streams[holder].Enqueue(change);
+                made.Add(change);
+            }
+            for (var holder = 0; holder < 2; holder++)
+                while (streams[holder].TryDequeue(out var change)) stores[1 - holder].Apply(change);
+
+            foreach (var swarm in made.GroupBy(c => c.InfoHash))
+            {
+                var newest = swarm.GroupBy(c => c.PeerId).Select(p => p.MaxBy(c => (c.LastSeen, c.Removed, c.Seeder, c.Port, c.Address.Hi, c.Address.Lo)))
+                    .Where(c => !c.Removed).Select(c => (c.PeerId, c.Address, c.Port, c.Seeder, c.LastSeen)).OrderBy(p => p.PeerId.B).ToList();
+                foreach (var store in stores)
+                {
+                    Assert.Equal(newest, store.Find(swarm.Key)?.Peers().OrderBy(p => p.PeerId.B).ToList() ?? []);
+                    Assert.Equal(swarm.Count(c => c.Completed), store.Find(swarm.Key)?.Downloaded ?? 0);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_stop_one_holder_saw_while_cut_off_from_the_other_reaches_it_with_the_handover()
+    {
+        var (a, b) = (new SwarmStore(16), new SwarmStore(16));
+        var stays = new PeerChange(Hash(1), Peer(1), Ten, 1, false, 100, false, false);
+        var leaves = stays with { PeerId = Peer(2), Port = 2 };
+        foreach (var store in new[] { a, b })
+        {
+            store.Apply(stays);
+            store.Apply(leaves);
+        }
+        // Cut off from each other: A sees both stop; B sees peer 1 announce again, after A's stop.
+        a.Apply(a.Stamp(stays with { LastSeen = 105, Removed = true }));
+        a.Apply(a.Stamp(leaves with { LastSeen = 105, Removed = true }));
+        b.Apply(b.Stamp(stays with { LastSeen = 110 }));
+
+        // Healed: each hands its copy of the partition to the other, merged newest-wins.
+        var partition = a.PartitionOf(Hash(1));
+        Assert.True(a.HasData(partition)); // removals alone are something to hand over
+        var fromA = a.Snapshot(partition, chunk: 1).SelectMany(c => c.Peers).ToList();
+        var fromB = b.Snapshot(partition, chunk: 1).SelectMany(c => c.Peers).ToList();
+        foreach (var change in fromB) a.Apply(change);
+        foreach (var change in fromA) b.Apply(change);
+        Assert.All(new[] { a, b }, s => Assert.Equal([Peer(1)], s.Find(Hash(1))!.Peers().Select(p => p.PeerId)));
+    }
+
+    private static (PeerAddress Address, int Port, int LastSeen) Record(SwarmStore store, Id20 infoHash, Id20 peerId) =>
+        store.Find(infoHash)!.Peers().Where(p => p.PeerId == peerId).Select(p => (p.Address, p.Port, p.LastSeen)).Single();
 
     [Fact]
     public void A_peer_costs_under_200_bytes_of_managed_memory()

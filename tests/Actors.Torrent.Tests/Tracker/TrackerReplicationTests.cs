@@ -15,17 +15,30 @@ namespace Actors.Torrent.Tests.Tracker;
 /// its backup and its owners, and when A answers. Messages between the nodes go through remoting
 /// and the wire serializer.
 /// </summary>
-public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(), "actors")
+public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeConfig(Frame), "actors")
 {
-    /// <summary>Greets like a registry and passes everything else to the test's probe; <see cref="Send"/> replies as B.</summary>
+    /// <summary>The remoting frame of config/cluster.conf (Akka's default is 128,000 bytes).</summary>
+    private const string Frame = "akka.remote.dot-netty.tcp.maximum-frame-size = 4 MiB";
+
+    /// <summary>
+    /// Greets like a registry and passes everything else to the test's probe; <see cref="Send"/>
+    /// replies as B, over remoting to the registry that greeted it (a reference to A's registry
+    /// handed over in-process would deliver locally, with a sender A does not know as a node).
+    /// </summary>
     private sealed class StandIn : ReceiveActor
     {
-        public sealed record Send(IActorRef To, object Message);
+        public sealed record Send(object Message);
+
+        private IActorRef? _registryA;
 
         public StandIn(IActorRef probe)
         {
-            Receive<Hello>(_ => Sender.Tell(Welcome.Instance));
-            Receive<Send>(s => s.To.Tell(s.Message));
+            Receive<Hello>(_ =>
+            {
+                _registryA = Sender;
+                Sender.Tell(Welcome.Instance);
+            });
+            Receive<Send>(s => _registryA!.Tell(s.Message));
             ReceiveAny(m => probe.Forward(m));
         }
     }
@@ -33,7 +46,8 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     [Fact]
     public void The_owner_answers_after_its_backup_acknowledges_batches_what_arrives_meanwhile_and_refuses_beyond_the_bound()
     {
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2 });
+        // A write-timeout no loaded machine reaches: the answers must come from the acks, not the timer.
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2, WriteTimeout = TimeSpan.FromSeconds(30) });
         var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
 
         registry.Tell(new Announce(Request(owned[0], "one", 1)));
@@ -48,40 +62,115 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
 
         // Acks and batches cross remoting: allow for a loaded machine (the suite runs test projects in parallel).
         var remoting = TimeSpan.FromSeconds(10);
-        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(first.Id)));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(first.Id)));
         Assert.Equal(Peer("one"), ExpectMsg<Announced>(remoting).Request.PeerId);
         var second = probe.ExpectMsg<ReplicaBatch>(remoting);
         Assert.Equal(Id20.FromHex(Peer("two")), Assert.Single(second.Changes).PeerId);
-        standIn.Tell(new StandIn.Send(registry, new ReplicaAck(second.Id)));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(second.Id)));
         Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
         // B received A's registry as a remote sender: the batches crossed remoting (and the serializer).
         Assert.Equal(Cluster.Get(Sys).SelfAddress, probe.LastSender.Path.Address);
     }
 
     [Fact]
-    public void An_announce_for_a_swarm_owned_elsewhere_is_forwarded_once_and_its_replica_applied_before_the_answer()
+    public void An_announce_to_the_backup_is_applied_there_and_streamed_to_the_owner_never_forwarded()
     {
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
-        var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => !placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
+        // A write-timeout no loaded machine reaches: the answer must wait for the ack, not the timer.
+        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings() with { WriteTimeout = TimeSpan.FromSeconds(30) });
+        var backedUp = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
+
+        registry.Tell(new Announce(Request(backedUp, "asker", 7)));
+        // The owner gets the change to apply, not the request to handle.
+        var batch = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        Assert.Equal(Id20.FromHex(Peer("asker")), Assert.Single(batch.Changes).PeerId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // not answered before the owner holds it too
+        registry.Tell(GetStatus.Instance);
+        var status = ExpectMsg<RegistryStatus>();
+        Assert.Equal((1L, 0L), (status.Peers, status.Forwarded)); // applied here, nothing forwarded
+
+        standIn.Tell(new StandIn.Send(new ReplicaAck(batch.Id)));
+        var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Peer("asker"), answer.Request.PeerId);
+        Assert.Equal((0, 1), (answer.Complete, answer.Incomplete)); // from this node's own copy
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void With_one_replica_an_announce_for_a_swarm_held_elsewhere_is_forwarded_once_and_nothing_kept_here()
+    {
+        var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings() with { Replicas = 1 });
+        var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
 
         registry.Tell(new Announce(Request(foreign, "asker", 7)));
         var forwarded = probe.ExpectMsg<ForwardedAnnounce>(TimeSpan.FromSeconds(5));
         Assert.Equal(Peer("asker"), forwarded.Request.PeerId);
         var known = new SwarmPeer(Peer("known"), IPAddress.Parse("10.9.8.7"), 4242);
-        var replica = PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds());
-        standIn.Tell(new StandIn.Send(registry, new ForwardedAnswer(forwarded.Id, [known], 3, 4, null, replica)));
+        standIn.Tell(new StandIn.Send(new ForwardedAnswer(forwarded.Id, [known], 3, 4, null)));
 
-        var answer = ExpectMsg<Announced>();
+        var answer = ExpectMsg<Announced>(TimeSpan.FromSeconds(10));
         Assert.Equal([known], answer.Peers);
         Assert.Equal((3, 4), (answer.Complete, answer.Incomplete));
         registry.Tell(GetStatus.Instance);
-        Assert.Equal(1, ExpectMsg<RegistryStatus>().Peers); // the backup copy travelled with the answer
+        var status = ExpectMsg<RegistryStatus>();
+        Assert.Equal((0L, 1L), (status.Peers, status.Forwarded)); // not a holder: no copy here
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // forwarded once, nothing more
+    }
+
+    [Fact]
+    public void An_announce_answered_after_a_write_timeout_reaches_the_holder_as_a_handover_once_it_acknowledges_again()
+    {
+        // A link cut with no view change (seen in the Lab's partition-heal): the batch is lost, the
+        // announce answered from A's copy alone after write-timeout (2 s).
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
+        var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
+        registry.Tell(new Announce(Request(owned[0], "lost", 1)));
+        probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5)); // never acknowledged
+        Assert.Equal(Peer("lost"), ExpectMsg<Announced>(TimeSpan.FromSeconds(10)).Request.PeerId);
+
+        // The holder acknowledges the next batch: the partition answered without it is handed to it.
+        registry.Tell(new Announce(Request(owned[1], "later", 2)));
+        var later = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        standIn.Tell(new StandIn.Send(new ReplicaAck(later.Id)));
+        Assert.Equal(Peer("later"), ExpectMsg<Announced>(TimeSpan.FromSeconds(10)).Request.PeerId);
+        var snapshot = probe.ExpectMsg<PartitionSnapshot>(TimeSpan.FromSeconds(10));
+        Assert.Equal(Partition(owned[0]), snapshot.Partition);
+        Assert.Contains(snapshot.Peers, c => c.PeerId == Id20.FromHex(Peer("lost")));
+    }
+
+    [Fact]
+    public void A_burst_of_replica_changes_leaves_in_few_remote_messages_each_far_below_the_remoting_frame()
+    {
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { SyncReplication = false });
+        var owned = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
+        var answers = CreateTestProbe(); // async: answered at once, not read
+
+        registry.Tell(new Announce(Request(owned, "first", 1)), answers.Ref);
+        var first = probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5));
+        // 20,000 changes collect while the first batch waits for its ack.
+        for (var i = 0; i < 20_000; i++) registry.Tell(new Announce(Request(owned, $"p{i}", i % 50_000)), answers.Ref);
+        registry.Tell(GetStatus.Instance);
+        Assert.Equal(20_001, ExpectMsg<RegistryStatus>(TimeSpan.FromSeconds(30)).Peers);
+
+        standIn.Tell(new StandIn.Send(new ReplicaAck(first.Id)));
+        // 20 chunks of 1,000 changes (63 KB each) in remote messages of at most ~1 MiB: 2 of them, not 20 and not one of 1.3 MB.
+        var serializer = new TrackerWireSerializer((ExtendedActorSystem)Sys);
+        var messages = new List<object>();
+        var changes = 0;
+        while (changes < 20_000)
+        {
+            var message = probe.ExpectMsg<object>(TimeSpan.FromSeconds(20));
+            Assert.InRange(serializer.ToBinary(message).Length, 1, 1_100_000);
+            messages.Add(message);
+            changes += (message is Batch batch ? batch.Messages : [(IMessage)message]).OfType<ReplicaBatch>().Sum(b => b.Changes.Count);
+        }
+        Assert.Equal(20_000, changes);
+        Assert.Equal(2, messages.Count);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     private (IActorRef Registry, IActorRef StandIn, TestProbe Probe, Placement Placement, Address NodeB) StartPair(TrackerSettings settings)
     {
-        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig());
+        var systemB = ActorSystem.Create("actors", TrackerActorTests.NodeConfig(Frame));
         var a = Cluster.Get(Sys);
         a.Join(a.SelfAddress);
         Cluster.Get(systemB).Join(a.SelfAddress);
@@ -96,7 +185,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
         var nodeB = Cluster.Get(systemB).SelfAddress;
         AddCleanup(systemB);
-        return (registry, standIn, probe, Placement.Compute([a.SelfAddress, nodeB], settings.Partitions), nodeB);
+        return (registry, standIn, probe, Placement.Compute([a.SelfAddress, nodeB], settings.Partitions, settings.Replicas), nodeB);
     }
 
     private readonly List<ActorSystem> _others = [];

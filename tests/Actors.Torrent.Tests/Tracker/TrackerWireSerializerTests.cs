@@ -34,10 +34,10 @@ public sealed class TrackerWireSerializerTests() : TestKit(TrackerActorTests.Nod
     public void Messages_with_lists_round_trip()
     {
         var peers = new[] { new SwarmPeer(Change.PeerId, Change.Address, 1), new SwarmPeer(default, PeerAddress.From(IPAddress.Loopback), 2) };
-        var answer = (ForwardedAnswer)RoundTrip(new ForwardedAnswer(1, peers, 3, 4, null, Change));
+        var answer = (ForwardedAnswer)RoundTrip(new ForwardedAnswer(1, peers, 3, 4, null));
         Assert.Equal(peers, answer.Peers);
-        Assert.Equal((3, 4, (string?)null, (PeerChange?)Change), (answer.Complete, answer.Incomplete, answer.Failure, answer.Replica));
-        var failed = (ForwardedAnswer)RoundTrip(new ForwardedAnswer(2, [], 0, 0, "tracker busy", null));
+        Assert.Equal((3, 4, (string?)null), (answer.Complete, answer.Incomplete, answer.Failure));
+        var failed = (ForwardedAnswer)RoundTrip(new ForwardedAnswer(2, [], 0, 0, "tracker busy"));
         Assert.Equal("tracker busy", failed.Failure);
 
         var batch = (ReplicaBatch)RoundTrip(new ReplicaBatch(9, [Change, Change with { Removed = true, Seeder = false }]));
