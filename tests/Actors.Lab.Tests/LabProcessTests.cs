@@ -140,6 +140,9 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         (code, text) = await cluster.Cli("restart", "tracker2", "--token", cluster.Token);
         Assert.True(code == 0, text + "\nlab output:\n" + cluster.Lab.Output);
         await cluster.WaitForStatus(TimeSpan.FromSeconds(60), UpOnly, "seed", "tracker2", "lab");
+        // "up" may still be the killed incarnation, not yet replaced in the cluster's view, while the
+        // new process has not bound its HTTP port: the link below would find no target and reset.
+        await WaitUntilServing($"http://127.0.0.1:{cluster.TrackerHttpPort}/scrape", TimeSpan.FromSeconds(60));
 
         // An application link to the tracker's HTTP port, then a 300 ms latency toxic on it.
         var listen = cluster.FreePort();
@@ -239,5 +242,23 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         if (Environment.GetEnvironmentVariable("LAB_SCREENSHOTS") is { Length: > 0 } shots)
             await page.Screenshot(Path.Combine(shots, "lab-dashboard-swarm-calls.png"));
         foreach (var process in new[] { bob, leecher, seeder, rendezvous }) process.Signal("TERM");
+    }
+
+    private static async Task WaitUntilServing(string url, TimeSpan within)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await http.GetByteArrayAsync(url);
+                return;
+            }
+            catch (Exception e) when ((e is HttpRequestException or TaskCanceledException) && watch.Elapsed < within)
+            {
+                await Task.Delay(250);
+            }
+        }
     }
 }
