@@ -90,9 +90,10 @@ public sealed class TickWheel : ReceiveActor, IWithTimers
     {
         var due = _manual ? _schedule.Advance() : _schedule.AdvanceTo(WallSlot());
         Deliver(due);
-        if (!Sender.IsNobody() && !Sender.Equals(Self)) Sender.Tell(new Advanced(_schedule.Now, due.Count));
+        var fromTimer = Sender.IsNobody() || Sender.Equals(Self);
+        if (!fromTimer) Sender.Tell(new Advanced(_schedule.Now, due.Count));
         if (_manual) return;
-        if (Sender.IsNobody() || Sender.Equals(Self)) _wakeups++;
+        if (fromTimer) _wakeups++;
         _armedFor = null;
         if (_schedule.NextDue() is { } next) Arm(next);
         else Timers.Cancel(Advance.Instance);

@@ -36,6 +36,9 @@ public sealed partial class TorrentActor
     /// <summary>Connections this torrent aims for: its fair share of the process's budget, at most max-peers.</summary>
     private int Target => _budget.FairShare(_settings.MaxPeers);
 
+    /// <summary>Connections above which a newcomer is refused (or let in on probation): its fair share when the budget is tight, else max-peers.</summary>
+    private int Limit => _budget.IsTight ? Target : _settings.MaxPeers;
+
     /// <summary>
     /// An address just learned (tracker, DHT, PEX): a candidate, dialled before the ones known
     /// already. At most <see cref="MaxCandidates"/> wait, whoever keeps sending new ones.
@@ -100,14 +103,6 @@ public sealed partial class TorrentActor
         _candidates.Add(failed.Remote);
     }
 
-    /// <summary>
-    /// When the process's budget is tight, or the torrent is at its own limit, a torrent closes
-    /// connections where neither side is interested (they only hold sockets: a swarm that starts
-    /// without a seeder would otherwise fill every slot and never let the seeder in), and, above
-    /// its fair share, its least useful ones too
-    /// (a few per tick), so that torrents below theirs can connect to peers that have data.
-    /// Connections that carry data either way are kept. A shed address is not dialled again soon.
-    /// </summary>
     /// <summary>Newcomers a full torrent lets in at once to see whether they have pieces it wants.</summary>
     private const int ProbationSlots = 2;
 
@@ -122,18 +117,10 @@ public sealed partial class TorrentActor
     {
         if (!peer.OnProbation || !peer.AmInterested) return;
         peer.OnProbation = false;
-        var limit = _budget.IsTight ? Target : _settings.MaxPeers;
-        if (_peers.Count <= limit) return;
-        var leaving = _peers
-            .Where(p => !p.Key.Equals(connection) && !p.Value.OnProbation)
-            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
-            .Where(p => p.Score < 4)
-            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
-            .FirstOrDefault();
-        if (leaving.Connection is null) return; // every other peer carries data: one above the limit, bounded by the probation slots
-        var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
-        _retryAt[leaving.Peer.Remote] = (later, _retryAt.TryGetValue(leaving.Peer.Remote, out var r) ? r.Failures : 0);
-        leaving.Connection.Tell(new Disconnect("making room for a peer with pieces we want"));
+        if (_peers.Count <= Limit) return;
+        var leaving = LeastUseful(_peers.Where(p => !p.Key.Equals(connection) && !p.Value.OnProbation)).FirstOrDefault();
+        // Every other peer carries data: one above the limit, bounded by the probation slots.
+        if (leaving.Connection is not null) Shed(leaving.Connection, leaving.Peer, "making room for a peer with pieces we want");
     }
 
     /// <summary>Newcomers whose probation ran out without a piece we want leave.</summary>
@@ -147,6 +134,14 @@ public sealed partial class TorrentActor
             }
     }
 
+    /// <summary>
+    /// When the process's budget is tight, or the torrent is at its own limit, a torrent closes
+    /// connections where neither side is interested (they only hold sockets: a swarm that starts
+    /// without a seeder would otherwise fill every slot and never let the seeder in), and, above
+    /// its fair share, its least useful ones too
+    /// (a few per tick), so that torrents below theirs can connect to peers that have data.
+    /// Connections that carry data either way are kept. A shed address is not dialled again soon.
+    /// </summary>
     private void ShedUseless()
     {
         EndExpiredProbations();
@@ -154,21 +149,25 @@ public sealed partial class TorrentActor
         if (_peers.Count == 0 || !_budget.IsTight && _peers.Count + _dialing.Count < target) return;
         var excess = _budget.IsTight ? _peers.Count - target : 0;
         var uselessAfter = WaitingForFirstSeeder ? _budget.Limits.UselessAfter * QuietSheddingSlower : _budget.Limits.UselessAfter;
-        var judged = _peers
-            // A new connection is not judged before it had time to exchange bitfields and interest.
-            .Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > uselessAfter)
-            .Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
-            .Where(p => p.Score < 4)
-            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate)
-            .ToArray();
+        // A new connection is not judged before it had time to exchange bitfields and interest.
+        var judged = LeastUseful(_peers.Where(p => Stopwatch.GetElapsedTime(p.Value.Since) > uselessAfter)).ToArray();
         var shed = judged.Where(p => p.Score == 0).Concat(judged.Where(p => p.Score > 0).Take(Math.Max(0, excess)))
             .Take(4).ToArray();
+        foreach (var (connection, peer, _) in shed) Shed(connection, peer, "connection budget is tight: keeping more useful peers");
+    }
+
+    /// <summary>Peers nothing flows to us from (usefulness under 4), least useful first, the slowest first among equals.</summary>
+    private IEnumerable<(IActorRef Connection, PeerState Peer, int Score)> LeastUseful(IEnumerable<KeyValuePair<IActorRef, PeerState>> peers) =>
+        peers.Select(p => (Connection: p.Key, Peer: p.Value, Score: Usefulness(p.Value)))
+            .Where(p => p.Score < 4)
+            .OrderBy(p => p.Score).ThenBy(p => p.Peer.DownRate + p.Peer.UpRate);
+
+    /// <summary>Closes a connection to make room; its address is not dialled again for redial-after.</summary>
+    private void Shed(IActorRef connection, PeerState peer, string reason)
+    {
         var later = Stopwatch.GetTimestamp() + (long)(_budget.Limits.RedialAfter.TotalSeconds * Stopwatch.Frequency);
-        foreach (var (connection, peer, _) in shed)
-        {
-            _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
-            connection.Tell(new Disconnect("connection budget is tight: keeping more useful peers"));
-        }
+        _retryAt[peer.Remote] = (later, _retryAt.TryGetValue(peer.Remote, out var r) ? r.Failures : 0);
+        connection.Tell(new Disconnect(reason));
     }
 
     /// <summary>
@@ -204,7 +203,7 @@ public sealed partial class TorrentActor
     {
         var id = Convert.ToHexString(handshaken.PeerId);
         var dialed = _dialing.Remove(Sender, out var dialedAddress);
-        var full = _peers.Count >= (_budget.IsTight ? Target : _settings.MaxPeers);
+        var full = _peers.Count >= Limit;
         // A full leecher still lets a few newcomers show their pieces (a late seeder dialling a
         // swarm whose every slot holds a peer with nothing would otherwise be refused by all of
         // them); one with pieces we want takes the slot of a useless peer (EndProbationIfUseful).
