@@ -86,12 +86,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             var (registryC, _) = Start(c);
             // All three views, C's too: an owner whose view still lacks a node streams to the backup
             // of its older view, and A then keeps those peers for handover-grace (30 s).
-            AwaitAssert(() =>
-            {
-                Assert.Equal(3, Status(registryA).View.Count);
-                Assert.Equal(3, Status(registryB).View.Count);
-                Assert.Equal(3, Status(registryC).View.Count);
-            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            AwaitViews(3, TimeSpan.FromSeconds(20), registryA, registryB, registryC);
             // With three nodes each holds about two thirds of the peers (owner or backup): A keeps
             // exactly the swarms whose partition it holds (6 peers each). Which ones depends on the
             // nodes' ports: in about one run in twenty-five A holds all eight.
@@ -141,10 +136,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             var (registryA, _) = Start(Sys, settings);
             var (registryB, _) = Start(b, settings);
             var (registryC, _) = Start(c, settings);
-            AwaitAssert(() =>
-            {
-                foreach (var registry in new[] { registryA, registryB, registryC }) Assert.Equal(3, Status(registry).View.Count);
-            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            AwaitViews(3, TimeSpan.FromSeconds(20), registryA, registryB, registryC);
             var placement = Placement.Compute(Status(registryA).View, settings.Partitions, settings.Replicas);
             var swarm = Enumerable.Range(100, 1000).Select(i => Id20.Read(SwarmHash(i)))
                 .First(h => !placement.Holds(SwarmStore.PartitionOf(h, settings.Partitions), a.SelfAddress));
@@ -184,12 +176,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             var (registryA, trackerA) = Start(Sys, settings);
             var (registryB, _) = Start(b, settings);
             var (registryC, trackerC) = Start(c, settings);
-            AwaitAssert(() =>
-            {
-                Assert.Equal(3, Status(registryA).View.Count);
-                Assert.Equal(3, Status(registryB).View.Count);
-                Assert.Equal(3, Status(registryC).View.Count);
-            }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+            AwaitViews(3, TimeSpan.FromSeconds(20), registryA, registryB, registryC);
 
             // Announced to C and A: every answered announce is on all three nodes.
             var expected = AnnounceMany(trackerC, count: 24, port: 24000);
@@ -221,11 +208,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             var settings = TrackerActorTests.Settings() with { WriteTimeout = TimeSpan.FromSeconds(30) };
             var (registryA, _) = Start(Sys, settings);
             var (registryB, _) = Start(other, settings);
-            AwaitAssert(() =>
-            {
-                Assert.Equal(2, Status(registryA).View.Count);
-                Assert.Equal(2, Status(registryB).View.Count);
-            }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            AwaitViews(2, TimeSpan.FromSeconds(15), registryA, registryB);
             var placement = Placement.Compute(Status(registryA).View, settings.Partitions, settings.Replicas);
             // Swarms A owns, announced to B (its backup) and to A; then one B owns, announced to A.
             var ownedByA = Enumerable.Range(0, 200).Select(SwarmHash).Where(h => placement.Owner(SwarmStore.PartitionOf(Id20.Read(h), settings.Partitions)).Equals(a.SelfAddress)).ToList();
@@ -258,6 +241,13 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         }
     }
 
+    /// <summary>Waits until every registry's view counts <paramref name="nodes"/> tracker nodes.</summary>
+    private void AwaitViews(int nodes, TimeSpan within, params IActorRef[] registries) =>
+        AwaitAssert(() =>
+        {
+            foreach (var registry in registries) Assert.Equal(nodes, Status(registry).View.Count);
+        }, within, TimeSpan.FromMilliseconds(200));
+
     private void Announce(IActorRef registry, byte[] infoHash, string peer, int port, AnnounceEvent @event)
     {
         var request = new AnnounceRequest(Convert.ToHexStringLower(infoHash), Convert.ToHexStringLower(System.Text.Encoding.ASCII.GetBytes(peer.PadRight(20, '-'))),
@@ -277,11 +267,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
             Cluster.Get(other).Join(b.SelfAddress);
             var (registryB, trackerB) = Start(Sys);
             var (registryA, trackerA) = Start(other);
-            AwaitAssert(() =>
-            {
-                Assert.Equal(2, Status(registryA).View.Count);
-                Assert.Equal(2, Status(registryB).View.Count);
-            }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+            AwaitViews(2, TimeSpan.FromSeconds(15), registryA, registryB);
 
             AnnounceMany(trackerA, count: 16, port: 22000);
             var all = (BDictionary)Get(trackerB, "/scrape").GetDictionary("files")!;
