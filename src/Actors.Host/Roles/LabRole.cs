@@ -118,7 +118,7 @@ public sealed class LabRole : ClusterRoleCommand
              new("--seeders", null, "seeders (default 1)", "S"),
              new("--size", null, "file size F (default 8M)", "SIZE"),
              new("--up-cap", null, "every peer's upload cap, bytes/s (default 256K)", "RATE"),
-             new("--processes", null, "leecher processes (default one per 250 peers)", "P"),
+             new("--processes", null, "leecher processes (default one per 1,000 peers)", "P"),
              new("--super-seed", null, "the seeders super-seed (BEP 16: each piece shown to one peer first)", IsFlag: true),
              new("--out", null, "where the bundle goes (default " + Actors.Lab.Experiments.ExperimentCli.DefaultOut + ")", "DIR")],
             a => Actors.Lab.Experiments.ExperimentCli.Swarm(WholeNumber(a, "--peers") ?? throw new UsageException("swarm needs --peers N"),

@@ -13,6 +13,16 @@ namespace Actors.Lab.Tests.Experiments;
 /// </summary>
 public sealed class SwarmSweepTests(ITestOutputHelper output)
 {
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1000, 1)]
+    [InlineData(1001, 2)]
+    [InlineData(5000, 5)]
+    public void Without_processes_given_the_leechers_run_one_process_per_thousand_peers(int peers, int processes)
+    {
+        Assert.Equal(processes, ExperimentCli.DefaultProcesses(peers));
+    }
+
     [Fact]
     public async Task A_tiny_swarm_completes_and_leaves_a_bundle_with_plots_and_figures_against_the_bound()
     {
