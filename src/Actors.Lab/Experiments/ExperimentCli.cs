@@ -68,9 +68,9 @@ public static class ExperimentCli
 
     /// <summary>
     /// Leecher processes of <c>actors lab swarm</c> when <c>--processes</c> is not given: one per
-    /// 1,000 peers. On 2 cores, 1,000 peers of an 8 MiB swarm completed in 94 s in one process,
+    /// 1,000 peers. On 2 cores, 1,000 peers of an 8 MiB swarm completed in 85–94 s in one process,
     /// 124 s in two and 176–207 s in four (one per 250, the old default), with half the CPU per
-    /// peer in one (0.17 s against 0.37–0.42): every process adds runtime threads, GC heaps and a
+    /// peer in one (0.15–0.17 s against 0.37–0.42): every process adds runtime threads, GC heaps and a
     /// connection budget of its own on the same cores.
     /// </summary>
     public static int DefaultProcesses(int peers) => Math.Max(1, (peers + PeersPerProcess - 1) / PeersPerProcess);
