@@ -77,10 +77,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         var c = ActorSystem.Create("actors", ClusterConfig());
         try
         {
-            var a = Cluster.Get(Sys);
-            a.Join(a.SelfAddress);
-            Cluster.Get(b).Join(a.SelfAddress);
-            Cluster.Get(c).Join(a.SelfAddress);
+            var a = JoinCluster(b, c);
             var (registryA, trackerA) = Start(Sys);
             var (registryB, _) = Start(b);
             var (registryC, _) = Start(c);
@@ -129,10 +126,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         var c = ActorSystem.Create("actors", ClusterConfig());
         try
         {
-            var a = Cluster.Get(Sys);
-            a.Join(a.SelfAddress);
-            Cluster.Get(b).Join(a.SelfAddress);
-            Cluster.Get(c).Join(a.SelfAddress);
+            var a = JoinCluster(b, c);
             var (registryA, _) = Start(Sys, settings);
             var (registryB, _) = Start(b, settings);
             var (registryC, _) = Start(c, settings);
@@ -169,10 +163,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         var c = ActorSystem.Create("actors", ClusterConfig());
         try
         {
-            var a = Cluster.Get(Sys);
-            a.Join(a.SelfAddress);
-            Cluster.Get(b).Join(a.SelfAddress);
-            Cluster.Get(c).Join(a.SelfAddress);
+            JoinCluster(b, c);
             var (registryA, trackerA) = Start(Sys, settings);
             var (registryB, _) = Start(b, settings);
             var (registryC, trackerC) = Start(c, settings);
@@ -201,9 +192,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         var other = ActorSystem.Create("actors", ClusterConfig());
         try
         {
-            var a = Cluster.Get(Sys);
-            a.Join(a.SelfAddress);
-            Cluster.Get(other).Join(a.SelfAddress);
+            var a = JoinCluster(other);
             // A write-timeout no loaded machine reaches: answers wait for the other holder's ack, not the timer.
             var settings = TrackerActorTests.Settings() with { WriteTimeout = TimeSpan.FromSeconds(30) };
             var (registryA, _) = Start(Sys, settings);
@@ -241,6 +230,15 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         }
     }
 
+    /// <summary>Forms the cluster: this test's system joins itself and <paramref name="others"/> join it.</summary>
+    private Cluster JoinCluster(params ActorSystem[] others)
+    {
+        var self = Cluster.Get(Sys);
+        self.Join(self.SelfAddress);
+        foreach (var other in others) Cluster.Get(other).Join(self.SelfAddress);
+        return self;
+    }
+
     /// <summary>Waits until every registry's view counts <paramref name="nodes"/> tracker nodes.</summary>
     private void AwaitViews(int nodes, TimeSpan within, params IActorRef[] registries) =>
         AwaitAssert(() =>
@@ -262,9 +260,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
         var other = ActorSystem.Create("actors", ClusterConfig());
         try
         {
-            var b = Cluster.Get(Sys);
-            b.Join(b.SelfAddress);
-            Cluster.Get(other).Join(b.SelfAddress);
+            JoinCluster(other);
             var (registryB, trackerB) = Start(Sys);
             var (registryA, trackerA) = Start(other);
             AwaitViews(2, TimeSpan.FromSeconds(15), registryA, registryB);
