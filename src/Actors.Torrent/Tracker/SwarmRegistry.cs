@@ -166,7 +166,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             Send(registry, new ForwardedAnnounce(id, request));
             return;
         }
-        ApplyAsHolder(change, new Waiter(request, replyTo, correlation, ForwardId: 0));
+        ApplyAsHolder(change, request, replyTo, correlation, forwardId: 0);
     }
 
     private void OnForwardedAnnounce(ForwardedAnnounce forwarded)
@@ -178,7 +178,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             Send(Sender, new ForwardedAnswer(forwarded.Id, [], 0, 0, BusyReason));
             return;
         }
-        ApplyAsHolder(PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds()), new Waiter(forwarded.Request, Sender, null, forwarded.Id));
+        ApplyAsHolder(PeerChange.Of(forwarded.Request, TrackerClock.NowSeconds()), forwarded.Request, Sender, correlation: null, forwarded.Id);
     }
 
     /// <summary>
@@ -188,10 +188,10 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     /// concurrently; each applies the other's changes newest-wins (<see cref="SwarmStore.Apply"/>),
     /// so their copies converge.
     /// </summary>
-    private void ApplyAsHolder(PeerChange received, Waiter waiter)
+    private void ApplyAsHolder(PeerChange received, AnnounceRequest request, IActorRef replyTo, object? correlation, long forwardId)
     {
         var change = _store.Stamp(received);
-        waiter.Change = change;
+        var waiter = new Waiter(request, change, replyTo, correlation, forwardId);
         _store.Apply(change);
         foreach (var holder in _placement.Holders(_store.PartitionOf(change.InfoHash)))
         {
@@ -374,11 +374,9 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
     // ---------------------------------------------------------------- state
 
     /// <summary>An announce waiting for its answer: local (ForwardId 0, reply Announced) or forwarded to us (reply ForwardedAnswer).</summary>
-    private sealed record Waiter(AnnounceRequest Request, IActorRef ReplyTo, object? Correlation, long ForwardId)
+    /// <param name="Change">The stamped change applied here and streamed to the other holders.</param>
+    private sealed record Waiter(AnnounceRequest Request, PeerChange Change, IActorRef ReplyTo, object? Correlation, long ForwardId)
     {
-        /// <summary>The stamped change applied here and streamed to the other holders.</summary>
-        public PeerChange Change { get; set; }
-
         /// <summary>Holders whose acknowledgement it still waits for.</summary>
         public int Pending { get; set; }
     }

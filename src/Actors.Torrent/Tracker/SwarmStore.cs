@@ -61,8 +61,7 @@ public sealed class SwarmStore(int partitions)
     /// </summary>
     public PeerChange Stamp(in PeerChange change)
     {
-        var known = Find(change.InfoHash)?.LastSeenOf(change.PeerId)
-            ?? (RemovedAt(change.InfoHash, change.PeerId) is { } removed ? removed : null);
+        var known = Find(change.InfoHash)?.LastSeenOf(change.PeerId) ?? RemovedAt(change.InfoHash, change.PeerId);
         return known is { } stamp && stamp >= change.LastSeen ? change with { LastSeen = stamp + 1 } : change;
     }
 
