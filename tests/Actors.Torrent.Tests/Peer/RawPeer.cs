@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Actors.Torrent.Metainfo;
+using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Wire;
 
 namespace Actors.Torrent.Tests.Peer;
@@ -26,6 +28,18 @@ public sealed class RawPeer : IAsyncDisposable
         var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TimeSpan.FromSeconds(5));
         return new RawPeer(client, limits, expectHandshake: true);
+    }
+
+    /// <summary>
+    /// Dials a torrent on loopback, handshakes with a fresh peer id and reads its handshake.
+    /// <paramref name="reserved"/>: ours (Fast and extensions) unless given; eight zero bytes make a plain BEP 3 peer.
+    /// </summary>
+    public static async Task<RawPeer> Handshaken(int port, TorrentMetainfo torrent, byte[]? reserved = null)
+    {
+        var peer = await Connect(port, new WireLimits(torrent.PieceCount));
+        await peer.Send(new Actors.Torrent.Peer.Wire.Handshake(reserved ?? Actors.Torrent.Peer.Wire.Handshake.OurReserved(), torrent.InfoHash.ToArray(), TorrentSettings.NewPeerId()).Encode());
+        await peer.Handshake();
+        return peer;
     }
 
     public static async Task<RawPeer> Accept(TcpListener listener, WireLimits limits)

@@ -22,9 +22,8 @@ public sealed class SuperSeedTests(Xunit.Abstractions.ITestOutputHelper output) 
     {
         var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "super.bin", 32 * 16 * 1024, pieceLength: 16 * 1024);
         var seeder = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1", SuperSeed = true }, "seeder");
-        await using var peer = await RawPeer.Connect(await SwarmFixture.PortOf(seeder), new WireLimits(torrent.PieceCount));
-        await peer.Send(new Handshake(Handshake.OurReserved(), torrent.InfoHash.ToArray(), TorrentSettings.NewPeerId()).Encode());
-        Assert.True((await peer.Handshake()).SupportsFast);
+        await using var peer = await RawPeer.Handshaken(await SwarmFixture.PortOf(seeder), torrent);
+        Assert.True(peer.TheirHandshake!.SupportsFast);
         await peer.Send(WireEncoder.Encode(WireMessage.HaveNone.Instance));
 
         // Nothing shown at first (have-none, no allowed-fast set: it would show pieces), then an unchoke and two pieces.
