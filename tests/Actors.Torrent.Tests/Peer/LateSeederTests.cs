@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Announce;
 using Actors.Torrent.Tests.Metainfo;
@@ -26,18 +27,31 @@ public sealed class LateSeederTests : IDisposable
     public async Task A_full_leecher_lets_in_a_seeder_that_dials_it_and_drops_an_empty_peer_for_it()
     {
         var (leecher, seeder, empties, leecherPort, _, content) = await FullLeecherAndLateSeeder();
+        var emptyIds = new List<string>();
+        foreach (var empty in empties) emptyIds.Add((await ExchangesOf(empty)).PeerId);
+        var seederId = (await ExchangesOf(seeder)).PeerId;
         seeder.Tell(new Announcer.PeersDiscovered([SwarmFixture.Loopback(leecherPort)]));
 
+        // While the leecher downloads (the seeder's upload is capped: about half a second), it holds
+        // the seeder and one empty peer: the other left to make room. Watched during the download,
+        // since a shed connection takes a moment to close, and once the leecher seeds, the empty
+        // peers come for its pieces.
+        var seen = new List<string>();
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30) && !(await SwarmFixture.ProgressOf(leecher)).Complete)
+        {
+            var connected = (await ExchangesOf(leecher)).Exchanges.Where(e => e.Connected).Select(e => e.PeerId).ToList();
+            var state = $"seeder {(connected.Contains(seederId) ? "in" : "out")}, {connected.Count(emptyIds.Contains)} empty";
+            if (seen.Count == 0 || seen[^1] != state) seen.Add(state);
+            await Task.Delay(20);
+        }
         await SwarmFixture.Completion(leecher, TimeSpan.FromSeconds(30));
         Assert.Equal(content, File.ReadAllBytes(_temp.Combine("leech", "late.bin")));
-        // One empty peer left to make room for the seeder: only the other is still connected (the
-        // seeder itself leaves once both seed, so the peer count alone would not show it).
-        var exchanges = await leecher.Ask<TorrentExchanges>(TorrentActor.GetExchanges.Instance, TimeSpan.FromSeconds(5));
-        var emptyIds = new List<string>();
-        foreach (var empty in empties)
-            emptyIds.Add((await empty.Ask<TorrentExchanges>(TorrentActor.GetExchanges.Instance, TimeSpan.FromSeconds(5))).PeerId);
-        Assert.Single(exchanges.Exchanges, e => emptyIds.Contains(e.PeerId) && e.Connected);
+        Assert.True(seen.Contains("seeder in, 1 empty"), "the leecher's peers while it downloaded: " + string.Join(" → ", seen));
     }
+
+    private static Task<TorrentExchanges> ExchangesOf(IActorRef torrent) =>
+        torrent.Ask<TorrentExchanges>(TorrentActor.GetExchanges.Instance, TimeSpan.FromSeconds(5));
 
     [Fact]
     public async Task A_full_starving_leecher_dials_a_new_address_when_the_tracker_counts_a_seeder()
@@ -64,7 +78,7 @@ public sealed class LateSeederTests : IDisposable
         for (var i = 0; i < 200 && (await SwarmFixture.ProgressOf(leecher)).Peers < 2; i++) await Task.Delay(50);
         Assert.Equal(2, (await SwarmFixture.ProgressOf(leecher)).Peers);
 
-        var seeder = _system.ActorOf(TorrentActor.Props(Settings("seed")), "seeder");
+        var seeder = _system.ActorOf(TorrentActor.Props(Settings("seed") with { MaxUploadRate = 400_000 }), "seeder");
         var seederPort = await SwarmFixture.PortOf(seeder);
         Assert.True((await SwarmFixture.ProgressOf(seeder)).Complete);
         return (leecher, seeder, empties, leecherPort, seederPort, content);
