@@ -30,7 +30,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int DhtLookups { get; init; } = 100;
     /// <summary>DhtSettings.SlowQueryAfter in ms (0: the rule off), to compare lookups with and without it.</summary>
     public int DhtSlowQueryMs { get; init; } = 1000;
-    /// <summary>Scenario `peer-memory`: akka.io.tcp.maximum-frame-size in KiB (0: as config/peer.conf).</summary>
+    /// <summary>Scenario `peer-memory`: akka.io.tcp.maximum-frame-size in KiB (0: config/peer.conf's many-peers-frame-size).</summary>
     public int FrameKiB { get; init; }
 
     public const string Usage = """

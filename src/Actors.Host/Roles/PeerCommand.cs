@@ -51,8 +51,15 @@ public sealed class PeerCommand : IRoleCommand
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
-    private static Config AkkaConfig(Config loaded) => ConfigLoader.ForLocalSystem(
-        ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(loaded));
+    private static Config AkkaConfig(Config loaded, int count)
+    {
+        // A process of many peers takes the small frame: memory per connection over bulk CPU (config/peer.conf).
+        var read = new SettingsReader(loaded, "actors.peer");
+        var frame = count >= read.Int("many-peers", 1, 1_000_000)
+            ? $"\nakka.io.tcp.maximum-frame-size = {read.Bytes("many-peers-frame-size", 1024, 1024 * 1024)}"
+            : "";
+        return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + frame).WithFallback(loaded));
+    }
 
     public IReadOnlyList<CliOption> Options => [];
 
@@ -95,7 +102,7 @@ public sealed class PeerCommand : IRoleCommand
         var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;
         // A magnet's metadata phase announces and tells peers the port the torrent will listen on: fix it now.
         if (magnet is not null && port == 0) port = FreePort();
-        var system = ActorSystem.Create("peer", AkkaConfig(config));
+        var system = ActorSystem.Create("peer", AkkaConfig(config, count));
         NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM (run-cluster's stop) end the run cleanly: peers announce "stopped".

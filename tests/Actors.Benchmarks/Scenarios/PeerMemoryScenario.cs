@@ -31,7 +31,7 @@ public sealed class PeerMemoryScenario(BenchOptions options)
         var k = options.Peers;
         var config = PeerConfig();
         var frame = (int)config.GetByteSize("akka.io.tcp.maximum-frame-size")!.Value;
-        Console.WriteLine($"K = {k} idle connections; config/peer.conf with akka.io.tcp.maximum-frame-size = {frame / 1024} KiB; " +
+        Console.WriteLine($"K = {k} idle connections; config/peer.conf with akka.io.tcp.maximum-frame-size = {frame / 1024} KiB (many peers' frame, or --frame); " +
             $"server GC {System.Runtime.GCSettings.IsServerGC}");
 
         var plain = await PlainSocketPairsAsync(k, cancellationToken);
@@ -89,14 +89,14 @@ public sealed class PeerMemoryScenario(BenchOptions options)
         return stillConnected == k;
     }
 
-    /// <summary>What `actors peer` runs with (config/peer.conf), with `--frame` if given.</summary>
+    /// <summary>What `actors peer --count N` runs with when N is many (config/peer.conf), or `--frame` if given.</summary>
     private Config PeerConfig()
     {
         var root = RepositoryRoot.Find() ?? throw new SetupException("cannot find the repository (Actors.sln) for config/peer.conf");
-        var overrides = "akka.loglevel = WARNING\n";
-        if (options.FrameKiB > 0) overrides += $"akka.io.tcp.maximum-frame-size = {options.FrameKiB} KiB\n";
-        return ConfigurationFactory.ParseString(overrides)
-            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(root, "config", "peer.conf"))));
+        var peerConf = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(root, "config", "peer.conf")));
+        // K idle connections in one process: what a process of many peers runs with (actors.peer.many-peers-frame-size).
+        var frame = options.FrameKiB > 0 ? options.FrameKiB * 1024L : peerConf.GetByteSize("actors.peer.many-peers-frame-size")!.Value;
+        return ConfigurationFactory.ParseString($"akka.loglevel = WARNING\nakka.io.tcp.maximum-frame-size = {frame}\n").WithFallback(peerConf);
     }
 
     private static int RoundUpPow2(int n) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n);
