@@ -12,10 +12,7 @@ namespace Actors.Net.Tests;
 /// </summary>
 public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
 {
-    public CompactMailboxTests() : base("""
-        akka.loglevel = WARNING
-        akka.actor.default-mailbox.mailbox-type = "Actors.Net.Mailboxes.CompactMailbox, Actors.Net"
-        """) { }
+    public CompactMailboxTests() : base("akka.loglevel = WARNING\n" + CompactMailbox.ForWholeSystem) { }
 
     [Fact]
     public void The_queue_is_fifo_counts_and_is_empty_again_after_a_burst()
@@ -66,6 +63,8 @@ public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
     public void An_actor_system_runs_on_it_and_cleanup_sends_what_is_left_to_dead_letters()
     {
         var echo = Sys.ActorOf(Props.Create(() => new Echo()), "echo");
+        // Actors that ask for an unbounded queue by type (as Akka.IO's connections do) get it too.
+        var asking = Sys.ActorOf(Props.Create(() => new AsksForUnbounded()), "asking");
         for (var i = 0; i < 100; i++) echo.Tell(i, TestActor);
         for (var i = 0; i < 100; i++) ExpectMsg(i);
 
@@ -77,6 +76,7 @@ public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(deadLetters.TryDequeue(out var moved));
         Assert.Equal("left", moved.Message);
         Assert.IsType<CompactQueue>(MailboxOf(echo));
+        Assert.IsType<CompactQueue>(MailboxOf(asking));
     }
 
     /// <summary>The message queue an actor of this system actually got.</summary>
@@ -86,5 +86,10 @@ public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
     private sealed class Echo : ReceiveActor
     {
         public Echo() => ReceiveAny(message => Sender.Tell(message));
+    }
+
+    private sealed class AsksForUnbounded : ReceiveActor, IRequiresMessageQueue<IUnboundedMessageQueueSemantics>
+    {
+        public AsksForUnbounded() => ReceiveAny(_ => { });
     }
 }

@@ -6,6 +6,7 @@ using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Peer.Magnet;
 using Actors.Net.Configuration;
+using Actors.Net.Mailboxes;
 using Actors.Net.Scheduling;
 using Actors.Web.Client;
 using Akka.Actor;
@@ -53,12 +54,13 @@ public sealed class PeerCommand : IRoleCommand
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
     private static Config AkkaConfig(Config loaded, int count)
     {
-        // A process of many peers takes the small frame: memory per connection over bulk CPU (config/peer.conf).
+        // A process of many peers takes the small frame and the compact mailbox: memory per
+        // connection over the CPU of bulk transfers (config/peer.conf, many-peers).
         var read = new SettingsReader(loaded, "actors.peer");
-        var frame = count >= read.Int("many-peers", 1, 1_000_000)
-            ? $"\nakka.io.tcp.maximum-frame-size = {read.Bytes("many-peers-frame-size", 1024, 1024 * 1024)}"
+        var manyPeers = count >= read.Int("many-peers", 1, 1_000_000)
+            ? $"\nakka.io.tcp.maximum-frame-size = {read.Bytes("many-peers-frame-size", 1024, 1024 * 1024)}\n{CompactMailbox.ForWholeSystem}"
             : "";
-        return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + frame).WithFallback(loaded));
+        return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + manyPeers).WithFallback(loaded));
     }
 
     public IReadOnlyList<CliOption> Options => [];

@@ -14,12 +14,24 @@ namespace Actors.Net.Mailboxes;
 /// it grows with a burst and gives the array back once drained (see <see cref="CompactQueue"/>).
 /// </summary>
 /// <remarks>
-/// Use it for a whole actor system with
-/// <c>akka.actor.default-mailbox.mailbox-type = "Actors.Net.Mailboxes.CompactMailbox, Actors.Net"</c>
-/// (config/peer.conf does). Same semantics as the default: unbounded, FIFO, system messages apart.
+/// Use it for a whole actor system with <see cref="ForWholeSystem"/> (a process of many peers
+/// does). Same semantics as the default: unbounded, FIFO, system messages apart. The price is a
+/// lock per message instead of the default queue's lock-free one, so systems that move bulk data
+/// through few actors keep the default.
 /// </remarks>
 public sealed class CompactMailbox : MailboxType, IProducesMessageQueue<CompactQueue>
 {
+    private static readonly string TypeName = $"{typeof(CompactMailbox).FullName}, {typeof(CompactMailbox).Assembly.GetName().Name}";
+
+    /// <summary>
+    /// HOCON that puts every actor of a system on this mailbox: the default one, and the one Akka
+    /// gives actors that ask for an unbounded queue by type (Akka.IO's connection actors do).
+    /// </summary>
+    public static readonly string ForWholeSystem = $"""
+        akka.actor.default-mailbox.mailbox-type = "{TypeName}"
+        akka.actor.mailbox.unbounded-queue-based.mailbox-type = "{TypeName}"
+        """;
+
     /// <summary>Made by Akka (reflection, the constructor every <see cref="MailboxType"/> has), once per system.</summary>
     public CompactMailbox(Settings settings, Config config) : base(settings, config) { }
 
@@ -36,10 +48,17 @@ public sealed class CompactQueue : IMessageQueue, IUnboundedMessageQueueSemantic
     /// <summary>A drained queue whose array grew beyond this gives it back (an envelope is 16 bytes).</summary>
     public const int KeptCapacity = 16;
 
+    /// <summary>
+    /// At most one give-back a second: a busy actor (a connection sending a file) drains and fills
+    /// again many times a second, and would otherwise regrow its array after every burst.
+    /// </summary>
+    private static readonly long TrimEvery = System.Diagnostics.Stopwatch.Frequency;
+
     private readonly Lock _lock = new();
     private readonly Queue<Envelope> _queue = new();
     /// <summary>The most envelopes held since the array was last given back: the array's size is at least this.</summary>
     private int _highWater;
+    private long _trimmedAt;
     /// <summary>Read without the lock by the dispatcher (<see cref="HasMessages"/>), written under it.</summary>
     private volatile int _count;
 
@@ -64,11 +83,17 @@ public sealed class CompactQueue : IMessageQueue, IUnboundedMessageQueueSemantic
             if (!_queue.TryDequeue(out envelope)) return false;
             _count = _queue.Count;
             // After a burst (a piece's blocks, a flood of haves) the array would stay as big as the
-            // burst for the actor's whole life: give it back once drained.
+            // burst for the actor's whole life: give it back once drained (an idle connection still
+            // gets a tick every few seconds, so it drains again after the burst).
             if (_count == 0 && _highWater > KeptCapacity)
             {
-                _queue.TrimExcess();
-                _highWater = 0;
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (now - _trimmedAt >= TrimEvery)
+                {
+                    _queue.TrimExcess();
+                    _highWater = 0;
+                    _trimmedAt = now;
+                }
             }
             return true;
         }
