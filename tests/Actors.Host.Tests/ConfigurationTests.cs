@@ -1,4 +1,6 @@
 using Actors.Host.Hosting;
+using Actors.Host.Roles;
+using Actors.Net.Mailboxes;
 using Actors.Net.Udp;
 using Actors.Torrent.Tracker;
 using Xunit;
@@ -28,6 +30,28 @@ public sealed class ConfigurationTests
         Assert.Equal(8080, ConfigLoader.Load(["web", "tracker"], "", null).GetInt("actors.web.port"));
         Assert.Equal(6969, ConfigLoader.Load(["tracker", "web"], "", null).GetInt("actors.web.port"));
         Assert.Equal("30m", ConfigLoader.Load(["web", "tracker"], "", null).GetString("actors.tracker.interval"));
+    }
+
+    [Fact]
+    public void A_process_of_many_peers_takes_the_small_frame_and_the_compact_mailbox_and_a_few_peers_keep_the_bulk_settings()
+    {
+        var loaded = ConfigLoader.Load(["peer"], "", null);
+        var many = loaded.GetInt("actors.peer.many-peers");
+        foreach (var count in new[] { 1, 20, many - 1 })
+        {
+            var config = PeerCommand.AkkaConfig(loaded, count);
+            Assert.Equal(16 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
+            // Akka's own default mailbox (its reference configuration; ours does not name one).
+            Assert.DoesNotContain(nameof(CompactMailbox), config.GetString("akka.actor.default-mailbox.mailbox-type") ?? "");
+        }
+        foreach (var count in new[] { many, 1000 })
+        {
+            var config = PeerCommand.AkkaConfig(loaded, count);
+            Assert.Equal(loaded.GetByteSize("actors.peer.many-peers-frame-size"), config.GetByteSize("akka.io.tcp.maximum-frame-size"));
+            Assert.Equal(4 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
+            foreach (var key in new[] { "akka.actor.default-mailbox.mailbox-type", "akka.actor.mailbox.unbounded-queue-based.mailbox-type" })
+                Assert.Equal(typeof(CompactMailbox), Type.GetType(config.GetString(key), throwOnError: true));
+        }
     }
 
     [Fact]

@@ -52,7 +52,11 @@ public sealed class PeerCommand : IRoleCommand
     ];
 
     // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
-    private static Config AkkaConfig(Config loaded, int count)
+    /// <summary>
+    /// The peer process's actor system configuration for <paramref name="count"/> peers: a process
+    /// of many peers (actors.peer.many-peers) gets the small Akka.IO frame and the compact mailbox.
+    /// </summary>
+    public static Config AkkaConfig(Config loaded, int count)
     {
         // A process of many peers takes the small frame and the compact mailbox: memory per
         // connection over the CPU of bulk transfers (config/peer.conf, many-peers).
