@@ -112,15 +112,27 @@ public sealed class PeerProcessTests : IDisposable
             $"the restart downloaded {downloaded} of {_lab.Content.Length} bytes after '{progress}' was on disk:\n{summary}");
     }
 
-    [Fact]
-    public async Task Count_runs_independent_peers_with_distinct_ports_and_ids_in_one_process()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Count_runs_independent_peers_with_distinct_ports_and_ids_in_one_process(bool asManyPeers)
     {
         await _lab.Start(2 * 1024 * 1024);
         await _lab.OurSeeder("our-seed");
         await _lab.AwaitSeeders(1);
 
-        using var get = _lab.Actors("peer", "get", _lab.TorrentUrl, "--out", _lab.Dir("many"), "--host", "127.0.0.1", "--count", "3");
+        // asManyPeers: the settings of a process of many peers (4 KiB Akka.IO frames, every actor on
+        // the compact mailbox) for three, so that a test can afford the whole download with them.
+        string[] config = [];
+        if (asManyPeers)
+        {
+            var file = Path.Combine(_lab.Dir("conf"), "many-peers.conf");
+            File.WriteAllText(file, "actors.peer.many-peers = 2");
+            config = ["--config", file];
+        }
+        using var get = _lab.Actors(["peer", "get", _lab.TorrentUrl, "--out", _lab.Dir("many"), "--host", "127.0.0.1", "--count", "3", .. config]);
         Assert.Equal(0, await get.WaitForExit(PeerLab.Timeout));
+        Assert.Equal(asManyPeers, get.StderrLines.Any(l => l.Contains("3 peers in one process: 4 KiB Akka.IO frames and compact mailboxes")));
         var peers = get.Lines.Where(l => l.StartsWith("peer ") && l.Contains("listening on port")).ToArray();
         Assert.Equal(3, peers.Length);
         Assert.Equal(3, peers.Select(l => l.Split(' ')[5].TrimEnd(',')).Distinct().Count());

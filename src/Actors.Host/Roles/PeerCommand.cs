@@ -60,12 +60,16 @@ public sealed class PeerCommand : IRoleCommand
     {
         // A process of many peers takes the small frame and the compact mailbox: memory per
         // connection over the CPU of bulk transfers (config/peer.conf, many-peers).
-        var read = new SettingsReader(loaded, "actors.peer");
-        var manyPeers = count >= read.Int("many-peers", 1, 1_000_000)
-            ? $"\nakka.io.tcp.maximum-frame-size = {read.Bytes("many-peers-frame-size", 1024, 1024 * 1024)}\n{CompactMailbox.ForWholeSystem}"
+        var manyPeers = RunsManyPeers(loaded, count)
+            ? $"\nakka.io.tcp.maximum-frame-size = {ManyPeersFrame(loaded)}\n{CompactMailbox.ForWholeSystem}"
             : "";
         return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + manyPeers).WithFallback(loaded));
     }
+
+    /// <summary>Whether <paramref name="count"/> peers in one process make it a process of many peers (actors.peer.many-peers).</summary>
+    public static bool RunsManyPeers(Config loaded, int count) => count >= new SettingsReader(loaded, "actors.peer").Int("many-peers", 1, 1_000_000);
+
+    private static long ManyPeersFrame(Config loaded) => new SettingsReader(loaded, "actors.peer").Bytes("many-peers-frame-size", 1024, 1024 * 1024);
 
     public IReadOnlyList<CliOption> Options => [];
 
@@ -108,6 +112,10 @@ public sealed class PeerCommand : IRoleCommand
         var magnet = verb == "get" && MagnetLink.LooksLikeMagnet(source) ? ParseMagnet(source) : null;
         // A magnet's metadata phase announces and tells peers the port the torrent will listen on: fix it now.
         if (magnet is not null && port == 0) port = FreePort();
+        // A notice on stderr, as for super-seeding: why this process's connections cost what they do.
+        if (RunsManyPeers(config, count))
+            Console.Error.WriteLine($"actors peer: {count} peers in one process: {ManyPeersFrame(config) / 1024} KiB Akka.IO frames and compact mailboxes " +
+                                    "(memory per connection before the CPU of bulk sends; actors.peer.many-peers)");
         var system = ActorSystem.Create("peer", AkkaConfig(config, count));
         NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
