@@ -32,7 +32,7 @@ public sealed class LateSeederTests : IDisposable
         var seederId = (await ExchangesOf(seeder)).PeerId;
         seeder.Tell(new Announcer.PeersDiscovered([SwarmFixture.Loopback(leecherPort)]));
 
-        // While the leecher downloads (the seeder's upload is capped: about half a second), it holds
+        // While the leecher downloads (the seeder's upload is capped: about a second), it holds
         // the seeder and one empty peer: the other left to make room. Watched during the download,
         // since a shed connection takes a moment to close, and once the leecher seeds, the empty
         // peers come for its pieces.
@@ -78,7 +78,7 @@ public sealed class LateSeederTests : IDisposable
         for (var i = 0; i < 200 && (await SwarmFixture.ProgressOf(leecher)).Peers < 2; i++) await Task.Delay(50);
         Assert.Equal(2, (await SwarmFixture.ProgressOf(leecher)).Peers);
 
-        var seeder = _system.ActorOf(TorrentActor.Props(Settings("seed") with { MaxUploadRate = 400_000 }), "seeder");
+        var seeder = _system.ActorOf(TorrentActor.Props(Settings("seed") with { MaxUploadRate = 200_000 }), "seeder");
         var seederPort = await SwarmFixture.PortOf(seeder);
         Assert.True((await SwarmFixture.ProgressOf(seeder)).Complete);
         return (leecher, seeder, empties, leecherPort, seederPort, content);
