@@ -8,17 +8,8 @@ using Xunit;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>Many torrents in one actor system sharing one small <see cref="ConnectionBudget"/>, as <c>actors peer --count N</c> runs them.</summary>
-public sealed class BudgetSwarmTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public sealed class BudgetSwarmTests(Xunit.Abstractions.ITestOutputHelper output) : SwarmTest("budget")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("budget", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     /// <summary>Counts the warnings logged while it runs.</summary>
     private sealed class WarningCounter : ReceiveActor
     {

@@ -12,17 +12,8 @@ namespace Actors.Torrent.Tests.Peer;
 /// swarms start their leechers first): the leechers must still let it in, whichever side learns of
 /// the other. Each leecher here may hold 2 peers and holds 2 empty ones before the seeder starts.
 /// </summary>
-public sealed class LateSeederTests : IDisposable
+public sealed class LateSeederTests() : SwarmTest("late")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("late", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task A_full_leecher_lets_in_a_seeder_that_dials_it_and_drops_an_empty_peer_for_it()
     {

@@ -13,17 +13,8 @@ namespace Actors.Torrent.Tests.Peer;
 /// (<see cref="Choker.ShouldOpenSlot"/>, which <see cref="SeedingTests"/> checks alone). End to end:
 /// a seed actor and plain BEP 3 raw peers on loopback that are interested but pull (almost) nothing.
 /// </summary>
-public sealed class SeedUploadSlotTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public sealed class SeedUploadSlotTests(Xunit.Abstractions.ITestOutputHelper output) : SwarmTest("seed-slots")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("seed-slots", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task A_capped_seed_whose_upload_goes_unused_unchokes_its_waiting_peers_one_a_second_the_longest_waiting_first()
     {

@@ -11,17 +11,8 @@ namespace Actors.Torrent.Tests.Peer;
 /// one, turned by the test), rates are computed only while data moves, and progress is pushed
 /// to subscribers instead of being polled.
 /// </summary>
-public sealed class SharedTicksTests : IDisposable
+public sealed class SharedTicksTests() : SwarmTest("ticks")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("ticks", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task A_seeder_and_a_leecher_tick_on_one_wheel_and_stop_their_stats_ticks_once_idle()
     {

@@ -6,17 +6,8 @@ using Xunit;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>BEP 16 super-seeding on the wire and in a swarm of our own peers (one actor system, loopback).</summary>
-public sealed class SuperSeedTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public sealed class SuperSeedTests(Xunit.Abstractions.ITestOutputHelper output) : SwarmTest("super-seed")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("super-seed", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task A_super_seed_shows_have_none_then_two_pieces_and_the_next_once_one_was_fetched()
     {

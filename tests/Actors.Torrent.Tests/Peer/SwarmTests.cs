@@ -5,17 +5,8 @@ using Xunit;
 
 namespace Actors.Torrent.Tests.Peer;
 
-public sealed class SwarmTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public sealed class SwarmTests(Xunit.Abstractions.ITestOutputHelper output) : SwarmTest("swarm")
 {
-    private readonly TempDirectory _temp = new();
-    private readonly ActorSystem _system = ActorSystem.Create("swarm", SwarmFixture.Config);
-
-    public void Dispose()
-    {
-        _system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task Our_leecher_downloads_from_our_seeder()
     {
