@@ -39,14 +39,14 @@ public sealed class ConfigurationTests
         var many = loaded.GetInt("actors.peer.many-peers");
         foreach (var count in new[] { 1, 20, many - 1 })
         {
-            var config = PeerCommand.AkkaConfig(loaded, count);
+            var config = PeerSystemConfig.For(loaded, count);
             Assert.Equal(16 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
             // Akka's own default mailbox (its reference configuration; ours does not name one).
             Assert.DoesNotContain(nameof(CompactMailbox), config.GetString("akka.actor.default-mailbox.mailbox-type") ?? "");
         }
         foreach (var count in new[] { many, 1000 })
         {
-            var config = PeerCommand.AkkaConfig(loaded, count);
+            var config = PeerSystemConfig.For(loaded, count);
             Assert.Equal(loaded.GetByteSize("actors.peer.many-peers-frame-size"), config.GetByteSize("akka.io.tcp.maximum-frame-size"));
             Assert.Equal(4 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
             foreach (var key in new[] { "akka.actor.default-mailbox.mailbox-type", "akka.actor.mailbox.unbounded-queue-based.mailbox-type" })

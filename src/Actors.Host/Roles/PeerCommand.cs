@@ -6,7 +6,6 @@ using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Peer.Magnet;
 using Actors.Net.Configuration;
-using Actors.Net.Mailboxes;
 using Actors.Net.Scheduling;
 using Actors.Web.Client;
 using Akka.Actor;
@@ -51,26 +50,6 @@ public sealed class PeerCommand : IRoleCommand
         .. PeerDht.Options,
     ];
 
-    // The peer's own lines (progress, summary) are its output; Akka speaks only when something is wrong.
-    /// <summary>
-    /// The peer process's actor system configuration for <paramref name="count"/> peers: a process
-    /// of many peers (actors.peer.many-peers) gets the small Akka.IO frame and the compact mailbox.
-    /// </summary>
-    public static Config AkkaConfig(Config loaded, int count)
-    {
-        // A process of many peers takes the small frame and the compact mailbox: memory per
-        // connection over the CPU of bulk transfers (config/peer.conf, many-peers).
-        var manyPeers = RunsManyPeers(loaded, count)
-            ? $"\nakka.io.tcp.maximum-frame-size = {ManyPeersFrame(loaded)}\n{CompactMailbox.ForWholeSystem}"
-            : "";
-        return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + manyPeers).WithFallback(loaded));
-    }
-
-    /// <summary>Whether <paramref name="count"/> peers in one process make it a process of many peers (actors.peer.many-peers).</summary>
-    public static bool RunsManyPeers(Config loaded, int count) => count >= new SettingsReader(loaded, "actors.peer").Int("many-peers", 1, 1_000_000);
-
-    private static long ManyPeersFrame(Config loaded) => new SettingsReader(loaded, "actors.peer").Bytes("many-peers-frame-size", 1024, 1024 * 1024);
-
     public IReadOnlyList<CliOption> Options => [];
 
     // get and seed take the same options; the ones that belong to one of them say so.
@@ -113,10 +92,10 @@ public sealed class PeerCommand : IRoleCommand
         // A magnet's metadata phase announces and tells peers the port the torrent will listen on: fix it now.
         if (magnet is not null && port == 0) port = FreePort();
         // A notice on stderr, as for super-seeding: why this process's connections cost what they do.
-        if (RunsManyPeers(config, count))
-            Console.Error.WriteLine($"actors peer: {count} peers in one process: {ManyPeersFrame(config) / 1024} KiB Akka.IO frames and compact mailboxes " +
+        if (PeerSystemConfig.RunsManyPeers(config, count))
+            Console.Error.WriteLine($"actors peer: {count} peers in one process: {PeerSystemConfig.ManyPeersFrame(config) / 1024} KiB Akka.IO frames and compact mailboxes " +
                                     "(memory per connection before the CPU of bulk sends; actors.peer.many-peers)");
-        var system = ActorSystem.Create("peer", AkkaConfig(config, count));
+        var system = ActorSystem.Create("peer", PeerSystemConfig.For(config, count));
         NodeLogger.NodeName = "peer";
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM (run-cluster's stop) end the run cleanly: peers announce "stopped".
