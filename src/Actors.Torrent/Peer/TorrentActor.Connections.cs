@@ -209,9 +209,19 @@ public sealed partial class TorrentActor
         // them); one with pieces we want takes the slot of a useless peer (EndProbationIfUseful).
         // A peer we dialled above the limit (ConnectMore, starving) is on probation too.
         var probation = full && !IsComplete && (dialed || _peers.Values.Count(p => p.OnProbation) < ProbationSlots);
+        var twin = _peers.FirstOrDefault(p => p.Value.PeerId.AsSpan().SequenceEqual(handshaken.PeerId));
+        // Both peers dialled each other at once (each learnt the other from the DHT or the tracker
+        // in the same second): each side would keep the connection that handshook first and drop
+        // the other, and the two sides may choose differently and lose both. Both keep the one
+        // dialled by the peer with the smaller id, the same one at either end.
+        if (twin.Key is not null && WeDialled(twin.Value) != dialed && dialed == WeDialFirst(handshaken.PeerId))
+        {
+            twin.Key.Tell(new Disconnect("already connected (keeping the connection the smaller peer id dialled)"));
+            twin = default;
+        }
         string? refusal =
             _banned.Contains(id) || _banned.Contains(handshaken.Remote.ToString()) ? "banned"
-            : _peers.Values.Any(p => p.PeerId.AsSpan().SequenceEqual(handshaken.PeerId)) ? "already connected"
+            : twin.Key is not null ? "already connected"
             : full && !dialed && !probation ? "too many peers"
             : null;
         if (refusal is not null)
@@ -232,6 +242,9 @@ public sealed partial class TorrentActor
         UnchokeIfFree(Sender, _peers[Sender]);
         _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
     }
+
+    /// <summary>Of two connections with one peer, the one we dialled is kept when our id is the smaller.</summary>
+    private bool WeDialFirst(byte[] theirId) => _settings.PeerId.AsSpan().SequenceCompareTo(theirId) < 0;
 
     private void OnTerminated(Terminated terminated)
     {
