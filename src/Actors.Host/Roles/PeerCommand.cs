@@ -92,8 +92,8 @@ public sealed class PeerCommand : IRoleCommand
         // A magnet's metadata phase announces and tells peers the port the torrent will listen on: fix it now.
         if (magnet is not null && port == 0) port = FreePort();
         // A notice on stderr, as for super-seeding: why this process's connections cost what they do.
-        if (PeerSystemConfig.RunsManyPeers(config, count))
-            Console.Error.WriteLine($"actors peer: {count} peers in one process: {PeerSystemConfig.ManyPeersFrame(config) / 1024} KiB Akka.IO frames and compact mailboxes " +
+        if (ManyPeers.Runs(config, count))
+            Console.Error.WriteLine($"actors peer: {count} peers in one process: {ManyPeers.Frame(config) / 1024} KiB Akka.IO frames and compact mailboxes " +
                                     "(memory per connection before the CPU of bulk sends; actors.peer.many-peers)");
         var system = ActorSystem.Create("peer", PeerSystemConfig.For(config, count));
         NodeLogger.NodeName = "peer";

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using Actors.Benchmarks.Processes;
 using Actors.Benchmarks.Reporting;
 using Actors.Benchmarks.Servers;
-using Actors.Net.Mailboxes;
 using Actors.Torrent.Metainfo;
 using Actors.Torrent.Peer;
 using Actors.Torrent.Peer.Connections;
@@ -95,10 +94,11 @@ public sealed class PeerMemoryScenario(BenchOptions options)
     {
         var root = RepositoryRoot.Find() ?? throw new SetupException("cannot find the repository (Actors.sln) for config/peer.conf");
         var peerConf = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(root, "config", "peer.conf")));
-        // K idle connections in one process: what a process of many peers runs with
-        // (actors.peer.many-peers-frame-size and the compact mailbox, as PeerCommand sets them).
-        var frame = options.FrameKiB > 0 ? options.FrameKiB * 1024L : peerConf.GetByteSize("actors.peer.many-peers-frame-size")!.Value;
-        return ConfigurationFactory.ParseString($"akka.loglevel = WARNING\nakka.io.tcp.maximum-frame-size = {frame}\n{CompactMailbox.ForWholeSystem}")
+        // K idle connections in one process: what a process of many peers runs with (ManyPeers).
+        var overrides = "akka.loglevel = WARNING\n";
+        if (options.FrameKiB > 0) overrides += $"akka.io.tcp.maximum-frame-size = {options.FrameKiB} KiB\n";
+        return ConfigurationFactory.ParseString(overrides)
+            .WithFallback(ConfigurationFactory.ParseString(ManyPeers.Hocon(peerConf)))
             .WithFallback(peerConf);
     }
 
