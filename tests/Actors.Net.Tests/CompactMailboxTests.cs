@@ -8,14 +8,14 @@ namespace Actors.Net.Tests;
 
 /// <summary>
 /// The compact mailbox keeps the default mailbox's contract: nothing lost, FIFO per sender, with
-/// many threads sending at once; and a whole actor system can run on it (config/peer.conf does).
+/// many threads sending at once; and a whole actor system can run on it (a process of many peers does).
 /// </summary>
 public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
 {
     public CompactMailboxTests() : base("akka.loglevel = WARNING\n" + CompactMailbox.ForWholeSystem) { }
 
     [Fact]
-    public void The_queue_is_fifo_counts_and_is_empty_again_after_a_burst()
+    public void The_queue_is_fifo_counts_and_gives_its_array_back_after_a_burst()
     {
         var queue = new CompactQueue();
         Assert.False(queue.HasMessages);
@@ -29,7 +29,8 @@ public sealed class CompactMailboxTests : Akka.TestKit.Xunit2.TestKit
         }
         Assert.False(queue.TryDequeue(out _));
         Assert.False(queue.HasMessages);
-        // Drained after the burst (its array given back): it still works as before.
+        // Drained after the burst: its array is given back, and it works as before.
+        Assert.Equal(0, queue.Capacity);
         queue.Enqueue(ActorRefs.Nobody, new Envelope("again", ActorRefs.NoSender));
         Assert.True(queue.TryDequeue(out var last));
         Assert.Equal("again", last.Message);

@@ -56,8 +56,6 @@ public sealed class CompactQueue : IMessageQueue, IUnboundedMessageQueueSemantic
 
     private readonly Lock _lock = new();
     private readonly Queue<Envelope> _queue = new();
-    /// <summary>The most envelopes held since the array was last given back: the array's size is at least this.</summary>
-    private int _highWater;
     private long _trimmedAt;
     /// <summary>Read without the lock by the dispatcher (<see cref="HasMessages"/>), written under it.</summary>
     private volatile int _count;
@@ -66,13 +64,18 @@ public sealed class CompactQueue : IMessageQueue, IUnboundedMessageQueueSemantic
 
     public int Count => _count;
 
+    /// <summary>Envelopes the queue's array holds room for (0: none held).</summary>
+    public int Capacity
+    {
+        get { lock (_lock) return _queue.Capacity; }
+    }
+
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
         lock (_lock)
         {
             _queue.Enqueue(envelope);
             _count = _queue.Count;
-            if (_count > _highWater) _highWater = _count;
         }
     }
 
@@ -85,13 +88,12 @@ public sealed class CompactQueue : IMessageQueue, IUnboundedMessageQueueSemantic
             // After a burst (a piece's blocks, a flood of haves) the array would stay as big as the
             // burst for the actor's whole life: give it back once drained (an idle connection still
             // gets a tick every few seconds, so it drains again after the burst).
-            if (_count == 0 && _highWater > KeptCapacity)
+            if (_count == 0 && _queue.Capacity > KeptCapacity)
             {
                 var now = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (now - _trimmedAt >= TrimEvery)
                 {
                     _queue.TrimExcess();
-                    _highWater = 0;
                     _trimmedAt = now;
                 }
             }
