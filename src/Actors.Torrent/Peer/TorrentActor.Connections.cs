@@ -77,8 +77,13 @@ public sealed partial class TorrentActor
                 _freshCandidates.Remove(candidate);
                 continue;
             }
-            // The process's budget, half-open limit or connect rate says not now: the next tick tries again.
-            if (!_budget.TryStartDial()) break;
+            // The process's budget, half-open limit or connect rate says not now: a slot coming back
+            // wakes us (DialSlotFree), or else the next connect tick tries again.
+            if (!_budget.TryStartDial())
+            {
+                _budget.WakeWhenDialSlotFrees(Self);
+                break;
+            }
             _candidates.Remove(candidate);
             _freshCandidates.Remove(candidate);
             var connection = Context.ActorOf(PeerConnection.Outbound(candidate, _context));

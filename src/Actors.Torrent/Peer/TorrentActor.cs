@@ -166,7 +166,11 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
         _storage.Tell(StorageActor.CheckPieces.Instance);
     }
 
-    protected override void PostStop() => _budget.RemoveTorrent();
+    protected override void PostStop()
+    {
+        _budget.StopWaiting(Self);
+        _budget.RemoveTorrent();
+    }
 
     // A connection's failure closes that connection only. Storage that fails or a listen port that
     // is taken is fatal for the torrent: escalated (FailurePolicy), so the process ends with one line.
@@ -201,6 +205,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             if (!IsComplete && _dialing.Count == 0 && !_peers.Values.Any(p => p.AmInterested)) _announcer.Tell(Announcer.NeedPeers.Instance);
             PublishProgress(); // the peer count, at most every connect tick
         });
+        Receive<ConnectionBudget.DialSlotFree>(_ => ConnectMore());
         Receive<PeerHandshaken>(OnHandshaken);
         Receive<PeerExtensionsKnown>(known => WithPeer(peer =>
         {

@@ -40,6 +40,34 @@ public sealed class ConnectionBudgetTests
     }
 
     [Fact]
+    public void A_torrent_refused_a_dial_is_woken_when_a_slot_comes_back_once_in_the_order_asked()
+    {
+        using var system = Akka.Actor.ActorSystem.Create("budget-wake");
+        var first = new Akka.TestKit.Xunit2.TestKit(system).CreateTestProbe();
+        var second = new Akka.TestKit.Xunit2.TestKit(system).CreateTestProbe();
+        var stopped = new Akka.TestKit.Xunit2.TestKit(system).CreateTestProbe();
+        var budget = Budget(new ConnectionLimits { MaxConnections = 100, MaxHalfOpen = 2, ConnectsPerSecond = 1000 });
+        Assert.True(budget.TryStartDial() && budget.TryStartDial());
+        Assert.False(budget.TryStartDial());
+        budget.WakeWhenDialSlotFrees(stopped.Ref);
+        budget.WakeWhenDialSlotFrees(first.Ref);
+        budget.WakeWhenDialSlotFrees(second.Ref);
+        budget.WakeWhenDialSlotFrees(first.Ref); // asking twice is one wait
+        budget.StopWaiting(stopped.Ref);          // its torrent stopped: skipped
+        Assert.Equal(2, budget.WaitingForDial);
+
+        budget.DialConnected();
+        first.ExpectMsg<ConnectionBudget.DialSlotFree>();
+        second.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        budget.DialEnded();
+        second.ExpectMsg<ConnectionBudget.DialSlotFree>();
+        budget.Closed(); // nobody waits any more: nobody is told
+        first.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        stopped.ExpectNoMsg(TimeSpan.Zero);
+        Assert.Equal(0, budget.WaitingForDial);
+    }
+
+    [Fact]
     public void Dials_stop_at_the_half_open_limit_the_capacity_and_the_connect_rate()
     {
         var budget = Budget(new ConnectionLimits { MaxConnections = 100, MaxHalfOpen = 3, ConnectsPerSecond = 1000 });
