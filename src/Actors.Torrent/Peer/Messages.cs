@@ -19,7 +19,8 @@ public sealed record PeerChokedUs(bool Choked);
 public sealed record PeerInterest(bool Interested);
 
 /// <summary>The connection can carry <paramref name="Count"/> more requests; answered with <see cref="RequestBlocks"/>.</summary>
-public sealed record BlocksWanted(int Count);
+/// <param name="Idle">Nothing is in flight on this connection: it may take blocks others are slow to bring (<see cref="Picking.PiecePicker.Pick"/>).</param>
+public sealed record BlocksWanted(int Count, bool Idle = false);
 public sealed record RequestBlocks(IReadOnlyList<BlockRequest> Blocks);
 /// <summary>The connection will not fetch these after all (choked, timed out).</summary>
 public sealed record BlocksReturned(IReadOnlyList<BlockRequest> Blocks);

@@ -18,7 +18,7 @@ public sealed partial class PeerConnection
         var room = _depth - _outstanding.Count;
         if (room < Math.Max(1, _depth / 4)) return;
         _askPending = true;
-        _context.TorrentActor.Tell(new BlocksWanted(room));
+        _context.TorrentActor.Tell(new BlocksWanted(room, Idle: _outstanding.Count == 0));
     }
 
     private void OnRequestBlocks(RequestBlocks request)

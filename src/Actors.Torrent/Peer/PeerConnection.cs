@@ -266,7 +266,12 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
                 _context.TorrentActor.Tell(new PeerInterest(false));
                 break;
             case WireMessage.Have have:
-                if (_peerPieces.Add(have.Index)) _context.TorrentActor.Tell(new PeerHave(have.Index));
+                if (!_peerPieces.Add(have.Index)) break;
+                _context.TorrentActor.Tell(new PeerHave(have.Index));
+                // A piece we lack: ask for work now (the torrent sees the have first: same sender,
+                // same receiver). A connection whose last ask came back empty would otherwise wait
+                // for its tick (up to 15 s when idle) while the peer sits on a fresh piece.
+                if (!_ourPieces[have.Index]) AskForWork();
                 break;
             case WireMessage.Bitfield bitfield:
                 // BEP 3 allows it only first; aria2 sends it later too, so it simply replaces what we knew.

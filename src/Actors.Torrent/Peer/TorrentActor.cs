@@ -250,7 +250,9 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             OnInterestChanged(Sender, peer);
         }));
         Receive<BlocksWanted>(wanted => WithPeer(peer =>
-            Sender.Tell(new RequestBlocks(peer.AmInterested ? _picker.Pick(Sender, peer.Has, wanted.Count, LeaveToOthers(peer)) : []))));
+            Sender.Tell(new RequestBlocks(peer.AmInterested
+                ? _picker.Pick(Sender, peer.Has, wanted.Count, LeaveToOthers(peer), shareSlowBlocks: wanted.Idle && !peer.Has.IsComplete)
+                : []))));
         Receive<BlocksReturned>(returned => _picker.Release(Sender, returned.Blocks));
         Receive<BlockReceived>(OnBlockReceived);
         Receive<StorageActor.PieceStored>(OnPieceStored);

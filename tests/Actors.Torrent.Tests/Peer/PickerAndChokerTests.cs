@@ -56,6 +56,27 @@ public sealed class PickerAndChokerTests
     }
 
     [Fact]
+    public void An_idle_peer_gets_a_second_copy_of_blocks_others_are_bringing_before_the_end_game_and_never_a_third()
+    {
+        var picker = Picker(4);
+        var onlyFirst = new PieceSet(4);
+        onlyFirst.Add(0);
+        var all = PieceSet.Full(4);
+        picker.PeerAdded(all);
+        Assert.Equal(2, picker.Pick("busy", onlyFirst, 10).Count); // both blocks of piece 0, from a busy peer
+        Assert.False(picker.InEndGame);                             // pieces 1..3 not started
+
+        // Another peer that holds piece 0: nothing unrequested, so nothing unless it is idle.
+        Assert.Empty(picker.Pick("idle", onlyFirst, 10));
+        var shared = picker.Pick("idle", onlyFirst, 10, shareSlowBlocks: true);
+        Assert.Equal([(0, 0), (0, 16384)], shared.Select(b => (b.Index, b.Begin)));
+        Assert.Empty(picker.Pick("third", onlyFirst, 10, shareSlowBlocks: true)); // two copies at most
+
+        // The first copy wins; the other holder is told to cancel.
+        Assert.Equal(["busy"], picker.BlockReceived("idle", 0, 0, new byte[16384]).AlsoRequestedFrom);
+    }
+
+    [Fact]
     public void A_failed_piece_is_picked_again()
     {
         var picker = Picker(1);

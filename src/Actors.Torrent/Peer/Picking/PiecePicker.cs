@@ -97,7 +97,7 @@ public sealed class PiecePicker
     /// us hold, when <paramref name="peer"/> is a seed), in the end-game too: those peers can be
     /// asked for the duplicates.
     /// </summary>
-    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count, PieceSet? elsewhere = null)
+    public IReadOnlyList<BlockRequest> Pick(object peer, PieceSet has, int count, PieceSet? elsewhere = null, bool shareSlowBlocks = false)
     {
         var picked = new List<BlockRequest>();
         if (count <= 0 || Have.IsComplete) return picked;
@@ -122,10 +122,15 @@ public sealed class PiecePicker
 
         // 3. End-game: nothing is unrequested; ask this peer too for blocks others are fetching.
         InEndGame = _active.Count > 0 && !AnyUnstartedPiece();
-        if (!InEndGame) return picked;
-        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index] && elsewhere?[p.Index] != true))
+        if (!InEndGame && !shareSlowBlocks) return picked;
+        // 3b. Not the end-game, but this peer is idle and holds pieces we are fetching from others:
+        // a second copy of their blocks (the first to arrive wins, the other is cancelled). In a
+        // capped swarm every piece we lack is often already asked of busy peers, one block queue
+        // each, while an unchoking peer that holds them sits idle.
+        var maxCopies = InEndGame ? 3 : 2;
+        foreach (var piece in _active.Values.Where(p => !p.Verifying && has[p.Index] && elsewhere?[p.Index] != true).OrderByDescending(p => p.Received))
         {
-            piece.TakeDuplicates(peer, count - picked.Count, picked);
+            piece.TakeDuplicates(peer, count - picked.Count, picked, maxCopies);
             if (picked.Count >= count) break;
         }
         return picked;
@@ -241,12 +246,12 @@ public sealed class PiecePicker
             }
         }
 
-        public void TakeDuplicates(object peer, int count, List<BlockRequest> into)
+        public void TakeDuplicates(object peer, int count, List<BlockRequest> into, int maxCopies)
         {
             for (var b = 0; b < _received.Length && count > 0; b++)
             {
                 var by = _requestedBy[b];
-                if (_received[b] || by is null || by.Count >= 3 || by.Contains(peer)) continue;
+                if (_received[b] || by is null || by.Count >= maxCopies || by.Contains(peer)) continue;
                 by.Add(peer);
                 into.Add(Block(b));
                 count--;
