@@ -32,9 +32,11 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
     public int DhtSlowQueryMs { get; init; } = 1000;
     /// <summary>Scenario `peer-memory`: akka.io.tcp.maximum-frame-size in KiB (0: config/peer.conf's many-peers-frame-size).</summary>
     public int FrameKiB { get; init; }
+    /// <summary>Scenario `actor-cost`: idle actors, swarms and peers measured (100,000 each by default).</summary>
+    public int Count { get; init; } = 100_000;
 
     public const string Usage = """
-        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|peer-memory|calls|dht> [--duration S] [--rounds N] [--actors PATH]
+        usage: Actors.Benchmarks <web|tracker|udp-tracker|idle|all|peer|swarm|peer-memory|actor-cost|calls|dht> [--duration S] [--rounds N] [--actors PATH]
                Actors.Benchmarks kestrel --root DIR --port N     (the Kestrel baseline server)
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
@@ -57,6 +59,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
           peer-memory only (not part of `all`; in process, no tools needed):
           --peers K      idle connections opened to one seeding torrent (default 20; try 1000)
           --frame KIB    akka.io.tcp.maximum-frame-size for that run (default: as config/peer.conf)
+          actor-cost only (not part of `all`; in process, a few seconds):
+          --count N      idle actors, one-peer swarms and peers measured (default 100000)
           calls only (not part of `all`; --size is the relayed bytes, --duration the seconds per load step):
           --max-calls N  largest step of concurrent relayed calls (default 1600)
           dht only (not part of `all`):
@@ -72,7 +76,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
             throw new ArgumentException("missing scenario");
         }
         var command = args[0];
-        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "peer-memory" or "calls" or "dht"))
+        if (command is not ("web" or "tracker" or "udp-tracker" or "idle" or "all" or "kestrel" or "peer" or "swarm" or "peer-memory" or "actor-cost" or "calls" or "dht"))
         {
             throw new ArgumentException($"unknown scenario '{command}'");
         }
@@ -86,6 +90,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         var dhtLookups = 100;
         var slowQueryMs = 1000;
         var frame = 0;
+        var count = 100_000;
         bool swarmOnly = false, superSeed = false;
         int size = 1024, swarmSize = 16, peers = 20, upCap = 1024, maxCalls = 1600, fill = 0, processes = 1, idleSettle = 20;
         for (var i = 1; i < args.Length; i++)
@@ -145,6 +150,9 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
                 case "--frame":
                     frame = PositiveInt(name, Value());
                     break;
+                case "--count":
+                    count = PositiveInt(name, Value());
+                    break;
                 case "--lookups":
                     dhtLookups = PositiveInt(name, Value());
                     break;
@@ -163,7 +171,7 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
         {
             SwarmOnly = swarmOnly, SuperSeed = superSeed,
             SizeMiB = size, SwarmSizeMiB = swarmSize, Peers = peers, UploadCapKiB = upCap, MaxCalls = maxCalls, FillPeers = fill, Processes = processes, IdleSettleSeconds = idleSettle,
-            DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs, FrameKiB = frame,
+            DhtNodes = dhtNodes, DhtLookups = dhtLookups, DhtSlowQueryMs = slowQueryMs, FrameKiB = frame, Count = count,
         };
     }
 

@@ -76,6 +76,10 @@ try
     {
         clean &= await new PeerMemoryScenario(options).RunAsync(cancellation.Token);
     }
+    if (options.Command is "actor-cost")
+    {
+        clean &= await new ActorCostScenario(options).RunAsync(cancellation.Token);
+    }
     if (options.Command is "calls")
     {
         clean &= await new CallsScenario(options).RunAsync(cancellation.Token);
