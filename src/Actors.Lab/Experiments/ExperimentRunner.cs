@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Lab.Processes;
 
 namespace Actors.Lab.Experiments;
 
@@ -182,10 +183,15 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 using (var status = await cluster.Lab.Get("api/status"))
                 {
                     if (status is not null)
+                    {
+                        foreach (var (name, up, clusterUp) in UpSamples(status.RootElement, cluster.ProcessStates()))
+                        {
+                            record.Sample(name, "up", up);
+                            record.Sample(name, "cluster-up", clusterUp);
+                        }
                         foreach (var node in status.RootElement.GetProperty("nodes").EnumerateArray())
                         {
                             var name = node.GetProperty("name").GetString()!;
-                            record.Sample(name, "up", node.GetProperty("status").GetString() == "up" ? 1 : 0);
                             foreach (var f in node.GetProperty("figures").EnumerateArray())
                             {
                                 if (f.GetProperty("value").ValueKind != JsonValueKind.Number) continue;
@@ -193,6 +199,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                                 record.Sample(name, f.GetProperty("name").GetString() + (string.IsNullOrEmpty(tags) ? "" : "{" + tags + "}"), f.GetProperty("value").GetDouble());
                             }
                         }
+                    }
                 }
                 if (announces is not null)
                 {
@@ -224,6 +231,30 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             }
         });
         return Task.WhenAll(metrics, probing);
+    }
+
+    /// <summary>
+    /// Each node's "up" (1 or 0) for nodes.png and metrics.csv: up when the lab says <c>up</c> AND its
+    /// process runs (/proc, by the run's manifests); and "cluster-up", the lab's word alone. They
+    /// differ after a kill -9: the process is gone at once, but the cluster still lists the member
+    /// up and reachable until the failure detector notices (3 s of missed heartbeats, 4–5 s on this
+    /// machine), so the lab's word alone drew a killed node up through most of its fault window.
+    /// A node with a manifest that the lab no longer lists is down in both; a node without one (not
+    /// started by the run) is judged by the lab's word.
+    /// </summary>
+    public static IEnumerable<(string Node, double Up, double ClusterUp)> UpSamples(JsonElement status, IReadOnlyDictionary<string, ProcessState> processes)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in status.GetProperty("nodes").EnumerateArray())
+        {
+            var name = node.GetProperty("name").GetString()!;
+            listed.Add(name);
+            var clusterUp = node.GetProperty("status").GetString() == "up";
+            var runs = !processes.TryGetValue(name, out var process) || process == ProcessState.Running;
+            yield return (name, clusterUp && runs ? 1 : 0, clusterUp ? 1 : 0);
+        }
+        foreach (var name in processes.Keys.Where(n => !listed.Contains(n)).Order(StringComparer.Ordinal))
+            yield return (name, 0, 0);
     }
 
     /// <summary>The scenario's rollbacks: heal every partition, resume paused nodes, clear every link's toxics, restart nodes the plan left dead.</summary>

@@ -39,6 +39,10 @@ public sealed class ScenarioCluster : IDisposable
 
     public int Pid(string name) => _manifests.Find(name)?.Pid ?? 0;
 
+    /// <summary>Each process of the run (nodes, the lab, the load) and its state from /proc, by name; the lab rewrites a restarted one's pid.</summary>
+    public IReadOnlyDictionary<string, ProcessState> ProcessStates() =>
+        _manifests.ReadAll().GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last().State(), StringComparer.Ordinal);
+
     private ProcessState State(string name) => _manifests.Find(name)?.State() ?? ProcessState.Gone;
 
     /// <summary>A free loopback port not handed out before in this run (the OS may return one twice).</summary>
