@@ -97,7 +97,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 "--min-interval", "2s", "--interval", "10s"]);
             await WaitListening(trackerPort, TimeSpan.FromSeconds(90), cancel);
 
-            var data = Path.Combine(bundle, "seed");
+            var data = Path.Combine(bundle, "data"); // the seeders' copy ("seed" is the seed file)
             Directory.CreateDirectory(data);
             var file = Path.Combine(data, "swarm.bin");
             var bytes = new byte[Math.Min(size, 1 << 24)];
