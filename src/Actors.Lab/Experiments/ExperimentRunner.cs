@@ -80,9 +80,10 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 var callsStarted = scenario.Load.Calls is null or { ConnectedBeforeMethod: true };
                 var next = 0;
                 var applied = new List<FaultStep>();
-                while (record.Now() < scenario.Duration.TotalSeconds)
+                // A step due at the very end (a nemesis fault's undo may fall on the duration) is applied too.
+                while (record.Now() < scenario.Duration.TotalSeconds || (next < plan.Count && plan[next].At <= scenario.Duration))
                 {
-                    var now = record.Now();
+                    var now = Math.Min(record.Now(), scenario.Duration.TotalSeconds);
                     if (!swarmStarted && now >= scenario.Load.Swarm!.StartAt.TotalSeconds) { load.StartLeechers(); swarmStarted = true; }
                     if (!callsStarted && now >= scenario.Load.Calls!.StartAt.TotalSeconds) { load.StartCallers(scenario.Load.Calls, Secret); callsStarted = true; }
                     while (next < plan.Count && plan[next].At.TotalSeconds <= now)
