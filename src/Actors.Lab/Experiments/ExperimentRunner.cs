@@ -185,7 +185,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 {
                     if (status is not null)
                     {
-                        foreach (var (name, up, clusterUp) in UpSamples(status.RootElement, cluster.ProcessStates()))
+                        foreach (var (name, up, clusterUp) in UpSamples(status.RootElement, cluster.Processes()))
                         {
                             record.Sample(name, "up", up);
                             record.Sample(name, "cluster-up", clusterUp);
@@ -235,15 +235,18 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
     }
 
     /// <summary>
-    /// Each node's "up" (1 or 0) for nodes.png and metrics.csv: up when the lab says <c>up</c> AND its
-    /// process runs (/proc, by the run's manifests); and "cluster-up", the lab's word alone. They
-    /// differ after a kill -9: the process is gone at once, but the cluster still lists the member
-    /// up and reachable until the failure detector notices (3 s of missed heartbeats, 4–5 s on this
-    /// machine), so the lab's word alone drew a killed node up through most of its fault window.
-    /// A node with a manifest that the lab no longer lists is down in both; a node without one (not
-    /// started by the run) is judged by the lab's word.
+    /// Each node's "up" (1 or 0) for nodes.png and metrics.csv: up when the lab says <c>up</c>, its
+    /// process runs (/proc, by the run's manifests) and that process is the one the lab heard from
+    /// (its last report came after the process started); and "cluster-up", the lab's word alone.
+    /// They differ after a kill -9: the process is gone at once, but the cluster keeps the member up
+    /// and reachable until the failure detector notices (3 s of missed heartbeats, 4–5 s on this
+    /// machine) — so the lab's word alone drew a killed node up through most of its fault window —
+    /// and a process restarted before then is not yet the member the cluster calls up. A node with a
+    /// manifest that the lab no longer lists is down in both; a node without one (not started by the
+    /// run) is judged by the lab's word.
     /// </summary>
-    public static IEnumerable<(string Node, double Up, double ClusterUp)> UpSamples(JsonElement status, IReadOnlyDictionary<string, ProcessState> processes)
+    public static IEnumerable<(string Node, double Up, double ClusterUp)> UpSamples(JsonElement status,
+        IReadOnlyDictionary<string, (ProcessState State, long StartedUnixMs)> processes)
     {
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in status.GetProperty("nodes").EnumerateArray())
@@ -251,8 +254,14 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             var name = node.GetProperty("name").GetString()!;
             listed.Add(name);
             var clusterUp = node.GetProperty("status").GetString() == "up";
-            var runs = !processes.TryGetValue(name, out var process) || process == ProcessState.Running;
-            yield return (name, clusterUp && runs ? 1 : 0, clusterUp ? 1 : 0);
+            var up = clusterUp;
+            if (processes.TryGetValue(name, out var process))
+            {
+                var heardBefore = node.TryGetProperty("lastReportUnixMs", out var last) && last.ValueKind == JsonValueKind.Number
+                    && process.StartedUnixMs > 0 && last.GetInt64() < process.StartedUnixMs;
+                up = clusterUp && process.State == ProcessState.Running && !heardBefore;
+            }
+            yield return (name, up ? 1 : 0, clusterUp ? 1 : 0);
         }
         foreach (var name in processes.Keys.Where(n => !listed.Contains(n)).Order(StringComparer.Ordinal))
             yield return (name, 0, 0);

@@ -6,27 +6,32 @@ using Xunit;
 namespace Actors.Lab.Tests.Experiments;
 
 /// <summary>
-/// What nodes.png and metrics.csv call "up" (pure): the lab's word AND the process running. The
+/// What nodes.png and metrics.csv call "up" (pure): the lab's word AND the process running (the one the lab heard from). The
 /// lab's word alone lags a kill -9 by the failure detector's time (4–5 s here), which drew
 /// tracker-kill's tracker2 up through most of its fault window.
 /// </summary>
 public sealed class NodesUpTests
 {
-    private static JsonElement Status(params (string Name, string Status)[] nodes) =>
-        JsonDocument.Parse(JsonSerializer.Serialize(new { nodes = nodes.Select(n => new { name = n.Name, status = n.Status }) })).RootElement;
+    private const long Now = 1_800_000_000_000;
+
+    private static JsonElement Status(params (string Name, string Status, long? LastReport)[] nodes) =>
+        JsonDocument.Parse(JsonSerializer.Serialize(new { nodes = nodes.Select(n => new { name = n.Name, status = n.Status, lastReportUnixMs = n.LastReport }) })).RootElement;
 
     [Fact]
-    public void A_node_is_up_only_while_its_process_runs_and_the_lab_says_up()
+    public void A_node_is_up_only_while_its_process_runs_is_the_one_the_lab_heard_from_and_the_lab_says_up()
     {
-        var status = Status(("seed", "up"), ("tracker1", "up"), ("tracker2", "up"), ("tracker3", "unreachable"), ("tracker4", "down"),
-            ("tracker5", "paused"), ("joiner", "joining"), ("hand-run", "up"));
-        var processes = new Dictionary<string, ProcessState>
+        var status = Status(("seed", "up", Now), ("tracker1", "up", Now), ("tracker2", "up", Now - 3000), ("tracker3", "unreachable", Now - 5000),
+            ("tracker4", "down", null), ("tracker5", "paused", Now - 1000), ("joiner", "joining", null), ("restarted", "up", Now - 4000),
+            ("hand-run", "up", Now));
+        var started = Now - 60_000;
+        var processes = new Dictionary<string, (ProcessState, long)>
         {
-            ["seed"] = ProcessState.Running, ["tracker1"] = ProcessState.Running,
-            ["tracker2"] = ProcessState.Gone,   // killed; the cluster has not noticed yet
-            ["tracker3"] = ProcessState.Gone, ["tracker4"] = ProcessState.Gone, ["tracker5"] = ProcessState.Paused,
-            ["joiner"] = ProcessState.Running,
-            ["removed"] = ProcessState.Gone,    // the lab no longer lists it at all
+            ["seed"] = (ProcessState.Running, started), ["tracker1"] = (ProcessState.Running, started),
+            ["tracker2"] = (ProcessState.Gone, 0),      // killed; the cluster has not noticed yet
+            ["tracker3"] = (ProcessState.Gone, 0), ["tracker4"] = (ProcessState.Gone, 0), ["tracker5"] = (ProcessState.Paused, started),
+            ["joiner"] = (ProcessState.Running, Now - 500),
+            ["restarted"] = (ProcessState.Running, Now - 1000), // a new process; the member the lab calls up last reported before it started
+            ["removed"] = (ProcessState.Gone, 0),       // the lab no longer lists it at all
         };
         var samples = ExperimentRunner.UpSamples(status, processes).ToDictionary(s => s.Node, s => (s.Up, s.ClusterUp));
 
@@ -37,9 +42,14 @@ public sealed class NodesUpTests
         Assert.Equal((0, 0), samples["tracker4"]);
         Assert.Equal((0, 0), samples["tracker5"]);
         Assert.Equal((0, 0), samples["joiner"]);
+        Assert.Equal((0, 1), samples["restarted"]);
         Assert.Equal((0, 0), samples["removed"]);
         Assert.Equal((1, 1), samples["hand-run"]); // no manifest: the lab's word
-        Assert.Equal(9, samples.Count);
+        Assert.Equal(10, samples.Count);
+
+        // Once the new process reports, it is the member: up.
+        var again = ExperimentRunner.UpSamples(Status(("restarted", "up", Now + 1000)), processes).Single(s => s.Node == "restarted");
+        Assert.Equal((1, 1), (again.Up, again.ClusterUp));
     }
 
     [Fact]
