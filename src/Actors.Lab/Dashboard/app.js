@@ -254,7 +254,7 @@ async function refreshRuns() {
       const details = document.createElement("details");
       const summary = document.createElement("summary");
       const base = `/api/runs/${encodeURIComponent(run.scenario)}/${encodeURIComponent(run.stamp)}/`;
-      summary.textContent = `${run.passed ? "✔" : "✘"} ${run.scenario} ${run.stamp} (seed ${run.seed})${run.failed.length ? " — failed: " + run.failed.join("; ") : ""}`;
+      summary.textContent = `${run.passed ? "✔" : "✘"} ${run.kind && run.kind !== "scenario" ? run.kind + " sweep " : ""}${run.scenario} ${run.stamp} (seed ${run.seed})${run.failed.length ? " — failed: " + run.failed.join("; ") : ""}`;
       details.appendChild(summary);
       const report = document.createElement("a");
       report.href = base + "report.md"; report.textContent = "report.md"; report.target = "_blank";

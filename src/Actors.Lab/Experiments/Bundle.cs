@@ -22,8 +22,7 @@ public static class Bundle
         await File.WriteAllTextAsync(Path.Combine(dir, "seed"), seed.ToString(CultureInfo.InvariantCulture) + "\n");
         await File.WriteAllTextAsync(Path.Combine(dir, "resolved.json"), JsonSerializer.Serialize(new { scenario, seed, plan }, Json));
 
-        var events = record.Events.OrderBy(e => e.UnixMs).ToList();
-        await File.WriteAllLinesAsync(Path.Combine(dir, "events.jsonl"), events.Select(e => JsonSerializer.Serialize(new { t = Math.Round(record.At(e.UnixMs), 3), unixMs = e.UnixMs, source = e.Source, kind = e.Kind, text = e.Text })));
+        await WriteEvents(dir, record);
 
         var csv = new StringBuilder("t,node,metric,value\n");
         foreach (var s in record.Samples)
@@ -63,11 +62,72 @@ public static class Bundle
         md.Append("Files: `events.jsonl` (runner, load and lab events on the run's clock: t = 0 when the method begins), `metrics.csv` (every node's figures each second), `logs/` (each process's output), `nodes/` (how each was started).\n");
         await File.WriteAllTextAsync(Path.Combine(dir, "report.md"), md.ToString());
 
+        await WriteReRun(dir, "Runs this scenario again with the same seed (a new bundle next to this one).",
+            string.Join(" ", reRun.Select(Quote)) + " lab run \"$PWD/scenario.conf\" --seed " + seed.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>events.jsonl: one JSON object per event, in time order, t on the run's clock (recomputed from unixMs once the origin is known).</summary>
+    public static Task WriteEvents(string dir, RunRecord record) =>
+        File.WriteAllLinesAsync(Path.Combine(dir, "events.jsonl"), record.Events.OrderBy(e => e.UnixMs)
+            .Select(e => JsonSerializer.Serialize(new { t = Math.Round(record.At(e.UnixMs), 3), unixMs = e.UnixMs, source = e.Source, kind = e.Kind, text = e.Text })));
+
+    /// <summary>
+    /// re-run.sh: from the bundle's folder, <paramref name="command"/> (already quoted) with
+    /// <c>--out</c> the runs folder two levels up, so the new bundle lands next to this one; extra
+    /// arguments are passed on (e.g. <c>--repeat 3</c>).
+    /// </summary>
+    public static async Task WriteReRun(string dir, string comment, string command)
+    {
         var script = Path.Combine(dir, "re-run.sh");
-        await File.WriteAllTextAsync(script, "#!/bin/sh\n# Runs this scenario again with the same seed (a new bundle next to this one).\nset -e\n" +
-            "cd \"$(dirname \"$0\")\"\nexec " + string.Join(" ", reRun.Select(Quote)) + " lab run \"$PWD/scenario.conf\" --seed " + seed + " --out \"$PWD/../..\" \"$@\"\n");
+        await File.WriteAllTextAsync(script, "#!/bin/sh\n# " + comment + "\nset -e\n" +
+            "cd \"$(dirname \"$0\")\"\nexec " + command + " --out \"$PWD/../..\" \"$@\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
     }
 
+    /// <summary>
+    /// The files a sweep's bundle (<c>actors lab swarm</c>, <c>actors lab calls</c>) shares with a
+    /// scenario's, so the dashboard lists it and it can be run again: <c>resolved.json</c> (the
+    /// arguments, every value resolved, and the seed), <c>seed</c>, <c>events.jsonl</c>,
+    /// <c>report.json</c> (the same keys as a scenario's, <c>kind</c> saying which sweep, the
+    /// summary in <c>details</c>) and <c>re-run.sh</c> (the same arguments). The sweep writes
+    /// metrics.csv, report.md and its plots itself.
+    /// </summary>
+    public static async Task WriteSweep(string dir, SweepRun run, IReadOnlyList<string> actors, RunRecord record)
+    {
+        var arguments = string.Join(" ", run.Arguments.Select(QuoteIfNeeded));
+        await File.WriteAllTextAsync(Path.Combine(dir, "seed"), run.Seed.ToString(CultureInfo.InvariantCulture) + "\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "resolved.json"), JsonSerializer.Serialize(new { kind = run.Kind, arguments, seed = run.Seed, resolved = run.Resolved }, Json));
+        await WriteEvents(dir, record);
+        var report = new
+        {
+            scenario = run.Name,
+            kind = run.Kind,
+            description = run.Description,
+            arguments,
+            seed = run.Seed,
+            passed = run.Failed.Count == 0,
+            failed = run.Failed,
+            started = record.Started,
+            results = Array.Empty<object>(),
+            faultWindows = Array.Empty<object>(),
+            plots = run.Plots,
+            details = run.Summary,
+        };
+        await File.WriteAllTextAsync(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(report, Json));
+        await WriteReRun(dir, $"Runs this {run.Kind} sweep again with the same arguments (a new bundle next to this one).",
+            string.Join(" ", actors.Select(Quote)) + " " + arguments);
+    }
+
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    private static string QuoteIfNeeded(string s) => s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ',' or '_' or '/') ? s : Quote(s);
 }
+
+/// <summary>
+/// What a sweep leaves for <see cref="Bundle.WriteSweep"/>: its kind (<c>swarm</c>, <c>calls</c>),
+/// the bundle's scenario name (<c>swarm-n3</c>, <c>calls</c>), the arguments that run it again
+/// (after the actors binary, every default written out), the values they resolved to, the seed
+/// its random data is drawn from, the failed checks (none: passed), the plots and the summary.
+/// </summary>
+public sealed record SweepRun(string Kind, string Name, string Description, IReadOnlyList<string> Arguments, object Resolved, int Seed,
+    IReadOnlyList<string> Failed, IReadOnlyList<string> Plots, object? Summary);

@@ -14,7 +14,9 @@ namespace Actors.Lab.Experiments;
 /// <c>frame-rate</c> times a second, measured against the same load over direct loopback pairs.
 /// Added latency per frame = relayed − direct (p50, p99; one clock, both ends in the load process),
 /// frames lost, and the relay's CPU and memory while measured (/proc). Leaves a bundle like the
-/// swarm's: summary.json, metrics.csv, report.md, calls-latency.png, re-run.sh, logs/, nodes/.
+/// swarm's: resolved.json (the arguments), seed, events.jsonl, report.json, re-run.sh
+/// (<see cref="Bundle.WriteSweep"/>), summary.json, metrics.csv, report.md, calls-latency.png,
+/// logs/, nodes/. A sweep that fails to start still leaves its report.json, events and re-run.sh.
 /// </summary>
 public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int frameSize, double stepSeconds, TextWriter log)
 {
@@ -32,9 +34,41 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
 
     private double WarmUp => Math.Min(1, stepSeconds / 2);
 
+    /// <summary>The media load's payload bytes come from <c>new Random(1)</c> (<c>MediaLoad</c>): fixed, so every sweep sends the same bytes.</summary>
+    private const int MediaSeed = 1;
+
+    /// <summary>The arguments that run this sweep again, every default written out.</summary>
+    public IReadOnlyList<string> Arguments() =>
+        ["lab", "calls", "--steps", string.Join(",", steps), "--frame-rate", $"{frameRate}", "--frame-size", $"{frameSize}",
+         "--step-seconds", stepSeconds.ToString(CultureInfo.InvariantCulture)];
+
     public async Task<Summary> Run(string bundle, IReadOnlyList<string> actors, CancellationToken cancel)
     {
         Directory.CreateDirectory(bundle);
+        var record = new RunRecord();
+        try
+        {
+            var summary = await Measure(bundle, actors, record, cancel);
+            await WriteBundle(bundle, actors, record, summary.Error is { } e ? [$"sweep: {e}"] : [], summary);
+            return summary;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            var why = e is OperationCanceledException ? "cancelled" : e.Message;
+            record.Event("sweep", "failed", why);
+            await WriteBundle(bundle, actors, record, [$"setup: {why}"], null);
+            throw;
+        }
+    }
+
+    private Task WriteBundle(string bundle, IReadOnlyList<string> actors, RunRecord record, IReadOnlyList<string> failed, Summary? summary) =>
+        Bundle.WriteSweep(bundle, new SweepRun("calls", "calls",
+            string.Create(CultureInfo.InvariantCulture, $"relayed calls at {string.Join(", ", steps)} concurrent, {frameRate} frames/s of {frameSize} B each way, {stepSeconds} s measured per step"),
+            Arguments(), new { steps, frameRate, frameSize, stepSeconds, warmUpSeconds = WarmUp, mediaSeed = MediaSeed },
+            MediaSeed, failed, File.Exists(Path.Combine(bundle, "calls-latency.png")) ? ["calls-latency.png"] : [], summary), actors, record);
+
+    private async Task<Summary> Measure(string bundle, IReadOnlyList<string> actors, RunRecord record, CancellationToken cancel)
+    {
         var started = DateTime.UtcNow;
         var loadBefore = LoadAverage();
         var pids = new Dictionary<string, int>();
@@ -43,7 +77,11 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
         var logs = cluster.Logs;
         try
         {
-            void Start(string name, IReadOnlyList<string> args) => pids[name] = cluster.StartLoad(name, 0, args);
+            void Start(string name, IReadOnlyList<string> args)
+            {
+                pids[name] = cluster.StartLoad(name, 0, args);
+                record.Event(name, "started", $"pid {pids[name]}: {string.Join(" ", args)}");
+            }
 
             // Two fresh identities per call, plus the relay probes': the rendezvous only admits users it knows.
             var users = Path.Combine(bundle, "users.txt");
@@ -56,6 +94,7 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
                 "--cluster-host", "127.0.0.1", "--cluster-port", $"{relayCluster}", "--seed", $"127.0.0.1:{rendezvousCluster}"]);
             await Task.WhenAll(cluster.WaitForPort(rendezvousPort, "rendezvous", TimeSpan.FromSeconds(90), cancel),
                 cluster.WaitForPort(relayPort, "relay", TimeSpan.FromSeconds(90), cancel));
+            record.Event("sweep", "listening", $"rendezvous on {rendezvousPort}, relay on {relayPort}");
 
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calls: steps {string.Join(",", steps)}; {frameRate} frames/s of {frameSize} B each way per call; {WarmUp:0.#} s warm-up + {stepSeconds:0.#} s measured per load"));
@@ -89,6 +128,11 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
                 : lines.Count < steps.Count ? $"the load exited after {lines.Count} of {steps.Count} steps: {cluster.Tail("load", 3).Replace('\n', ' ')}" : null);
 
             var results = lines.Where(l => l.Error is null && l.Relayed is not null && l.Direct is not null).Select(l => ToStep(l, samples)).ToList();
+            foreach (var l in lines)
+                record.Event("load", l.Error is null ? "step-measured" : "step-failed", l.Error ?? string.Create(CultureInfo.InvariantCulture,
+                    $"{l.Calls} calls: relayed p50 {l.Relayed?.P50Ms:F2} p99 {l.Relayed?.P99Ms:F2} ms, direct p99 {l.Direct?.P99Ms:F2} ms, lost {l.Relayed?.Lost} of {l.Relayed?.Sent}"),
+                    l.MeasuredToUnixMs > 0 ? l.MeasuredToUnixMs : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            if (error is not null) record.Event("sweep", "failed", error);
             var summary = new Summary(steps, frameRate, frameSize, stepSeconds, WarmUp, results, error,
                 started.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture),
                 $"{Environment.ProcessorCount} cores, load average {loadBefore} before, {LoadAverage()} after");
@@ -98,7 +142,6 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
             await File.WriteAllTextAsync(Path.Combine(bundle, "metrics.csv"), csv.ToString(), cancel);
             WritePlot(bundle, results);
             await File.WriteAllTextAsync(Path.Combine(bundle, "report.md"), Report(summary), cancel);
-            await WriteReRun(bundle, actors);
             if (error is not null) log.WriteLine($"  FAILED: {error}");
             log.WriteLine($"  bundle {bundle}");
             return summary;
@@ -182,17 +225,6 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
         plot.SavePng(Path.Combine(bundle, "calls-latency.png"), 900, 420);
     }
 
-    private async Task WriteReRun(string bundle, IReadOnlyList<string> actors)
-    {
-        var script = Path.Combine(bundle, "re-run.sh");
-        var args = string.Create(CultureInfo.InvariantCulture, $"lab calls --steps {string.Join(",", steps)} --frame-rate {frameRate} --frame-size {frameSize} --step-seconds {stepSeconds}");
-        await File.WriteAllTextAsync(script, "#!/bin/sh\n# Runs this calls sweep again (a new bundle next to this one).\nset -e\n" +
-            "cd \"$(dirname \"$0\")\"\nexec " + string.Join(" ", actors.Select(Quote)) + " " + args + " --out \"$PWD/../..\" \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-    }
-
-    private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
-
     private static string Report(Summary s)
     {
         static string F(double? v, string format = "F2") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
@@ -209,7 +241,7 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
         md.Append("\n![added latency against concurrent calls](calls-latency.png)\n\n");
         md.Append("One-way latency per frame, sender and receiver in the load process (one clock). Added = relayed − direct at the same percentile ")
           .Append("(a small negative value is noise). Lost: frames sent while measured that had not arrived 2 s after. The load process shares the cores with the relay. ")
-          .Append("Files: `summary.json`, `metrics.csv` (CPU seconds and resident bytes of the rendezvous, relay and load processes each second), `logs/` (each process's output), `nodes/` (how each was started).\n");
+          .Append("Files: `resolved.json` (the arguments), `seed`, `events.jsonl` (each process started, each step measured), `report.json`, `re-run.sh`, `summary.json`, `metrics.csv` (CPU seconds and resident bytes of the rendezvous, relay and load processes each second), `logs/` (each process's output), `nodes/` (how each was started).\n");
         return md.ToString();
     }
 }

@@ -77,7 +77,7 @@ public static class ExperimentCli
 
     /// <summary><c>actors lab swarm</c>: one swarm measured against the Kumar–Ross bound; exit 0 when every peer completed.</summary>
     public static async Task<int> Swarm(int peers, int seeders, string size, string upCap, int processes, string? outDir, TextWriter output, CancellationToken cancel,
-        bool superSeed = false)
+        bool superSeed = false, int seed = 1)
     {
         if (peers is < 1 or > 20_000 || seeders is < 1 or > 100)
         {
@@ -94,12 +94,17 @@ public static class ExperimentCli
         using var signals = new SignalCancellation(cancel, output, "actors lab swarm");
         try
         {
-            var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output) { SuperSeed = superSeed }.Run(bundle, ActorsCommand(), signals.Token);
+            var summary = await new SwarmExperiment(peers, seeders, bytes, cap, Math.Min(processes, peers), output) { SuperSeed = superSeed, Seed = seed }.Run(bundle, ActorsCommand(), signals.Token);
             return summary.Completed == peers ? 0 : 1;
         }
         catch (OperationCanceledException) when (signals.Signalled)
         {
             Console.Error.WriteLine($"actors lab swarm: cancelled; every process it started was stopped ({bundle})");
+            return 1;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+        {
+            Console.Error.WriteLine($"actors lab swarm: {e.Message} ({bundle})");
             return 1;
         }
     }

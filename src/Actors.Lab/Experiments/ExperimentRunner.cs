@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Lab.Processes;
 
 namespace Actors.Lab.Experiments;
 
@@ -79,9 +80,10 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 var callsStarted = scenario.Load.Calls is null or { ConnectedBeforeMethod: true };
                 var next = 0;
                 var applied = new List<FaultStep>();
-                while (record.Now() < scenario.Duration.TotalSeconds)
+                // A step due at the very end (a nemesis fault's undo may fall on the duration) is applied too.
+                while (record.Now() < scenario.Duration.TotalSeconds || (next < plan.Count && plan[next].At <= scenario.Duration))
                 {
-                    var now = record.Now();
+                    var now = Math.Min(record.Now(), scenario.Duration.TotalSeconds);
                     if (!swarmStarted && now >= scenario.Load.Swarm!.StartAt.TotalSeconds) { load.StartLeechers(); swarmStarted = true; }
                     if (!callsStarted && now >= scenario.Load.Calls!.StartAt.TotalSeconds) { load.StartCallers(scenario.Load.Calls, Secret); callsStarted = true; }
                     while (next < plan.Count && plan[next].At.TotalSeconds <= now)
@@ -182,10 +184,15 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 using (var status = await cluster.Lab.Get("api/status"))
                 {
                     if (status is not null)
+                    {
+                        foreach (var (name, up, clusterUp) in UpSamples(status.RootElement, cluster.Processes()))
+                        {
+                            record.Sample(name, "up", up);
+                            record.Sample(name, "cluster-up", clusterUp);
+                        }
                         foreach (var node in status.RootElement.GetProperty("nodes").EnumerateArray())
                         {
                             var name = node.GetProperty("name").GetString()!;
-                            record.Sample(name, "up", node.GetProperty("status").GetString() == "up" ? 1 : 0);
                             foreach (var f in node.GetProperty("figures").EnumerateArray())
                             {
                                 if (f.GetProperty("value").ValueKind != JsonValueKind.Number) continue;
@@ -193,6 +200,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                                 record.Sample(name, f.GetProperty("name").GetString() + (string.IsNullOrEmpty(tags) ? "" : "{" + tags + "}"), f.GetProperty("value").GetDouble());
                             }
                         }
+                    }
                 }
                 if (announces is not null)
                 {
@@ -224,6 +232,39 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             }
         });
         return Task.WhenAll(metrics, probing);
+    }
+
+    /// <summary>
+    /// Each node's "up" (1 or 0) for nodes.png and metrics.csv: up when the lab says <c>up</c>, its
+    /// process runs (/proc, by the run's manifests) and that process is the one the lab heard from
+    /// (its last report came after the process started); and "cluster-up", the lab's word alone.
+    /// They differ after a kill -9: the process is gone at once, but the cluster keeps the member up
+    /// and reachable until the failure detector notices (3 s of missed heartbeats, 4–5 s on this
+    /// machine) — so the lab's word alone drew a killed node up through most of its fault window —
+    /// and a process restarted before then is not yet the member the cluster calls up. A node with a
+    /// manifest that the lab no longer lists is down in both; a node without one (not started by the
+    /// run) is judged by the lab's word.
+    /// </summary>
+    public static IEnumerable<(string Node, double Up, double ClusterUp)> UpSamples(JsonElement status,
+        IReadOnlyDictionary<string, (ProcessState State, long StartedUnixMs)> processes)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in status.GetProperty("nodes").EnumerateArray())
+        {
+            var name = node.GetProperty("name").GetString()!;
+            listed.Add(name);
+            var clusterUp = node.GetProperty("status").GetString() == "up";
+            var up = clusterUp;
+            if (processes.TryGetValue(name, out var process))
+            {
+                var heardBefore = node.TryGetProperty("lastReportUnixMs", out var last) && last.ValueKind == JsonValueKind.Number
+                    && process.StartedUnixMs > 0 && last.GetInt64() < process.StartedUnixMs;
+                up = clusterUp && process.State == ProcessState.Running && !heardBefore;
+            }
+            yield return (name, up ? 1 : 0, clusterUp ? 1 : 0);
+        }
+        foreach (var name in processes.Keys.Where(n => !listed.Contains(n)).Order(StringComparer.Ordinal))
+            yield return (name, 0, 0);
     }
 
     /// <summary>The scenario's rollbacks: heal every partition, resume paused nodes, clear every link's toxics, restart nodes the plan left dead.</summary>

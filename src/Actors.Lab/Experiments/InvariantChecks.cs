@@ -118,6 +118,8 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
     {
         var samples = record.Samples.Where(s => s.Metric == "actors.relay.sessions").GroupBy(s => s.Node).ToList();
         if (samples.Count == 0) return (false, "no relay-sessions figure was sampled");
+        // A quota nothing reached is not a quota that held: no session, nothing checked.
+        if (samples.All(relay => relay.All(s => s.Value <= 0))) return (false, "no relay carried a session while sampled: nothing to check");
         var longest = new List<string>();
         var bad = new List<string>();
         foreach (var relay in samples)

@@ -26,21 +26,33 @@ public static class Plots
         var written = new List<string>();
         if (samples.Count == 0) return written;
 
-        // Which nodes were up: one band per node, filled while up.
+        // Which nodes were up: one band per node, high while up (the process runs and the lab says
+        // up); dashed, the lab's word alone, which lags a kill by the failure detector's time.
         var nodes = samples.Where(s => s.Metric == "up").Select(s => s.Node).Distinct().Order().ToList();
         if (nodes.Count > 0)
         {
             var plot = NewPlot($"{scenario.Name}: nodes up");
             for (var i = 0; i < nodes.Count; i++)
             {
-                var series = samples.Where(s => s.Node == nodes[i] && s.Metric == "up").OrderBy(s => s.T).ToList();
-                var line = plot.Add.Scatter(series.Select(s => s.T).ToArray(), series.Select(s => i + 0.8 * s.Value).ToArray());
+                var up = Series(samples, nodes[i], "up");
+                var line = plot.Add.Scatter(up.Select(s => s.T).ToArray(), up.Select(s => i + 0.8 * s.Value).ToArray());
                 line.MarkerSize = 0;
                 line.LineWidth = 2;
                 line.ConnectStyle = ConnectStyle.StepHorizontal;
+                if (i == 0) line.LegendText = "up (the process runs and the cluster says up)";
+                var said = Series(samples, nodes[i], "cluster-up");
+                if (said.Count == 0) continue;
+                var dashed = plot.Add.Scatter(said.Select(s => s.T).ToArray(), said.Select(s => i + 0.1 + 0.6 * s.Value).ToArray());
+                dashed.MarkerSize = 0;
+                dashed.LineWidth = 1;
+                dashed.LinePattern = LinePattern.Dashed;
+                dashed.Color = line.Color;
+                dashed.ConnectStyle = ConnectStyle.StepHorizontal;
+                if (i == 0) dashed.LegendText = "the cluster says up (the failure detector's view)";
             }
             plot.Axes.Left.SetTicks(nodes.Select((_, i) => i + 0.4).ToArray(), nodes.ToArray());
             plot.YLabel("node (high = up)");
+            plot.ShowLegend(Edge.Bottom);
             written.Add(Save(plot, dir, "nodes.png", record));
         }
 
@@ -83,6 +95,9 @@ public static class Plots
         }
         return written;
     }
+
+    private static List<Sample> Series(List<Sample> samples, string node, string metric) =>
+        samples.Where(s => s.Node == node && s.Metric == metric).OrderBy(s => s.T).ToList();
 
     private static Plot NewPlot(string title)
     {

@@ -32,6 +32,10 @@ public sealed class RunRecord
     public void Event(string source, string kind, string text) =>
         Events.Enqueue(new RunEvent(Math.Round(Now(), 3), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), source, kind, text));
 
+    /// <summary>An event that happened at <paramref name="unixMs"/> (read afterwards, e.g. from a progress file).</summary>
+    public void Event(string source, string kind, string text, long unixMs) =>
+        Events.Enqueue(new RunEvent(Math.Round(At(unixMs), 3), unixMs, source, kind, text));
+
     public void Sample(string node, string metric, double value) => Samples.Enqueue(new Sample(Math.Round(Now(), 3), node, metric, value));
 
     public void Result(string name, string phase, bool passed, string detail)

@@ -5,8 +5,8 @@ namespace Actors.Lab.Experiments;
 
 /// <summary>
 /// The dashboard's view of past experiment runs: <c>GET /api/runs</c> lists the bundles under the
-/// runs folder (actors.lab.runs, default lab-runs), newest first, each with its report's verdict
-/// and plots; <c>GET /api/runs/SCENARIO/STAMP/FILE</c> serves a bundle's report or plot. Only
+/// runs folder (actors.lab.runs, default lab-runs), newest first — scenario runs and the swarm and
+/// calls sweeps alike — each with its kind, its report's verdict and plots; <c>GET /api/runs/SCENARIO/STAMP/FILE</c> serves a bundle's report or plot. Only
 /// plain names (letters, digits, '.', '-', '_') are accepted, so nothing outside the folder is read.
 /// Called off the actor's thread (file reads), its answer piped back.
 /// </summary>
@@ -55,6 +55,8 @@ public static class RunsApi
                     {
                         scenario = Path.GetFileName(Path.GetDirectoryName(dir)),
                         stamp = Path.GetFileName(dir),
+                        // A scenario run, or a sweep (swarm, calls): the same report.json keys.
+                        kind = r.TryGetProperty("kind", out var kind) ? kind.GetString() : "scenario",
                         passed = r.GetProperty("passed").GetBoolean(),
                         seed = r.GetProperty("seed").GetInt32(),
                         failed = r.GetProperty("failed").EnumerateArray().Select(f => f.GetString()).ToList(),

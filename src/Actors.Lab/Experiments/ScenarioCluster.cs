@@ -39,6 +39,21 @@ public sealed class ScenarioCluster : IDisposable
 
     public int Pid(string name) => _manifests.Find(name)?.Pid ?? 0;
 
+    /// <summary>
+    /// Each process of the run (nodes, the lab, the load) by name: its state and when it started
+    /// (unix ms, from /proc; 0 when gone), as its manifest says now (the lab rewrites a restarted one's pid).
+    /// </summary>
+    public IReadOnlyDictionary<string, (ProcessState State, long StartedUnixMs)> Processes()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return _manifests.ReadAll().GroupBy(m => m.Name).ToDictionary(g => g.Key, g =>
+        {
+            var state = g.Last().State();
+            var started = state != ProcessState.Gone && Posix.Usage(g.Last().Pid) is { } usage ? now - (long)(usage.AgeSeconds * 1000) : 0;
+            return (state, started);
+        }, StringComparer.Ordinal);
+    }
+
     private ProcessState State(string name) => _manifests.Find(name)?.State() ?? ProcessState.Gone;
 
     /// <summary>A free loopback port not handed out before in this run (the OS may return one twice).</summary>

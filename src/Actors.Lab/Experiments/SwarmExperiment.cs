@@ -14,8 +14,10 @@ namespace Actors.Lab.Experiments;
 /// completion time from the seeders' start against the Kumar–Ross lower bound
 /// max(F/u_s, F/d_min, N·F/(u_s + Σu_i)) (no download cap: F/d_min = 0), piece availability over
 /// time (copies of each piece: <see cref="PieceAvailability"/>), and memory and CPU per peer (/proc of
-/// every process). Leaves a bundle like a scenario run: summary.json, report.md, metrics.csv,
-/// availability.csv, completion-cdf.png, availability.png, resources.png.
+/// every process). Leaves a bundle like a scenario run's: resolved.json (the arguments), seed,
+/// events.jsonl, report.json, re-run.sh (<see cref="Bundle.WriteSweep"/>), and summary.json,
+/// report.md, metrics.csv, availability.csv, completion-cdf.png, availability.png, resources.png.
+/// A run that fails to start still leaves its report.json, events and re-run.sh.
 /// </summary>
 public sealed class SwarmExperiment(int peers, int seeders, long size, long upCap, int processes, TextWriter log)
 {
@@ -36,9 +38,47 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
     /// <summary>The seeders super-seed (BEP 16, <c>actors peer seed --super-seed</c>): each piece is shown to one peer first.</summary>
     public bool SuperSeed { get; init; }
 
+    /// <summary>The seed the file's random bytes are drawn from (<c>--seed</c>, default 1): the same seed, the same torrent.</summary>
+    public int Seed { get; init; } = 1;
+
+    private static readonly string[] PlotFiles = ["completion-cdf.png", "availability.png", "resources.png"];
+
+    /// <summary>The arguments that run this swarm again, every default written out.</summary>
+    public IReadOnlyList<string> Arguments()
+    {
+        var args = new List<string> { "lab", "swarm", "--peers", $"{peers}", "--seeders", $"{seeders}", "--size", $"{size}", "--up-cap", $"{upCap}",
+            "--processes", $"{processes}", "--seed", $"{Seed}" };
+        if (SuperSeed) args.Add("--super-seed");
+        return args;
+    }
+
     public async Task<Summary> Run(string bundle, IReadOnlyList<string> actors, CancellationToken cancel)
     {
         Directory.CreateDirectory(bundle);
+        var record = new RunRecord();
+        try
+        {
+            var summary = await Measure(bundle, actors, record, cancel);
+            await WriteBundle(bundle, actors, record, summary.Completed == peers ? [] : [$"check: swarm-completes: {summary.Completed} of {peers} peers complete"], summary);
+            return summary;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            var why = e is OperationCanceledException ? "cancelled" : e.Message;
+            record.Event("sweep", "failed", why);
+            await WriteBundle(bundle, actors, record, [$"setup: {why}"], null);
+            throw;
+        }
+    }
+
+    private Task WriteBundle(string bundle, IReadOnlyList<string> actors, RunRecord record, IReadOnlyList<string> failed, Summary? summary) =>
+        Bundle.WriteSweep(bundle, new SweepRun("swarm", $"swarm-n{peers}",
+            string.Create(CultureInfo.InvariantCulture, $"{peers} leechers in {processes} process(es), {seeders} seeder(s){(SuperSeed ? " super-seeding" : "")}, {size} bytes, up-cap {upCap} B/s"),
+            Arguments(), new { peers, seeders, sizeBytes = size, upCapBytesPerSecond = upCap, processes, superSeed = SuperSeed, seed = Seed, pieceLength = 65536 },
+            Seed, failed, [.. PlotFiles.Where(p => File.Exists(Path.Combine(bundle, p)))], summary), actors, record);
+
+    private async Task<Summary> Measure(string bundle, IReadOnlyList<string> actors, RunRecord record, CancellationToken cancel)
+    {
         var logs = Directory.CreateDirectory(Path.Combine(bundle, "logs")).FullName;
         var pids = new List<(string Name, int Pid)>();
         var cluster = new ScenarioCluster(bundle, actors); // only for free ports and log tails; no manifests are written
@@ -48,6 +88,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             {
                 var pid = ProcessLauncher.Start(new NodeManifest(name, 0, [.. actors, .. args], bundle, Path.Combine(logs, name + ".log"))).Pid;
                 pids.Add((name, pid));
+                record.Event(name, "started", $"pid {pid}: {string.Join(" ", args)}");
                 return pid;
             }
 
@@ -56,11 +97,11 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 "--min-interval", "2s", "--interval", "10s"]);
             await WaitListening(trackerPort, TimeSpan.FromSeconds(90), cancel);
 
-            var data = Path.Combine(bundle, "seed");
+            var data = Path.Combine(bundle, "data"); // the seeders' copy ("seed" is the seed file)
             Directory.CreateDirectory(data);
             var file = Path.Combine(data, "swarm.bin");
             var bytes = new byte[Math.Min(size, 1 << 24)];
-            new Random(1).NextBytes(bytes);
+            new Random(Seed).NextBytes(bytes);
             await using (var stream = File.Create(file))
                 for (long written = 0; written < size; written += bytes.Length)
                     await stream.WriteAsync(bytes.AsMemory(0, (int)Math.Min(bytes.Length, size - written)), cancel);
@@ -73,6 +114,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 await make.WaitForExitAsync(cancel).WaitAsync(TimeSpan.FromSeconds(120), cancel);
                 if (make.ExitCode != 0) throw new InvalidOperationException("actors torrent create failed: " + await make.StandardError.ReadToEndAsync(cancel));
             }
+            record.Event("sweep", "torrent-created", $"{size} bytes of seed {Seed}'s random data, 64 KiB pieces");
 
             // Leechers first: they announce and find each other with nothing to trade; then the seeders.
             var leechers = new List<(string Name, int Pid, int Count, string Progress)>();
@@ -92,6 +134,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 await Task.Delay(500, cancel);
             await Task.Delay(3000, cancel);
             var idleRss = leechers.Sum(l => Posix.Usage(l.Pid)?.ResidentBytes ?? 0);
+            record.Event("sweep", "leechers-idle", $"{leechers.Count} process(es) wrote progress; {idleRss / 1024.0 / peers:F0} KiB resident per idle peer");
 
             // t = 0 when every seeder listens (its process start is not the swarm's time).
             var seederPorts = new List<int>();
@@ -106,6 +149,8 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             }
             foreach (var port in seederPorts) await WaitListening(port, TimeSpan.FromSeconds(90), cancel);
             var seedStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            record.OriginUnixMs = seedStart; // t = 0, as in the plots
+            record.Event("sweep", "seeders-listening", $"{seeders} seeder(s) listen: t = 0");
             var us = (double)seeders * upCap;
             var bound = upCap > 0 ? Math.Max(size / us, (double)peers * size / (us + (double)peers * upCap)) : 0;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -139,7 +184,12 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 {
                     var t = (line.UnixMs - seedStart) / 1000.0;
                     for (var i = 0; i < line.Have.Length && i < done.Length; i++)
-                        if (done[i] is null && line.Have[i] == line.Pieces) done[i] = Math.Max(0, t);
+                        if (done[i] is null && line.Have[i] == line.Pieces)
+                        {
+                            done[i] = Math.Max(0, t);
+                            // One event per peer, up to 100 per process (a sweep of thousands would fill the file).
+                            if (i < 100) record.Event(l.Name, "peer-complete", $"peer {i} of {l.Name} holds all {line.Pieces} pieces", line.UnixMs);
+                        }
                 }
                 lines.Add(parsed);
                 completion.AddRange(done.Where(d => d is not null).Select(d => d!.Value));
@@ -162,7 +212,8 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             await File.WriteAllTextAsync(Path.Combine(bundle, "availability.csv"), "t,min_copies,median_copies,max_copies,mean_copies,distributed_copies\n" + string.Concat(availability.Select(a =>
                 string.Create(CultureInfo.InvariantCulture, $"{a.T},{a.Min},{a.Median},{a.Max},{a.Mean:F3},{a.DistributedCopies:F3}\n"))), cancel);
             WritePlots(bundle, completion, bound, availability, metrics.ToString());
-            await File.WriteAllTextAsync(Path.Combine(bundle, "report.md"), Report(summary), cancel);
+            await File.WriteAllTextAsync(Path.Combine(bundle, "report.md"), Report(summary, string.Join(" ", Arguments())), cancel);
+            record.Event("sweep", "ended", all is { } end ? string.Create(CultureInfo.InvariantCulture, $"all {peers} complete at t = {end:F1} s; bound {bound:F1} s") : $"{completion.Count} of {peers} complete");
             log.WriteLine(all is { } c
                 ? string.Create(CultureInfo.InvariantCulture, $"  all {peers} complete {c:F1} s after the seeders started; bound {bound:F1} s; ratio {c / bound:F2}; median {summary.MedianSeconds} s")
                 : $"  only {completion.Count} of {peers} complete within {deadline.TotalSeconds:F0} s");
@@ -279,8 +330,10 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         resources.SavePng(Path.Combine(bundle, "resources.png"), 900, 420);
     }
 
-    private static string Report(Summary s) => string.Create(CultureInfo.InvariantCulture, $"""
+    private static string Report(Summary s, string arguments) => string.Create(CultureInfo.InvariantCulture, $"""
         # Swarm: {s.Peers} peers, {s.Seeders} seeder(s), {s.SizeBytes >> 20} MiB, up-cap {s.UpCapBytesPerSecond >> 10} KiB/s
+
+        `actors {arguments}`; re-run: `./re-run.sh`. Files: `resolved.json`, `seed`, `events.jsonl`, `report.json`, `summary.json`, `metrics.csv`, `availability.csv`, `logs/`.
 
         | figure | value |
         |---|---|

@@ -62,6 +62,21 @@ public sealed class CallsSweepTests(ITestOutputHelper output)
         // Every process of the sweep stopped with it.
         var alive = new ManifestStore(Path.Combine(bundle, "nodes")).ReadAll().Where(m => m.State() != ProcessState.Gone).Select(m => m.Name).ToList();
         Assert.True(alive.Count == 0, "left running: " + string.Join(", ", alive));
+
+        // The files every bundle holds (issue 11, item 2), and the dashboard lists it.
+        foreach (var file in new[] { "resolved.json", "seed", "events.jsonl", "report.json" })
+            Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
+        using (var resolved = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "resolved.json"))))
+            Assert.Equal("lab calls --steps 2,4 --frame-rate 50 --frame-size 172 --step-seconds 0.5", resolved.RootElement.GetProperty("arguments").GetString());
+        var events = (await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"))).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, events.Count(e => e.GetProperty("kind").GetString() == "step-measured"));
+        Assert.Contains(events, e => e.GetProperty("source").GetString() == "relay" && e.GetProperty("kind").GetString() == "started");
+        using var list = JsonDocument.Parse(RunsApi.Reply(temp.Path, "/api/runs").Body);
+        var listed = Assert.Single(list.RootElement.GetProperty("runs").EnumerateArray());
+        Assert.Equal("calls", listed.GetProperty("kind").GetString());
+        Assert.True(listed.GetProperty("passed").GetBoolean());
+        Assert.Equal(1, listed.GetProperty("seed").GetInt32());
+        Assert.Equal(["calls-latency.png"], listed.GetProperty("plots").EnumerateArray().Select(p => p.GetString()));
     }
 
     [Theory]

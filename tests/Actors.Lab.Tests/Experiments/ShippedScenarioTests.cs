@@ -25,12 +25,43 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         using var temp = new TempDirectory($"lab-run-{name}-");
         var (code, text, bundle) = await Run(name, temp);
         Assert.True(code == 0, text);
+        await AssertCompleteBundle(bundle);
+    }
+
+    /// <summary>
+    /// relay-quota: both relays cut every session after 2 s (<c>--max-duration</c>) under an 8 s
+    /// relayed call. The check holds (no relay held sessions past the quota + 1.5 s), and it was
+    /// not vacuous: a relay carried the call (its sessions gauge above zero in metrics.csv) and the
+    /// call changed path when its session was cut. 28 s on an idle machine.
+    /// </summary>
+    [Fact]
+    public async Task Relay_quota_passes_with_a_relayed_session_cut_at_its_quota()
+    {
+        using var temp = new TempDirectory("lab-run-relay-quota-");
+        var (code, text, bundle) = await Run("relay-quota", temp);
+        Assert.True(code == 0, text);
+        await AssertCompleteBundle(bundle);
+        Assert.Contains("check: relay-quota: longest stretch with sessions open", text);
+        var carried = (await File.ReadAllLinesAsync(Path.Combine(bundle, "metrics.csv"))).Skip(1).Select(l => l.Split(','))
+            .Where(f => f[1].StartsWith("relay", StringComparison.Ordinal) && f[2].StartsWith("\"actors.relay.sessions", StringComparison.Ordinal))
+            .Any(f => double.Parse(f[^1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.True(carried, "no relay's sessions gauge was ever above zero: the quota was never reached");
+        var reports = (await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"))).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("kind").GetString() == "call-report")
+            .Select(e => System.Text.Json.JsonDocument.Parse(e.GetProperty("text").GetString()!).RootElement).ToList();
+        Assert.NotEmpty(reports);
+        Assert.Contains(reports, r => r.GetProperty("pathChanges").GetInt32() >= 1);
+    }
+
+    private static async Task AssertCompleteBundle(string bundle)
+    {
         foreach (var file in new[] { "scenario.conf", "resolved.json", "seed", "events.jsonl", "metrics.csv", "report.json", "report.md", "re-run.sh", "nodes.png" })
             Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
         Assert.Contains("PASSED", await File.ReadAllTextAsync(Path.Combine(bundle, "report.md")));
         // A PNG, not an empty file.
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, (await File.ReadAllBytesAsync(Path.Combine(bundle, "nodes.png")))[..4]);
     }
+
 
     [Fact]
     public async Task The_scenario_written_to_fail_exits_1_naming_the_failed_check()

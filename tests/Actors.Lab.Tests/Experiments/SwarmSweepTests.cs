@@ -9,7 +9,7 @@ namespace Actors.Lab.Tests.Experiments;
 /// <summary>
 /// <c>actors lab swarm</c> as a user runs it, tiny: 3 leechers and a super-seeding seeder, 512 KiB
 /// capped at 256 KiB/s (a bound of 2 s), through a real tracker and real peer processes; the
-/// bundle's files and figures.
+/// bundle's files (every file a scenario's bundle holds, listed by the dashboard) and figures.
 /// </summary>
 public sealed class SwarmSweepTests(ITestOutputHelper output)
 {
@@ -52,5 +52,27 @@ public sealed class SwarmSweepTests(ITestOutputHelper output)
         Assert.Contains("| seeders super-seed (BEP 16) | yes |", await File.ReadAllTextAsync(Path.Combine(bundle, "report.md")));
         // The seeder really ran with --super-seed: it says so in its log.
         Assert.Contains("super-seeding (BEP 16)", await File.ReadAllTextAsync(Path.Combine(bundle, "logs", "seeder-0.log")));
+
+        // The files every bundle holds (issue 11, item 2): the arguments resolved, the seed, events, report.json, re-run.sh.
+        foreach (var file in new[] { "resolved.json", "seed", "events.jsonl", "report.json", "re-run.sh" })
+            Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
+        Assert.Equal("1", (await File.ReadAllTextAsync(Path.Combine(bundle, "seed"))).Trim());
+        const string arguments = "lab swarm --peers 3 --seeders 1 --size 524288 --up-cap 262144 --processes 1 --seed 1 --super-seed";
+        using (var resolved = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "resolved.json"))))
+            Assert.Equal(arguments, resolved.RootElement.GetProperty("arguments").GetString());
+        Assert.Contains(arguments + " --out \"$PWD/../..\" \"$@\"", await File.ReadAllTextAsync(Path.Combine(bundle, "re-run.sh")));
+        if (!OperatingSystem.IsWindows()) Assert.True(File.GetUnixFileMode(Path.Combine(bundle, "re-run.sh")).HasFlag(UnixFileMode.UserExecute));
+        var events = (await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"))).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(events, e => e.GetProperty("kind").GetString() == "seeders-listening" && e.GetProperty("t").GetDouble() == 0);
+        Assert.Equal(3, events.Count(e => e.GetProperty("kind").GetString() == "peer-complete"));
+        Assert.Contains(events, e => e.GetProperty("source").GetString() == "seeder-0" && e.GetProperty("kind").GetString() == "started");
+
+        // The dashboard lists it (GET /api/runs reads report.json), passed, with its plots.
+        using var list = JsonDocument.Parse(RunsApi.Reply(temp.Path, "/api/runs").Body);
+        var listed = Assert.Single(list.RootElement.GetProperty("runs").EnumerateArray());
+        Assert.Equal("swarm-n3", listed.GetProperty("scenario").GetString());
+        Assert.Equal("swarm", listed.GetProperty("kind").GetString());
+        Assert.True(listed.GetProperty("passed").GetBoolean());
+        Assert.Equal(["completion-cdf.png", "availability.png", "resources.png"], listed.GetProperty("plots").EnumerateArray().Select(p => p.GetString()));
     }
 }
