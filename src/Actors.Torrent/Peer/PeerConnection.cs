@@ -268,10 +268,12 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
             case WireMessage.Have have:
                 if (!_peerPieces.Add(have.Index)) break;
                 _context.TorrentActor.Tell(new PeerHave(have.Index));
-                // A piece we lack: ask for work now (the torrent sees the have first: same sender,
-                // same receiver). A connection whose last ask came back empty would otherwise wait
-                // for its tick (up to 15 s when idle) while the peer sits on a fresh piece.
-                if (!_ourPieces[have.Index]) AskForWork();
+                // A piece we lack and nothing in flight here: ask for work now (the torrent sees the
+                // have first: same sender, same receiver). A connection whose last ask came back
+                // empty would otherwise wait for its tick (up to 15 s when idle) while the peer sits
+                // on a fresh piece. One with blocks in flight asks as they arrive: asking on every
+                // have too cost a 100-leecher process ~15 % more CPU.
+                if (_outstanding.Count == 0 && !_ourPieces[have.Index]) AskForWork();
                 break;
             case WireMessage.Bitfield bitfield:
                 // BEP 3 allows it only first; aria2 sends it later too, so it simply replaces what we knew.

@@ -1,4 +1,5 @@
 using Actors.Torrent.Peer;
+using Actors.Torrent.Peer.Picking;
 using Actors.Torrent.Peer.Wire;
 using Xunit;
 
@@ -6,7 +7,8 @@ namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>
 /// A peer that unchokes us and sits idle gets requests: blocks that busy peers are slow to bring
-/// are shared with it (two copies at most, before the end-game), and a <c>have</c> for a piece we
+/// (asked of them more than <see cref="PiecePicker.ShareSlowerThan"/> ago) are shared with it (two
+/// copies at most, before the end-game), and a <c>have</c> for a piece we
 /// lack is asked for at once rather than at the connection's next tick (15 s once idle). In a
 /// capped 20-leecher swarm, without either, leechers' uploads idled at 60–80 % of their cap while
 /// the peers they unchoked fetched every piece they lacked from busier ones.
@@ -34,7 +36,9 @@ public sealed class IdlePeerRequestTests() : SwarmTest("idle-requests")
 
         await using var busy = await Unchoking();
         await busy.Next<WireMessage.Request>(r => r.Index == 0, seconds: 5);
-        // The busy peer never sends the block. A second holder, idle, is asked for a copy of it.
+        // The busy peer never sends the block. Once it has had it for a while, a second holder,
+        // idle, is asked for a copy of it.
+        await Task.Delay(PiecePicker.ShareSlowerThan + TimeSpan.FromMilliseconds(200));
         await using var idle = await Unchoking();
         await idle.Next<WireMessage.Request>(r => r.Index == 0, seconds: 5);
         // A third holder gets nothing: two copies are in flight. Past its first, fast tick, the

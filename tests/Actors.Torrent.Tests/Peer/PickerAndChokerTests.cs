@@ -56,9 +56,10 @@ public sealed class PickerAndChokerTests
     }
 
     [Fact]
-    public void An_idle_peer_gets_a_second_copy_of_blocks_others_are_bringing_before_the_end_game_and_never_a_third()
+    public void An_idle_peer_gets_a_second_copy_of_blocks_others_are_slow_to_bring_before_the_end_game_and_never_a_third()
     {
-        var picker = Picker(4);
+        var now = 1_000_000L;
+        var picker = new PiecePicker(4, Piece, _ => Piece, new Random(1), randomFirstPieces: 0, clock: () => now);
         var onlyFirst = new PieceSet(4);
         onlyFirst.Add(0);
         var all = PieceSet.Full(4);
@@ -66,8 +67,11 @@ public sealed class PickerAndChokerTests
         Assert.Equal(2, picker.Pick("busy", onlyFirst, 10).Count); // both blocks of piece 0, from a busy peer
         Assert.False(picker.InEndGame);                             // pieces 1..3 not started
 
-        // Another peer that holds piece 0: nothing unrequested, so nothing unless it is idle.
+        // Another peer that holds piece 0: nothing unrequested, so nothing unless it is idle, and
+        // not while the busy peer has had the blocks for less than ShareSlowerThan.
         Assert.Empty(picker.Pick("idle", onlyFirst, 10));
+        Assert.Empty(picker.Pick("idle", onlyFirst, 10, shareSlowBlocks: true));
+        now += (long)(PiecePicker.ShareSlowerThan.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) + 1;
         var shared = picker.Pick("idle", onlyFirst, 10, shareSlowBlocks: true);
         Assert.Equal([(0, 0), (0, 16384)], shared.Select(b => (b.Index, b.Begin)));
         Assert.Empty(picker.Pick("third", onlyFirst, 10, shareSlowBlocks: true)); // two copies at most
