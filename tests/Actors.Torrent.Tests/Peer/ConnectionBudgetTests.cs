@@ -94,6 +94,28 @@ public sealed class ConnectionBudgetTests
     }
 
     [Fact]
+    public void A_budget_full_of_its_own_connections_still_accepts_a_few_from_elsewhere_and_dials_leave_room_for_their_other_end()
+    {
+        var budget = Budget(new ConnectionLimits { MaxConnections = 1024, MaxHalfOpen = 2000, ConnectsPerSecond = 100_000 });
+        Assert.Equal(64, budget.InboundReserve);
+        // Pairs of our own peers: each dial and its accept, until a dial finds no room for both ends.
+        var pairs = 0;
+        while (budget.TryStartDial())
+        {
+            budget.DialConnected();
+            Assert.True(budget.TryAccept());
+            pairs++;
+        }
+        Assert.Equal(512, pairs);
+        Assert.Equal(1024, budget.Open);
+        // Peers from elsewhere: 64 more, then refused.
+        Assert.Equal(64, Enumerable.Range(0, 100).Count(_ => budget.TryAccept()));
+        Assert.Equal(36, budget.Stats().InboundRefused);
+
+        Assert.Equal(0, Budget(new ConnectionLimits { MaxConnections = 100 }).InboundReserve); // a small budget keeps none
+    }
+
+    [Fact]
     public void Running_out_pauses_every_dial_with_a_doubling_back_off()
     {
         var budget = Budget(new ConnectionLimits { MaxConnections = 100, MaxBackoff = TimeSpan.FromSeconds(4) });

@@ -93,6 +93,22 @@ public sealed class ConnectionBudget
         return Math.Max(capacity, _limits.MinPeersPerTorrent);
     }
 
+    /// <summary>
+    /// Inbound connections accepted above the capacity: a process whose peers filled its budget
+    /// among themselves (1,000 leechers in one process, 4 connections each) still lets in peers
+    /// from elsewhere, such as a seeder that starts late; each torrent then decides (on probation,
+    /// shedding a useless connection if the newcomer has pieces it wants). Without it a 1,000-peer
+    /// Lab swarm refused every connection of its seeder (2,328 refusals in 10 s) until leechers
+    /// re-announced and dialled it themselves, ~10 s later. None for a small budget.
+    /// </summary>
+    public int InboundReserve { get { lock (_lock) return InboundReserveLocked(); } }
+
+    private int InboundReserveLocked()
+    {
+        var capacity = CapacityLocked();
+        return capacity >= 256 ? Math.Min(64, capacity / 16) : 0;
+    }
+
     public int Open { get { lock (_lock) return _open; } }
     public int HalfOpen { get { lock (_lock) return _halfOpen; } }
     public int Torrents { get { lock (_lock) return _torrents; } }
@@ -155,7 +171,11 @@ public sealed class ConnectionBudget
         {
             var now = _clock();
             Refill(now);
-            if (now < _pausedUntil || _halfOpen >= _limits.MaxHalfOpen || _open + _halfOpen >= CapacityLocked() || _connectTokens < 1)
+            // With an inbound reserve, a dial leaves room for its other end inside the capacity:
+            // in a process of many peers that end is often ours, and would otherwise take the
+            // reserve kept for peers from elsewhere.
+            var ends = InboundReserveLocked() > 0 ? 2 : 1;
+            if (now < _pausedUntil || _halfOpen >= _limits.MaxHalfOpen || _open + _halfOpen + ends > CapacityLocked() || _connectTokens < 1)
             {
                 _dialsDenied++;
                 return false;
@@ -220,12 +240,12 @@ public sealed class ConnectionBudget
         return null;
     }
 
-    /// <summary>Takes an open slot for an accepted connection; false when the budget is spent (close it at once).</summary>
+    /// <summary>Takes an open slot for an accepted connection; false when the budget and its <see cref="InboundReserve"/> are spent (close it at once).</summary>
     public bool TryAccept()
     {
         lock (_lock)
         {
-            if (_open + _halfOpen >= CapacityLocked())
+            if (_open + _halfOpen >= CapacityLocked() + InboundReserveLocked())
             {
                 _inboundRefused++;
                 return false;
