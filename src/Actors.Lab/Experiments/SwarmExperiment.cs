@@ -69,6 +69,26 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             await WriteBundle(bundle, actors, record, [$"setup: {why}"], null);
             throw;
         }
+        finally
+        {
+            RemoveCopies(bundle);
+        }
+    }
+
+    /// <summary>
+    /// The file's copies (the seeders' in data/, every leecher's in out-*/) are N + S times F: 8 GB
+    /// for 1,000 peers of 8 MiB, so a few sweeps filled this machine's disk. The bundle keeps what
+    /// was measured; re-run.sh makes the copies again from the seed. Only files this run wrote.
+    /// </summary>
+    private static void RemoveCopies(string bundle)
+    {
+        if (!Directory.Exists(bundle)) return;
+        foreach (var dir in Directory.EnumerateDirectories(bundle).Where(d => Path.GetFileName(d) is "data" || Path.GetFileName(d).StartsWith("out-", StringComparison.Ordinal)))
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { } // a file still held: left for the user, the run's result stands
+            catch (UnauthorizedAccessException) { }
+        }
     }
 
     private Task WriteBundle(string bundle, IReadOnlyList<string> actors, RunRecord record, IReadOnlyList<string> failed, Summary? summary) =>
