@@ -85,6 +85,29 @@ public static class Bundle
     }
 
     /// <summary>
+    /// Runs a sweep's measurement and always leaves its bundle: with the failures
+    /// <paramref name="failed"/> finds in the summary, or, when the sweep could not run (a timeout,
+    /// a process that would not start, cancelled), with that reason, and the error goes on.
+    /// </summary>
+    public static async Task<T> RunSweep<T>(RunRecord record, Func<Task<T>> measure, Func<T, IReadOnlyList<string>> failed,
+        Func<IReadOnlyList<string>, T?, Task> write) where T : class
+    {
+        try
+        {
+            var summary = await measure();
+            await write(failed(summary), summary);
+            return summary;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            var why = e is OperationCanceledException ? "cancelled" : e.Message;
+            record.Event("sweep", "failed", why);
+            await write([$"setup: {why}"], null);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The files a sweep's bundle (<c>actors lab swarm</c>, <c>actors lab calls</c>) shares with a
     /// scenario's, so the dashboard lists it and it can be run again: <c>resolved.json</c> (the
     /// arguments, every value resolved, and the seed), <c>seed</c>, <c>events.jsonl</c>,

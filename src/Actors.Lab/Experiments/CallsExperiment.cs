@@ -46,19 +46,9 @@ public sealed class CallsExperiment(IReadOnlyList<int> steps, int frameRate, int
     {
         Directory.CreateDirectory(bundle);
         var record = new RunRecord();
-        try
-        {
-            var summary = await Measure(bundle, actors, record, cancel);
-            await WriteBundle(bundle, actors, record, summary.Error is { } e ? [$"sweep: {e}"] : [], summary);
-            return summary;
-        }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
-        {
-            var why = e is OperationCanceledException ? "cancelled" : e.Message;
-            record.Event("sweep", "failed", why);
-            await WriteBundle(bundle, actors, record, [$"setup: {why}"], null);
-            throw;
-        }
+        return await Bundle.RunSweep(record, () => Measure(bundle, actors, record, cancel),
+            summary => summary.Error is { } e ? [$"sweep: {e}"] : [],
+            (failed, summary) => WriteBundle(bundle, actors, record, failed, summary));
     }
 
     private Task WriteBundle(string bundle, IReadOnlyList<string> actors, RunRecord record, IReadOnlyList<string> failed, Summary? summary) =>

@@ -58,16 +58,9 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
         var record = new RunRecord();
         try
         {
-            var summary = await Measure(bundle, actors, record, cancel);
-            await WriteBundle(bundle, actors, record, summary.Completed == peers ? [] : [$"check: swarm-completes: {summary.Completed} of {peers} peers complete"], summary);
-            return summary;
-        }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or OperationCanceledException)
-        {
-            var why = e is OperationCanceledException ? "cancelled" : e.Message;
-            record.Event("sweep", "failed", why);
-            await WriteBundle(bundle, actors, record, [$"setup: {why}"], null);
-            throw;
+            return await Bundle.RunSweep(record, () => Measure(bundle, actors, record, cancel),
+                summary => summary.Completed == peers ? [] : [$"check: swarm-completes: {summary.Completed} of {peers} peers complete"],
+                (failed, summary) => WriteBundle(bundle, actors, record, failed, summary));
         }
         finally
         {
