@@ -65,6 +65,31 @@ public sealed class ProcessFaultsTests : TestKit
         WaitFor(() => Posix.State(fresh.Pid) == ProcessState.Gone, "killed");
     }
 
+    /// <summary>
+    /// The lab is the parent of what it restarts, so it can say how that process ended: a node
+    /// whose role cannot run exits 1 (the failure policy), and the event log says so with the code.
+    /// </summary>
+    [Fact]
+    public void A_restarted_process_that_ends_is_an_exited_event_with_its_exit_code()
+    {
+        new ManifestStore(_dir).Write(new NodeManifest("failing", 0, ["sh", "-c", "sleep 0.3; echo 'actors web: cannot listen' >&2; exit 3"], _dir, Path.Combine(_dir, "failing.log")));
+        var events = CreateTestProbe();
+        var faults = Sys.ActorOf(ProcessFaults.Props(new ManifestStore(_dir), events));
+
+        faults.Tell(new RestartNode("failing"), TestActor);
+        ExpectMsg<FaultDone>();
+        Assert.Equal("fault-begun", events.ExpectMsg<RecordEvent>().Kind);
+        Assert.Equal("fault-ended", events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10)).Kind);
+        var pid = new ManifestStore(_dir).Find("failing")!.Pid;
+        _pids.Add(pid);
+        var exited = events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10));
+        Assert.Equal(("failing", "exited", $"pid {pid} exited with code 3"), (exited.Node, exited.Kind, exited.Text));
+        Assert.Equal(3, ProcessFaults.ExitCodeOf(exited.Text));
+        Assert.Null(ProcessFaults.ExitCodeOf("restarted (pid 12)"));
+        // Its output went to its log, as a node's does.
+        Assert.Equal("actors web: cannot listen", File.ReadAllText(Path.Combine(_dir, "failing.log")).Trim());
+    }
+
     [Fact]
     public void Unknown_nodes_bad_signals_and_dead_processes_are_refused()
     {

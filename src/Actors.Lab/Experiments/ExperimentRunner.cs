@@ -24,6 +24,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
         var plan = FaultPlan.Build(scenario, seed);
         using var cluster = new ScenarioCluster(bundle, actors);
         using var load = new LoadProcesses(cluster, () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), record.Event);
+        using var ports = new PortHolds();
         AnnounceLoad? announces = null;
         var watch = Stopwatch.StartNew();
         try
@@ -92,7 +93,8 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                         if (step.Target == ScenarioFile.BusiestRelay) step = step with { Target = await BusiestRelay(cluster) };
                         // The plan's time is when it was due; what happened is when it was applied (a loaded machine lags).
                         applied.Add(step with { At = TimeSpan.FromSeconds(record.Now()) });
-                        var (ok, answer) = await cluster.Lab.Apply(step);
+                        // hold-port is the runner's own fault (it takes the port itself); every other goes through the lab.
+                        var (ok, answer) = step.Action == "hold-port" ? await HoldPort(cluster, ports, step.Target, cancel) : await cluster.Lab.Apply(step);
                         record.Event("runner", ok ? "fault-applied" : "fault-failed", $"{step}: {Short(answer)}");
                         log.WriteLine($"  t={record.Now():F1} s {step}: {(ok ? "ok" : "FAILED " + Short(answer))}");
                     }
@@ -104,7 +106,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 record.FaultWindows.AddRange(FaultPlan.Windows(applied, scenario.Duration));
 
                 // ---- rollbacks --------------------------------------------------------------------
-                await Rollback(cluster, applied, record);
+                await Rollback(cluster, ports, applied, record, cancel);
 
                 // ---- steady state after, and the invariants (the sampler keeps sampling) ----------
                 var after = await probes.HoldWithin([.. scenario.SteadyState.Probes.Where(p => p.After)], scenario.SteadyState.Within, cancel);
@@ -114,7 +116,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                     var share = asked == 0 ? 0 : (double)held / asked;
                     record.Result(probe.Name, "during", share >= probe.During, $"held in {held} of {asked} samples ({share:P0}, want ≥ {probe.During:P0})");
                 }
-                var checks = new InvariantChecks(load, announces, scenario.Load.Announces, applied, record);
+                var checks = new InvariantChecks(load, announces, scenario.Load.Announces, applied, record, cluster);
                 foreach (var check in scenario.Checks)
                 {
                     var (passed, detail) = await checks.Check(check, cancel);
@@ -126,7 +128,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             else
             {
                 record.Event("runner", "not-steady", "the steady state did not hold before the method: no fault was injected");
-                await Rollback(cluster, plan, record);
+                await Rollback(cluster, ports, plan, record, cancel);
             }
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException or HttpRequestException or OperationCanceledException)
@@ -145,6 +147,14 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
         foreach (var r in record.Results) log.WriteLine($"  {(r.Passed ? "ok  " : "FAIL")} {r.Phase}: {r.Name}: {r.Detail}");
         log.WriteLine($"{scenario.Name} (seed {seed}): {(record.Passed ? "PASSED" : "FAILED")} in {watch.Elapsed.TotalSeconds:F0} s; bundle {bundle}");
         return record.Passed;
+    }
+
+    private static async Task<(bool Ok, string Answer)> HoldPort(ScenarioCluster cluster, PortHolds ports, string node, CancellationToken cancel)
+    {
+        int port;
+        try { port = cluster.PortOf(node); }
+        catch (KeyNotFoundException) { return (false, $"{node} has no service port"); }
+        return await ports.Hold(node, port, cluster.Pid(node), TimeSpan.FromSeconds(5), cancel);
     }
 
     private async Task<string> BusiestRelay(ScenarioCluster cluster)
@@ -267,11 +277,19 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             yield return (name, 0, 0);
     }
 
-    /// <summary>The scenario's rollbacks: heal every partition, resume paused nodes, clear every link's toxics, restart nodes the plan left dead.</summary>
-    private async Task Rollback(ScenarioCluster cluster, IReadOnlyList<FaultStep> plan, RunRecord record)
+    /// <summary>
+    /// The scenario's rollbacks: heal every partition, resume paused nodes, clear every link's
+    /// toxics, restart nodes the plan left dead, release held ports and restart their nodes.
+    /// </summary>
+    private async Task Rollback(ScenarioCluster cluster, PortHolds ports, IReadOnlyList<FaultStep> plan, RunRecord record, CancellationToken cancel)
     {
         foreach (var rollback in scenario.Rollbacks)
         {
+            if (rollback == "release-ports")
+            {
+                await ReleasePorts(cluster, ports, plan, record, cancel);
+                continue;
+            }
             var steps = rollback switch
             {
                 "heal" => [new FaultStep(TimeSpan.Zero, "heal", "", new Dictionary<string, string>())],
@@ -289,6 +307,29 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
                 var (ok, answer) = await cluster.Lab.Apply(step);
                 record.Event("runner", ok ? "rollback" : "rollback-failed", $"{step}: {Short(answer)}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Each held port released, then its node restarted. A node restarted while its port was held
+    /// runs a process that must end by itself (the failure policy: exit 1); the port stays held
+    /// until it has (at most 30 s), or this restart would end it instead and hide what the policy did.
+    /// </summary>
+    private static async Task ReleasePorts(ScenarioCluster cluster, PortHolds ports, IReadOnlyList<FaultStep> plan, RunRecord record, CancellationToken cancel)
+    {
+        foreach (var node in ports.Nodes.ToList())
+        {
+            var held = plan.ToList().FindLastIndex(s => s.Action == "hold-port" && s.Target == node);
+            if (plan.Skip(held + 1).Any(s => s.Action == "restart" && s.Target == node))
+            {
+                var pidThen = ports.PidThen(node);
+                if (!await WaitFor(() => cluster.Pid(node) != pidThen && cluster.State(node) == ProcessState.Gone, TimeSpan.FromSeconds(30), cancel))
+                    record.Event("runner", "rollback-waited", $"{node} (pid {cluster.Pid(node)}), started while its port was held, still runs after 30 s");
+            }
+            record.Event("runner", "rollback", $"release-port {node}: {ports.Release(node)}");
+            var step = new FaultStep(TimeSpan.Zero, "restart", node, new Dictionary<string, string>());
+            var (ok, answer) = await cluster.Lab.Apply(step);
+            record.Event("runner", ok ? "rollback" : "rollback-failed", $"{step}: {Short(answer)}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.Lab.Processes;
 
 namespace Actors.Lab.Experiments;
 
@@ -6,8 +7,10 @@ namespace Actors.Lab.Experiments;
 /// The domain invariants (<paramref name="plan"/>: the faults as applied, at the times they were), checked over what happened (the load's records) and the live system
 /// (trackers asked again, files hashed). Each is polled until it holds or its "within" runs out,
 /// so a slow but correct system passes and a wrong one fails with the first counterexample.
+/// <paramref name="cluster"/>: the lab's event log and the nodes' logs (node-exits).
 /// </summary>
-public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces, AnnounceLoadSpec? announceSpec, IReadOnlyList<FaultStep> plan, RunRecord record)
+public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces, AnnounceLoadSpec? announceSpec, IReadOnlyList<FaultStep> plan, RunRecord record,
+    ScenarioCluster? cluster = null)
 {
     public async Task<(bool Passed, string Detail)> Check(CheckSpec check, CancellationToken cancel)
     {
@@ -29,6 +32,7 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
         "calls-survive" => CallsSurvive(check.Limit, check.Limit2),
         "relay-quota" => RelayQuota(check.Limit),
         "callers-registered" => CallersRegistered(),
+        "node-exits" => await NodeExits(check),
         _ => (false, $"unknown check {check.Type}"),
     };
 
@@ -135,6 +139,48 @@ public sealed class InvariantChecks(LoadProcesses load, AnnounceLoad? announces,
             if (worst > maxDurationS + 1.5) bad.Add($"{relay.Key} held sessions for {worst:F1} s at a stretch");
         }
         return (bad.Count == 0, bad.Count == 0 ? $"longest stretch with sessions open: {string.Join(", ", longest)} (quota {maxDurationS} s)" : string.Join("; ", bad));
+    }
+
+    private async Task<(bool, string)> NodeExits(CheckSpec check)
+    {
+        if (cluster?.Lab is null) return (false, "no lab to ask");
+        using var events = await cluster.Lab.Get("api/events/recent?n=1000");
+        if (events is null) return (false, "the lab did not answer");
+        var exits = events.RootElement.EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "exited")
+            .Select(e => (Node: e.GetProperty("node").GetString() ?? "", Text: e.GetProperty("text").GetString() ?? "")).ToList();
+        return NodeExits(check, exits, node =>
+        {
+            try { return File.ReadAllLines(Path.Combine(cluster.Logs, node + ".log")); }
+            catch (IOException) { return []; }
+        });
+    }
+
+    /// <summary>
+    /// <c>node-exits</c> over the lab's <c>exited</c> events (each a process the lab started,
+    /// <see cref="ProcessFaults.ExitText"/>) and each node's log: every node of the check had a
+    /// process exit with <c>code</c>, and its log holds exactly as many lines with <c>says</c> as
+    /// such exits — one line per failure, as the failure policy promises, not a stack trace or a
+    /// line repeated by a restart loop.
+    /// </summary>
+    public static (bool, string) NodeExits(CheckSpec check, IEnumerable<(string Node, string Text)> exitEvents, Func<string, IReadOnlyList<string>> logOf)
+    {
+        var code = (int)check.Limit;
+        var exits = exitEvents.ToList();
+        var bad = new List<string>();
+        var seen = new List<string>();
+        foreach (var node in check.Nodes)
+        {
+            var codes = exits.Where(e => e.Node == node).Select(e => ProcessFaults.ExitCodeOf(e.Text)).ToList();
+            var matching = codes.Count(c => c == code);
+            var lines = logOf(node).Where(l => l.Contains(check.Says, StringComparison.Ordinal)).ToList();
+            if (matching == 0)
+                bad.Add($"{node}: no process exited with code {code} (exits seen: {(codes.Count == 0 ? "none" : string.Join(", ", codes.Select(c => c?.ToString() ?? "?")))})");
+            else if (lines.Count != matching)
+                bad.Add($"{node}: {matching} exit(s) with code {code} but {lines.Count} log line(s) with \"{check.Says}\"{(lines.Count > 0 ? ": " + lines[^1] : "")}");
+            else
+                seen.Add($"{node} exited {matching}× with code {code}: \"{lines[^1].Trim()}\"");
+        }
+        return (bad.Count == 0 && check.Nodes.Count > 0, bad.Count == 0 ? string.Join("; ", seen) : string.Join("; ", bad));
     }
 
     /// <summary>Every caller whose first rendezvous node was faulted registered again after the last fault on it.</summary>

@@ -83,7 +83,7 @@ public sealed record NemesisSpec(TimeSpan Interval, TimeSpan HealAfter, IReadOnl
 /// <summary>
 /// An invariant over what happened. Types: <c>files-identical</c>, <c>swarm-completes</c>,
 /// <c>announces-kept</c>, <c>replicas-converge</c>, <c>calls-survive</c>, <c>relay-quota</c>,
-/// <c>callers-registered</c>. Parameters in <paramref name="Within"/>, <paramref name="Limit"/>
-/// (a number whose meaning the type gives), <paramref name="Nodes"/>.
+/// <c>callers-registered</c>, <c>node-exits</c>. Parameters in <paramref name="Within"/>, <paramref name="Limit"/>
+/// (a number whose meaning the type gives), <paramref name="Nodes"/>, <paramref name="Says"/> (text a log line must hold).
 /// </summary>
-public sealed record CheckSpec(string Name, string Type, TimeSpan Within, double Limit, double Limit2, IReadOnlyList<string> Nodes);
+public sealed record CheckSpec(string Name, string Type, TimeSpan Within, double Limit, double Limit2, IReadOnlyList<string> Nodes, string Says = "");

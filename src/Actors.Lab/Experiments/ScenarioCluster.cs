@@ -54,7 +54,8 @@ public sealed class ScenarioCluster : IDisposable
         }, StringComparer.Ordinal);
     }
 
-    private ProcessState State(string name) => _manifests.Find(name)?.State() ?? ProcessState.Gone;
+    /// <summary>The node's process as its manifest names it now (the lab rewrites a restarted one's pid).</summary>
+    public ProcessState State(string name) => _manifests.Find(name)?.State() ?? ProcessState.Gone;
 
     /// <summary>A free loopback port not handed out before in this run (the OS may return one twice).</summary>
     public int FreePort()

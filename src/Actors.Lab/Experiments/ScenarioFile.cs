@@ -14,10 +14,10 @@ namespace Actors.Lab.Experiments;
 public static class ScenarioFile
 {
     public static readonly string[] Roles = ["seed", "tracker", "web", "rendezvous", "relay"];
-    public static readonly string[] Actions = ["kill", "pause", "resume", "terminate", "restart", "partition", "heal", "toxic", "clear"];
+    public static readonly string[] Actions = ["kill", "pause", "resume", "terminate", "restart", "partition", "heal", "toxic", "clear", "hold-port"];
     public static readonly string[] ProbeTypes = ["nodes-up", "tracker-answers", "figure"];
-    public static readonly string[] CheckTypes = ["files-identical", "swarm-completes", "announces-kept", "replicas-converge", "calls-survive", "relay-quota", "callers-registered"];
-    public static readonly string[] RollbackNames = ["heal", "resume", "clear-links", "restart-stopped"];
+    public static readonly string[] CheckTypes = ["files-identical", "swarm-completes", "announces-kept", "replicas-converge", "calls-survive", "relay-quota", "callers-registered", "node-exits"];
+    public static readonly string[] RollbackNames = ["heal", "resume", "clear-links", "restart-stopped", "release-ports"];
     public static readonly string[] Kinds = ["cluster", "nat-matrix"];
     /// <summary>The checks of a <c>nat-matrix</c> scenario, one result per cell: the expected path, and the UDP media path where expected.</summary>
     public static readonly string[] NatCheckTypes = ["nat-paths", "nat-udp"];
@@ -98,6 +98,8 @@ public static class ScenarioFile
             var target = action is "heal" ? "" : m.Name(action is "partition" ? "spec" : action is "toxic" or "clear" ? "link" : "node");
             if (action is not ("partition" or "heal" or "toxic" or "clear") && !names.Contains(target) && !IsLoadNode(target) && target != BusiestRelay)
                 throw new SettingsException($"{m.Key}.node", $"{target} is not a node of this scenario");
+            if (action == "hold-port" && (target == BusiestRelay || nodes.Any(n => n.Name == target && n.Role == "seed")))
+                throw new SettingsException($"{m.Key}.node", $"{target}: hold-port takes a node's service port (HTTP, callers', peer), and a seed node has none");
             var attributes = action == "toxic" ? m.Rest("at", "fault", "link") : new Dictionary<string, string>();
             if (action == "toxic" && !attributes.ContainsKey("type")) throw new SettingsException($"{m.Key}.type", "missing (latency, bandwidth, slicer, stall, reset, limit-data, down)");
             var at = m.Duration("at", null);
@@ -131,9 +133,19 @@ public static class ScenarioFile
             if (type is "announces-kept" or "replicas-converge" && announces is null) throw new SettingsException(k.Key, $"{type} needs load.announces");
             if (type is "calls-survive" or "relay-quota" or "callers-registered" && calls is null) throw new SettingsException(k.Key, $"{type} needs load.calls");
             var checkNodes = k.Strings("nodes");
-            return new CheckSpec(k.OptionalName("name") ?? type, type, k.Duration("within", TimeSpan.FromSeconds(15)),
-                k.Double(type switch { "calls-survive" => "min-path-changes", "relay-quota" => "max-duration-s", _ => "limit" }, type == "calls-survive" ? 1 : 0),
-                k.Double(type == "calls-survive" ? "max-gap-ms" : "limit2", type == "calls-survive" ? 2000 : 0), checkNodes);
+            var says = "";
+            if (type == "node-exits")
+            {
+                if (checkNodes.Count == 0) throw new SettingsException($"{k.Key}.nodes", "missing: the nodes whose process must exit");
+                foreach (var node in checkNodes)
+                    if (!names.Contains(node) && !IsLoadNode(node)) throw new SettingsException($"{k.Key}.nodes", $"{node} is not a node of this scenario");
+                says = k.Name("says", 200);
+            }
+            // node-exits: the exit code, an integer (a process's status is 0-255; one killed by a signal exits 128 + its number).
+            var limit = type == "node-exits" ? k.Int("code", 0, 255, 1)
+                : k.Double(type switch { "calls-survive" => "min-path-changes", "relay-quota" => "max-duration-s", _ => "limit" }, type == "calls-survive" ? 1 : 0);
+            return new CheckSpec(k.OptionalName("name") ?? type, type, k.Duration("within", TimeSpan.FromSeconds(15)), limit,
+                k.Double(type == "calls-survive" ? "max-gap-ms" : "limit2", type == "calls-survive" ? 2000 : 0), checkNodes, says);
         }).ToList();
         if (checks.Count == 0 && probes.Count == 0) throw new SettingsException("scenario.checks", "a scenario checks something: add probes or checks");
 
@@ -217,15 +229,15 @@ public static class ScenarioFile
 
         public string? OptionalText(string name) => TryGet(name, out var v) ? v.GetString() : null;
 
-        public string? OptionalName(string name)
+        public string? OptionalName(string name, int maxLength = 64)
         {
             var text = OptionalText(name)?.Trim();
             if (text is null) return null;
-            if (text.Length == 0 || text.Length > 64) throw new SettingsException($"{Key}.{name}", "1 to 64 characters");
+            if (text.Length == 0 || text.Length > maxLength) throw new SettingsException($"{Key}.{name}", $"1 to {maxLength} characters");
             return text;
         }
 
-        public string Name(string name) => OptionalName(name) ?? throw new SettingsException($"{Key}.{name}", "missing");
+        public string Name(string name, int maxLength = 64) => OptionalName(name, maxLength) ?? throw new SettingsException($"{Key}.{name}", "missing");
 
         public string OneOf(string name, string[] allowed)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Lab.Processes;
 
 namespace Actors.Lab.Experiments;
 
@@ -18,8 +19,7 @@ public sealed class SteadyStateProbes(ScenarioCluster cluster, AnnounceLoad? ann
             case "nodes-up":
             {
                 if (status is null) return (false, "the lab did not answer");
-                var statuses = Statuses(status);
-                var bad = probe.Nodes.Where(n => statuses.GetValueOrDefault(n, "unlisted") != "up").Select(n => $"{n} {statuses.GetValueOrDefault(n, "unlisted")}").ToList();
+                var bad = NotUp(status.RootElement, cluster.Processes(), probe.Nodes);
                 return (bad.Count == 0, bad.Count == 0 ? "all up" : string.Join(", ", bad));
             }
             case "tracker-answers":
@@ -57,6 +57,32 @@ public sealed class SteadyStateProbes(ScenarioCluster cluster, AnnounceLoad? ann
             if (answers.All(a => a.Item2) || watch.Elapsed > within) return answers;
             await Task.Delay(250, cancel);
         }
+    }
+
+    /// <summary>
+    /// The nodes-up probe (pure): each node the lab says is up, whose process (by the run's
+    /// manifests) runs and has reported to the lab since it started. The lab's word alone says up
+    /// for a killed node until the failure detector notices, and for a restarted one before its new
+    /// process has joined and reported, so "up again after the rollback" would hold at once.
+    /// Stricter than nodes.png (<see cref="ExperimentRunner.UpSamples"/>), which draws a node without
+    /// a report yet as up: a probe waits, within T, for the report. Nodes without a manifest: the lab's word.
+    /// </summary>
+    public static List<string> NotUp(JsonElement status, IReadOnlyDictionary<string, (ProcessState State, long StartedUnixMs)> processes, IReadOnlyList<string> nodes)
+    {
+        var listed = status.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("name").GetString()!, n => n);
+        var bad = new List<string>();
+        foreach (var name in nodes)
+        {
+            if (!listed.TryGetValue(name, out var node)) { bad.Add($"{name} unlisted"); continue; }
+            var word = node.GetProperty("status").GetString();
+            if (word != "up") { bad.Add($"{name} {word}"); continue; }
+            if (!processes.TryGetValue(name, out var process)) continue;
+            if (process.State != ProcessState.Running) { bad.Add($"{name} up for the lab, but its process is {process.State.ToString().ToLowerInvariant()}"); continue; }
+            var reported = node.TryGetProperty("lastReportUnixMs", out var last) && last.ValueKind == JsonValueKind.Number ? last.GetInt64() : (long?)null;
+            if (reported is null || reported < process.StartedUnixMs)
+                bad.Add($"{name} up for the lab, but its process (started {process.StartedUnixMs}) has not reported{(reported is null ? "" : $" (last report {reported})")}");
+        }
+        return bad;
     }
 
     public static Dictionary<string, string> Statuses(JsonDocument status) =>

@@ -11,11 +11,16 @@ namespace Actors.Lab.Processes;
 /// A restart stops the process (TERM, then KILL after <c>graceTime</c>), starts the manifest's
 /// command again in its folder with output appended to its log, and rewrites the manifest with
 /// the new pid. One restart per node at a time; the requester is answered at once and the
-/// restart's end is an event. Every fault is recorded in the event log.
+/// restart's end is an event. The lab is the parent of what it restarts, so it also records when
+/// that process ends and its exit code (event <c>exited</c>, "pid N exited with code C"): a node
+/// whose role cannot run (its port is taken) exits 1, and the Lab shows it. Every fault is
+/// recorded in the event log.
 /// </summary>
 public sealed class ProcessFaults : ReceiveActor, IWithTimers
 {
     private sealed record CheckStopped(string Name);
+
+    private sealed record Exited(string Name, int Pid, int Code);
 
     private sealed class Restarting(NodeManifest manifest, DateTime killAt)
     {
@@ -44,6 +49,19 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         Receive<LeaveNode>(OnLeave);
         Receive<RestartNode>(OnRestart);
         Receive<CheckStopped>(c => OnCheckStopped(c.Name));
+        Receive<Exited>(OnExited);
+    }
+
+    /// <summary>The <c>exited</c> event's text, read back by the scenario runner's <c>node-exits</c> check.</summary>
+    public static string ExitText(int pid, int code) => $"pid {pid} exited with code {code}";
+
+    /// <summary>The exit code an <c>exited</c> event's text names, or null.</summary>
+    public static int? ExitCodeOf(string text)
+    {
+        const string marker = " exited with code ";
+        var at = text.IndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 && int.TryParse(text.AsSpan(at + marker.Length), System.Globalization.NumberStyles.AllowLeadingSign,
+            System.Globalization.CultureInfo.InvariantCulture, out var code) ? code : null;
     }
 
     private bool TryFind(string name, out NodeManifest manifest)
@@ -100,6 +118,9 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         Sender.Tell(new FaultDone($"{leave.Name}: terminating"));
     }
 
+    private void OnExited(Exited exited) =>
+        _events.Tell(new RecordEvent(exited.Name, "exited", ExitText(exited.Pid, exited.Code)));
+
     private static bool TryParseAddress(string text, out string host, out int port)
     {
         (host, port) = ("", 0);
@@ -140,9 +161,14 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         _restarting.Remove(name);
         try
         {
-            var started = ProcessLauncher.Start(restarting.Manifest);
+            var (started, process) = ProcessLauncher.StartWatched(restarting.Manifest);
             _manifests.Write(started);
             _events.Tell(new RecordEvent(name, "fault-ended", $"restarted (pid {started.Pid})"));
+            // Its end comes back as a message (never touch the actor from the task's thread).
+            process.WaitForExitAsync().ContinueWith(_ =>
+            {
+                using (process) return new Exited(name, started.Pid, process.ExitCode);
+            }, TaskContinuationOptions.ExecuteSynchronously).PipeTo(Self);
         }
         catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
         {

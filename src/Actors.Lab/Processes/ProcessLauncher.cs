@@ -11,6 +11,17 @@ public static class ProcessLauncher
     /// <summary>Starts the command; returns the manifest with the new process's pid and start time.</summary>
     public static NodeManifest Start(NodeManifest manifest)
     {
+        var (started, process) = StartWatched(manifest);
+        process.Dispose();
+        return started;
+    }
+
+    /// <summary>
+    /// As <see cref="Start"/>, and the <see cref="Process"/> too, for a parent that wants the exit
+    /// code (the lab after a restart: a node whose role fails exits 1). The caller disposes it.
+    /// </summary>
+    public static (NodeManifest Manifest, Process Process) StartWatched(NodeManifest manifest)
+    {
         var start = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
@@ -23,8 +34,8 @@ public static class ProcessLauncher
         start.ArgumentList.Add("exec \"$@\" >>\"$0\" 2>&1 </dev/null");
         start.ArgumentList.Add(manifest.Log.Length > 0 ? manifest.Log : "/dev/null");
         foreach (var arg in manifest.Command) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start) ?? throw new IOException("the process did not start");
+        var process = Process.Start(start) ?? throw new IOException("the process did not start");
         process.StandardInput.Close();
-        return manifest with { Pid = process.Id, Started = Posix.StartTime(process.Id) };
+        return (manifest with { Pid = process.Id, Started = Posix.StartTime(process.Id) }, process);
     }
 }

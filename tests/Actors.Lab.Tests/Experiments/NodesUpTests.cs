@@ -52,6 +52,29 @@ public sealed class NodesUpTests
         Assert.Equal((1, 1), (again.Up, again.ClusterUp));
     }
 
+    /// <summary>
+    /// The nodes-up probe is stricter than the plot: a node with a manifest is up only once its
+    /// process has reported since it started. Without that, port-taken's "web1 up" held 10 ms after
+    /// the rollback restarted web1 (the lab still listed the member up, with no report at all).
+    /// </summary>
+    [Fact]
+    public void The_nodes_up_probe_wants_a_report_from_the_process_running_now()
+    {
+        var status = Status(("seed", "up", Now), ("fresh", "up", null), ("restarted", "up", Now - 4000), ("killed", "up", Now - 3000),
+            ("joiner", "joining", Now), ("hand-run", "up", null));
+        var processes = new Dictionary<string, (ProcessState, long)>
+        {
+            ["seed"] = (ProcessState.Running, Now - 60_000), ["fresh"] = (ProcessState.Running, Now - 100),
+            ["restarted"] = (ProcessState.Running, Now - 1000), ["killed"] = (ProcessState.Gone, 0), ["joiner"] = (ProcessState.Running, Now - 500),
+        };
+        string[] all = ["seed", "fresh", "restarted", "killed", "joiner", "hand-run", "ghost"];
+        var bad = SteadyStateProbes.NotUp(status, processes, all);
+        Assert.Equal(["fresh", "restarted", "killed", "joiner", "ghost"], bad.Select(b => b.Split(' ')[0]));
+        Assert.Empty(SteadyStateProbes.NotUp(status, processes, ["seed", "hand-run"]));
+        // Once the restarted process reports, it is up.
+        Assert.Empty(SteadyStateProbes.NotUp(Status(("restarted", "up", Now)), processes, ["restarted"]));
+    }
+
     [Fact]
     public async Task The_relay_quota_check_fails_when_no_relay_carried_a_session_and_holds_or_fails_by_the_longest_stretch()
     {

@@ -65,6 +65,72 @@ public sealed class ScenarioFileTests
         Assert.Equal(key, ex.Key);
     }
 
+    private const string PortTaken = """
+        scenario {
+          name = p
+          duration = 6s
+          nodes = [ { name = seed, role = seed }, { name = web1, role = web } ]
+          steady-state { probes = [ { type = nodes-up } ] }
+          method = [ { at = 1s, fault = kill, node = web1 }, { at = 1s, fault = hold-port, node = web1 }, { at = 2s, fault = restart, node = web1 } ]
+          rollbacks = [release-ports]
+          checks = [ { type = node-exits, nodes = [web1], code = 1, says = "actors web: cannot listen on" } ]
+        }
+        """;
+
+    [Fact]
+    public void A_held_port_and_a_node_that_must_exit_are_read_in_file_order()
+    {
+        var s = ScenarioFile.Parse(PortTaken);
+        Assert.Equal(["kill web1", "hold-port web1", "restart web1"], s.Method.Select(m => m.ToString()));
+        Assert.Equal(["release-ports"], s.Rollbacks);
+        var check = Assert.Single(s.Checks);
+        Assert.Equal(("node-exits", 1.0, "actors web: cannot listen on"), (check.Type, check.Limit, check.Says));
+        Assert.Equal(["web1"], check.Nodes);
+        // The held port is a fault until the end of the method (the rollback releases it).
+        Assert.Contains(FaultPlan.Windows(s.Method, s.Duration), w => w.Label == "hold-port web1" && w.To == s.Duration);
+    }
+
+    [Theory]
+    [InlineData("fault = hold-port, node = web1", "fault = hold-port, node = seed", "scenario.method[1].node")]
+    [InlineData("fault = hold-port, node = web1", "fault = hold-port, node = ghost", "scenario.method[1].node")]
+    [InlineData("nodes = [web1], code = 1, ", "code = 1, ", "scenario.checks[0].nodes")]
+    [InlineData("nodes = [web1], code = 1, ", "nodes = [ghost], code = 1, ", "scenario.checks[0].nodes")]
+    [InlineData(", says = \"actors web: cannot listen on\"", "", "scenario.checks[0].says")]
+    [InlineData("code = 1", "code = 1.5", "scenario.checks[0].code")]
+    [InlineData("code = 1", "code = 256", "scenario.checks[0].code")]
+    public void A_bad_hold_port_or_node_exits_is_refused_naming_the_key(string replace, string with, string key)
+    {
+        Assert.Contains(replace, PortTaken);
+        var ex = Assert.Throws<SettingsException>(() => ScenarioFile.Parse(PortTaken.Replace(replace, with)));
+        Assert.Equal(key, ex.Key);
+    }
+
+    /// <summary>
+    /// node-exits holds only with an exit of the code asked for and exactly one log line with the
+    /// text per such exit: no exit, another code, no line, or the line twice (a restart loop) fail.
+    /// </summary>
+    [Fact]
+    public void Node_exits_wants_the_exit_code_and_one_log_line_per_exit()
+    {
+        var check = ScenarioFile.Parse(PortTaken).Checks[0];
+        const string line = "actors web: cannot listen on 127.0.0.1:4321: Address already in use";
+        (string, string) Exit(int code) => ("web1", Processes.ProcessFaults.ExitText(4242, code));
+        IReadOnlyList<string> Log(params string[] lines) => ["[INFO] Listening on 127.0.0.1:4321", .. lines];
+
+        var (passed, detail) = InvariantChecks.NodeExits(check, [Exit(1)], _ => Log(line));
+        Assert.True(passed, detail);
+        Assert.Contains(line, detail);
+
+        Assert.False(InvariantChecks.NodeExits(check, [], _ => Log(line)).Item1);
+        Assert.False(InvariantChecks.NodeExits(check, [("other", Processes.ProcessFaults.ExitText(1, 1))], _ => Log(line)).Item1);
+        var (wrongCode, why) = InvariantChecks.NodeExits(check, [Exit(143)], _ => Log(line));
+        Assert.False(wrongCode);
+        Assert.Contains("exits seen: 143", why);
+        Assert.False(InvariantChecks.NodeExits(check, [Exit(1)], _ => Log()).Item1);
+        Assert.False(InvariantChecks.NodeExits(check, [Exit(1)], _ => Log(line, line)).Item1);
+        Assert.True(InvariantChecks.NodeExits(check, [Exit(137), Exit(1), Exit(1)], _ => Log(line, line)).Item1);
+    }
+
     [Fact]
     public void Text_that_is_not_a_scenario_is_refused()
     {

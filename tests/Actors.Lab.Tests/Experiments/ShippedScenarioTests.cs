@@ -53,6 +53,38 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         Assert.Contains(reports, r => r.GetProperty("pathChanges").GetInt32() >= 1);
     }
 
+    /// <summary>
+    /// port-taken: the failure policy acting on a live cluster. web1 is killed, the runner takes its
+    /// HTTP port, the lab restarts it: that process exits 1 (the lab, its parent, records the code)
+    /// with exactly one line in the bundle's logs/web1.log naming the port; the rollback releases
+    /// the port and restarts web1, which is up again (the after probe, and member-up after the exit).
+    /// </summary>
+    [Fact]
+    public async Task Port_taken_ends_the_restarted_node_with_exit_1_and_one_line_then_it_comes_back()
+    {
+        using var temp = new TempDirectory("lab-run-port-taken-");
+        var (code, text, bundle) = await Run("port-taken", temp);
+        Assert.True(code == 0, text);
+        await AssertCompleteBundle(bundle);
+        Assert.Contains("check: node-exits: web1 exited 1× with code 1", text);
+        Assert.Contains("after: seed and web1 up: all up", text);
+
+        var events = (await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"))).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Select(e => (T: e.GetProperty("t").GetDouble(), Source: e.GetProperty("source").GetString()!, Kind: e.GetProperty("kind").GetString()!, Text: e.GetProperty("text").GetString()!)).ToList();
+        var held = Assert.Single(events, e => e.Kind == "fault-applied" && e.Text.StartsWith("hold-port web1", StringComparison.Ordinal));
+        var port = held.Text[(held.Text.IndexOf("127.0.0.1:", StringComparison.Ordinal) + "127.0.0.1:".Length)..].Split(',')[0];
+        var exited = Assert.Single(events, e => e.Kind == "lab:exited" && e.Source == "web1");
+        Assert.EndsWith("exited with code 1", exited.Text);
+        var released = Assert.Single(events, e => e.Kind == "rollback" && e.Text.StartsWith("release-port web1", StringComparison.Ordinal));
+        Assert.True(released.T >= exited.T, $"the port was released at t={released.T} s, before the exit at t={exited.T} s");
+        Assert.Contains(events, e => e.Kind == "lab:member-up" && e.Source == "web1" && e.T > released.T);
+
+        var lines = (await File.ReadAllLinesAsync(Path.Combine(bundle, "logs", "web1.log"))).Where(l => l.StartsWith("actors web:", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(lines);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", line);
+        Assert.Contains("in use", line);
+    }
+
     private static async Task AssertCompleteBundle(string bundle)
     {
         foreach (var file in new[] { "scenario.conf", "resolved.json", "seed", "events.jsonl", "metrics.csv", "report.json", "report.md", "re-run.sh", "nodes.png" })
