@@ -58,7 +58,7 @@ public sealed class SwarmSweepTests(ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(bundle, file)), $"{file} missing from {bundle}");
         Assert.Equal("1", (await File.ReadAllTextAsync(Path.Combine(bundle, "seed"))).Trim());
         // The file's copies (N + S times F) are not kept: re-run.sh makes them again.
-        Assert.Empty(Directory.EnumerateDirectories(bundle).Select(Path.GetFileName).Where(d => d is "data" || d!.StartsWith("out-", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(bundle).Select(Path.GetFileName), d => d is "data" || d!.StartsWith("out-", StringComparison.Ordinal));
         const string arguments = "lab swarm --peers 3 --seeders 1 --size 524288 --up-cap 262144 --processes 1 --seed 1 --super-seed";
         using (var resolved = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "resolved.json"))))
             Assert.Equal(arguments, resolved.RootElement.GetProperty("arguments").GetString());
