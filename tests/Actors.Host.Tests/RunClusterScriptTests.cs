@@ -141,7 +141,9 @@ public sealed class RunClusterScriptTests(ITestOutputHelper log)
     /// parallel) has twice spoiled this one call: no ping answered within the 3 s (rttMs null), and
     /// with 6 s calls, the relayed path broken after about 5 s ("no relay available"). Neither was
     /// seen on a quiet machine; both are in the issue notes to be found. So a call that
-    /// reports no RTT or failed is placed once more, and the first report is kept in the output.
+    /// reports no RTT or failed is placed again, up to three calls, and each report is kept in the
+    /// output. (2026-11-28, the Lab's scenarios running beside: two 3 s relayed calls in a row
+    /// received 9 and 39 of bob's 149 frames and no pong; alone, the test passed.)
     /// </summary>
     private async Task<double> Call(ClusterPorts ports)
     {
@@ -159,7 +161,7 @@ public sealed class RunClusterScriptTests(ITestOutputHelper log)
                 return ok.GetDouble();
             }
             log.WriteLine($"call attempt {attempt}: exit {code}, no RTT:\n{alice.Output}");
-            Assert.True(attempt < 2, $"two relayed calls in a row without an RTT:\n{alice.Output}");
+            Assert.True(attempt < 3, $"three relayed calls in a row without an RTT:\n{alice.Output}");
         }
     }
 }
