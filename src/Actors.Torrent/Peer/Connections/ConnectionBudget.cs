@@ -101,13 +101,9 @@ public sealed class ConnectionBudget
     /// Lab swarm refused every connection of its seeder (2,328 refusals in 10 s) until leechers
     /// re-announced and dialled it themselves, ~10 s later. None for a small budget.
     /// </summary>
-    public int InboundReserve { get { lock (_lock) return InboundReserveLocked(); } }
+    public int InboundReserve { get { lock (_lock) return ReserveFor(CapacityLocked()); } }
 
-    private int InboundReserveLocked()
-    {
-        var capacity = CapacityLocked();
-        return capacity >= 256 ? Math.Min(64, capacity / 16) : 0;
-    }
+    private static int ReserveFor(int capacity) => capacity >= 256 ? Math.Min(64, capacity / 16) : 0;
 
     public int Open { get { lock (_lock) return _open; } }
     public int HalfOpen { get { lock (_lock) return _halfOpen; } }
@@ -174,8 +170,9 @@ public sealed class ConnectionBudget
             // With an inbound reserve, a dial leaves room for its other end inside the capacity:
             // in a process of many peers that end is often ours, and would otherwise take the
             // reserve kept for peers from elsewhere.
-            var ends = InboundReserveLocked() > 0 ? 2 : 1;
-            if (now < _pausedUntil || _halfOpen >= _limits.MaxHalfOpen || _open + _halfOpen + ends > CapacityLocked() || _connectTokens < 1)
+            var capacity = CapacityLocked(); // reads the descriptor figures once
+            var ends = ReserveFor(capacity) > 0 ? 2 : 1;
+            if (now < _pausedUntil || _halfOpen >= _limits.MaxHalfOpen || _open + _halfOpen + ends > capacity || _connectTokens < 1)
             {
                 _dialsDenied++;
                 return false;
@@ -245,7 +242,8 @@ public sealed class ConnectionBudget
     {
         lock (_lock)
         {
-            if (_open + _halfOpen >= CapacityLocked() + InboundReserveLocked())
+            var capacity = CapacityLocked();
+            if (_open + _halfOpen >= capacity + ReserveFor(capacity))
             {
                 _inboundRefused++;
                 return false;
