@@ -42,14 +42,18 @@ public sealed class TokenBucket
         }
     }
 
-    /// <summary>How long until <paramref name="bytes"/> could be taken without debt (zero: now).</summary>
-    public TimeSpan Delay(int bytes)
+    /// <summary>
+    /// How long until <paramref name="bytes"/> could be taken without debt (zero: now). An
+    /// <paramref name="urgent"/> caller may borrow up to one burst ahead: it goes before the others
+    /// sharing the bucket, who then wait for the debt to be repaid, so the rate over time is unchanged.
+    /// </summary>
+    public TimeSpan Delay(int bytes, bool urgent = false)
     {
         if (IsUnlimited) return TimeSpan.Zero;
         lock (_gate)
         {
             Refill();
-            var missing = bytes - _tokens;
+            var missing = bytes - _tokens - (urgent ? _burst : 0);
             return missing <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(missing / _bytesPerSecond);
         }
     }

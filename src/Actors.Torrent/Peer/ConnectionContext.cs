@@ -1,6 +1,7 @@
 using Actors.Net.RateLimit;
 using Actors.Torrent.Peer.Connections;
 using Actors.Torrent.Metainfo;
+using Actors.Torrent.Peer.Picking;
 using Akka.Actor;
 
 namespace Actors.Torrent.Peer;
@@ -22,6 +23,8 @@ public sealed record ConnectionContext(
     public int ListenPort { get; init; }
     /// <summary>Outgoing connections start from this address (the listening address when it is a specific one): peers then see one address for us, in and out.</summary>
     public System.Net.IPEndPoint? LocalAddress { get; init; }
+    /// <summary>Which pieces few of our peers hold: the uploads serve requests for those first.</summary>
+    public PieceRarity? Rarity { get; init; }
     /// <summary>The process's DHT node, if any: see <see cref="TorrentDht"/>.</summary>
     public TorrentDht? Dht { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -47,9 +47,11 @@ public sealed partial class PeerConnection
                 RejectIfFast(next.Index, next.Begin, next.Length);
                 continue;
             }
-            var wait = _context.Upload.Delay(next.Length);
+            var urgent = _context.Rarity?.IsRare(next.Index) == true;
+            var wait = _context.Upload.Delay(next.Length, urgent);
             if (wait > TimeSpan.Zero)
             {
+                if (!urgent && RareRequestFirst()) continue;
                 if (!Timers.IsTimerActive(UploadReady.Instance))
                     Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
                 return;
@@ -59,6 +61,23 @@ public sealed partial class PeerConnection
             _readsInFlight++;
             _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
         }
+    }
+
+    /// <summary>
+    /// Moves the peer's first request for a rare piece to the head of its queue: that one may go
+    /// ahead of the other connections' requests (<see cref="Picking.PieceRarity"/>). False when there is none.
+    /// </summary>
+    private bool RareRequestFirst()
+    {
+        if (_context.Rarity is not { } rarity || _peerRequests.Count < 2) return false;
+        var queued = _peerRequests.ToArray();
+        var rare = Array.FindIndex(queued, 1, r => rarity.IsRare(r.Index));
+        if (rare < 0) return false;
+        _peerRequests.Clear();
+        _peerRequests.Enqueue(queued[rare]);
+        for (var i = 0; i < queued.Length; i++)
+            if (i != rare) _peerRequests.Enqueue(queued[i]);
+        return true;
     }
 
     private void OnBlockRead(StorageActor.BlockRead read)

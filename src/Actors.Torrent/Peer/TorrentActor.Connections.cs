@@ -244,6 +244,7 @@ public sealed partial class TorrentActor
         };
         Context.Watch(Sender);
         Sender.Tell(new Welcome(PiecesToShow()));
+        _picker.Rarity.Peers = _peers.Count;
         UnchokeIfFree(Sender, _peers[Sender]);
         _log.Debug("Peer {0} ({1}) joined; {2} peers", Endpoints.Format(remote), handshaken.Outbound ? "out" : "in", _peers.Count);
     }
@@ -259,6 +260,7 @@ public sealed partial class TorrentActor
             return;
         }
         if (!_peers.Remove(terminated.ActorRef, out var peer)) return;
+        _picker.Rarity.Peers = _peers.Count;
         _picker.PeerRemoved(terminated.ActorRef, peer.Has);
         _superSeeder?.PeerLeft(terminated.ActorRef, peer.Has);
         RememberExchange(peer);

@@ -159,6 +159,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
             Budget = _budget,
             Ticks = _ticks,
             Dht = _settings.Dht,
+            Rarity = _picker.Rarity,
             LocalAddress = IPAddress.TryParse(_settings.Host, out var host) && !host.Equals(IPAddress.Any) && !host.Equals(IPAddress.IPv6Any)
                 ? new IPEndPoint(host, 0) : null,
         };

@@ -49,8 +49,12 @@ public sealed class PiecePicker
         _randomFirstPieces = randomFirstPieces;
         _maxActivePieces = (int)Math.Max(8, maxActiveBytes / pieceLength);
         _availability = new int[pieceCount];
+        Rarity = new PieceRarity(_availability);
         Have = new PieceSet(pieceCount);
     }
+
+    /// <summary>These availability counts as the torrent's connections read them (from other threads).</summary>
+    public PieceRarity Rarity { get; }
 
     /// <summary>The verified pieces.</summary>
     public PieceSet Have { get; private set; }
