@@ -70,9 +70,15 @@ public sealed partial class PeerConnection
     private bool RareRequestFirst()
     {
         if (_context.Rarity is not { } rarity || _peerRequests.Count < 2) return false;
-        var queued = _peerRequests.ToArray();
-        var rare = Array.FindIndex(queued, 1, r => rarity.IsRare(r.Index));
+        // Looked for without copying: a capped upload asks this at every wait.
+        int position = 0, rare = -1;
+        foreach (var request in _peerRequests)
+        {
+            if (position > 0 && rarity.IsRare(request.Index)) { rare = position; break; }
+            position++;
+        }
         if (rare < 0) return false;
+        var queued = _peerRequests.ToArray();
         _peerRequests.Clear();
         _peerRequests.Enqueue(queued[rare]);
         for (var i = 0; i < queued.Length; i++)
