@@ -12,7 +12,7 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
 {
     public TcpServerTests() : base("akka.loglevel = WARNING") { }
 
-    /// <summary>Echoes each line back; a line "boom" makes it throw, as a buggy handler would.</summary>
+    /// <summary>Echoes each line back; a line "boom" makes it throw, as a buggy handler would; "bye" closes the connection.</summary>
     private sealed class EchoOrThrow : ReceiveActor
     {
         public EchoOrThrow(IActorRef connection)
@@ -22,6 +22,7 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
             {
                 var text = received.Data.ToString(Encoding.ASCII);
                 if (text.StartsWith("boom")) throw new InvalidOperationException("handler bug");
+                if (text.StartsWith("bye")) { connection.Tell(Akka.IO.Tcp.Close.Instance); return; }
                 connection.Tell(Akka.IO.Tcp.Write.Create(received.Data));
             });
             Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
@@ -71,6 +72,51 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("new\n", await RoundTrip(later.GetStream(), "new\n"));
         var stats = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
         Assert.Equal(3, stats.Accepted);
+    }
+
+    /// <summary>
+    /// The listener counts its connections down when their actors stop (no DeathWatch: see
+    /// TcpServer.ConnectionSupervision), whichever way they end: the handler throws and is stopped
+    /// by the listener's strategy, the server closes, the client closes.
+    /// </summary>
+    [Fact]
+    public async Task Open_connections_count_back_to_zero_however_they_end()
+    {
+        var (server, port) = await StartServer();
+        for (var round = 0; round < 2; round++)
+        {
+            var clients = new List<TcpClient>();
+            for (var i = 0; i < 6; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                Assert.Equal($"{i}\n", await RoundTrip(client.GetStream(), $"{i}\n"));
+                clients.Add(client);
+            }
+            var stats = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+            Assert.Equal(6, stats.Open);
+
+            for (var i = 0; i < 2; i++) // the handler throws: stopped by the listener's strategy
+            {
+                await clients[i].GetStream().WriteAsync(Encoding.ASCII.GetBytes("boom\n"));
+                await AssertClosedByServer(clients[i].GetStream());
+            }
+            for (var i = 2; i < 4; i++) // the server closes
+            {
+                await clients[i].GetStream().WriteAsync(Encoding.ASCII.GetBytes("bye\n"));
+                await AssertClosedByServer(clients[i].GetStream());
+            }
+            for (var i = 4; i < 6; i++) // the client closes
+                clients[i].Close();
+
+            await AwaitAssertAsync(async () =>
+            {
+                var after = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+                Assert.Equal(0, after.Open);
+                Assert.Equal(6 * (round + 1), after.Accepted);
+            }, TimeSpan.FromSeconds(10));
+            clients.ForEach(c => c.Dispose());
+        }
     }
 
     [Fact]
