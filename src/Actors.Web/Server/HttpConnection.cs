@@ -118,8 +118,16 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     protected override void PreStart()
     {
         _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: true, useResumeWriting: false));
-        SetDeadline(Deadline.Idle, _settings.IdleTimeout);
+        _deadline = Deadline.Idle;
+        _deadlineAt = Stopwatch.GetTimestamp() + (long)(_settings.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
+        // The first tick comes at the shortest timeout the connection may need next (its first
+        // request's header or handler deadline, or the write deadline of closing): those then fall
+        // after the tick and cost nothing, where an earlier deadline would re-arm the timer, a
+        // second scheduler operation per connection. A tick before the deadline only re-arms.
+        ArmTick(Min(Min(_settings.IdleTimeout, _settings.HeaderTimeout), Min(HandlerTimeout, _settings.WriteTimeout)));
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     protected override void PostStop() => _file?.Dispose();
 
