@@ -22,6 +22,7 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
             {
                 var text = received.Data.ToString(Encoding.ASCII);
                 if (text.StartsWith("boom")) throw new InvalidOperationException("handler bug");
+                if (text.StartsWith("fatal")) throw new Actors.Net.Supervision.FatalRoleException("storage gone");
                 if (text.StartsWith("bye")) { connection.Tell(Akka.IO.Tcp.Close.Instance); return; }
                 connection.Tell(Akka.IO.Tcp.Write.Create(received.Data));
             });
@@ -165,13 +166,30 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains($"127.0.0.1:{port}", failure.Message);
     }
 
+    [Fact]
+    public async Task A_connection_actor_failing_fatally_escalates_through_the_listener()
+    {
+        var parent = CreateTestProbe();
+        var catcher = Sys.ActorOf(Props.Create(() => new FailureCatcher(
+            TcpServer.Props(new TcpServerSettings("127.0.0.1", 0), (connection, _, _) => Props.Create(() => new EchoOrThrow(connection))),
+            parent.Ref)));
+        var listening = await catcher.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(5));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listening.LocalAddress).Port);
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes("fatal\n"));
+        var failure = parent.ExpectMsg<Exception>(TimeSpan.FromSeconds(5));
+        Assert.Equal("storage gone", Assert.IsType<Actors.Net.Supervision.FatalRoleException>(failure).Message);
+    }
+
+    /// <summary>Reports its child's failures to a probe; passes every message on to the child.</summary>
     private sealed class FailureCatcher : ReceiveActor
     {
         private readonly IActorRef _report;
         public FailureCatcher(Props child, IActorRef report)
         {
             _report = report;
-            Context.ActorOf(child);
+            var created = Context.ActorOf(child);
+            ReceiveAny(message => created.Forward(message));
         }
         protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
         {

@@ -94,10 +94,12 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     protected override void PostStop() => _stopped.Cancel();
 
     // A failing connection actor is stopped, never restarted: its socket state cannot be rebuilt.
-    // Akka asks for the strategy once per actor instance and keeps it.
+    // A failure fatal for the role escalates, as FailurePolicy.Strategy decides for every other
+    // parent. Akka asks for the strategy once per actor instance and keeps it.
     protected override SupervisorStrategy SupervisorStrategy() =>
         new ConnectionSupervision(ex =>
         {
+            if (FailurePolicy.Fatal(ex) is not null) return Directive.Escalate;
             _log.Warning(ex, "Connection actor failed; closing that connection only");
             return Directive.Stop;
         }, ConnectionStopped);
