@@ -12,7 +12,7 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
 {
     public TcpServerTests() : base("akka.loglevel = WARNING") { }
 
-    /// <summary>Echoes each line back; a line "boom" makes it throw, as a buggy handler would.</summary>
+    /// <summary>Echoes each line back; a line "boom" makes it throw, as a buggy handler would; "bye" closes the connection.</summary>
     private sealed class EchoOrThrow : ReceiveActor
     {
         public EchoOrThrow(IActorRef connection)
@@ -22,6 +22,8 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
             {
                 var text = received.Data.ToString(Encoding.ASCII);
                 if (text.StartsWith("boom")) throw new InvalidOperationException("handler bug");
+                if (text.StartsWith("fatal")) throw new Actors.Net.Supervision.FatalRoleException("storage gone");
+                if (text.StartsWith("bye")) { connection.Tell(Akka.IO.Tcp.Close.Instance); return; }
                 connection.Tell(Akka.IO.Tcp.Write.Create(received.Data));
             });
             Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
@@ -73,6 +75,51 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(3, stats.Accepted);
     }
 
+    /// <summary>
+    /// The listener counts its connections down when their actors stop (no DeathWatch: see
+    /// TcpServer.ConnectionSupervision), whichever way they end: the handler throws and is stopped
+    /// by the listener's strategy, the server closes, the client closes.
+    /// </summary>
+    [Fact]
+    public async Task Open_connections_count_back_to_zero_however_they_end()
+    {
+        var (server, port) = await StartServer();
+        for (var round = 0; round < 2; round++)
+        {
+            var clients = new List<TcpClient>();
+            for (var i = 0; i < 6; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                Assert.Equal($"{i}\n", await RoundTrip(client.GetStream(), $"{i}\n"));
+                clients.Add(client);
+            }
+            var stats = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+            Assert.Equal(6, stats.Open);
+
+            for (var i = 0; i < 2; i++) // the handler throws: stopped by the listener's strategy
+            {
+                await clients[i].GetStream().WriteAsync(Encoding.ASCII.GetBytes("boom\n"));
+                await AssertClosedByServer(clients[i].GetStream());
+            }
+            for (var i = 2; i < 4; i++) // the server closes
+            {
+                await clients[i].GetStream().WriteAsync(Encoding.ASCII.GetBytes("bye\n"));
+                await AssertClosedByServer(clients[i].GetStream());
+            }
+            for (var i = 4; i < 6; i++) // the client closes
+                clients[i].Close();
+
+            await AwaitAssertAsync(async () =>
+            {
+                var after = await server.Ask<TcpServer.Stats>(TcpServer.GetStats.Instance, TimeSpan.FromSeconds(5));
+                Assert.Equal(0, after.Open);
+                Assert.Equal(6 * (round + 1), after.Accepted);
+            }, TimeSpan.FromSeconds(10));
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     [Fact]
     public async Task Connections_beyond_the_limit_are_closed_at_once()
     {
@@ -119,13 +166,30 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains($"127.0.0.1:{port}", failure.Message);
     }
 
+    [Fact]
+    public async Task A_connection_actor_failing_fatally_escalates_through_the_listener()
+    {
+        var parent = CreateTestProbe();
+        var catcher = Sys.ActorOf(Props.Create(() => new FailureCatcher(
+            TcpServer.Props(new TcpServerSettings("127.0.0.1", 0), (connection, _, _) => Props.Create(() => new EchoOrThrow(connection))),
+            parent.Ref)));
+        var listening = await catcher.Ask<TcpServer.Listening>(TcpServer.GetListening.Instance, TimeSpan.FromSeconds(5));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listening.LocalAddress).Port);
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes("fatal\n"));
+        var failure = parent.ExpectMsg<Exception>(TimeSpan.FromSeconds(5));
+        Assert.Equal("storage gone", Assert.IsType<Actors.Net.Supervision.FatalRoleException>(failure).Message);
+    }
+
+    /// <summary>Reports its child's failures to a probe; passes every message on to the child.</summary>
     private sealed class FailureCatcher : ReceiveActor
     {
         private readonly IActorRef _report;
         public FailureCatcher(Props child, IActorRef report)
         {
             _report = report;
-            Context.ActorOf(child);
+            var created = Context.ActorOf(child);
+            ReceiveAny(message => created.Forward(message));
         }
         protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
         {

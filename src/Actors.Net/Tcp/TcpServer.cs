@@ -20,6 +20,11 @@ namespace Actors.Net.Tcp;
 /// memory." under <c>ulimit -n 200</c> and 300 idle clients, while Akka.IO's listener logged a
 /// retry every 10 ms). Refusing at the cap keeps descriptors for files, cluster links and the runtime.
 /// </para>
+/// <para>
+/// Open connections are counted without DeathWatch: Akka tells a parent that a child stopped
+/// through its supervisor strategy (<see cref="ConnectionSupervision"/>), whatever stopped it,
+/// which saves a Watch and a <see cref="Terminated"/> message per connection.
+/// </para>
 /// </summary>
 public sealed class TcpServer : ReceiveActor, IWithStash
 {
@@ -89,12 +94,38 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     protected override void PostStop() => _stopped.Cancel();
 
     // A failing connection actor is stopped, never restarted: its socket state cannot be rebuilt.
+    // A failure fatal for the role escalates, as FailurePolicy.Strategy decides for every other
+    // parent. Akka asks for the strategy once per actor instance and keeps it.
     protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(ex =>
+        new ConnectionSupervision(ex =>
         {
+            if (FailurePolicy.Fatal(ex) is not null) return Directive.Escalate;
             _log.Warning(ex, "Connection actor failed; closing that connection only");
             return Directive.Stop;
-        });
+        }, ConnectionStopped);
+
+    /// <summary>
+    /// One-for-one supervision that also reports every child that stopped. Akka's ActorCell calls
+    /// <see cref="SupervisorStrategy.HandleChildTerminated"/> when it removes a terminated child from
+    /// its children (the child's DeathWatchNotification, a system message every parent receives,
+    /// watched or not), on the parent's own thread, so the callback may touch the actor's fields.
+    /// It runs for a child stopped by this strategy, by itself or by the parent's own stop or restart
+    /// (then on the instance that is going away, so the meter stays exact). Keep it to counting:
+    /// it runs inside Akka's child bookkeeping, and a throw there fails the parent.
+    /// </summary>
+    private sealed class ConnectionSupervision(Func<Exception, Directive> decider, Action childStopped)
+        : OneForOneStrategy(decider)
+    {
+        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children) =>
+            childStopped();
+    }
+
+    // Every child is a connection actor made by Accept.
+    private void ConnectionStopped()
+    {
+        _open--;
+        NetMetrics.ConnectionsOpen.Add(-1);
+    }
 
     private void Binding()
     {
@@ -125,7 +156,6 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private void Bound(EndPoint localAddress, IActorRef listener)
     {
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
-        Receive<Terminated>(_ => { _open--; NetMetrics.ConnectionsOpen.Add(-1); });
         Receive<GetListening>(_ => Sender.Tell(new Listening(localAddress)));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
         Receive<Unbind>(_ =>
@@ -143,7 +173,6 @@ public sealed class TcpServer : ReceiveActor, IWithStash
             _log.Debug("Stopped listening");
             requester.Tell(Unbound.Instance);
         });
-        Receive<Terminated>(_ => { _open--; NetMetrics.ConnectionsOpen.Add(-1); });
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
         Receive<Unbind>(_ => Sender.Tell(Unbound.Instance));
         // Connections accepted before the listener closed still get their handler.
@@ -173,8 +202,8 @@ public sealed class TcpServer : ReceiveActor, IWithStash
             connection.Tell(Akka.IO.Tcp.Abort.Instance);
             return;
         }
-        var handler = Context.ActorOf(_connectionProps(connection, connected.RemoteAddress, connected.LocalAddress));
-        Context.Watch(handler);
+        // Not watched: ConnectionSupervision counts it when it stops.
+        Context.ActorOf(_connectionProps(connection, connected.RemoteAddress, connected.LocalAddress));
         _open++;
         _accepted++;
         NetMetrics.ConnectionsOpen.Add(1); NetMetrics.ConnectionsAccepted.Add(1);

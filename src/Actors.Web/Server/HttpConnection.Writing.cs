@@ -24,9 +24,9 @@ public sealed partial class HttpConnection
             head.Header(name, value);
         // No Content-Length: the body ends when the connection closes (RFC 9112 §6.3).
         head.Header("Date", CurrentDate.Value).Header("Server", "actors").Header("Connection", "close");
-        _phase = Phase.Writing;
+        _phase = Phase.Streaming;
+        _streamSource = source;
         Context.Watch(source);
-        Become(() => Streaming(source));
         WriteStreamed(ByteString.FromBytes(head.Encode()));
     }
 
@@ -35,28 +35,43 @@ public sealed partial class HttpConnection
     /// (the head's included), so at most one chunk waits; a client that stops reading is cut off at
     /// the write timeout.
     /// </summary>
-    private void Streaming(IActorRef source)
+    private bool Streaming(object message)
     {
-        var ending = false;
-        void End()
+        switch (message)
         {
-            ending = true;
-            if (Unconfirmed == 0) Close();
+            case WriteAck:
+                if (_ackMarks.TryDequeue(out var mark)) _confirmed = mark;
+                if (Unconfirmed > 0) return true;
+                if (_streamEnding) Close();
+                else _streamSource!.Tell(HttpStreamChunkWritten.Instance);
+                return true;
+            case HttpStreamChunk chunk:
+                WriteStreamed(ByteString.FromBytes(chunk.Data));
+                return true;
+            case HttpStreamEnd:
+                EndStream();
+                return true;
+            case Terminated terminated when terminated.ActorRef.Equals(_streamSource):
+                EndStream();
+                return true;
+            case Tick:
+                OnTick();
+                return true;
+            case Akka.IO.Tcp.Received:
+                return true;
+            // Before ConnectionEvent: PeerClosed is a ConnectionClosed.
+            case Akka.IO.Tcp.PeerClosed:
+                Close();
+                return true;
+            default:
+                return ConnectionEvent(message);
         }
-        Receive<WriteAck>(_ =>
-        {
-            if (_ackMarks.TryDequeue(out var mark)) _confirmed = mark;
-            if (Unconfirmed > 0) return;
-            if (ending) Close();
-            else source.Tell(HttpStreamChunkWritten.Instance);
-        });
-        Receive<HttpStreamChunk>(chunk => WriteStreamed(ByteString.FromBytes(chunk.Data)));
-        Receive<HttpStreamEnd>(_ => End());
-        Receive<Terminated>(t => t.ActorRef.Equals(source), _ => End());
-        Receive<Tick>(_ => OnTick());
-        Receive<Akka.IO.Tcp.Received>(_ => { });
-        Receive<Akka.IO.Tcp.PeerClosed>(_ => Close());
-        ConnectionEvents();
+    }
+
+    private void EndStream()
+    {
+        _streamEnding = true;
+        if (Unconfirmed == 0) Close();
     }
 
     private void WriteStreamed(ByteString data)

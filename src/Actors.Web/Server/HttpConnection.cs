@@ -21,6 +21,13 @@ namespace Actors.Web.Server;
 /// (<see cref="Open"/>; a <c>Become</c> per request cost ~8% of the CPU), with the phase in a field.
 /// </para>
 /// <para>
+/// Cheap per connection: an <see cref="ActorBase"/> that dispatches with a <c>switch</c> on the
+/// phase and the message. A <c>ReceiveActor</c> builds its handler table (delegates, matchers,
+/// <c>MakeGenericType</c>) for every instance and again on every <c>Become</c>: with a connection
+/// per request, handler tables were ~24% of the bytes allocated per connection (Akka.IO's actors
+/// and ours together; src/Actors.Net/README.md). Closing and streaming are phases too, not behaviours.
+/// </para>
+/// <para>
 /// Back-pressure: bytes handed to Akka.IO but not yet known to have reached the OS
 /// (<see cref="Unconfirmed"/>) stay within two chunks plus one response. One write in every half
 /// chunk carries an ack; every chunk of a streamed file carries one. A client that stops reading therefore
@@ -34,9 +41,11 @@ namespace Actors.Web.Server;
 /// </para>
 /// Files: this one (requests, timeouts, closing), <c>.Writing</c> (responses and streams, paced by acks).
 /// </summary>
-public sealed partial class HttpConnection : ReceiveActor, IWithTimers
+public sealed partial class HttpConnection : ActorBase, IWithTimers
 {
-    private enum Phase { Idle, AwaitingHandler, Writing, Closed }
+    // Streaming: the connection belongs to a streamed response until it ends. Closed: Close or
+    // Abort was sent, waiting for Akka.IO's ConnectionClosed (or the write timeout).
+    private enum Phase { Idle, AwaitingHandler, Writing, Streaming, Closed }
     private enum Deadline { None, Idle, Header, Handler, Write }
 
     private sealed class WriteAck : Akka.IO.Tcp.Event { public static readonly WriteAck Instance = new(); }
@@ -67,6 +76,9 @@ public sealed partial class HttpConnection : ReceiveActor, IWithTimers
     private bool _readingSuspended;
     // The client half-closed (sent FIN): answer what it already asked, then close.
     private bool _peerClosed;
+    // A streamed response: the actor writing it (watched: its end ends the stream), and whether it ended.
+    private IActorRef? _streamSource;
+    private bool _streamEnding;
 
     // Write accounting: bytes handed to Akka.IO, bytes known written (up to the last ack received),
     // and the _written value at each acked write whose ack has not come back yet (oldest first).
@@ -94,7 +106,6 @@ public sealed partial class HttpConnection : ReceiveActor, IWithTimers
         _files = files;
         _routes = routes;
         _decoder = new HttpRequestDecoder(settings.Limits);
-        Open();
     }
 
     private long Unconfirmed => _written - _confirmed;
@@ -107,22 +118,43 @@ public sealed partial class HttpConnection : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: true, useResumeWriting: false));
-        SetDeadline(Deadline.Idle, _settings.IdleTimeout);
+        _deadline = Deadline.Idle;
+        _deadlineAt = Stopwatch.GetTimestamp() + (long)(_settings.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
+        // The first tick comes at the shortest timeout the connection may need next (its first
+        // request's header or handler deadline, or the write deadline of closing): those then fall
+        // after the tick and cost nothing, where an earlier deadline would re-arm the timer, a
+        // second scheduler operation per connection. A tick before the deadline only re-arms.
+        ArmTick(Min(Min(_settings.IdleTimeout, _settings.HeaderTimeout), Min(HandlerTimeout, _settings.WriteTimeout)));
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     protected override void PostStop() => _file?.Dispose();
 
-    // ---- The one behaviour of an open connection ---------------------------------------------
+    // ---- Dispatch: one switch per phase, no handler table ------------------------------------
 
-    private void Open()
+    // False: unhandled (published as UnhandledMessage; an unexpected Terminated fails the actor).
+    protected override bool Receive(object message) => _phase switch
     {
-        Receive<Akka.IO.Tcp.Received>(OnReceived);
-        Receive<WriteAck>(_ => OnWriteAck());
-        Receive<HttpReply>(OnReply);
-        Receive<HttpStreamStart>(OnStreamStart);
-        Receive<Tick>(_ => OnTick());
-        Receive<Akka.IO.Tcp.PeerClosed>(_ => OnPeerClosed());
-        ConnectionEvents();
+        Phase.Closed => Closing(message),
+        Phase.Streaming => Streaming(message),
+        _ => Open(message),
+    };
+
+    /// <summary>The request cycle: Idle, AwaitingHandler and Writing share it.</summary>
+    private bool Open(object message)
+    {
+        switch (message)
+        {
+            case Akka.IO.Tcp.Received received: OnReceived(received); return true;
+            case WriteAck: OnWriteAck(); return true;
+            case HttpReply reply: OnReply(reply); return true;
+            case HttpStreamStart start: OnStreamStart(start); return true;
+            case Tick: OnTick(); return true;
+            // Before ConnectionEvent: PeerClosed is a ConnectionClosed.
+            case Akka.IO.Tcp.PeerClosed: OnPeerClosed(); return true;
+            default: return ConnectionEvent(message);
+        }
     }
 
     private void OnReceived(Akka.IO.Tcp.Received received)
@@ -268,13 +300,13 @@ public sealed partial class HttpConnection : ReceiveActor, IWithTimers
 
     // ---- Closing and events common to every state ------------------------------------------
 
+    // Close and Abort only change the phase: the dispatch sends what follows to Closing.
     private void Close()
     {
         _phase = Phase.Closed;
         _connection.Tell(Akka.IO.Tcp.Close.Instance);
         // Akka.IO writes what it holds before closing; a client that reads none of it is cut off.
         SetDeadline(Deadline.Write, _settings.WriteTimeout);
-        Become(Closing);
     }
 
     private void Abort()
@@ -283,34 +315,45 @@ public sealed partial class HttpConnection : ReceiveActor, IWithTimers
         _file?.Dispose();
         _file = null;
         _connection.Tell(Akka.IO.Tcp.Abort.Instance);
-        Become(Closing);
     }
 
-    private void Closing()
+    /// <summary>Closed: wait for Akka.IO to confirm (or the write deadline); everything else is dropped.</summary>
+    private bool Closing(object message)
     {
-        Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
-        Receive<Tick>(_ =>
+        switch (message)
         {
-            _tickAt = long.MaxValue;
-            if (Stopwatch.GetTimestamp() < _deadlineAt)
-            {
-                ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - Stopwatch.GetTimestamp()) / Stopwatch.Frequency));
-                return;
-            }
-            _connection.Tell(Akka.IO.Tcp.Abort.Instance);
-            Context.Stop(Self);
-        });
-        ReceiveAny(_ => { });
+            case Akka.IO.Tcp.ConnectionClosed:
+                Context.Stop(Self);
+                break;
+            case Tick:
+                _tickAt = long.MaxValue;
+                if (Stopwatch.GetTimestamp() < _deadlineAt)
+                {
+                    ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - Stopwatch.GetTimestamp()) / Stopwatch.Frequency));
+                    break;
+                }
+                _connection.Tell(Akka.IO.Tcp.Abort.Instance);
+                Context.Stop(Self);
+                break;
+        }
+        return true; // a late reply, read or a stream source's Terminated: nothing left to do with it
     }
 
-    private void ConnectionEvents()
+    /// <summary>What every open phase does when Akka.IO closes the connection or refuses a command.</summary>
+    private bool ConnectionEvent(object message)
     {
-        Receive<Akka.IO.Tcp.ConnectionClosed>(_ => Context.Stop(Self));
-        Receive<Akka.IO.Tcp.CommandFailed>(failed =>
+        switch (message)
         {
-            Log.Debug("{0}: {1}; closing", Endpoints.Format(_remote), failed.CauseString);
-            Context.Stop(Self);
-        });
+            case Akka.IO.Tcp.ConnectionClosed:
+                Context.Stop(Self);
+                return true;
+            case Akka.IO.Tcp.CommandFailed failed:
+                Log.Debug("{0}: {1}; closing", Endpoints.Format(_remote), failed.CauseString);
+                Context.Stop(Self);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void SuspendReading()
