@@ -8,7 +8,7 @@ public static class SwarmRegistryProtocol
     /// <summary>
     /// Record (or, for <c>stopped</c>, remove) a peer and ask for others in its swarm.
     /// <paramref name="Correlation"/> comes back untouched in the answer and never leaves the node:
-    /// the HTTP edge puts the waiting connection there, the UDP edge the client's address and
+    /// the HTTP edge needs none (the waiting connection is the sender), the UDP edge puts the client's address and
     /// transaction id (so it keeps no table of requests in flight).
     /// </summary>
     public sealed record Announce(AnnounceRequest Request, object? Correlation = null);

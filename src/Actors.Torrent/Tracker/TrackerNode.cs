@@ -38,8 +38,8 @@ public sealed class TrackerNode : ReceiveActor, IWithStash
         _settings = settings;
         // Registries find each other at the same path on every node (SwarmRegistry's Hello).
         _registry = Context.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
-        var tracker = Context.ActorOf(Tracker.Props(settings, _registry), "tracker");
-        _http = Context.ActorOf(WebServer.Props(web, Tracker.Routes(tracker)), "http");
+        // /announce and /scrape run on each HTTP connection's actor, which asks the registry (TrackerHttp).
+        _http = Context.ActorOf(WebServer.Props(web, TrackerHttp.Routes(settings, _registry)), "http");
 
         if (settings.UdpSameAsHttp)
         {

@@ -79,6 +79,8 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     // A streamed response: the actor writing it (watched: its end ends the stream), and whether it ended.
     private IActorRef? _streamSource;
     private bool _streamEnding;
+    // The endpoint of the last routed request, which turns its answers into replies.
+    private IHttpEndpoint? _endpoint;
 
     // Write accounting: bytes handed to Akka.IO, bytes known written (up to the last ack received),
     // and the _written value at each acked write whose ack has not come back yet (oldest first).
@@ -153,7 +155,14 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
             case Tick: OnTick(); return true;
             // Before ConnectionEvent: PeerClosed is a ConnectionClosed.
             case Akka.IO.Tcp.PeerClosed: OnPeerClosed(); return true;
-            default: return ConnectionEvent(message);
+            default:
+                // An endpoint's answer (e.g. the tracker registry's), made into a reply here.
+                if (_phase == Phase.AwaitingHandler && _endpoint?.Translate(message) is { } answered)
+                {
+                    OnReply(answered);
+                    return true;
+                }
+                return ConnectionEvent(message);
         }
     }
 
@@ -226,7 +235,20 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         }
         _request = request;
         _phase = Phase.AwaitingHandler;
-        route.Handler.Tell(new HttpRequestReceived(request, _remote));
+        if (route.Endpoint is { } endpoint)
+        {
+            _endpoint = endpoint;
+            if (endpoint.Handle(new HttpRequestReceived(request, _remote), Self) is { } now)
+            {
+                // Answered at once: ProcessRequests, which called us, goes on with the next request.
+                Respond(request, now);
+                return;
+            }
+        }
+        else
+        {
+            route.Handler!.Tell(new HttpRequestReceived(request, _remote));
+        }
         SetDeadline(Deadline.Handler, HandlerTimeout);
     }
 
@@ -241,12 +263,16 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     private void OnReply(HttpReply reply)
     {
         if (_phase != Phase.AwaitingHandler || _request is null) return; // late, after a 503
-        var request = _request;
+        Respond(_request, reply);
+        if (_phase == Phase.Idle) ProcessRequests();
+    }
+
+    private void Respond(HttpRequest request, HttpReply reply)
+    {
         var plan = ResponsePlan.Bytes(reply.Status, reply.ContentType, reply.Body, request.Method != "HEAD");
         foreach (var (name, value) in reply.Headers ?? [])
             plan.Head.Header(name, value);
         StartResponse(request, plan, close: !request.KeepAlive);
-        if (_phase == Phase.Idle) ProcessRequests();
     }
 
     // ---- Timeouts ----------------------------------------------------------------------------

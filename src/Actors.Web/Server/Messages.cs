@@ -12,8 +12,35 @@ public sealed record HttpRequestReceived(HttpRequest Request, IPEndPoint Remote)
 /// <summary>A complete, in-memory response from a handler actor.</summary>
 public sealed record HttpReply(int Status, string ContentType, byte[] Body, IReadOnlyList<KeyValuePair<string, string>>? Headers = null);
 
-/// <summary>Routes requests whose path starts with <paramref name="PathPrefix"/> to <paramref name="Handler"/>.</summary>
-public sealed record HttpRoute(string PathPrefix, Akka.Actor.IActorRef Handler);
+/// <summary>
+/// Routes requests whose path starts with <paramref name="PathPrefix"/> to a handler actor
+/// (<paramref name="Handler"/>, which answers the connection with an <see cref="HttpReply"/> or
+/// <see cref="HttpStreamStart"/>) or to an <paramref name="Endpoint"/> run by the connection itself.
+/// </summary>
+public sealed record HttpRoute(string PathPrefix, Akka.Actor.IActorRef? Handler, IHttpEndpoint? Endpoint = null)
+{
+    public HttpRoute(string pathPrefix, IHttpEndpoint endpoint) : this(pathPrefix, null, endpoint) { }
+}
+
+/// <summary>
+/// A route's handler that runs on the connection's own actor, for requests that need no state of
+/// their own on the way (the tracker's announces: parse, ask the actor that owns the swarms, encode
+/// its answer). With a connection per request a handler actor in between costs two hops per request
+/// and answers every connection from one thread; an endpoint costs neither. Stateless: one instance
+/// serves every connection, concurrently.
+/// </summary>
+public interface IHttpEndpoint
+{
+    /// <summary>
+    /// The reply at once, or null when the request went on to another actor with
+    /// <paramref name="connection"/> as the sender: its answer then comes to the connection, which
+    /// gives it to <see cref="Translate"/> (and answers 503 if none comes within the handler timeout).
+    /// </summary>
+    HttpReply? Handle(HttpRequestReceived request, Akka.Actor.IActorRef connection);
+
+    /// <summary>The reply for an answer that came for a pending request; null when it is not one of this endpoint's answers.</summary>
+    HttpReply? Translate(object answer);
+}
 
 /// <summary>
 /// A handler's answer that starts a streamed response (e.g. Server-Sent Events): the head goes out

@@ -40,7 +40,7 @@ public sealed class TrackerActorTests : TestKit
         Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
         AwaitCondition(() => Cluster.Get(Sys).State.Members.Any(m => m.Status == MemberStatus.Up), TimeSpan.FromSeconds(10));
         var registry = Sys.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
-        return Sys.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker");
+        return Sys.ActorOf(EndpointConnections.Props(new TrackerHttp(settings, registry)), "tracker");
     }
 
     public static readonly byte[] Hash = Enumerable.Range(0, 20).Select(i => (byte)(0xF0 ^ i)).ToArray();

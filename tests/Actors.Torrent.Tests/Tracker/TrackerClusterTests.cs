@@ -282,7 +282,7 @@ public sealed class TrackerClusterTests() : TestKit(ClusterConfig(), "actors")
     {
         settings ??= TrackerActorTests.Settings();
         var registry = system.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
-        return (registry, system.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker"));
+        return (registry, system.ActorOf(EndpointConnections.Props(new TrackerHttp(settings, registry)), "tracker"));
     }
 
     private RegistryStatus Status(IActorRef registry)

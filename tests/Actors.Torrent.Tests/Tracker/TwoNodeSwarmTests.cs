@@ -64,7 +64,7 @@ public sealed class TwoNodeSwarmTests : TestKit
     private static IActorRef Start(ActorSystem system, TrackerSettings settings)
     {
         var registry = system.ActorOf(SwarmRegistry.Props(settings), "swarm-registry");
-        return system.ActorOf(Actors.Torrent.Tracker.Tracker.Props(settings, registry), "tracker");
+        return system.ActorOf(EndpointConnections.Props(new TrackerHttp(settings, registry)), "tracker");
     }
 
     private BDictionary Announce(IActorRef tracker, string query, string remote)

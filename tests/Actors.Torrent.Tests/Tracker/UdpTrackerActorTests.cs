@@ -135,7 +135,7 @@ public sealed class UdpTrackerActorTests : TestKit
     public async Task Udp_and_http_announces_meet_in_one_swarm()
     {
         var registry = Registry();
-        var http = Sys.ActorOf(Actors.Torrent.Tracker.Tracker.Props(TrackerActorTests.Settings(), registry));
+        var http = Sys.ActorOf(EndpointConnections.Props(new TrackerHttp(TrackerActorTests.Settings(), registry)));
         var (_, tracker) = StartUdp();
         var query = TrackerActorTests.Query("http-peer", 7000, "&left=0&event=started", Hash);
         http.Tell(new HttpRequestReceived(new HttpRequest("GET", "/announce?" + query, Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), []),

@@ -1,0 +1,87 @@
+using System.Text;
+using Actors.Web.Server;
+using Akka.Actor;
+using Xunit;
+
+namespace Actors.Web.Tests.Server;
+
+/// <summary>
+/// Requests handled by an <see cref="IHttpEndpoint"/> on the connection's own actor (the tracker's
+/// way): a reply at once (pipelined requests too, in order), a request sent on to an actor whose
+/// answer the endpoint turns into the reply, and an actor that never answers (503 at the handler timeout is
+/// covered by the handler-actor path; here: a message the endpoint does not know is not a reply).
+/// </summary>
+public sealed class EndpointTests : WebServerHarness
+{
+    private sealed record Doubled(int Value);
+
+    /// <summary>Doubles the number it is sent, answering the sender.</summary>
+    private sealed class Doubler : ReceiveActor
+    {
+        public Doubler() => Receive<int>(n => Sender.Tell(n < 0 ? "not ours" : new Doubled(2 * n)));
+    }
+
+    /// <summary>"/calc/now/N" answers N at once; "/calc/double/N" asks the doubler and answers its result.</summary>
+    private sealed class Calc(IActorRef doubler) : IHttpEndpoint
+    {
+        public HttpReply? Handle(HttpRequestReceived request, IActorRef connection)
+        {
+            var parts = request.Request.Path.Split('/');
+            if (parts[2] == "now") return Text(parts[3]);
+            doubler.Tell(int.Parse(parts[3]), connection);
+            return null;
+        }
+
+        public HttpReply? Translate(object answer) => answer is Doubled d ? Text(d.Value.ToString()) : null;
+
+        private static HttpReply Text(string body) => new(200, "text/plain", Encoding.ASCII.GetBytes(body));
+    }
+
+    private async Task<int> Start() =>
+        await StartServer(routes: [new HttpRoute("/calc/", new Calc(Sys.ActorOf(Props.Create(() => new Doubler()))))]);
+
+    [Fact]
+    public async Task Pipelined_requests_answered_at_once_come_back_in_order_on_one_connection()
+    {
+        var port = await Start();
+        using var tcp = await Connect(port);
+        var stream = tcp.GetStream();
+        var requests = string.Concat(Enumerable.Range(1, 50).Select(i => $"GET /calc/now/{i} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(requests));
+        var responses = await ReadResponses(stream, 50);
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => i.ToString()), responses.Select(r => Encoding.ASCII.GetString(r.Body)));
+        Assert.All(responses, r => Assert.Equal(200, r.Status));
+    }
+
+    [Fact]
+    public async Task An_answer_from_another_actor_becomes_the_reply_through_the_endpoint()
+    {
+        var port = await Start();
+        using var tcp = await Connect(port);
+        var stream = tcp.GetStream();
+        for (var i = 1; i <= 3; i++)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /calc/double/{i} HTTP/1.1\r\nHost: x\r\n\r\n"));
+            var response = (await ReadResponses(stream, 1))[0];
+            Assert.Equal((2 * i).ToString(), Encoding.ASCII.GetString(response.Body));
+            Assert.True(response.KeepAlive);
+        }
+        var closing = await SendAndReadToClose(port, "GET /calc/double/21 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", closing);
+        Assert.EndsWith("\r\n\r\n42", closing);
+    }
+
+    [Fact]
+    public async Task An_answer_the_endpoint_does_not_know_is_not_taken_for_a_reply()
+    {
+        var port = await Start();
+        using var tcp = await Connect(port);
+        var stream = tcp.GetStream();
+        // The doubler answers -1 with a string the endpoint does not translate: no response may
+        // come for it; the connection still waits for its reply and answers the next request in order.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /calc/double/-1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+        var buffer = new byte[256];
+        var read = stream.ReadAsync(buffer).AsTask();
+        Assert.NotSame(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromMilliseconds(700))));
+    }
+}
