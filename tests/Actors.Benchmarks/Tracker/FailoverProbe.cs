@@ -45,7 +45,9 @@ public static class FailoverProbe
                         answered.Add((hash, started < before && !startedAfterKill, clock.Elapsed - started, startedAfterKill));
                     else Interlocked.Increment(ref failed);
                 }
-                catch (HttpRequestException)
+                // A socket the killed node reset between connect and send surfaces as a bare SocketException
+                // ("Transport endpoint is not connected", from the pool's connect), not wrapped.
+                catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException)
                 {
                     Interlocked.Increment(ref failed);
                 }
