@@ -204,7 +204,8 @@ public sealed partial class PeerScenario(BenchOptions options)
         var end = swarm[^1].T;
         if (firstUp.Up is not null)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  from the seeder's first upload seen (t={firstUp.T:F1} s, 1 s polls) to the last leecher done (t={end:F1} s): {end - firstUp.T:F1} s = {(end - firstUp.T) / bound:F2} × the bound"));
+                $"  from the seeder's first upload seen (t={firstUp.T:F1} s; its figures are pushed and polled each second, so this is up to 2 s late " +
+                  $"and the ratio an underestimate) to the last leecher done (t={end:F1} s): {end - firstUp.T:F1} s = {(end - firstUp.T) / bound:F2} × the bound"));
     }
 
     /// <summary>User + system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
