@@ -19,20 +19,21 @@ public sealed class HttpRequestDecoder
     private readonly InputBuffer _input = new();
     private readonly BodyBuilder _body = new();
     private readonly FieldSectionReader _fields;
-    private readonly ChunkedBodyReader _chunked;
+    // Made on first use: most connections never see a chunked body (a connection per request would pay for it every time).
+    private ChunkedBodyReader? _chunked;
     private State _state = State.RequestLine;
     private HttpError _error;
     private string _method = "";
     private string _target = "";
     private HttpVersion _version;
-    private HttpHeaders _headers = new();
+    // A fresh one per request, made when its header section starts (not after the last request of a connection).
+    private HttpHeaders _headers = null!;
 
     public HttpRequestDecoder(HttpLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
         _fields = new FieldSectionReader(limits.MaxHeaderBytes, limits.MaxHeaderCount, 400, 431);
-        _chunked = new ChunkedBodyReader(limits.MaxBodyBytes, limits.MaxHeaderBytes, limits.MaxHeaderCount, 400, 413);
     }
 
     /// <summary>Bytes received but not yet consumed (request bodies are moved out as they are decoded).</summary>
@@ -60,7 +61,6 @@ public sealed class HttpRequestDecoder
         if (_state != State.Complete) return DecodeStatus.NeedMore;
 
         request = new HttpRequest(_method, _target, _version, _headers, _body.Take());
-        _headers = new HttpHeaders();
         _state = State.RequestLine;
         return DecodeStatus.Request;
     }
@@ -101,6 +101,7 @@ public sealed class HttpRequestDecoder
         if (!ParseRequestLine(line)) return false;
 
         _input.Consume(n);
+        _headers = new HttpHeaders();
         _fields.Reset(_headers);
         _state = State.Headers;
         return true;
@@ -178,6 +179,7 @@ public sealed class HttpRequestDecoder
                 return Fail(400, "chunked must be the final transfer coding");
             if (_fields.HasUnknownCoding) return Fail(501, "transfer coding not implemented");
             if (_fields.ChunkedCount == 0) return Fail(400, "empty Transfer-Encoding");
+            _chunked ??= new ChunkedBodyReader(_limits.MaxBodyBytes, _limits.MaxHeaderBytes, _limits.MaxHeaderCount, 400, 413);
             _chunked.Reset();
             _state = State.Chunked;
             return true;
@@ -202,7 +204,7 @@ public sealed class HttpRequestDecoder
 
     private bool ReadChunked()
     {
-        switch (_chunked.Read(_input, _body, out var error))
+        switch (_chunked!.Read(_input, _body, out var error))
         {
             case ReadResult.NeedMore: return false;
             case ReadResult.Error: return Fail(error.Status, error.Reason);
