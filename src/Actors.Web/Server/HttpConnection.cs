@@ -79,7 +79,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     // A streamed response: the actor writing it (watched: its end ends the stream), and whether it ended.
     private IActorRef? _streamSource;
     private bool _streamEnding;
-    // The endpoint of the last routed request, which turns its answers into replies.
+    // The endpoint of the routed request awaiting its answer, which turns that answer into the reply.
     private IHttpEndpoint? _endpoint;
 
     // Write accounting: bytes handed to Akka.IO, bytes known written (up to the last ack received),
@@ -121,7 +121,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     {
         _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: true, useResumeWriting: false));
         _deadline = Deadline.Idle;
-        _deadlineAt = Stopwatch.GetTimestamp() + (long)(_settings.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
+        _deadlineAt = TimestampAfter(_settings.IdleTimeout);
         // The first tick comes at the shortest timeout the connection may need next (its first
         // request's header or handler deadline, or the write deadline of closing): those then fall
         // after the tick and cost nothing, where an earlier deadline would re-arm the timer, a
@@ -235,9 +235,10 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         }
         _request = request;
         _phase = Phase.AwaitingHandler;
+        // Only this request's endpoint may turn an answer into its reply (none for a handler actor).
+        _endpoint = route.Endpoint;
         if (route.Endpoint is { } endpoint)
         {
-            _endpoint = endpoint;
             if (endpoint.Handle(new HttpRequestReceived(request, _remote), Self) is { } now)
             {
                 // Answered at once: ProcessRequests, which called us, goes on with the next request.
@@ -280,25 +281,31 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     private void SetDeadline(Deadline deadline, TimeSpan timeout)
     {
         _deadline = deadline;
-        _deadlineAt = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        _deadlineAt = TimestampAfter(timeout);
         if (_deadlineAt < _tickAt) ArmTick(timeout);
     }
 
+    private static long TimestampAfter(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+
     private void ArmTick(TimeSpan delay)
     {
-        _tickAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        _tickAt = TimestampAfter(delay);
         Timers.StartSingleTimer(Tick.Instance, Tick.Instance, delay);
+    }
+
+    /// <summary>A tick before the deadline (it moved later since the timer was set) re-arms for the rest: true when it did.</summary>
+    private bool RearmedBeforeDeadline()
+    {
+        _tickAt = long.MaxValue;
+        var now = Stopwatch.GetTimestamp();
+        if (now >= _deadlineAt) return false;
+        ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - now) / Stopwatch.Frequency));
+        return true;
     }
 
     private void OnTick()
     {
-        _tickAt = long.MaxValue;
-        var now = Stopwatch.GetTimestamp();
-        if (now < _deadlineAt)
-        {
-            ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - now) / Stopwatch.Frequency));
-            return;
-        }
+        if (RearmedBeforeDeadline()) return;
         switch (_deadline)
         {
             case Deadline.Idle when _phase == Phase.Idle:
@@ -352,12 +359,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
                 Context.Stop(Self);
                 break;
             case Tick:
-                _tickAt = long.MaxValue;
-                if (Stopwatch.GetTimestamp() < _deadlineAt)
-                {
-                    ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - Stopwatch.GetTimestamp()) / Stopwatch.Frequency));
-                    break;
-                }
+                if (RearmedBeforeDeadline()) break;
                 _connection.Tell(Akka.IO.Tcp.Abort.Instance);
                 Context.Stop(Self);
                 break;
