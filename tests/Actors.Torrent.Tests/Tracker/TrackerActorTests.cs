@@ -11,7 +11,7 @@ using Xunit;
 
 namespace Actors.Torrent.Tests.Tracker;
 
-/// <summary>The Tracker and SwarmRegistry actors in a one-node cluster, driven by HttpRequestReceived.</summary>
+/// <summary>The tracker's HTTP endpoint (<see cref="TrackerHttp"/>) and SwarmRegistry in a one-node cluster, driven by HttpRequestReceived.</summary>
 public sealed class TrackerActorTests : TestKit
 {
     public static Config NodeConfig(string extra = "") => ConfigurationFactory.ParseString($$"""

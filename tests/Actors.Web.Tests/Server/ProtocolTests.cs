@@ -16,8 +16,7 @@ public sealed class ProtocolTests : WebServerHarness
         var stream = tcp.GetStream();
         foreach (var (path, body) in new[] { ("/a.txt", "A"), ("/b.txt", "BB"), ("/a.txt", "A") })
         {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
-            var response = (await ReadResponses(stream, 1))[0];
+            var response = await GetKeptAlive(stream, path);
             Assert.Equal(body, Encoding.ASCII.GetString(response.Body));
             Assert.True(response.KeepAlive);
         }

@@ -58,8 +58,7 @@ public sealed class RouteTests : WebServerHarness
         var stream = tcp.GetStream();
         for (var i = 0; i < 2; i++)
         {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n"));
-            var response = (await ReadResponses(stream, 1))[0];
+            var response = await GetKeptAlive(stream, "/api/hello");
             Assert.Equal(200, response.Status);
             Assert.Equal("hello", Encoding.ASCII.GetString(response.Body));
             Assert.True(response.KeepAlive);

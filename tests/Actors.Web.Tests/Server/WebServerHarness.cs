@@ -77,6 +77,13 @@ public abstract class WebServerHarness : Akka.TestKit.Xunit2.TestKit, IDisposabl
         return Encoding.Latin1.GetString(received.ToArray());
     }
 
+    /// <summary>One HTTP/1.1 GET on a kept-alive connection, and its response.</summary>
+    protected static async Task<HttpResponse> GetKeptAlive(NetworkStream stream, string path)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        return (await ReadResponses(stream, 1))[0];
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> responses from a kept-alive connection.</summary>
     protected static Task<List<HttpResponse>> ReadResponses(NetworkStream stream, int count, bool head = false) =>
         new ResponseReader(stream).Read(count, head);
