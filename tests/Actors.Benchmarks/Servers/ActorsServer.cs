@@ -64,7 +64,8 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
     /// node has the lower address (a tie goes to the lowest address), so the failover measurement
     /// would depend on port order. The seed is started and stopped with the pair but not measured.
     /// </summary>
-    public async Task<RunningServer> StartTrackerPairAsync(CancellationToken cancellationToken)
+    /// <param name="nodeOptions">Extra options for both tracker nodes (e.g. `--replication async`).</param>
+    public async Task<RunningServer> StartTrackerPairAsync(CancellationToken cancellationToken, IReadOnlyList<string>? nodeOptions = null)
     {
         var seedPort = Ports.FindFree();
         var seed = await StartAsync("ours x2 (seed)", ["seed", "--cluster-port", seedPort.ToString(), "--cluster-host", "127.0.0.1"], seedPort, cancellationToken);
@@ -73,7 +74,7 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
         {
             foreach (var name in new[] { "ours x2 (node 1)", "ours x2 (node 2)" })
                 nodes.Add(await StartAsync(name,
-                    ["tracker", "--cluster-port", Ports.FindFree().ToString(), "--seed", $"127.0.0.1:{seedPort}"], cancellationToken));
+                    ["tracker", .. nodeOptions ?? [], "--cluster-port", Ports.FindFree().ToString(), "--seed", $"127.0.0.1:{seedPort}"], cancellationToken));
             var pair = RunningServer.Combine(nodes, support: seed);
             await WaitUntilClusteredAsync(pair, cancellationToken);
             return pair;
