@@ -72,8 +72,7 @@ public sealed class ExperimentRunner(Scenario scenario, string scenarioText, IRe
             // ---- method ----------------------------------------------------------------------------
             if (steady)
             {
-                record.OriginUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                record.Event("runner", "method-begun", $"{plan.Count} steps over {scenario.Duration.TotalSeconds} s: {string.Join("; ", plan.Select(p => $"t={p.At.TotalSeconds} {p}"))}");
+                record.StartClock("runner", "method-begun", $"{plan.Count} steps over {scenario.Duration.TotalSeconds} s: {string.Join("; ", plan.Select(p => $"t={p.At.TotalSeconds} {p}"))}");
                 using var sampling = new CancellationTokenSource();
                 var during = scenario.SteadyState.Probes.Where(p => p.During > 0).ToDictionary(p => p, _ => (Held: 0, Asked: 0));
                 var sampler = Sample(cluster, load, announces, probes, during, record, sampling.Token);

@@ -37,8 +37,7 @@ public sealed class NatMatrixRunner(Scenario scenario, string scenarioText, IRea
             {
                 using var world = new NatWorld(Stem, actors, Place(scenario.Nodes), Path.Combine(bundle, "logs"), cancel);
                 record.Event("runner", "started", $"{world.Nodes.Count} nodes and 6 NATed/public hosts in namespaces {prefix}-* in {watch.Elapsed.TotalSeconds:F1} s");
-                record.OriginUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                record.Event("runner", "method-begun", $"{nat.Kinds.Count * nat.Kinds.Count} calls of {nat.CallDuration.TotalSeconds} s: {string.Join(", ", nat.Kinds)}, every ordered pair");
+                record.StartClock("runner", "method-begun", $"{nat.Kinds.Count * nat.Kinds.Count} calls of {nat.CallDuration.TotalSeconds} s: {string.Join(", ", nat.Kinds)}, every ordered pair");
                 return NatMatrix.Run(world, nat.Kinds, nat.CallDuration, line =>
                 {
                     record.Event("runner", "call", line);

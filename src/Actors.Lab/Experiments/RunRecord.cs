@@ -29,8 +29,19 @@ public sealed class RunRecord
 
     public double At(long unixMs) => (unixMs - OriginUnixMs) / 1000.0;
 
+    /// <summary>
+    /// Sets t = 0 to now and records the event that marks it, at exactly t = 0 (reading the clock
+    /// again for the event could already be a millisecond later).
+    /// </summary>
+    public void StartClock(string source, string kind, string text)
+    {
+        OriginUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Event(source, kind, text, OriginUnixMs);
+    }
+
+    /// <summary>An event now: one clock reading gives both its t and its unixMs.</summary>
     public void Event(string source, string kind, string text) =>
-        Events.Enqueue(new RunEvent(Math.Round(Now(), 3), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), source, kind, text));
+        Event(source, kind, text, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     /// <summary>An event that happened at <paramref name="unixMs"/> (read afterwards, e.g. from a progress file).</summary>
     public void Event(string source, string kind, string text, long unixMs) =>

@@ -161,9 +161,8 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 Start($"seeder-{s}", args);
             }
             foreach (var port in seederPorts) await WaitListening(port, TimeSpan.FromSeconds(90), cancel);
-            var seedStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            record.OriginUnixMs = seedStart; // t = 0, as in the plots
-            record.Event("sweep", "seeders-listening", $"{seeders} seeder(s) listen: t = 0");
+            record.StartClock("sweep", "seeders-listening", $"{seeders} seeder(s) listen: t = 0"); // t = 0, as in the plots
+            var seedStart = record.OriginUnixMs;
             var us = (double)seeders * upCap;
             var bound = upCap > 0 ? Math.Max(size / us, (double)peers * size / (us + (double)peers * upCap)) : 0;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
