@@ -9,7 +9,8 @@ namespace Actors.Web.Tests.Server;
 /// Requests handled by an <see cref="IHttpEndpoint"/> on the connection's own actor (the tracker's
 /// way): a reply at once (pipelined requests too, in order), a request sent on to an actor whose
 /// answer the endpoint turns into the reply, and an answer the endpoint does not know, which must
-/// not become a reply.
+/// not become a reply; nor may the endpoint of an earlier request translate an answer meant for a
+/// handler actor's request.
 /// </summary>
 public sealed class EndpointTests : WebServerHarness
 {
@@ -37,8 +38,25 @@ public sealed class EndpointTests : WebServerHarness
         private static HttpReply Text(string body) => new(200, "text/plain", Encoding.ASCII.GetBytes(body));
     }
 
+    /// <summary>
+    /// A handler actor (no endpoint) that first sends the connection a message the previous
+    /// request's endpoint would translate (a stray <see cref="Doubled"/>), then its own reply.
+    /// </summary>
+    private sealed class StrayThenReply : ReceiveActor
+    {
+        public StrayThenReply() => Receive<HttpRequestReceived>(_ =>
+        {
+            Sender.Tell(new Doubled(99));
+            Sender.Tell(new HttpReply(200, "text/plain", Encoding.ASCII.GetBytes("from the handler")));
+        });
+    }
+
     private async Task<int> Start() =>
-        await StartServer(routes: [new HttpRoute("/calc/", new Calc(Sys.ActorOf(Props.Create(() => new Doubler()))))]);
+        await StartServer(routes:
+        [
+            new HttpRoute("/calc/", new Calc(Sys.ActorOf(Props.Create(() => new Doubler())))),
+            new HttpRoute("/actor/", Sys.ActorOf(Props.Create(() => new StrayThenReply()))),
+        ]);
 
     [Fact]
     public async Task Pipelined_requests_answered_at_once_come_back_in_order_on_one_connection()
@@ -76,11 +94,22 @@ public sealed class EndpointTests : WebServerHarness
         var port = await Start();
         using var tcp = await Connect(port);
         var stream = tcp.GetStream();
-        // The doubler answers -1 with a string the endpoint does not translate: no response may
-        // come for it; the connection still waits for its reply and answers the next request in order.
+        // The doubler answers -1 with a string the endpoint does not translate: no response may come for it.
         await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /calc/double/-1 HTTP/1.1\r\nHost: x\r\n\r\n"));
         var buffer = new byte[256];
         var read = stream.ReadAsync(buffer).AsTask();
         Assert.NotSame(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromMilliseconds(700))));
+    }
+
+    [Fact]
+    public async Task Only_the_awaiting_requests_endpoint_turns_an_answer_into_its_reply()
+    {
+        var port = await Start();
+        using var tcp = await Connect(port);
+        var stream = tcp.GetStream();
+        Assert.Equal("2", Encoding.ASCII.GetString((await GetKeptAlive(stream, "/calc/double/1")).Body));
+        // The next request goes to a handler actor; the stray Doubled it sends first is not its reply
+        // (the endpoint of the request before must not translate it into "99").
+        Assert.Equal("from the handler", Encoding.ASCII.GetString((await GetKeptAlive(stream, "/actor/x")).Body));
     }
 }
