@@ -162,7 +162,6 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
             }
             foreach (var port in seederPorts) await WaitListening(port, TimeSpan.FromSeconds(90), cancel);
             record.StartClock("sweep", "seeders-listening", $"{seeders} seeder(s) listen: t = 0"); // t = 0, as in the plots
-            var seedStart = record.OriginUnixMs;
             var us = (double)seeders * upCap;
             var bound = upCap > 0 ? Math.Max(size / us, (double)peers * size / (us + (double)peers * upCap)) : 0;
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -194,7 +193,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 var parsed = (File.Exists(l.Progress) ? File.ReadLines(l.Progress) : []).Select(SwarmProgress.Parse).ToList();
                 foreach (var line in parsed)
                 {
-                    var t = (line.UnixMs - seedStart) / 1000.0;
+                    var t = record.At(line.UnixMs);
                     for (var i = 0; i < line.Have.Length && i < done.Length; i++)
                         if (done[i] is null && line.Have[i] == line.Pieces)
                         {
@@ -206,7 +205,7 @@ public sealed class SwarmExperiment(int peers, int seeders, long size, long upCa
                 lines.Add(parsed);
                 completion.AddRange(done.Where(d => d is not null).Select(d => d!.Value));
             }
-            var availability = PieceAvailability.Over(lines, seeders, seedStart);
+            var availability = PieceAvailability.Over(lines, seeders, record.OriginUnixMs);
             completion.Sort();
             double? all = completion.Count == peers ? completion[^1] : null;
             var summary = new Summary(peers, seeders, size, upCap, processes, Math.Round(bound, 2), all is null ? null : Math.Round(all.Value, 2),
