@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Actors.Torrent.Peer.Storage;
 using Actors.Torrent.Peer.Wire;
@@ -92,13 +93,14 @@ public sealed partial class PeerConnection
         if (!_amChoking || _allowedFast.Contains(read.Index))
         {
             _blocksQueued++;
-            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Length), read.Data));
+            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Length), read.Buffer, read.Length));
             Flush();
-            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Length));
+            _context.TorrentActor.Tell(new BlockUploaded(read.Length));
         }
         else
         {
-            RejectIfFast(read.Index, read.Begin, read.Data.Length);
+            ArrayPool<byte>.Shared.Return(read.Buffer);
+            RejectIfFast(read.Index, read.Begin, read.Length);
         }
         PumpUploads();
     }

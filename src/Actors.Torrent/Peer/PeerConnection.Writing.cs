@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Actors.Torrent.Peer.Storage;
 using Actors.Torrent.Peer.Wire;
@@ -25,22 +26,22 @@ public sealed partial class PeerConnection
             // Everything queued travels together, blocks included, up to a batch: the socket
             // gets few large writes, and the arrays are wrapped, never copied.
             var parts = new List<ArraySegment<byte>>();
+            List<byte[]>? blocks = null;
             var size = 0;
-            var blocks = 0;
             do
             {
                 var next = _outbox.Dequeue();
                 parts.Add(next.Bytes);
                 if (next.Block is not null)
                 {
-                    parts.Add(next.Block);
-                    blocks++;
+                    parts.Add(new ArraySegment<byte>(next.Block, 0, next.BlockLength));
+                    (blocks ??= []).Add(next.Block);
                 }
                 size += next.Length;
             } while (_outbox.Count > 0 && size + _outbox.Peek().Length <= MaxBatchBytes);
             _writesInFlight++;
             _lastWrite = Stopwatch.GetTimestamp();
-            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks)));
+            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks?.ToArray() ?? [])));
         }
     }
 
@@ -49,7 +50,10 @@ public sealed partial class PeerConnection
         Receive<Ack>(ack =>
         {
             _writesInFlight--;
-            _blocksQueued -= ack.Blocks;
+            _blocksQueued -= ack.Blocks.Length;
+            // Acknowledged: the socket has the bytes (Akka.IO acks once the send completed), so the
+            // blocks' buffers are free. Until then Akka.IO's write still points into them.
+            foreach (var block in ack.Blocks) ArrayPool<byte>.Shared.Return(block);
             Flush();
             PumpUploads();
         });

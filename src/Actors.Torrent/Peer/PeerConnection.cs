@@ -44,7 +44,8 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 
     private enum Slot { None, HalfOpen, Open }
 
-    private sealed class Ack(int blocks) : Tcp.Event { public int Blocks { get; } = blocks; }
+    /// <summary>A write's acknowledgement; <paramref name="blocks"/>: the pooled buffers of the blocks in it, given back when it arrives.</summary>
+    private sealed class Ack(byte[][] blocks) : Tcp.Event { public byte[][] Blocks { get; } = blocks; }
     private sealed class Tick { public static readonly Tick Instance = new(); }
     private sealed class ResumeRead { public static readonly ResumeRead Instance = new(); }
     private sealed class UploadReady { public static readonly UploadReady Instance = new(); }
@@ -62,10 +63,13 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     private bool _ticksFast, _ticking;
 
     // Writing.
-    /// <summary>A message to send; a block travels as its 13-byte header plus the data read from disk, uncopied.</summary>
-    private readonly record struct Outgoing(byte[] Bytes, byte[]? Block)
+    /// <summary>
+    /// A message to send; a block travels as its 13-byte header plus the first <paramref name="BlockLength"/>
+    /// bytes of the pooled buffer storage read it into, uncopied (<see cref="StorageActor.BlockRead"/>).
+    /// </summary>
+    private readonly record struct Outgoing(byte[] Bytes, byte[]? Block = null, int BlockLength = 0)
     {
-        public int Length => Bytes.Length + (Block?.Length ?? 0);
+        public int Length => Bytes.Length + BlockLength;
     }
 
     private readonly Queue<Outgoing> _outbox = new();

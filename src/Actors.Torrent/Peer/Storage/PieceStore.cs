@@ -112,9 +112,12 @@ public sealed class PieceStore : IDisposable
     public byte[] ReadBlock(int index, int begin, int length)
     {
         var block = new byte[length];
-        Read((long)index * _torrent.PieceLength + begin, block);
+        ReadBlock(index, begin, block);
         return block;
     }
+
+    /// <summary>Reads the block at <paramref name="begin"/> of piece <paramref name="index"/> into all of <paramref name="into"/>.</summary>
+    public void ReadBlock(int index, int begin, Span<byte> into) => Read((long)index * _torrent.PieceLength + begin, into);
 
     /// <summary>Writes a piece (verified by the caller). Existing files must have been judged by <see cref="CheckExisting"/> first.</summary>
     public void WritePiece(int index, ReadOnlySpan<byte> data)

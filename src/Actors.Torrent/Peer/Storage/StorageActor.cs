@@ -1,3 +1,4 @@
+using System.Buffers;
 using Actors.Net.Scheduling;
 using Actors.Net.Supervision;
 using Actors.Torrent.Metainfo;
@@ -26,7 +27,14 @@ public sealed class StorageActor : ReceiveActor
 
     /// <summary>Read one block to serve a peer; answered with <see cref="BlockRead"/> or <see cref="BlockReadFailed"/>.</summary>
     public sealed record ReadBlock(int Index, int Begin, int Length);
-    public sealed record BlockRead(int Index, int Begin, byte[] Data);
+
+    /// <summary>
+    /// A block read: its bytes are the first <paramref name="Length"/> of <paramref name="Buffer"/>, an
+    /// array rented from <see cref="ArrayPool{T}.Shared"/>. The receiver returns it to the pool once
+    /// the socket has taken the bytes (a seeder sends a GiB in 65,536 blocks: allocated, each would
+    /// be a 16 KiB array for the GC to collect). One that is never returned is only collected.
+    /// </summary>
+    public sealed record BlockRead(int Index, int Begin, byte[] Buffer, int Length);
     public sealed record BlockReadFailed(int Index, int Begin, string Reason);
 
     /// <summary>The torrent's files cannot be used; the message names the file and the cause.</summary>
@@ -89,12 +97,16 @@ public sealed class StorageActor : ReceiveActor
 
     private void Read(ReadBlock read)
     {
+        byte[]? buffer = null;
         try
         {
-            Sender.Tell(new BlockRead(read.Index, read.Begin, _store.ReadBlock(read.Index, read.Begin, read.Length)));
+            buffer = ArrayPool<byte>.Shared.Rent(read.Length);
+            _store.ReadBlock(read.Index, read.Begin, buffer.AsSpan(0, read.Length));
+            Sender.Tell(new BlockRead(read.Index, read.Begin, buffer, read.Length));
         }
         catch (Exception ex) when (ex is IOException or ArgumentOutOfRangeException)
         {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             Sender.Tell(new BlockReadFailed(read.Index, read.Begin, ex.Message));
         }
     }
