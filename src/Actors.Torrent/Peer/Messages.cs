@@ -24,7 +24,10 @@ public sealed record BlocksWanted(int Count, bool Idle = false);
 public sealed record RequestBlocks(IReadOnlyList<BlockRequest> Blocks);
 /// <summary>The connection will not fetch these after all (choked, timed out).</summary>
 public sealed record BlocksReturned(IReadOnlyList<BlockRequest> Blocks);
-/// <summary>A block arrived; <paramref name="Data"/> is owned by the message (the decoder made it for this block alone).</summary>
+/// <summary>
+/// A block arrived; <paramref name="Data"/> is owned by the message: the decoder rented it for this
+/// block alone, and the torrent gives it back (<see cref="Wire.WireDecoder.ReturnBlock"/>) once handled.
+/// </summary>
 public sealed record BlockReceived(int Index, int Begin, ReadOnlyMemory<byte> Data);
 public sealed record CancelBlock(BlockRequest Block);
 public sealed record BlockUploaded(int Bytes);

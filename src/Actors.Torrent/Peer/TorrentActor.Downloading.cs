@@ -2,6 +2,7 @@ using Actors.Net.Tcp;
 using Actors.Torrent.Peer.Announce;
 using Actors.Torrent.Peer.Picking;
 using Actors.Torrent.Peer.Storage;
+using Actors.Torrent.Peer.Wire;
 using Akka.Actor;
 using Akka.Event;
 
@@ -11,6 +12,19 @@ namespace Actors.Torrent.Peer;
 public sealed partial class TorrentActor
 {
     private void OnBlockReceived(BlockReceived block)
+    {
+        try
+        {
+            OnBlock(block);
+        }
+        finally
+        {
+            // The block is in its piece now (or not wanted): its pooled array is free.
+            WireDecoder.ReturnBlock(block.Data);
+        }
+    }
+
+    private void OnBlock(BlockReceived block)
     {
         if (!_peers.TryGetValue(Sender, out var peer)) return;
         var outcome = _picker.BlockReceived(Sender, block.Index, block.Begin, block.Data);
@@ -26,6 +40,7 @@ public sealed partial class TorrentActor
             ((IActorRef)other).Tell(new CancelBlock(new BlockRequest(block.Index, block.Begin, block.Data.Length)));
         if (outcome.CompletedPiece is { } data)
         {
+            // The piece's pooled array goes with it: storage gives it back.
             _verifying[block.Index] = outcome.Contributors;
             _storage.Tell(new StorageActor.StorePiece(block.Index, data));
         }

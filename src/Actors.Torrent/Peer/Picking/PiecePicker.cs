@@ -1,3 +1,4 @@
+using System.Buffers;
 using Actors.Torrent.Peer.Wire;
 
 namespace Actors.Torrent.Peer.Picking;
@@ -228,7 +229,9 @@ public sealed class PiecePicker
     private sealed class ActivePiece
     {
         private readonly int _size;
-        private readonly byte[] _data;
+        // Rented at the first block (a piece dropped before any block came holds none) and handed,
+        // with the completed piece, to storage, which gives it back.
+        private byte[]? _data;
         private readonly bool[] _received;
         private readonly List<object>?[] _requestedBy;
         // When each block was first asked for (Stopwatch timestamps): how long its first holder has had it.
@@ -240,7 +243,6 @@ public sealed class PiecePicker
             Index = index;
             _size = size;
             var blocks = (size + WireLimits.BlockLength - 1) / WireLimits.BlockLength;
-            _data = new byte[size];
             _received = new bool[blocks];
             _requestedBy = new List<object>?[blocks];
             _requestedAt = new long[blocks];
@@ -298,13 +300,14 @@ public sealed class PiecePicker
             if (_received[b]) return BlockOutcome.NotNeeded;
             _received[b] = true;
             Received++;
+            _data ??= ArrayPool<byte>.Shared.Rent(_size);
             data.CopyTo(_data.AsSpan(begin));
             _contributors.Add(peer);
             var others = _requestedBy[b]?.Where(p => !ReferenceEquals(p, peer)).ToArray() ?? [];
             _requestedBy[b] = null;
             if (Received < _received.Length) return new BlockOutcome(true, others, null, []);
             Verifying = true;
-            return new BlockOutcome(true, others, _data, _contributors.ToArray());
+            return new BlockOutcome(true, others, new ArraySegment<byte>(_data, 0, _size), _contributors.ToArray());
         }
     }
 }
@@ -312,9 +315,10 @@ public sealed class PiecePicker
 /// <summary>
 /// What a received block did: <see cref="Accepted"/> when it was new; <see cref="AlsoRequestedFrom"/>
 /// the peers to cancel it with (end-game); <see cref="CompletedPiece"/> the piece's bytes when
-/// this block completed it, with every peer that contributed a block.
+/// this block completed it (in an array rented from the shared pool, for
+/// <see cref="Storage.StorageActor.StorePiece"/>, which gives it back), with every peer that contributed a block.
 /// </summary>
-public sealed record BlockOutcome(bool Accepted, IReadOnlyList<object> AlsoRequestedFrom, byte[]? CompletedPiece,
+public sealed record BlockOutcome(bool Accepted, IReadOnlyList<object> AlsoRequestedFrom, ArraySegment<byte>? CompletedPiece,
     IReadOnlyList<object> Contributors)
 {
     public static readonly BlockOutcome NotNeeded = new(false, [], null, []);

@@ -21,8 +21,12 @@ public sealed class StorageActor : ReceiveActor
     public sealed class CheckPieces { public static readonly CheckPieces Instance = new(); private CheckPieces() { } }
     public sealed record PiecesChecked(PieceSet Have);
 
-    /// <summary>Verify and, if the SHA-1 matches, write a whole piece; answered with <see cref="PieceStored"/>.</summary>
-    public sealed record StorePiece(int Index, byte[] Data);
+    /// <summary>
+    /// Verify and, if the SHA-1 matches, write a whole piece; answered with <see cref="PieceStored"/>.
+    /// <paramref name="Data"/>'s array is rented from <see cref="ArrayPool{T}.Shared"/>: storage gives it
+    /// back once the piece is judged (and written).
+    /// </summary>
+    public sealed record StorePiece(int Index, ArraySegment<byte> Data);
     public sealed record PieceStored(int Index, bool Valid);
 
     /// <summary>Read one block to serve a peer; answered with <see cref="BlockRead"/> or <see cref="BlockReadFailed"/>.</summary>
@@ -85,14 +89,11 @@ public sealed class StorageActor : ReceiveActor
 
     private void Store(StorePiece store)
     {
-        if (!_store.Matches(store.Index, store.Data))
-        {
-            Sender.Tell(new PieceStored(store.Index, Valid: false));
-            return;
-        }
+        var valid = _store.Matches(store.Index, store.Data);
         // A write failure (disk full, file deleted) is not recoverable here: fatal for the torrent.
-        Fatal($"cannot write piece {store.Index}", () => { _store.WritePiece(store.Index, store.Data); return true; });
-        Sender.Tell(new PieceStored(store.Index, Valid: true));
+        if (valid) Fatal($"cannot write piece {store.Index}", () => { _store.WritePiece(store.Index, store.Data); return true; });
+        ArrayPool<byte>.Shared.Return(store.Data.Array!);
+        Sender.Tell(new PieceStored(store.Index, valid));
     }
 
     private void Read(ReadBlock read)

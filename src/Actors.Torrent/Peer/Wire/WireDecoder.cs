@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Actors.Torrent.Peer.Wire;
 
@@ -201,10 +202,29 @@ public sealed class WireDecoder
                 if (payload.Length < 8) throw new PeerProtocolException("piece message shorter than 9 bytes");
                 if (payload.Length - 8 > _limits.MaxBlockLength)
                     throw new PeerProtocolException($"block of {payload.Length - 8} bytes exceeds {_limits.MaxBlockLength}");
-                return new WireMessage.Piece(Index(payload), NonNegative(payload[4..], "begin"), payload[8..].ToArray());
+                return new WireMessage.Piece(Index(payload), NonNegative(payload[4..], "begin"), RentBlock(payload[8..]));
             default:
                 throw new PeerProtocolException($"unexpected message id {id}");
         }
+    }
+
+    // A leecher receives a GiB in 65,536 blocks: each in a new array, that is a GiB for the GC.
+    private static ReadOnlyMemory<byte> RentBlock(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return ReadOnlyMemory<byte>.Empty;
+        var array = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(array);
+        return array.AsMemory(0, bytes.Length);
+    }
+
+    /// <summary>
+    /// Gives a decoded <see cref="WireMessage.Piece"/>'s block back to the pool. Only for a block this
+    /// decoder made, once nothing reads it any more.
+    /// </summary>
+    public static void ReturnBlock(ReadOnlyMemory<byte> block)
+    {
+        if (MemoryMarshal.TryGetArray(block, out var segment) && segment.Array is { Length: > 0 } array)
+            ArrayPool<byte>.Shared.Return(array);
     }
 
     private static void Expect(ReadOnlySpan<byte> payload, int length, WireMessageId id)

@@ -34,6 +34,12 @@ public abstract record WireMessage
     /// <summary>Exactly ceil(pieces/8) bytes, high bit first, spare bits zero (checked by the decoder).</summary>
     public sealed record Bitfield(byte[] Bits) : WireMessage;
     public sealed record Request(int Index, int Begin, int Length) : WireMessage;
+    /// <summary>
+    /// A block. Decoded by <see cref="WireDecoder"/>, <paramref name="Block"/> lies in an array
+    /// rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>: the last one to use it may give it
+    /// back with <see cref="WireDecoder.ReturnBlock"/> (the torrent does, once the block is in its
+    /// piece); one never given back is collected like any array.
+    /// </summary>
     public sealed record Piece(int Index, int Begin, ReadOnlyMemory<byte> Block) : WireMessage;
     public sealed record Cancel(int Index, int Begin, int Length) : WireMessage;
 

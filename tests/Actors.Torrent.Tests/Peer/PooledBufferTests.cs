@@ -5,15 +5,17 @@ using Xunit;
 namespace Actors.Torrent.Tests.Peer;
 
 /// <summary>
-/// A seed reads each block it serves into a buffer rented from the shared array pool and gives the
-/// buffer back once the socket has the bytes (StorageActor.BlockRead). A buffer given back too
-/// early would be reused while a write still points into it, and the peer would get another
-/// block's bytes. A plain BEP 3 raw peer on loopback asks for every block of the file, far more
-/// than the seed keeps queued, three times over, and checks every byte it gets; the file ends in a
-/// short piece whose last block is shorter than a pooled buffer.
+/// Blocks and pieces move through buffers rented from the shared array pool: a seed reads each block
+/// it serves into one and gives it back once the socket has the bytes (StorageActor.BlockRead); a
+/// leecher's decoder copies each block it receives into one, the torrent gives it back once the
+/// block is in its piece, and the piece's own buffer goes back when storage has judged and written
+/// it. A buffer given back too early is reused while something still reads it: the peer gets
+/// another block's bytes, or a piece fails its hash. Each file ends in a short piece whose last
+/// block is shorter than a pooled buffer.
 /// </summary>
-public sealed class SeedBlockBufferTests() : SwarmTest("seed-buffers")
+public sealed class PooledBufferTests() : SwarmTest("pooled-buffers")
 {
+    /// <summary>A plain BEP 3 raw peer asks for every block, far more than the seed keeps queued, three times over, and checks every byte.</summary>
     [Fact]
     public async Task Every_block_a_seed_sends_holds_the_bytes_of_the_file_at_its_offset_while_buffers_are_reused()
     {
@@ -50,5 +52,27 @@ public sealed class SeedBlockBufferTests() : SwarmTest("seed-buffers")
                 Assert.True(expected.SequenceEqual(piece.Block.Span), $"round {round}: block {piece.Index}/{piece.Begin} ({piece.Block.Length} bytes) differs from the file");
             }
         }
+    }
+
+    /// <summary>
+    /// Our leecher fetches a file of 40 pieces from our seed on loopback: every piece verifies the
+    /// first time (a piece that failed would be fetched again, so more than the file's bytes would
+    /// be counted as downloaded), and the file is byte for byte the seed's.
+    /// </summary>
+    [Fact]
+    public async Task A_leecher_verifies_every_piece_the_first_time_while_its_buffers_are_reused()
+    {
+        const int pieceLength = 64 * 1024;
+        var (torrent, _, content) = SwarmFixture.MakeTorrent(_temp, "leech.bin", 40 * pieceLength - 3_000, pieceLength);
+        var seed = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("seed")) { Host = "127.0.0.1", UseTrackers = false }, "seed");
+        var seedPort = await SwarmFixture.PortOf(seed);
+        var leecher = SwarmFixture.Start(_system, new TorrentSettings(torrent, _temp.Combine("leech"))
+        { Host = "127.0.0.1", UseTrackers = false, InitialPeers = [SwarmFixture.Loopback(seedPort)] }, "leecher");
+
+        var done = await SwarmFixture.Completion(leecher, TimeSpan.FromSeconds(60));
+        Assert.True(done.Complete);
+        Assert.Equal(content.Length, done.Downloaded);
+        Assert.Equal(0, done.Banned);
+        Assert.Equal(content, await File.ReadAllBytesAsync(_temp.Combine("leech", "leech.bin")));
     }
 }
