@@ -66,6 +66,7 @@ public sealed partial class PeerScenario(BenchOptions options)
         var samples = pairs.ToDictionary(p => p, _ => new List<double>());
         // On a shared machine wall time is noisy; the seeder's CPU time per GiB is not.
         var seederCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
+        var leecherCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
         var clean = true;
         for (var round = 1; round <= options.Rounds; round++)
         {
@@ -75,8 +76,8 @@ public sealed partial class PeerScenario(BenchOptions options)
                 var (torrent, name) = seeder == "ours" ? (oursTorrent.Path, "ours.bin") : (aria2Torrent.Path, "aria2.bin");
                 var outDir = temp.CreateSubdirectory($"pair-{seeder}-{leecherKind}-{round}");
                 using var leecher = leecherKind == "ours"
-                    ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"])
-                    : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent]);
+                    ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"], timed: true)
+                    : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent], timed: true);
                 var seederProcess = seeder == "ours" ? ourSeeder : aria2Seeder;
                 var cpuBefore = CpuSeconds(seederProcess);
                 var watch = Stopwatch.StartNew();
@@ -95,10 +96,9 @@ public sealed partial class PeerScenario(BenchOptions options)
                     var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
                     samples[(seeder, leecherKind)].Add(mbps);
                     seederCpuPerGiB[seeder].Add(seederCpu * (1L << 30) / size);
-                    // Our leecher's last line ends "...; T ms, cpu C ms" (since its progress display started).
-                    var ownTiming = leecherKind == "ours" ? Timing().Match(leecher.StandardOutput) : Match.Empty;
-                    var leecherCpu = ownTiming.Success ? $", leecher {double.Parse(ownTiming.Groups[2].Value, CultureInfo.InvariantCulture) / 1000:F2} CPU s" : "";
-                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s{leecherCpu})");
+                    var leecherCpu = Lab.ChildrenCpuSeconds(leecher);
+                    if (leecherCpu is { } cpu) leecherCpuPerGiB[leecherKind].Add(cpu * (1L << 30) / size);
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s, leecher {(leecherCpu is { } c ? c.ToString("F2", CultureInfo.InvariantCulture) : "?")} CPU s)");
                 }
                 Directory.Delete(outDir, recursive: true);
             }
@@ -108,6 +108,9 @@ public sealed partial class PeerScenario(BenchOptions options)
             Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
         foreach (var (seeder, cpu) in seederCpuPerGiB.Where(c => c.Value.Count > 0))
             Console.WriteLine($"  {seeder} seeder: {Stats.Median(cpu):F2} CPU s per GiB uploaded");
+        // The whole leecher process: start-up, announce, download, verification (ours: its JIT too).
+        foreach (var (leecher, cpu) in leecherCpuPerGiB.Where(c => c.Value.Count > 0))
+            Console.WriteLine($"  {leecher} leecher: {Stats.Median(cpu):F2} CPU s per GiB downloaded (its whole process)");
         if (samples[("ours", "ours")].Count > 0 && samples[("aria2", "aria2")].Count > 0)
             Console.WriteLine($"  ours/aria2 (pair against pair) = {Stats.Median(samples[("ours", "ours")]) / Stats.Median(samples[("aria2", "aria2")]):F2}");
         Console.WriteLine();
@@ -237,6 +240,9 @@ public sealed partial class PeerScenario(BenchOptions options)
     [GeneratedRegex(@"(\d+) ms, cpu (\d+) ms")]
     private static partial Regex Timing();
 
+    [GeneratedRegex(@"^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$", RegexOptions.Multiline)]
+    private static partial Regex TimesLine();
+
     [GeneratedRegex(@"↑ [^(]*\(([\d.]+) MiB\)")]
     private static partial Regex SeederUpload();
 
@@ -248,16 +254,38 @@ public sealed partial class PeerScenario(BenchOptions options)
     {
         public CancellationToken Cancel => cancel;
 
-        public ChildProcess Actors(string name, string[] args) =>
-            ChildProcess.Start(name, "dotnet", [actorsDll, .. args], Path.GetDirectoryName(actorsDll));
+        /// <param name="timed">Run it under bash, whose <c>times</c> then reports the CPU it used (<see cref="ChildrenCpuSeconds"/>).</param>
+        public ChildProcess Actors(string name, string[] args, bool timed = false) =>
+            Start(name, "dotnet", [actorsDll, .. args], Path.GetDirectoryName(actorsDll), timed);
 
-        public ChildProcess Aria2(string name, string[] args) =>
-            ChildProcess.Start(name, aria2,
+        /// <param name="timed">As for <see cref="Actors"/>.</param>
+        public ChildProcess Aria2(string name, string[] args, bool timed = false) =>
+            Start(name, aria2,
             [
                 "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
                 $"--listen-port={Ports.FindFree()}", "--console-log-level=warn", "--summary-interval=0",
                 "--file-allocation=none", "--allow-overwrite=true", "--bt-tracker-interval=2", .. args,
-            ]);
+            ], workingDirectory: null, timed);
+
+        // bash's `times` prints its own and its children's user and system time, from the rusage
+        // wait(2) returns: exact for a process that exits, where /proc is gone the moment it does.
+        private static ChildProcess Start(string name, string file, string[] args, string? workingDirectory, bool timed) =>
+            timed
+                ? ChildProcess.Start(name, "bash", ["-c", "\"$0\" \"$@\"; status=$?; times >&2; exit $status", file, .. args], workingDirectory)
+                : ChildProcess.Start(name, file, args, workingDirectory);
+
+        /// <summary>CPU seconds (user + system) of a process started with <c>timed</c>, once it exited; null when bash did not report them.</summary>
+        public static double? ChildrenCpuSeconds(ChildProcess process)
+        {
+            // `times` prints two lines, "0m0.003s 0m0.001s" (the shell), then the children's.
+            var lines = TimesLine().Matches(process.StandardError);
+            if (lines.Count < 2) return null;
+            var children = lines[^1];
+            return Seconds(children.Groups[1].Value, children.Groups[2].Value) + Seconds(children.Groups[3].Value, children.Groups[4].Value);
+
+            static double Seconds(string minutes, string seconds) =>
+                int.Parse(minutes, CultureInfo.InvariantCulture) * 60 + double.Parse(seconds, CultureInfo.InvariantCulture);
+        }
 
         public async Task<(string Path, string InfoHash)> CreateTorrentAsync(string file, string announce, int pieceLength, string dir)
         {
