@@ -83,8 +83,10 @@ public sealed class ProcessFaultsTests : TestKit
         var pid = new ManifestStore(_dir).Find("failing")!.Pid;
         _pids.Add(pid);
         var exited = events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10));
-        Assert.Equal(("failing", "exited", $"pid {pid} exited with code 3"), (exited.Node, exited.Kind, exited.Text));
+        // With the role's own last words from its log: the cause, where the user reads the event.
+        Assert.Equal(("failing", "exited", $"pid {pid} exited with code 3: actors web: cannot listen"), (exited.Node, exited.Kind, exited.Text));
         Assert.Equal(3, ProcessFaults.ExitCodeOf(exited.Text));
+        Assert.Equal(-2, ProcessFaults.ExitCodeOf(ProcessFaults.ExitText(7, -2)));
         Assert.Null(ProcessFaults.ExitCodeOf("restarted (pid 12)"));
         // Its output went to its log, as a node's does.
         Assert.Equal("actors web: cannot listen", File.ReadAllText(Path.Combine(_dir, "failing.log")).Trim());

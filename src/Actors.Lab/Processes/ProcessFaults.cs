@@ -20,7 +20,7 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
 {
     private sealed record CheckStopped(string Name);
 
-    private sealed record Exited(string Name, int Pid, int Code);
+    private sealed record Exited(string Name, int Pid, int Code, string? Reason);
 
     private sealed class Restarting(NodeManifest manifest, DateTime killAt)
     {
@@ -52,16 +52,46 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
         Receive<Exited>(OnExited);
     }
 
-    /// <summary>The <c>exited</c> event's text, read back by the scenario runner's <c>node-exits</c> check.</summary>
-    public static string ExitText(int pid, int code) => $"pid {pid} exited with code {code}";
+    /// <summary>
+    /// The <c>exited</c> event's text, read back by the scenario runner's <c>node-exits</c> check;
+    /// with the role's own last words when its log has them (<see cref="LastFailureLine"/>).
+    /// </summary>
+    public static string ExitText(int pid, int code, string? reason = null) =>
+        reason is null ? $"pid {pid} exited with code {code}" : $"pid {pid} exited with code {code}: {reason}";
 
     /// <summary>The exit code an <c>exited</c> event's text names, or null.</summary>
     public static int? ExitCodeOf(string text)
     {
         const string marker = " exited with code ";
         var at = text.IndexOf(marker, StringComparison.Ordinal);
-        return at >= 0 && int.TryParse(text.AsSpan(at + marker.Length), System.Globalization.NumberStyles.AllowLeadingSign,
+        if (at < 0) return null;
+        var digits = text.AsSpan(at + marker.Length);
+        var end = digits.Length > 0 && digits[0] == '-' ? 1 : 0;
+        while (end < digits.Length && char.IsAsciiDigit(digits[end])) end++;
+        return int.TryParse(digits[..end], System.Globalization.NumberStyles.AllowLeadingSign,
             System.Globalization.CultureInfo.InvariantCulture, out var code) ? code : null;
+    }
+
+    /// <summary>
+    /// The last line of a node's log that the failure policy printed (<c>actors ROLE: why</c>: a
+    /// port taken, storage refused), from its last 8 KiB; null when there is none. Without it a
+    /// restart that failed read "exited with code 1" and its cause was in a file nobody opened.
+    /// </summary>
+    public static string? LastFailureLine(string logPath)
+    {
+        try
+        {
+            using var file = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var tail = new byte[(int)Math.Min(8192, file.Length)];
+            file.Seek(-tail.Length, SeekOrigin.End);
+            file.ReadExactly(tail);
+            return System.Text.Encoding.UTF8.GetString(tail).Split('\n').Select(l => l.Trim())
+                .LastOrDefault(l => l.StartsWith("actors ", StringComparison.Ordinal) && l.Contains(": ", StringComparison.Ordinal));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     private bool TryFind(string name, out NodeManifest manifest)
@@ -119,7 +149,7 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
     }
 
     private void OnExited(Exited exited) =>
-        _events.Tell(new RecordEvent(exited.Name, "exited", ExitText(exited.Pid, exited.Code)));
+        _events.Tell(new RecordEvent(exited.Name, "exited", ExitText(exited.Pid, exited.Code, exited.Reason)));
 
     private static bool TryParseAddress(string text, out string host, out int port)
     {
@@ -164,10 +194,16 @@ public sealed class ProcessFaults : ReceiveActor, IWithTimers
             var (started, process) = ProcessLauncher.StartWatched(restarting.Manifest);
             _manifests.Write(started);
             _events.Tell(new RecordEvent(name, "fault-ended", $"restarted (pid {started.Pid})"));
-            // Its end comes back as a message (never touch the actor from the task's thread).
+            // Its end comes back as a message (never touch the actor from the task's thread); the
+            // log is read there too, off the actor's thread.
+            var log = started.Log;
             process.WaitForExitAsync().ContinueWith(_ =>
             {
-                using (process) return new Exited(name, started.Pid, process.ExitCode);
+                using (process)
+                {
+                    var code = process.ExitCode;
+                    return new Exited(name, started.Pid, code, code != 0 && log.Length > 0 ? LastFailureLine(log) : null);
+                }
             }, TaskContinuationOptions.ExecuteSynchronously).PipeTo(Self);
         }
         catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)

@@ -74,7 +74,7 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         var held = Assert.Single(events, e => e.Kind == "fault-applied" && e.Text.StartsWith("hold-port web1", StringComparison.Ordinal));
         var port = held.Text[(held.Text.IndexOf("127.0.0.1:", StringComparison.Ordinal) + "127.0.0.1:".Length)..].Split(',')[0];
         var exited = Assert.Single(events, e => e.Kind == "lab:exited" && e.Source == "web1");
-        Assert.EndsWith("exited with code 1", exited.Text);
+        Assert.Contains($"exited with code 1: actors web: cannot listen on 127.0.0.1:{port}", exited.Text);
         var released = Assert.Single(events, e => e.Kind == "rollback" && e.Text.StartsWith("release-port web1", StringComparison.Ordinal));
         Assert.True(released.T >= exited.T, $"the port was released at t={released.T} s, before the exit at t={exited.T} s");
         Assert.Contains(events, e => e.Kind == "lab:member-up" && e.Source == "web1" && e.T > released.T);
