@@ -93,14 +93,14 @@ public sealed partial class PeerConnection
         if (!_amChoking || _allowedFast.Contains(read.Index))
         {
             _blocksQueued++;
-            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Length), read.Buffer, read.Length));
+            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Count), read.Data));
             Flush();
-            _context.TorrentActor.Tell(new BlockUploaded(read.Length));
+            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Count));
         }
         else
         {
-            ArrayPool<byte>.Shared.Return(read.Buffer);
-            RejectIfFast(read.Index, read.Begin, read.Length);
+            ArrayPool<byte>.Shared.Return(read.Data.Array!);
+            RejectIfFast(read.Index, read.Begin, read.Data.Count);
         }
         PumpUploads();
     }

@@ -15,7 +15,7 @@ public sealed partial class PeerConnection
 
     private void Send(byte[] bytes)
     {
-        _outbox.Enqueue(new Outgoing(bytes, null));
+        _outbox.Enqueue(new Outgoing(bytes));
         Flush();
     }
 
@@ -32,16 +32,16 @@ public sealed partial class PeerConnection
             {
                 var next = _outbox.Dequeue();
                 parts.Add(next.Bytes);
-                if (next.Block is not null)
+                if (next.Block.Array is { } buffer)
                 {
-                    parts.Add(new ArraySegment<byte>(next.Block, 0, next.BlockLength));
-                    (blocks ??= []).Add(next.Block);
+                    parts.Add(next.Block);
+                    (blocks ??= []).Add(buffer);
                 }
                 size += next.Length;
             } while (_outbox.Count > 0 && size + _outbox.Peek().Length <= MaxBatchBytes);
             _writesInFlight++;
             _lastWrite = Stopwatch.GetTimestamp();
-            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks?.ToArray() ?? [])));
+            _connection.Tell(Tcp.Write.Create(ByteString.FromBytes(parts), new Ack(blocks ?? [])));
         }
     }
 
@@ -50,7 +50,7 @@ public sealed partial class PeerConnection
         Receive<Ack>(ack =>
         {
             _writesInFlight--;
-            _blocksQueued -= ack.Blocks.Length;
+            _blocksQueued -= ack.Blocks.Count;
             // Acknowledged: the socket has the bytes (Akka.IO acks once the send completed), so the
             // blocks' buffers are free. Until then Akka.IO's write still points into them.
             foreach (var block in ack.Blocks) ArrayPool<byte>.Shared.Return(block);

@@ -45,7 +45,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     private enum Slot { None, HalfOpen, Open }
 
     /// <summary>A write's acknowledgement; <paramref name="blocks"/>: the pooled buffers of the blocks in it, given back when it arrives.</summary>
-    private sealed class Ack(byte[][] blocks) : Tcp.Event { public byte[][] Blocks { get; } = blocks; }
+    private sealed class Ack(IReadOnlyList<byte[]> blocks) : Tcp.Event { public IReadOnlyList<byte[]> Blocks { get; } = blocks; }
     private sealed class Tick { public static readonly Tick Instance = new(); }
     private sealed class ResumeRead { public static readonly ResumeRead Instance = new(); }
     private sealed class UploadReady { public static readonly UploadReady Instance = new(); }
@@ -64,12 +64,12 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 
     // Writing.
     /// <summary>
-    /// A message to send; a block travels as its 13-byte header plus the first <paramref name="BlockLength"/>
-    /// bytes of the pooled buffer storage read it into, uncopied (<see cref="StorageActor.BlockRead"/>).
+    /// A message to send; a block travels as its 13-byte header plus the pooled buffer storage read
+    /// it into, uncopied (<see cref="StorageActor.BlockRead"/>). No block: a default segment.
     /// </summary>
-    private readonly record struct Outgoing(byte[] Bytes, byte[]? Block = null, int BlockLength = 0)
+    private readonly record struct Outgoing(byte[] Bytes, ArraySegment<byte> Block = default)
     {
-        public int Length => Bytes.Length + BlockLength;
+        public int Length => Bytes.Length + Block.Count;
     }
 
     private readonly Queue<Outgoing> _outbox = new();

@@ -33,12 +33,12 @@ public sealed class StorageActor : ReceiveActor
     public sealed record ReadBlock(int Index, int Begin, int Length);
 
     /// <summary>
-    /// A block read: its bytes are the first <paramref name="Length"/> of <paramref name="Buffer"/>, an
-    /// array rented from <see cref="ArrayPool{T}.Shared"/>. The receiver returns it to the pool once
-    /// the socket has taken the bytes (a seeder sends a GiB in 65,536 blocks: allocated, each would
-    /// be a 16 KiB array for the GC to collect). One that is never returned is only collected.
+    /// A block read. <paramref name="Data"/>'s array is rented from <see cref="ArrayPool{T}.Shared"/>
+    /// (it may be longer than the block): the receiver returns it to the pool once the socket has
+    /// taken the bytes (a seeder sends a GiB in 65,536 blocks: allocated, each would be a 16 KiB
+    /// array for the GC to collect). One that is never returned is only collected.
     /// </summary>
-    public sealed record BlockRead(int Index, int Begin, byte[] Buffer, int Length);
+    public sealed record BlockRead(int Index, int Begin, ArraySegment<byte> Data);
     public sealed record BlockReadFailed(int Index, int Begin, string Reason);
 
     /// <summary>The torrent's files cannot be used; the message names the file and the cause.</summary>
@@ -103,7 +103,7 @@ public sealed class StorageActor : ReceiveActor
         {
             buffer = ArrayPool<byte>.Shared.Rent(read.Length);
             _store.ReadBlock(read.Index, read.Begin, buffer.AsSpan(0, read.Length));
-            Sender.Tell(new BlockRead(read.Index, read.Begin, buffer, read.Length));
+            Sender.Tell(new BlockRead(read.Index, read.Begin, new ArraySegment<byte>(buffer, 0, read.Length)));
         }
         catch (Exception ex) when (ex is IOException or ArgumentOutOfRangeException)
         {
