@@ -40,7 +40,7 @@ public sealed class ConfigurationTests
         foreach (var count in new[] { 1, 20, many - 1 })
         {
             var config = PeerSystemConfig.For(loaded, count);
-            Assert.Equal(16 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
+            Assert.Equal(32 * 1024, config.GetByteSize("akka.io.tcp.maximum-frame-size"));
             // Akka's own default mailbox (its reference configuration; ours does not name one).
             Assert.DoesNotContain(nameof(CompactMailbox), config.GetString("akka.actor.default-mailbox.mailbox-type") ?? "");
         }
