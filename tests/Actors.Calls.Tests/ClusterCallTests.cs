@@ -25,7 +25,9 @@ public sealed class ClusterCallTests : TestKit
         lab.StartCaller(CallLab.Caller("bob", port2, autoAnswer: true));
         probe.ExpectMsg<CallerRegistered>(Wait);
         Thread.Sleep(500); // presence reaches the other node (WriteAll, then gossip as a fallback)
-        lab.StartCaller(CallLab.Caller("alice", port1, call: "bob", durationS: 1.5));
+        // 3 s from alice's media flowing. Bob counts frames only from his own join to the relay: in a
+        // loaded fresh-clone suite run he counted 21 of a 1.5 s call's ~75, a second or so late.
+        lab.StartCaller(CallLab.Caller("alice", port1, call: "bob", durationS: 3));
         probe.ExpectMsg<CallerRegistered>(Wait);
         var (alice, bob) = Summaries(probe);
         Assert.Equal("completed", alice.Result);

@@ -1,3 +1,4 @@
+using Actors.Host.Cli;
 using Actors.Host.Hosting;
 using Actors.Host.Roles;
 using Actors.Net.Mailboxes;
@@ -68,5 +69,21 @@ public sealed class ConfigurationTests
             Assert.Equal(DatagramMailbox.DefaultConfig.GetTimeSpan(DatagramMailbox.Id + ".drop-log-interval"),
                 config.GetTimeSpan(DatagramMailbox.Id + ".drop-log-interval"));
         }
+    }
+
+    [Fact]
+    public void A_frame_raised_without_its_socket_buffers_is_refused_at_start_not_by_every_connection()
+    {
+        // Every role's shipped sizes pass.
+        foreach (var role in new[] { "web", "tracker", "peer", "relay", "rendezvous", "caller", "lab" })
+            ConfigLoader.Load([role], "", null);
+
+        var refused = Assert.Throws<UsageException>(() => ConfigLoader.Load(["peer"], "akka.io.tcp.maximum-frame-size = 64 KiB", null));
+        Assert.Contains("akka.io.tcp.send-buffer-size (65536 bytes) must be at least twice akka.io.tcp.maximum-frame-size (65536 bytes)", refused.Message);
+
+        var receive = Assert.Throws<UsageException>(() => ConfigLoader.Load(["peer"], "akka.io.tcp { maximum-frame-size = 64 KiB, send-buffer-size = 128 KiB }", null));
+        Assert.Contains("receive-buffer-size", receive.Message);
+
+        ConfigLoader.Load(["peer"], "akka.io.tcp { maximum-frame-size = 64 KiB, send-buffer-size = 128 KiB, receive-buffer-size = 128 KiB }", null);
     }
 }

@@ -35,7 +35,23 @@ public static class ConfigLoader
             var builtIn = BuiltIn(name);
             if (builtIn is not null) config = config.WithFallback(Parse(builtIn, $"built-in {name}"));
         }
+        CheckTcpSizes(config);
         return config;
+    }
+
+    /// <summary>
+    /// Akka.IO refuses to create any connection whose send or receive buffer setting is below twice
+    /// its frame size, and a node would log that and retry for ever (a peer re-listening every
+    /// 16 s): a frame raised without the buffers is said once, at start.
+    /// </summary>
+    private static void CheckTcpSizes(Config config)
+    {
+        if (config.GetByteSize("akka.io.tcp.maximum-frame-size") is not long frame) return;
+        foreach (var key in new[] { "send-buffer-size", "receive-buffer-size" })
+        {
+            if (config.GetByteSize($"akka.io.tcp.{key}") is long size && size < 2 * frame)
+                throw new UsageException($"akka.io.tcp.{key} ({size} bytes) must be at least twice akka.io.tcp.maximum-frame-size ({frame} bytes): Akka.IO refuses every connection otherwise");
+        }
     }
 
     /// <summary>
