@@ -37,6 +37,26 @@ public static class Ports
         throw new InvalidOperationException($"no free port between {low} and {high} after 1,000 tries");
     }
 
+    /// <summary>
+    /// For the tests of <see cref="Free"/>: binds UDP on every port of [low, high] not handed out
+    /// yet, so that no pick can return them while held. Ports already handed out are left alone: a
+    /// node of a test running in parallel may be about to bind them.
+    /// </summary>
+    public static IReadOnlyList<UdpClient> HoldUdpOnPortsNotHandedOut(int low, int high)
+    {
+        var held = new List<UdpClient>();
+        lock (Gate)
+        {
+            for (var port = low; port <= high; port++)
+            {
+                if (HandedOut.Contains(port)) continue;
+                try { held.Add(new UdpClient(new IPEndPoint(IPAddress.Loopback, port))); }
+                catch (SocketException) { } // taken already: not pickable either
+            }
+        }
+        return held;
+    }
+
     private static (int, int)? BelowEphemeralRange()
     {
         try
