@@ -85,5 +85,19 @@ public sealed class ConfigurationTests
         Assert.Contains("receive-buffer-size", receive.Message);
 
         ConfigLoader.Load(["peer"], "akka.io.tcp { maximum-frame-size = 64 KiB, send-buffer-size = 128 KiB, receive-buffer-size = 128 KiB }", null);
+
+        // A process of many peers takes its frame after loading: checked there, named by its own setting.
+        var manyPeers = ConfigLoader.Load(["peer"], "actors.peer.many-peers-frame-size = 64 KiB", null);
+        PeerSystemConfig.For(manyPeers, 1); // a lone peer does not take it
+        var many = Assert.Throws<UsageException>(() => PeerSystemConfig.For(manyPeers, 1000));
+        Assert.Contains("must be at least twice actors.peer.many-peers-frame-size (65536 bytes)", many.Message);
+    }
+
+    [Fact]
+    public void The_relays_frame_stays_below_the_large_object_heap()
+    {
+        // Every read is copied into a new array of up to a frame (Akka.IO 1.5.73); at 85,000 bytes
+        // or more each would be a large object, freed only by a full collection (config/relay.conf).
+        Assert.True(ConfigLoader.Load(["relay"], "", null).GetByteSize("akka.io.tcp.maximum-frame-size") < 85_000);
     }
 }

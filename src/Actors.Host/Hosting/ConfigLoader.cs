@@ -42,15 +42,17 @@ public static class ConfigLoader
     /// <summary>
     /// Akka.IO refuses to create any connection whose send or receive buffer setting is below twice
     /// its frame size, and a node would log that and retry for ever (a peer re-listening every
-    /// 16 s): a frame raised without the buffers is said once, at start.
+    /// 16 s): a frame raised without the buffers is said once, at start. Run on what was loaded,
+    /// and again by whoever changes the frame afterwards; <paramref name="frameSetting"/> names the
+    /// setting the frame came from.
     /// </summary>
-    private static void CheckTcpSizes(Config config)
+    public static void CheckTcpSizes(Config config, string frameSetting = "akka.io.tcp.maximum-frame-size")
     {
         if (config.GetByteSize("akka.io.tcp.maximum-frame-size") is not long frame) return;
         foreach (var key in new[] { "send-buffer-size", "receive-buffer-size" })
         {
             if (config.GetByteSize($"akka.io.tcp.{key}") is long size && size < 2 * frame)
-                throw new UsageException($"akka.io.tcp.{key} ({size} bytes) must be at least twice akka.io.tcp.maximum-frame-size ({frame} bytes): Akka.IO refuses every connection otherwise");
+                throw new UsageException($"akka.io.tcp.{key} ({size} bytes) must be at least twice {frameSetting} ({frame} bytes): Akka.IO refuses every connection otherwise");
         }
     }
 

@@ -14,7 +14,11 @@ public static class PeerSystemConfig
     /// <summary>The configuration for a process running <paramref name="count"/> peers.</summary>
     public static Config For(Config loaded, int count)
     {
-        var manyPeers = ManyPeers.Runs(loaded, count) ? "\n" + ManyPeers.Hocon(loaded) : "";
-        return ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + manyPeers).WithFallback(loaded));
+        var many = ManyPeers.Runs(loaded, count);
+        var manyPeers = many ? "\n" + ManyPeers.Hocon(loaded) : "";
+        var config = ConfigLoader.ForLocalSystem(ConfigurationFactory.ParseString("akka.loglevel = WARNING" + manyPeers).WithFallback(loaded));
+        // The frame of a process of many peers comes from its own setting, after loading.
+        if (many) ConfigLoader.CheckTcpSizes(config, "actors.peer.many-peers-frame-size");
+        return config;
     }
 }
