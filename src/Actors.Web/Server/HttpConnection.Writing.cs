@@ -18,7 +18,8 @@ public sealed partial class HttpConnection
     {
         if (_phase != Phase.AwaitingHandler || _request is null) return; // late, after a 503
         var source = Sender;
-        SuspendReading();
+        // One read outstanding while streaming, so a client that goes away is seen at once (PeerClosed).
+        AskToRead();
         var head = new HttpResponseHead(start.Status).Header("Content-Type", start.ContentType);
         foreach (var (name, value) in start.Headers ?? [])
             head.Header(name, value);
@@ -58,6 +59,10 @@ public sealed partial class HttpConnection
                 OnTick();
                 return true;
             case Akka.IO.Tcp.Received:
+                // Bytes from a client being streamed to mean nothing: dropped, and the next read asked
+                // for so that its going away is still seen.
+                _readAsked = false;
+                AskToRead();
                 return true;
             // Before ConnectionEvent: PeerClosed is a ConnectionClosed.
             case Akka.IO.Tcp.PeerClosed:

@@ -28,11 +28,20 @@ namespace Actors.Web.Server;
 /// and ours together; src/Actors.Net/README.md). Closing and streaming are phases too, not behaviours.
 /// </para>
 /// <para>
+/// Reads only when asked: the listener binds in Akka.IO's pull mode, so the socket is read once per
+/// <c>ResumeReading</c> (<see cref="AskToRead"/>), and the connection asks only when it is idle and
+/// its decoder needs more bytes. After the last request of a connection (<c>Connection: close</c>,
+/// every tracker announce) nothing is asked: in push mode Akka.IO issued another receive after every
+/// read, which could only fail (EAGAIN), registered the socket with epoll, and at close came back
+/// aborted on a thread-pool thread as a dead letter. A tracker announce costs ~15% less CPU for it
+/// (src/Actors.Net/README.md, "Reads only when asked").
+/// </para>
+/// <para>
 /// Back-pressure: bytes handed to Akka.IO but not yet known to have reached the OS
 /// (<see cref="Unconfirmed"/>) stay within two chunks plus one response. One write in every half
 /// chunk carries an ack; every chunk of a streamed file carries one. A client that stops reading therefore
-/// costs two chunks of memory, never the file; a client that pipelines faster than we answer has its
-/// reads paused until we catch up.
+/// costs two chunks of memory, never the file; a client that pipelines faster than we answer is not
+/// read from until we catch up (the decoder holds at most one read beyond the request being answered).
 /// </para>
 /// <para>
 /// A route's handler may answer <see cref="HttpStreamStart"/> instead of <see cref="HttpReply"/>
@@ -73,7 +82,8 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     private SafeFileHandle? _file;
     private long _fileNext, _fileEnd;
     private long _startedAt;
-    private bool _readingSuspended;
+    // A ResumeReading was sent and its Received has not come yet (pull mode: one read per ask).
+    private bool _readAsked;
     // The client half-closed (sent FIN): answer what it already asked, then close.
     private bool _peerClosed;
     // A streamed response: the actor writing it (watched: its end ends the stream), and whether it ended.
@@ -120,6 +130,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     protected override void PreStart()
     {
         _connection.Tell(new Akka.IO.Tcp.Register(Self, keepOpenOnPeerClosed: true, useResumeWriting: false));
+        AskToRead();
         _deadline = Deadline.Idle;
         _deadlineAt = TimestampAfter(_settings.IdleTimeout);
         // The first tick comes at the shortest timeout the connection may need next (its first
@@ -168,16 +179,10 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
 
     private void OnReceived(Akka.IO.Tcp.Received received)
     {
+        _readAsked = false;
         NetMetrics.BytesReceived.Add(received.Data.Count);
         _decoder.Feed(received.Data.ToReadOnlySpan());
-        if (_phase == Phase.Idle)
-        {
-            ProcessRequests();
-            return;
-        }
-        // Pipelined bytes while a response is still being prepared or written: pace the client
-        // (Akka.IO delivers at most the one read already under way, so the decoder stays bounded).
-        SuspendReading();
+        if (_phase == Phase.Idle) ProcessRequests();
     }
 
     private void OnPeerClosed()
@@ -195,8 +200,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         {
             if (OverWriteBudget)
             {
-                // The client is not reading our answers: stop taking its requests until it does.
-                SuspendReading();
+                // The client is not reading our answers: take no more of its requests until it does.
                 SetDeadline(Deadline.Write, _settings.WriteTimeout);
                 return;
             }
@@ -215,7 +219,7 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
                         Close();
                         return;
                     }
-                    ResumeReading();
+                    AskToRead();
                     // The header timeout runs from the first byte of a request, the idle timeout from the last answer.
                     if (!_decoder.RequestStarted) SetDeadline(Deadline.Idle, _settings.IdleTimeout);
                     else if (_deadline != Deadline.Header) SetDeadline(Deadline.Header, _settings.HeaderTimeout);
@@ -384,17 +388,11 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         }
     }
 
-    private void SuspendReading()
+    /// <summary>Asks Akka.IO for the next read, once: a second ask before its Received would change nothing.</summary>
+    private void AskToRead()
     {
-        if (_readingSuspended) return;
-        _readingSuspended = true;
-        _connection.Tell(Akka.IO.Tcp.SuspendReading.Instance);
-    }
-
-    private void ResumeReading()
-    {
-        if (!_readingSuspended) return;
-        _readingSuspended = false;
+        if (_readAsked) return;
+        _readAsked = true;
         _connection.Tell(Akka.IO.Tcp.ResumeReading.Instance);
     }
 }

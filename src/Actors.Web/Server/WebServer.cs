@@ -20,7 +20,7 @@ public sealed class WebServer : ReceiveActor
     {
         var files = new StaticFiles(settings.Root is null ? null : new DocumentRoot(settings.Root), settings.DirectoryListing);
         var listener = Context.ActorOf(TcpServer.Props(
-            new TcpServerSettings(settings.Host, settings.Port, settings.MaxConnections),
+            new TcpServerSettings(settings.Host, settings.Port, settings.MaxConnections, PullMode: true),
             (connection, remote, _) => HttpConnection.Props(connection, remote, settings, files, routes)), "listener");
         // Questions about the listener (where it listens, its counters) are its to answer.
         ReceiveAny(message => listener.Forward(message));

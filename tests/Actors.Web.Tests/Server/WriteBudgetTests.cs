@@ -11,8 +11,9 @@ namespace Actors.Web.Tests.Server;
 
 /// <summary>
 /// The connection actor against a probe standing in for Akka.IO's connection, so every Write, ack
-/// and pause is visible: small answers go out without acks or read pauses, yet a client that does
-/// not read costs at most two chunks (plus one answer) of unacknowledged bytes.
+/// and read asked for is visible: small answers go out without acks, reads are asked for only when
+/// a request needs more bytes (Akka.IO's pull mode), yet a client that does not read costs at most
+/// two chunks (plus one answer) of unacknowledged bytes.
 /// </summary>
 public sealed class WriteBudgetTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 {
@@ -34,12 +35,14 @@ public sealed class WriteBudgetTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var handler = Sys.ActorOf(HttpConnection.Props(connection.Ref, new IPEndPoint(IPAddress.Loopback, 40000), settings,
             new StaticFiles(new DocumentRoot(_root.FullName), directoryListing: false), []));
         connection.ExpectMsg<Tcp.Register>();
+        // Pull mode: nothing is read until the connection asks for its first bytes.
+        connection.ExpectMsg<Tcp.ResumeReading>();
         return (connection, handler);
     }
 
-    private static Tcp.Received Requests(int count, string path) =>
+    private static Tcp.Received Requests(int count, string path, string headers = "") =>
         new(ByteString.FromBytes(Encoding.ASCII.GetBytes(
-            string.Concat(Enumerable.Repeat($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n", count)))));
+            string.Concat(Enumerable.Repeat($"GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n", count)))));
 
     /// <summary>The next message (waited for generously: the machine may be busy) and all that follow it within 300 ms.</summary>
     private static List<object> Drain(TestProbe probe)
@@ -49,7 +52,7 @@ public sealed class WriteBudgetTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
-    public void A_small_answer_is_one_write_without_an_ack_and_reading_is_never_paused()
+    public void A_small_answer_is_one_write_without_an_ack_and_then_the_next_request_is_read()
     {
         File.WriteAllBytes(Path.Combine(_root.FullName, "small.html"), new byte[1024]);
         var (connection, handler) = Start();
@@ -57,9 +60,42 @@ public sealed class WriteBudgetTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         handler.Tell(Requests(1, "/small.html"), connection.Ref);
 
         var messages = Drain(connection);
-        var write = Assert.IsType<Tcp.Write>(Assert.Single(messages));
+        Assert.Equal(2, messages.Count);
+        var write = Assert.IsType<Tcp.Write>(messages[0]);
         Assert.False(write.WantsAck);
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", Encoding.ASCII.GetString(write.Data.ToArray()));
+        Assert.IsType<Tcp.ResumeReading>(messages[1]);
+    }
+
+    [Fact]
+    public void An_answer_that_closes_the_connection_asks_for_no_further_read()
+    {
+        // A read asked for after the last request would cost a receive that can only fail, its
+        // registration with epoll and, at close, an aborted completion on another thread.
+        File.WriteAllBytes(Path.Combine(_root.FullName, "small.html"), new byte[1024]);
+        var (connection, handler) = Start();
+
+        handler.Tell(Requests(1, "/small.html", "Connection: close\r\n"), connection.Ref);
+
+        var messages = Drain(connection);
+        Assert.Equal(2, messages.Count);
+        Assert.IsType<Tcp.Write>(messages[0]);
+        Assert.IsType<Tcp.Close>(messages[1]);
+    }
+
+    [Fact]
+    public void A_request_split_over_reads_asks_for_each_next_read_once()
+    {
+        File.WriteAllBytes(Path.Combine(_root.FullName, "small.html"), new byte[1024]);
+        var (connection, handler) = Start();
+
+        handler.Tell(new Tcp.Received(ByteString.FromBytes(Encoding.ASCII.GetBytes("GET /small.html HT"))), connection.Ref);
+        Assert.IsType<Tcp.ResumeReading>(Assert.Single(Drain(connection)));
+        handler.Tell(new Tcp.Received(ByteString.FromBytes(Encoding.ASCII.GetBytes("TP/1.1\r\nHost: x\r\n\r\n"))), connection.Ref);
+
+        var messages = Drain(connection);
+        Assert.IsType<Tcp.Write>(messages[0]);
+        Assert.IsType<Tcp.ResumeReading>(Assert.Single(messages.Skip(1)));
     }
 
     [Fact]
@@ -77,7 +113,8 @@ public sealed class WriteBudgetTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var unacknowledged = writes.Sum(w => (long)w.Data.Count);
         Assert.True(unacknowledged <= 2 * ChunkSize + answer, $"{unacknowledged} bytes written without any ack back");
         Assert.True(writes.Count < requests, "every answer was written although the client read none");
-        Assert.Contains(first, m => m is Tcp.SuspendReading);
+        // Nothing more is read from a client that does not read our answers.
+        Assert.DoesNotContain(first, m => m is Tcp.ResumeReading);
         Assert.Contains(writes, w => w.WantsAck);
 
         // As the client reads (acks come back), the rest is answered, still in bounded steps.
