@@ -11,26 +11,38 @@ namespace Actors.Calls.Relay;
 
 /// <summary>
 /// One caller's connection to the relay. It reads exactly one frame, <c>Join(call, token, id)</c>,
-/// claims the token from the <see cref="RelayServer"/>, and once the other side has joined answers
-/// <c>Joined</c> and pipes raw bytes to its peer connection actor. Back-pressure: the socket is in
-/// pull mode (one <c>Received</c> per <c>ResumeReading</c>) and the next read is only requested
-/// while fewer than <see cref="MaxChunksInFlight"/> chunks read from it wait for the peer's socket
-/// to acknowledge them. Nothing else is buffered. Quotas: bytes per direction, session duration, idle time.
+/// claims the token from the <see cref="RelayServer"/>, and once the other side has joined writes
+/// <c>Joined</c> and then every byte it reads **straight to the other side's socket** (its Akka.IO
+/// connection actor, learnt from <see cref="RelayServer.Paired"/>): the write's ack comes back here,
+/// to the actor that wrote, so a chunk costs four messages (read, write, ack, next read) and the
+/// other side's actor is not on the path at all. Each side therefore writes the other's
+/// <c>Joined</c>, which keeps it ahead of the bytes that follow on that socket.
+/// <para>
+/// Back-pressure: the socket is in pull mode (one <c>Received</c> per <c>ResumeReading</c>) and the
+/// next read is only requested while fewer than <see cref="MaxChunksInFlight"/> chunks read from it
+/// wait for the other socket's ack. Nothing is buffered here. Quotas: bytes per direction, session
+/// duration, idle time (idle means no byte either way: a side whose own direction is quiet asks the
+/// other side before it closes, since a one-way stream only moves the writer's clock).
+/// </para>
+/// <para>
+/// When one side leaves, the other closes its socket with <c>Close</c>: Akka.IO writes what it
+/// still holds (the chunks the leaving side wrote before it left) and then closes; a reader that
+/// never takes them is aborted after the idle timeout.
+/// </para>
 /// </summary>
 public sealed class RelayConnection : ReceiveActor, IWithTimers
 {
     private const int MaxChunksInFlight = 2;
-    private const int MaxPendingWrites = MaxChunksInFlight; // pull mode: never more than that
 
-    /// <summary>Peer → this: write these bytes to your socket, then answer <see cref="ChunkWritten"/>.</summary>
-    private sealed record Chunk(ByteString Data);
-    private sealed class ChunkWritten { public static readonly ChunkWritten Instance = new(); }
     private sealed class WriteAck : Tcp.Event { public static readonly WriteAck Instance = new(); }
-    /// <summary>The ack of our own <c>Joined</c> frame: not a peer's chunk, so it frees no slot of the peer's window.</summary>
+    /// <summary>The ack of the <c>Joined</c> frame written to the other socket: not a chunk, so it frees no slot of the window.</summary>
     private sealed class JoinedAck : Tcp.Event { public static readonly JoinedAck Instance = new(); }
     private sealed class JoinTimeout { public static readonly JoinTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
     private sealed class DurationLimit { public static readonly DurationLimit Instance = new(); }
+    /// <summary>This side is idle: when did the other side last move a byte? Answered with <see cref="LastActivity"/>.</summary>
+    private sealed class AskLastActivity { public static readonly AskLastActivity Instance = new(); }
+    private sealed record LastActivity(long Timestamp);
 
     private readonly IActorRef _tcp;
     private readonly EndPoint _remote;
@@ -38,14 +50,14 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     private readonly IActorRef _server;
     private readonly FrameDecoder _decoder = new(1024);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Queue<ByteString> _pendingWrites = new();
     private IActorRef _peer = ActorRefs.Nobody;
+    private IActorRef _peerSocket = ActorRefs.Nobody;
     private ByteString _early = ByteString.Empty;
-    private bool _writing;
     private int _chunksAtPeer;
     private bool _readRequested;
     private long _bytesIn;
-    private long _lastActivity; // Stopwatch timestamp of the last byte either way
+    private long _lastActivity; // Stopwatch timestamp of the last byte read here or acked by the other socket
+    private long _flushStartedAt;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -83,7 +95,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
                 case DecodeStatus.Message when message is Join join:
                     Timers.Cancel(JoinTimeout.Instance);
                     _early = ByteString.FromBytes(_decoder.TakeRemaining());
-                    _server.Tell(new RelayServer.Claim(join.CallId, join.Token));
+                    _server.Tell(new RelayServer.Claim(join.CallId, join.Token, _tcp));
                     Become(AwaitingPeer);
                     return;
                 default:
@@ -105,9 +117,10 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         Receive<RelayServer.Paired>(paired =>
         {
             _peer = paired.Peer;
+            _peerSocket = paired.PeerSocket;
             Context.Watch(_peer);
-            _writing = true;
-            _tcp.Tell(Tcp.Write.Create(ByteString.FromBytes(FrameCodec.Encode(new Joined(paired.CallId))), JoinedAck.Instance));
+            // The other side's Joined, written here so that it goes out before our bytes on that socket.
+            _peerSocket.Tell(Tcp.Write.Create(ByteString.FromBytes(FrameCodec.Encode(new Joined(paired.CallId))), JoinedAck.Instance));
             Timers.StartSingleTimer(DurationLimit.Instance, DurationLimit.Instance, _settings.MaxDuration);
             StartIdleCheck();
             Become(Piping);
@@ -126,72 +139,54 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
             Forward(received.Data);
             if (_chunksAtPeer < MaxChunksInFlight) ReadMore();
         });
-        Receive<Chunk>(chunk =>
-        {
-            _lastActivity = Stopwatch.GetTimestamp();
-            if (_writing)
-            {
-                if (_pendingWrites.Count >= MaxPendingWrites) { Close("peer outran back-pressure", abort: true); return; }
-                _pendingWrites.Enqueue(chunk.Data);
-            }
-            else Write(chunk.Data);
-        });
         Receive<WriteAck>(_ =>
         {
-            _peer.Tell(ChunkWritten.Instance);
-            WriteNext();
-        });
-        Receive<JoinedAck>(_ => WriteNext());
-        Receive<ChunkWritten>(_ =>
-        {
+            _lastActivity = Stopwatch.GetTimestamp();
             _chunksAtPeer--;
             if (_chunksAtPeer < MaxChunksInFlight) ReadMore();
         });
+        Receive<JoinedAck>(_ => { });
         Receive<IdleTimeout>(_ =>
         {
+            // Quiet this way: the other way may still flow (its clock is the other side's).
+            if (Stopwatch.GetElapsedTime(_lastActivity) >= _settings.IdleTimeout) _peer.Tell(AskLastActivity.Instance);
+        });
+        Receive<AskLastActivity>(_ => Sender.Tell(new LastActivity(_lastActivity)));
+        Receive<LastActivity>(other =>
+        {
+            _lastActivity = Math.Max(_lastActivity, other.Timestamp);
             if (Stopwatch.GetElapsedTime(_lastActivity) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout}", abort: true);
         });
         Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: false));
-        // The peer's last chunks are in our mailbox before its Terminated: write them all, then close.
+        // The other side's last chunks were handed to our socket before it stopped: Close lets
+        // Akka.IO write them first.
         Receive<Terminated>(t => t.ActorRef.Equals(_peer), _ =>
         {
             _peer = ActorRefs.Nobody;
-            if (!_writing && _pendingWrites.Count == 0) Close("the other side left", abort: false);
-            else Become(Draining);
+            _log.Info("{0}: closing relayed connection (the other side left)", Endpoints.Format(_remote));
+            _tcp.Tell(Tcp.Close.Instance);
+            _flushStartedAt = Stopwatch.GetTimestamp();
+            Become(Flushing);
         });
+        // A write to the other socket refused: that side is closing; its Terminated follows.
+        Receive<Tcp.CommandFailed>(_ => Sender.Equals(_peerSocket), _ => { });
         ConnectionEvents();
     }
 
     /// <summary>
-    /// The other side has gone; what it sent before leaving (at most the window) is still being
-    /// written to this socket. Close once the last write is acknowledged. Nothing is read any more.
-    /// A reader that never takes those bytes is cut off by the idle check.
+    /// The other side has gone and our socket was told to close: Akka.IO writes what the other side
+    /// handed it, then closes (ConnectionClosed). A reader that never takes those bytes is aborted
+    /// once the idle timeout has passed since the close began. Nothing is read any more.
     /// </summary>
-    private void Draining()
+    private void Flushing()
     {
-        Receive<WriteAck>(_ => DrainNext());
-        Receive<JoinedAck>(_ => DrainNext());
-        Receive<Tcp.Received>(_ => _readRequested = false); // the peer is gone: drop what this side still says
+        Receive<Tcp.Received>(_ => _readRequested = false); // the other side is gone: drop what this side still says
         Receive<IdleTimeout>(_ =>
         {
-            if (Stopwatch.GetElapsedTime(_lastActivity) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout} while flushing", abort: true);
+            if (Stopwatch.GetElapsedTime(_flushStartedAt) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout} while flushing", abort: true);
         });
         Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: true));
         ConnectionEvents();
-    }
-
-    private void DrainNext()
-    {
-        _lastActivity = Stopwatch.GetTimestamp();
-        _writing = false;
-        if (_pendingWrites.Count > 0) Write(_pendingWrites.Dequeue());
-        else Close("the other side left", abort: false);
-    }
-
-    private void WriteNext()
-    {
-        _writing = false;
-        if (_pendingWrites.Count > 0) Write(_pendingWrites.Dequeue());
     }
 
     private void Forward(ByteString data)
@@ -204,14 +199,8 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
             Close($"byte quota of {_settings.MaxBytesPerDirection} reached", abort: true);
             return;
         }
-        _peer.Tell(new Chunk(data));
+        _peerSocket.Tell(Tcp.Write.Create(data, WriteAck.Instance));
         _chunksAtPeer++;
-    }
-
-    private void Write(ByteString data)
-    {
-        _writing = true;
-        _tcp.Tell(Tcp.Write.Create(data, WriteAck.Instance));
     }
 
     private void RefuseAndClose(RefusalCode code, string reason)

@@ -18,9 +18,11 @@ namespace Actors.Calls.Relay;
 public sealed class RelayServer : ReceiveActor, IWithTimers
 {
     // Between the server and its connections (same node).
-    public sealed record Claim(string CallId, string Token);
+    /// <summary>A connection presents its token; <paramref name="Socket"/> is its Akka.IO connection, which the other side writes to.</summary>
+    public sealed record Claim(string CallId, string Token, IActorRef Socket);
     public sealed record ClaimRefused(RefusalCode Code, string Reason);
-    public sealed record Paired(IActorRef Peer, string CallId);
+    /// <summary>Both sides joined: <paramref name="Peer"/> is the other side's connection actor, <paramref name="PeerSocket"/> its Akka.IO connection.</summary>
+    public sealed record Paired(IActorRef Peer, IActorRef PeerSocket, string CallId);
     public sealed class GetStats { public static readonly GetStats Instance = new(); private GetStats() { } }
     public sealed record Stats(int Sessions, int Paired, int Port);
 
@@ -34,6 +36,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         public string CallId { get; } = callId;
         public string[] Tokens { get; } = tokens;
         public IActorRef?[] Sides { get; } = new IActorRef?[2];
+        public IActorRef?[] Sockets { get; } = new IActorRef?[2];
         public bool IsPaired => Sides[0] is not null && Sides[1] is not null;
     }
 
@@ -132,14 +135,15 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
             return;
         }
         session.Sides[side] = Sender;
+        session.Sockets[side] = claim.Socket;
         Context.Watch(Sender);
         if (!session.IsPaired) return;
         Timers.Cancel(new Expire(session.Id));
         // Both tokens are spent: nobody can join this session again.
         _tokens.Remove(session.Tokens[0]);
         _tokens.Remove(session.Tokens[1]);
-        session.Sides[0]!.Tell(new Paired(session.Sides[1]!, session.CallId));
-        session.Sides[1]!.Tell(new Paired(session.Sides[0]!, session.CallId));
+        session.Sides[0]!.Tell(new Paired(session.Sides[1]!, session.Sockets[1]!, session.CallId));
+        session.Sides[1]!.Tell(new Paired(session.Sides[0]!, session.Sockets[0]!, session.CallId));
         _log.Info("Session {0} for call {1} paired", session.Id, session.CallId);
     }
 
@@ -157,6 +161,7 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         if (session is null) return;
         var index = Array.FindIndex(session.Sides, x => x?.Equals(terminated.ActorRef) == true);
         session.Sides[index] = null;
+        session.Sockets[index] = null;
         if (session.Sides.All(x => x is null) || !_tokens.ContainsKey(session.Tokens[0])) RemoveSession(session);
     }
 
