@@ -38,7 +38,7 @@ public sealed class CallsScenario(BenchOptions options)
         var maxCalls = Math.Min(options.MaxCalls, Steps[^1]);
         // Every call uses fresh identities; the refining step needs at most maxCalls more, the throughput rounds one each.
         File.WriteAllLines(users, RelayedCallLoad.Identities("u", RelayedCallLoad.IdentitiesFor(Steps.Where(s => s <= maxCalls), maxCalls + 2 * options.Rounds))
-            .Select(id => $"{id}:{Secret}").Concat(["setup-pub:" + Secret, "setup-a:" + Secret, "setup-b:" + Secret]));
+            .Select(id => $"{id}:{Secret}").Concat(["setup-pub:" + Secret, "setup-a:" + Secret, "setup-b:" + Secret, "setup-c:" + Secret, "setup-d:" + Secret]));
 
         ChildProcess Actors(string name, string[] args) => ChildProcess.Start(name, "dotnet", [actors.ActorsDll, .. args], Path.GetDirectoryName(actors.ActorsDll));
         _rendezvousPort = Ports.FindFree();
@@ -60,7 +60,10 @@ public sealed class CallsScenario(BenchOptions options)
         var table = new ResultTable("measurement", "ours", "reference", "ratio / note");
         await ThroughputAsync(socat, table, cancel);
         var clean = await ConcurrencyAsync(maxCalls, table, cancel);
-        clean &= await SetupTimesAsync(Actors, table, cancel);
+        // Two more callers that speak protocol version 1: the rendezvous never asks them to punch.
+        var noPunchConf = Path.Combine(temp.Path, "no-punch.conf");
+        File.WriteAllText(noPunchConf, "actors.caller.hole-punch = off\n");
+        clean &= await SetupTimesAsync(Actors, noPunchConf, table, cancel);
         Console.WriteLine();
         table.Print();
         return clean;
@@ -194,41 +197,62 @@ public sealed class CallsScenario(BenchOptions options)
 
     // ---- (c) setup time per path ------------------------------------------------------
 
-    private async Task<bool> SetupTimesAsync(Func<string, string[], ChildProcess> actors, ResultTable table, CancellationToken cancel)
+    private async Task<bool> SetupTimesAsync(Func<string, string[], ChildProcess> actors, string noPunchConfig, ResultTable table, CancellationToken cancel)
     {
         const int calls = 10;
         Console.WriteLine($"(c) call setup (placing the call → media flowing, the caller's setupMs), {calls} calls per path, warm processes: " +
-                          "setup-pub listens (reachable), setup-a and setup-b do not");
-        ChildProcess Caller(string id, bool listen) => actors(id, ["caller", "--id", id, "--secret", Secret, "--rendezvous", $"127.0.0.1:{_rendezvousPort}",
-            "--listen", listen ? "0" : "off", "--listen-host", "127.0.0.1", "--auto-answer", "--duration", "0.3"]);
+                          "setup-pub listens (reachable), setup-a and setup-b do not (so they try a hole punch before the relay), " +
+                          "setup-c and setup-d do not either and have hole punching off (straight to the relay)");
+        ChildProcess Caller(string id, bool listen, bool punch = true) => actors(id, ["caller", "--id", id, "--secret", Secret, "--rendezvous", $"127.0.0.1:{_rendezvousPort}",
+            "--listen", listen ? "0" : "off", "--listen-host", "127.0.0.1", "--auto-answer", "--duration", "0.3", .. punch ? Array.Empty<string>() : ["--config", noPunchConfig]]);
         using var pub = Caller("setup-pub", listen: true);
         using var a = Caller("setup-a", listen: false);
         using var b = Caller("setup-b", listen: false);
-        foreach (var p in new[] { pub, a, b })
+        using var c = Caller("setup-c", listen: false, punch: false);
+        using var d = Caller("setup-d", listen: false, punch: false);
+        foreach (var p in new[] { pub, a, b, c, d })
             await WaitForAsync(p, o => o.Contains("reachable:", StringComparison.Ordinal), cancel);
         var clean = true;
-        foreach (var (path, from, to) in new[] { ("direct", a, "setup-pub"), ("reverse", pub, "setup-a"), ("relay", a, "setup-b") })
+        // Two unreachable callers that may punch: three simultaneous-open attempts, then the relay.
+        // On loopback an attempt mostly fails (a SYN that arrives before the other side dials is
+        // answered with a reset, where a NAT would drop it), so most calls end on the relay and a
+        // few on a punched path: both are what such callers get.
+        foreach (var (label, paths, from, to) in new[]
+                 {
+                     ("direct", new[] { "direct" }, a, "setup-pub"), ("reverse", ["reverse"], pub, "setup-a"),
+                     ("unreachable pair (punch, else relay)", ["relay", "holepunch"], a, "setup-b"), ("relay, hole punching off", ["relay"], c, "setup-d"),
+                 })
         {
             var setups = new List<double>();
+            var punches = new List<double>();
+            var ended = new SortedDictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < calls + 1; i++) // the first call per pair warms up (JIT) and is not counted
             {
                 var before = Reports(from).Count;
                 from.WriteLine($"/call {to}");
                 await WaitForAsync(from, _ => Reports(from).Count > before, cancel);
                 var report = Reports(from)[before];
-                if (report.GetProperty("path").GetString() != path || report.GetProperty("result").GetString() != "completed")
+                var path = report.GetProperty("path").GetString() ?? "";
+                if (!paths.Contains(path) || report.GetProperty("result").GetString() != "completed")
                 {
-                    Console.WriteLine($"  {path}: unexpected report {report}");
+                    Console.WriteLine($"  {label}: unexpected report {report}");
                     clean = false;
                     break;
                 }
-                if (i > 0) setups.Add(report.GetProperty("setupMs").GetDouble());
+                if (i > 0)
+                {
+                    ended[path] = ended.GetValueOrDefault(path) + 1;
+                    setups.Add(report.GetProperty("setupMs").GetDouble());
+                    punches.Add(report.TryGetProperty("punchAttempts", out var attempts) && attempts.ValueKind == JsonValueKind.Number ? attempts.GetDouble() : 0);
+                }
                 await Task.Delay(200, cancel); // the callee's side of the call ends too
             }
             if (setups.Count == 0) continue;
             setups.Sort();
-            Console.WriteLine($"  {path,-8} median {Stats.Median(setups),6:F1} ms  min {setups[0],6:F1}  max {setups[^1],6:F1}");
-            table.Add($"call setup, {path} path, ms (median of {setups.Count})", $"{Stats.Median(setups):F1}", "", $"min {setups[0]:F1}, max {setups[^1]:F1}");
+            var punched = $"hole-punch dials {Stats.Median(punches):F0} (median)" +
+                          (paths.Length > 1 ? "; ended on " + string.Join(", ", ended.Select(e => $"{e.Key} {e.Value}")) : "");
+            Console.WriteLine($"  {label,-34} median {Stats.Median(setups),7:F1} ms  min {setups[0],7:F1}  max {setups[^1],7:F1}  {punched}");
+            table.Add($"call setup, {label}, ms (median of {setups.Count})", $"{Stats.Median(setups):F1}", "", $"min {setups[0]:F1}, max {setups[^1]:F1}; {punched}");
         }
         return clean;
     }
