@@ -83,6 +83,9 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
             await Task.Delay(250);
+        // Said here, not left to the status poll below as "connection refused".
+        Assert.True(cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) >= 2,
+            "the lab's new incarnation did not bind its HTTP server within 60 s\nlab output:\n" + cluster.Lab.Output);
         var back = await cluster.WaitForStatus(TimeSpan.FromSeconds(90), UpOnly, "seed", "tracker2", "lab");
         output.WriteLine($"the downed lab was up again {back.TotalSeconds:F1} s after it said it would join again");
         Assert.False(cluster.Lab.HasExited);

@@ -34,15 +34,17 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
 {
     private const int MaxChunksInFlight = 2;
 
-    private sealed class WriteAck : Tcp.Event { public static readonly WriteAck Instance = new(); }
+    // Acks and activity questions may reach a side that has just left (the other socket acks what
+    // it wrote before leaving): expected, so not logged as dead letters.
+    private sealed class WriteAck : Tcp.Event, IDeadLetterSuppression { public static readonly WriteAck Instance = new(); }
     /// <summary>The ack of the <c>Joined</c> frame written to the other socket: not a chunk, so it frees no slot of the window.</summary>
-    private sealed class JoinedAck : Tcp.Event { public static readonly JoinedAck Instance = new(); }
+    private sealed class JoinedAck : Tcp.Event, IDeadLetterSuppression { public static readonly JoinedAck Instance = new(); }
     private sealed class JoinTimeout { public static readonly JoinTimeout Instance = new(); }
     private sealed class IdleTimeout { public static readonly IdleTimeout Instance = new(); }
     private sealed class DurationLimit { public static readonly DurationLimit Instance = new(); }
     /// <summary>This side is idle: when did the other side last move a byte? Answered with <see cref="LastActivity"/>.</summary>
-    private sealed class AskLastActivity { public static readonly AskLastActivity Instance = new(); }
-    private sealed record LastActivity(long Timestamp);
+    private sealed class AskLastActivity : IDeadLetterSuppression { public static readonly AskLastActivity Instance = new(); }
+    private sealed record LastActivity(long Timestamp) : IDeadLetterSuppression;
 
     private readonly IActorRef _tcp;
     private readonly EndPoint _remote;
