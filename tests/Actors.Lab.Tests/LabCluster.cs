@@ -105,7 +105,16 @@ public sealed class LabCluster : IDisposable
             var all = true;
             foreach (var name in names)
             {
-                var status = await StatusOf(name);
+                string status;
+                try { status = await StatusOf(name); }
+                catch (HttpRequestException e)
+                {
+                    // The lab's own HTTP server is down between two incarnations (it was downed
+                    // and joins again): not an answer yet, poll on.
+                    last = $"the lab's API: {e.Message}";
+                    all = false;
+                    break;
+                }
                 last = $"{name}: {status}";
                 all &= statuses.Contains(status);
             }

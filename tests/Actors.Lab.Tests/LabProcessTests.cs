@@ -87,7 +87,9 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         Assert.True(cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) >= 2,
             "the lab's new incarnation did not bind its HTTP server within 60 s\nlab output:\n" + cluster.Lab.Output);
         var back = await cluster.WaitForStatus(TimeSpan.FromSeconds(90), UpOnly, "seed", "tracker2", "lab");
-        output.WriteLine($"the downed lab was up again {back.TotalSeconds:F1} s after it said it would join again");
+        output.WriteLine($"the downed lab was up again {back.TotalSeconds:F1} s after it said it would join again; " +
+                         $"incarnations that printed their URL: {cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal))}; " +
+                         $"rejoins: {cluster.Lab.Lines.Count(l => l.Contains("joining again"))}");
         Assert.False(cluster.Lab.HasExited);
         var (code, text) = await cluster.Cli("heal", "--token", cluster.Token); // the token it had before
         Assert.True(code == 0, text);
