@@ -59,7 +59,7 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     private bool _readRequested;
     private long _bytesIn;
     private long _lastActivity; // Stopwatch timestamp of the last byte read here or acked by the other socket
-    private long _flushStartedAt;
+    private long _closingSince; // Stopwatch timestamp of the Close or Abort sent to our socket
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -165,29 +165,10 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
         Receive<Terminated>(t => t.ActorRef.Equals(_peer), _ =>
         {
             _peer = ActorRefs.Nobody;
-            _log.Info("{0}: closing relayed connection (the other side left)", Endpoints.Format(_remote));
-            _tcp.Tell(Tcp.Close.Instance);
-            _flushStartedAt = Stopwatch.GetTimestamp();
-            Become(Flushing);
+            Close("the other side left", abort: false);
         });
         // A write to the other socket refused: that side is closing; its Terminated follows.
         Receive<Tcp.CommandFailed>(_ => Sender.Equals(_peerSocket), _ => { });
-        ConnectionEvents();
-    }
-
-    /// <summary>
-    /// The other side has gone and our socket was told to close: Akka.IO writes what the other side
-    /// handed it, then closes (ConnectionClosed). A reader that never takes those bytes is aborted
-    /// once the idle timeout has passed since the close began. Nothing is read any more.
-    /// </summary>
-    private void Flushing()
-    {
-        Receive<Tcp.Received>(_ => _readRequested = false); // the other side is gone: drop what this side still says
-        Receive<IdleTimeout>(_ =>
-        {
-            if (Stopwatch.GetElapsedTime(_flushStartedAt) >= _settings.IdleTimeout) Close($"idle for {_settings.IdleTimeout} while flushing", abort: true);
-        });
-        Receive<DurationLimit>(_ => Close($"session reached its {_settings.MaxDuration} limit", abort: true));
         ConnectionEvents();
     }
 
@@ -208,21 +189,38 @@ public sealed class RelayConnection : ReceiveActor, IWithTimers
     private void RefuseAndClose(RefusalCode code, string reason)
     {
         _tcp.Tell(Tcp.Write.Create(ByteString.FromBytes(FrameCodec.Encode(new Refused(code, reason)))));
-        _tcp.Tell(Tcp.Close.Instance);
-        Become(Closing);
+        BeginClosing(Tcp.Close.Instance);
     }
 
     private void Close(string reason, bool abort)
     {
         _log.Info("{0}: closing relayed connection ({1})", Endpoints.Format(_remote), reason);
-        _tcp.Tell(abort ? Tcp.Abort.Instance : Tcp.Close.Instance);
+        BeginClosing(abort ? Tcp.Abort.Instance : Tcp.Close.Instance);
+    }
+
+    private void BeginClosing(Tcp.CloseCommand command)
+    {
+        _tcp.Tell(command);
+        _closingSince = Stopwatch.GetTimestamp();
         Become(Closing);
     }
 
+    /// <summary>
+    /// Our socket was told to close; wait for Akka.IO's ConnectionClosed. A <c>Close</c> first writes
+    /// what the socket still holds (after the other side left: the chunks it handed over before
+    /// leaving); a reader that never takes them is aborted once the idle timeout has passed since
+    /// the close began. Nothing is read any more.
+    /// </summary>
     private void Closing()
     {
         Receive<Tcp.ConnectionClosed>(_ => Context.Stop(Self));
         Receive<Terminated>(t => { if (t.ActorRef.Equals(_tcp)) Context.Stop(Self); });
+        Receive<IdleTimeout>(_ =>
+        {
+            if (Stopwatch.GetElapsedTime(_closingSince) < _settings.IdleTimeout) return;
+            _log.Info("{0}: aborting relayed connection (not closed {1} after the close began)", Endpoints.Format(_remote), _settings.IdleTimeout);
+            _tcp.Tell(Tcp.Abort.Instance);
+        });
         ReceiveAny(_ => { });
     }
 

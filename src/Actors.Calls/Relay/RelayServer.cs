@@ -35,8 +35,8 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         public string Id { get; } = id;
         public string CallId { get; } = callId;
         public string[] Tokens { get; } = tokens;
-        public IActorRef?[] Sides { get; } = new IActorRef?[2];
-        public IActorRef?[] Sockets { get; } = new IActorRef?[2];
+        /// <summary>Who claimed each token: the connection actor and its Akka.IO connection (the other side writes to it).</summary>
+        public (IActorRef Connection, IActorRef Socket)?[] Sides { get; } = new (IActorRef, IActorRef)?[2];
         public bool IsPaired => Sides[0] is not null && Sides[1] is not null;
     }
 
@@ -134,16 +134,16 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
             Sender.Tell(new ClaimRefused(RefusalCode.TokenUsed, "token already used"));
             return;
         }
-        session.Sides[side] = Sender;
-        session.Sockets[side] = claim.Socket;
+        session.Sides[side] = (Sender, claim.Socket);
         Context.Watch(Sender);
         if (!session.IsPaired) return;
         Timers.Cancel(new Expire(session.Id));
         // Both tokens are spent: nobody can join this session again.
         _tokens.Remove(session.Tokens[0]);
         _tokens.Remove(session.Tokens[1]);
-        session.Sides[0]!.Tell(new Paired(session.Sides[1]!, session.Sockets[1]!, session.CallId));
-        session.Sides[1]!.Tell(new Paired(session.Sides[0]!, session.Sockets[0]!, session.CallId));
+        var (first, second) = (session.Sides[0]!.Value, session.Sides[1]!.Value);
+        first.Connection.Tell(new Paired(second.Connection, second.Socket, session.CallId));
+        second.Connection.Tell(new Paired(first.Connection, first.Socket, session.CallId));
         _log.Info("Session {0} for call {1} paired", session.Id, session.CallId);
     }
 
@@ -152,16 +152,15 @@ public sealed class RelayServer : ReceiveActor, IWithTimers
         if (!_sessions.TryGetValue(expire.SessionId, out var session) || session.IsPaired) return;
         _log.Info("Session {0} for call {1} expired before both sides joined", session.Id, session.CallId);
         RemoveSession(session);
-        foreach (var side in session.Sides) side?.Tell(new ClaimRefused(RefusalCode.UnknownToken, "token expired before the other side joined"));
+        foreach (var side in session.Sides) side?.Connection.Tell(new ClaimRefused(RefusalCode.UnknownToken, "token expired before the other side joined"));
     }
 
     private void OnConnectionStopped(Terminated terminated)
     {
-        var session = _sessions.Values.FirstOrDefault(s => s.Sides.Any(x => x?.Equals(terminated.ActorRef) == true));
+        var session = _sessions.Values.FirstOrDefault(s => s.Sides.Any(x => x?.Connection.Equals(terminated.ActorRef) == true));
         if (session is null) return;
-        var index = Array.FindIndex(session.Sides, x => x?.Equals(terminated.ActorRef) == true);
+        var index = Array.FindIndex(session.Sides, x => x?.Connection.Equals(terminated.ActorRef) == true);
         session.Sides[index] = null;
-        session.Sockets[index] = null;
         if (session.Sides.All(x => x is null) || !_tokens.ContainsKey(session.Tokens[0])) RemoveSession(session);
     }
 

@@ -104,6 +104,21 @@ public sealed class RelayConnectionTests : TestKit
     }
 
     [Fact]
+    public void A_close_that_never_completes_is_aborted_after_the_idle_timeout()
+    {
+        var (a, b) = Pair(TimeSpan.FromMilliseconds(400));
+        a.Connection.Tell(Received([1]), a.Socket.Ref);
+        b.Socket.ExpectMsg<Tcp.Write>();
+        Watch(a.Connection);
+        a.Connection.Tell(Tcp.PeerClosed.Instance, a.Socket.Ref);
+        ExpectTerminated(a.Connection);
+
+        // b's reader never takes the chunk, so Akka.IO's Close never completes: b aborts.
+        b.Socket.ExpectMsg<Tcp.Close>();
+        b.Socket.ExpectMsg<Tcp.Abort>(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void A_one_way_stream_keeps_the_quiet_side_open_past_the_idle_timeout()
     {
         var idle = TimeSpan.FromMilliseconds(400);
