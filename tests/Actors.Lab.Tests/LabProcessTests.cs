@@ -80,15 +80,16 @@ public sealed class LabProcessTests(ITestOutputHelper output)
         finally { Posix.Kill(pid, Posix.Signals["CONT"]); }
         await cluster.Lab.WaitForLine(l => l.Contains("downed by the cluster; joining again"), TimeSpan.FromSeconds(60));
         // The new incarnation prints its URL once its HTTP server is bound again.
+        int UrlLines() => cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+        while (UrlLines() < 2 && DateTime.UtcNow < deadline)
             await Task.Delay(250);
         // Said here, not left to the status poll below as "connection refused".
-        Assert.True(cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal)) >= 2,
+        Assert.True(UrlLines() >= 2,
             "the lab's new incarnation did not bind its HTTP server within 60 s\nlab output:\n" + cluster.Lab.Output);
         var back = await cluster.WaitForStatus(TimeSpan.FromSeconds(90), UpOnly, "seed", "tracker2", "lab");
         output.WriteLine($"the downed lab was up again {back.TotalSeconds:F1} s after it said it would join again; " +
-                         $"incarnations that printed their URL: {cluster.Lab.Lines.Count(l => l.StartsWith("Lab: http://", StringComparison.Ordinal))}; " +
+                         $"incarnations that printed their URL: {UrlLines()}; " +
                          $"rejoins: {cluster.Lab.Lines.Count(l => l.Contains("joining again"))}");
         Assert.False(cluster.Lab.HasExited);
         var (code, text) = await cluster.Cli("heal", "--token", cluster.Token); // the token it had before

@@ -60,7 +60,7 @@ public sealed class CallsScenario(BenchOptions options)
         var table = new ResultTable("measurement", "ours", "reference", "ratio / note");
         await ThroughputAsync(socat, table, cancel);
         var clean = await ConcurrencyAsync(maxCalls, table, cancel);
-        // Two more callers that speak protocol version 1: the rendezvous never asks them to punch.
+        // For the setup times' second unreachable pair: protocol version 1, never asked to punch.
         var noPunchConf = Path.Combine(temp.Path, "no-punch.conf");
         File.WriteAllText(noPunchConf, "actors.caller.hole-punch = off\n");
         clean &= await SetupTimesAsync(Actors, noPunchConf, table, cancel);
