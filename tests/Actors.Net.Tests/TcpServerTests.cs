@@ -152,6 +152,54 @@ public sealed class TcpServerTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    /// <summary>
+    /// Akka.IO 1.5.73's listener starts its accepts before it becomes Bound, and drops an accept that
+    /// completes in between (see <see cref="AcceptsDroppedAtBind"/>): the client's connection was
+    /// accepted and never served. Clients that connect the moment the port opens are exactly those
+    /// (one announce in ten at a tracker's start, polled by a script). Each round binds a new port
+    /// while four clients keep trying to connect to it; every client that got in must be served.
+    /// </summary>
+    [Fact]
+    public async Task A_client_that_connects_while_the_listener_binds_is_served()
+    {
+        const int rounds = 4, clients = 4;
+        for (var round = 0; round < rounds; round++)
+        {
+            // Below the ephemeral range: a connect loop aimed at an ephemeral port may be given that
+            // very port as its own and connect to itself (TCP simultaneous open), taking the port.
+            var port = Actors.TestSupport.Ports.Free();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var connecting = Enumerable.Range(0, clients).Select(_ => Task.Run(() => ConnectAsSoonAsOpen(port, stop.Token))).ToArray();
+            Sys.ActorOf(TcpServer.Props(new TcpServerSettings("127.0.0.1", port),
+                (connection, _, _) => Props.Create(() => new EchoOrThrow(connection))));
+            foreach (var task in connecting)
+            {
+                using var client = await task;
+                Assert.Equal("early\n", await RoundTrip(new NetworkStream(client), "early\n"));
+            }
+        }
+    }
+
+    /// <summary>Connects the moment the port listens: a refused connect on loopback costs microseconds.</summary>
+    private static Socket ConnectAsSoonAsOpen(int port, CancellationToken stop)
+    {
+        var target = new IPEndPoint(IPAddress.Loopback, port);
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Connect(target);
+                return socket;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void A_port_already_in_use_fails_the_listener_with_a_clear_reason()
     {

@@ -29,6 +29,7 @@ public sealed class LinkProxy : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IReadOnlyList<Toxic> _toxics;
     private IActorRef _listener = ActorRefs.Nobody;
+    private readonly AcceptsDroppedAtBind _droppedAccepts = new();
 
     public static Props Props(string name, EndPoint listen, EndPoint target, LinkProxySettings settings, IReadOnlyList<Toxic> toxics, LinkCounters counters) =>
         Akka.Actor.Props.Create(() => new LinkProxy(name, listen, target, settings, toxics, counters));
@@ -45,8 +46,11 @@ public sealed class LinkProxy : ReceiveActor
     }
 
     // Pull mode: accepted connections start with reading suspended; each LinkConnection paces its reads.
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        _droppedAccepts.Watch(Context);
         Context.System.Tcp().Tell(new Tcp.Bind(Self, _listen, backlog: 128, pullMode: true));
+    }
 
     protected override void PostStop() => _listener.Tell(Tcp.Unbind.Instance);
 
@@ -60,9 +64,11 @@ public sealed class LinkProxy : ReceiveActor
 
     private void Binding()
     {
+        Receive<UnhandledMessage>(unhandled => _droppedAccepts.Hold(unhandled));
         Receive<Tcp.Bound>(bound =>
         {
             _listener = Sender;
+            _droppedAccepts.Release(Context, _listener);
             // In pull mode the listener accepts only after ResumeAccepting; a batch of one re-arms itself.
             _listener.Tell(new Tcp.ResumeAccepting(1));
             _log.Info("Link {0}: {1} -> {2}", _name, Endpoints.Format(bound.LocalAddress), Endpoints.Format(_target));
@@ -71,6 +77,7 @@ public sealed class LinkProxy : ReceiveActor
         });
         Receive<Tcp.CommandFailed>(failed =>
         {
+            _droppedAccepts.Release(Context, ActorRefs.Nobody);
             Context.Parent.Tell(new StartFailed(_name, $"cannot listen on {Endpoints.Format(_listen)}: {failed.CauseString}"));
             Context.Stop(Self);
         });
@@ -81,6 +88,7 @@ public sealed class LinkProxy : ReceiveActor
     {
         Receive<Tcp.Connected>(connected =>
             Context.ActorOf(LinkConnection.Props(Sender, connected.RemoteAddress, _target, _settings, _toxics, _counters)));
+        Receive<UnhandledMessage>(_ => { }); // published before the bind's watch ended; its accepts are back already
         Receive<SetToxics>(set =>
         {
             _toxics = set.Toxics;

@@ -57,6 +57,7 @@ public sealed class TcpServer : ReceiveActor, IWithStash
     private int _maxConnections;
     private long _accepted, _refused;
     private readonly LogEvery _refusals = new(TimeSpan.FromSeconds(10));
+    private readonly AcceptsDroppedAtBind _droppedAccepts = new();
 
     public IStash Stash { get; set; } = null!;
 
@@ -71,8 +72,11 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         Binding();
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        _droppedAccepts.Watch(Context);
         Context.System.Tcp().Tell(new Akka.IO.Tcp.Bind(Self, _settings.EndPoint, _settings.Backlog, null, pullMode: _settings.PullMode));
+    }
 
     /// <summary>
     /// A node that shuts down closes its listening socket first (the phase made for it), so Akka.IO's
@@ -129,9 +133,12 @@ public sealed class TcpServer : ReceiveActor, IWithStash
 
     private void Binding()
     {
+        Receive<UnhandledMessage>(unhandled => _droppedAccepts.Hold(unhandled));
         Receive<Akka.IO.Tcp.Bound>(bound =>
         {
             _log.Info("Listening on {0}", Endpoints.Format(bound.LocalAddress));
+            if (_droppedAccepts.Release(Context, Sender) is var released and > 0)
+                _log.Info("Handed the listener back {0} connection(s) it accepted while binding", released);
             // Counted at most once a second for the process: thousands of listeners may bind at once.
             var open = DescriptorLimit.OpenRecently(TimeSpan.FromSeconds(1));
             if (DescriptorCap(_settings.MaxConnections, DescriptorLimit.Current(), open) is var cap && cap < _maxConnections)
@@ -147,15 +154,19 @@ public sealed class TcpServer : ReceiveActor, IWithStash
         });
         // Fatal for the role (FailurePolicy): the parent escalates it to the host, which exits 1.
         Receive<Akka.IO.Tcp.CommandFailed>(failed =>
+        {
+            _droppedAccepts.Release(Context, ActorRefs.Nobody);
             throw new BindFailedException(
                 $"cannot listen on {Endpoints.Format(_settings.EndPoint)}: {(failed.Cause.HasValue ? failed.Cause.Value.Message : failed.CauseString)}",
-                failed.Cause.HasValue && failed.Cause.Value is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TooManyOpenSockets }));
+                failed.Cause.HasValue && failed.Cause.Value is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TooManyOpenSockets });
+        });
         ReceiveAny(_ => Stash.Stash());
     }
 
     private void Bound(EndPoint localAddress, IActorRef listener)
     {
         Receive<Akka.IO.Tcp.Connected>(connected => Accept(connected, Sender));
+        Receive<UnhandledMessage>(_ => { }); // published before the bind's watch ended; its accepts are back already
         Receive<GetListening>(_ => Sender.Tell(new Listening(localAddress)));
         Receive<GetStats>(_ => Sender.Tell(new Stats(_open, _accepted, _refused)));
         Receive<Unbind>(_ =>
