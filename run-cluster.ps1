@@ -25,10 +25,11 @@ $manifests = Join-Path '.cluster' 'nodes'
 New-Item -ItemType Directory -Force -Path $logs, (Join-Path $demo 'files'), $manifests | Out-Null
 Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path $manifests '*.json'), (Join-Path '.cluster' 'lab.token'), (Join-Path '.cluster' 'lab.url')
 
-Write-Host 'Building actors (Release)...'
-& dotnet build src/Actors.Host -c Release -v q --nologo *> (Join-Path $logs 'build.log')
+# Published ReadyToRun (precompiled; see src/Actors.Host/Actors.Host.csproj), as run-cluster.sh does.
+Write-Host 'Building actors (Release, ReadyToRun)...'
+& dotnet publish src/Actors.Host -c Release --use-current-runtime -o (Join-Path 'src' 'Actors.Host' 'bin' 'ready-to-run') -v q --nologo *> (Join-Path $logs 'build.log')
 if ($LASTEXITCODE -ne 0) { Get-Content (Join-Path $logs 'build.log'); exit 1 }
-$actorsDll = Join-Path 'src' 'Actors.Host' 'bin' 'Release' 'net10.0' 'actors.dll'
+$actorsDll = Join-Path 'src' 'Actors.Host' 'bin' 'ready-to-run' 'actors.dll'
 
 Set-Content -Path (Join-Path $demo 'index.html') -Value @'
 <!DOCTYPE html>

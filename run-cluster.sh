@@ -42,9 +42,11 @@ manifests=$state/nodes
 mkdir -p "$logs" "$demo" "$manifests"
 rm -f "$manifests"/*.json "$state/lab.token" "$state/lab.url"
 
-echo "Building actors (Release)..."
-dotnet build src/Actors.Host -c Release -v q --nologo >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
-actors=(dotnet src/Actors.Host/bin/Release/net10.0/actors.dll)
+# Published ReadyToRun (precompiled; see src/Actors.Host/Actors.Host.csproj): every node, and every
+# process the Lab starts from it, starts with half the CPU of a JIT-compiled build.
+echo "Building actors (Release, ReadyToRun)..."
+dotnet publish src/Actors.Host -c Release --use-current-runtime -o src/Actors.Host/bin/ready-to-run -v q --nologo >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
+actors=(dotnet src/Actors.Host/bin/ready-to-run/actors.dll)
 
 # A small demo site: a page, a text file, and a 16 MiB file to try Range requests and downloads on.
 cat >"$demo/index.html" <<'HTML'

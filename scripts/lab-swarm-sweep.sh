@@ -19,8 +19,9 @@ while [ $# -gt 0 ]; do
     *) echo "lab-swarm-sweep: unknown option $1" >&2; exit 2 ;;
   esac
 done
-dotnet build src/Actors.Host -c Release -v q --nologo >/dev/null
-actors=(dotnet src/Actors.Host/bin/Release/net10.0/actors.dll)
+# ReadyToRun, as run-cluster.sh publishes it: the sweep starts many processes.
+dotnet publish src/Actors.Host -c Release --use-current-runtime -o src/Actors.Host/bin/ready-to-run -v q --nologo >/dev/null
+actors=(dotnet src/Actors.Host/bin/ready-to-run/actors.dll)
 mkdir -p "$out"
 for n in "${ns[@]}"; do
   echo "== N = $n"

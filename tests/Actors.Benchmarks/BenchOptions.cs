@@ -41,8 +41,8 @@ public sealed record BenchOptions(string Command, TimeSpan Duration, int Rounds,
 
           --duration S   seconds per wrk run (default 10); for idle, the window (at least 30)
           --rounds N     rounds; servers alternate within each round, the median is reported (default 3)
-          --actors PATH  our server's actors.dll (default: src/Actors.Host/bin/Release/net10.0/actors.dll,
-                         built with `dotnet build -c Release src/Actors.Host` if missing)
+          --actors PATH  our server's actors.dll (default: published ReadyToRun to src/Actors.Host/bin/ready-to-run,
+                         as run-cluster.sh does, with `dotnet publish src/Actors.Host -c Release --use-current-runtime`)
           udp-tracker (not part of `all`): BEP 15 announces/s of ours and opentracker, and ours over HTTP
           tracker only:
           --fill N       before the rounds, fill each tracker with N random peers using keep-alive
