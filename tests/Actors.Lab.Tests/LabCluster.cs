@@ -79,8 +79,10 @@ public sealed class LabCluster : IDisposable
     {
         var process = new ActorsProcess(args);
         _processes.Add(process);
+        // With its start time, as run-cluster writes it: the lab, and Dispose below, never signal a
+        // reused pid (pid_max is 32,768 here, and a test run starts thousands of threads and processes).
         new ManifestStore(manifests).Write(new NodeManifest(name, process.Id, ["dotnet", ActorsProcess.ActorsDll, .. args],
-            AppContext.BaseDirectory, Path.Combine(Directory, name + ".log"), $"127.0.0.1:{clusterPort}"));
+            AppContext.BaseDirectory, Path.Combine(Directory, name + ".log"), $"127.0.0.1:{clusterPort}", Posix.StartTime(process.Id)));
         return process;
     }
 
@@ -121,7 +123,9 @@ public sealed class LabCluster : IDisposable
             if (all) return watch.Elapsed;
             await Task.Delay(250);
         }
-        throw new TimeoutException($"not {string.Join("|", statuses)} within {timeout}; last {last}\nlab output:\n{Lab.Output}");
+        // Every node's state too: a node gone without a word (its pid reused and killed?) shows here.
+        var nodes = string.Join(", ", _processes.Select(p => $"pid {p.Id} {(p.HasExited ? "exited" : "running")}"));
+        throw new TimeoutException($"not {string.Join("|", statuses)} within {timeout}; last {last}; processes: {nodes}\nlab output:\n{Lab.Output}");
     }
 
     /// <summary>Runs <c>actors lab ARGS --lab URL</c> (the token only when given) and returns its exit code and output.</summary>
@@ -134,7 +138,8 @@ public sealed class LabCluster : IDisposable
 
     public void Dispose()
     {
-        foreach (var manifest in new ManifestStore(Manifests).ReadAll().Concat(new ManifestStore(MachineBManifests).ReadAll())) Posix.Kill(manifest.Pid, 9);
+        // Only the processes the manifests started: a pid whose process ended may belong to another test's node now.
+        foreach (var manifest in new ManifestStore(Manifests).ReadAll().Concat(new ManifestStore(MachineBManifests).ReadAll())) manifest.Signal("KILL");
         foreach (var process in _processes) process.Dispose();
         _http.Dispose();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }

@@ -10,12 +10,15 @@ namespace Actors.Lab.Tests;
 public sealed class ProcessFaultsTests : TestKit
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lab-faults-").FullName;
-    private readonly List<int> _pids = [];
+    // Each with its start time: Dispose must not kill a process that took a pid after ours ended.
+    private readonly List<(int Pid, long Started)> _pids = [];
+
+    private void Track(int pid) => _pids.Add((pid, Posix.StartTime(pid)));
 
     private NodeManifest StartSleeper(string name)
     {
         var process = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
-        _pids.Add(process.Id);
+        Track(process.Id);
         var manifest = new NodeManifest(name, process.Id, ["sleep", "300"], _dir, Path.Combine(_dir, name + ".log"));
         new ManifestStore(_dir).Write(manifest);
         return manifest;
@@ -54,7 +57,7 @@ public sealed class ProcessFaultsTests : TestKit
         var restarted = events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10));
         Assert.Equal("fault-ended", restarted.Kind);
         var fresh = new ManifestStore(_dir).Find("worker")!;
-        _pids.Add(fresh.Pid);
+        _pids.Add((fresh.Pid, fresh.Started));
         Assert.NotEqual(manifest.Pid, fresh.Pid);
         Assert.Equal(ProcessState.Gone, Posix.State(manifest.Pid));
         Assert.Equal(ProcessState.Running, Posix.State(fresh.Pid));
@@ -80,8 +83,9 @@ public sealed class ProcessFaultsTests : TestKit
         ExpectMsg<FaultDone>();
         Assert.Equal("fault-begun", events.ExpectMsg<RecordEvent>().Kind);
         Assert.Equal("fault-ended", events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10)).Kind);
-        var pid = new ManifestStore(_dir).Find("failing")!.Pid;
-        _pids.Add(pid);
+        var failing = new ManifestStore(_dir).Find("failing")!;
+        var pid = failing.Pid;
+        _pids.Add((pid, failing.Started));
         var exited = events.ExpectMsg<RecordEvent>(TimeSpan.FromSeconds(10));
         // With the role's own last words from its log: the cause, where the user reads the event.
         Assert.Equal(("failing", "exited", $"pid {pid} exited with code 3: actors web: cannot listen"), (exited.Node, exited.Kind, exited.Text));
@@ -120,7 +124,7 @@ public sealed class ProcessFaultsTests : TestKit
         // The child must outlive the exec: dash reaps a child that ended before it (sleep 0 did, once).
         var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0.5 & echo $!; exec sleep 300"])
             { UseShellExecute = false, RedirectStandardOutput = true })!;
-        _pids.Add(parent.Id);
+        Track(parent.Id);
         var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
         WaitFor(() => File.Exists($"/proc/{zombie}/stat") && File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z "), "zombie");
 
@@ -162,7 +166,7 @@ public sealed class ProcessFaultsTests : TestKit
     public void The_launcher_records_the_pid_and_start_time_of_the_process_it_started()
     {
         var started = ProcessLauncher.Start(new NodeManifest("launched", 0, ["sleep", "300"], _dir, Path.Combine(_dir, "launched.log")));
-        _pids.Add(started.Pid);
+        _pids.Add((started.Pid, started.Started));
         Assert.True(started.Pid > 0);
         Assert.Equal(Posix.StartTime(started.Pid), started.Started);
         Assert.Equal(ProcessState.Running, started.State());
@@ -197,7 +201,8 @@ public sealed class ProcessFaultsTests : TestKit
 
     protected override void Dispose(bool disposing)
     {
-        foreach (var pid in _pids) Posix.Kill(pid, 9);
+        // A start time of 0 (the process was gone when tracked) proves nothing: such a pid is not signalled.
+        foreach (var (pid, started) in _pids.Where(p => p.Started != 0)) Posix.Kill(pid, 9, started);
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
         base.Dispose(disposing);
     }

@@ -125,6 +125,8 @@ public sealed class ProcessRunner : IDisposable
     /// <summary>Sends a signal by name (TERM, INT, KILL, STOP, CONT).</summary>
     public void Signal(string signal)
     {
+        // Once it has exited (and .NET reaped it) its pid may be another process's.
+        if (_process.HasExited) return;
         using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
         kill.WaitForExit();
     }

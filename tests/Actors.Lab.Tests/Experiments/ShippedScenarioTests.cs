@@ -161,7 +161,7 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         {
             // Whatever happened, no node of the run outlives the test.
             foreach (var manifests in Directory.EnumerateDirectories(temp.Path, "nodes", SearchOption.AllDirectories))
-                foreach (var m in new ManifestStore(manifests).ReadAll()) Posix.Kill(m.Pid, 9);
+                foreach (var m in new ManifestStore(manifests).ReadAll()) m.Signal("KILL") /* its start time guards against a reused pid */;
         }
         output.WriteLine(text);
         var bundle = Directory.EnumerateDirectories(Path.Combine(temp.Path, name)).Single();
