@@ -138,8 +138,7 @@ public sealed class LabCluster : IDisposable
 
     public void Dispose()
     {
-        // Only the processes the manifests started: a pid whose process ended may belong to another test's node now.
-        foreach (var manifest in new ManifestStore(Manifests).ReadAll().Concat(new ManifestStore(MachineBManifests).ReadAll())) manifest.Signal("KILL");
+        NodeCleanup.KillNodesIn([Manifests, MachineBManifests]);
         foreach (var process in _processes) process.Dispose();
         _http.Dispose();
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }

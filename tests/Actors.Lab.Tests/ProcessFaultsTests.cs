@@ -18,8 +18,9 @@ public sealed class ProcessFaultsTests : TestKit
     private NodeManifest StartSleeper(string name)
     {
         var process = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
-        Track(process.Id);
-        var manifest = new NodeManifest(name, process.Id, ["sleep", "300"], _dir, Path.Combine(_dir, name + ".log"));
+        // With its start time, as run-cluster and the launcher write every manifest.
+        var manifest = new NodeManifest(name, process.Id, ["sleep", "300"], _dir, Path.Combine(_dir, name + ".log"), Started: Posix.StartTime(process.Id));
+        _pids.Add((manifest.Pid, manifest.Started));
         new ManifestStore(_dir).Write(manifest);
         return manifest;
     }

@@ -27,8 +27,7 @@ public sealed class CallsSweepTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var nodes in Directory.EnumerateDirectories(temp.Path, "nodes", SearchOption.AllDirectories))
-                foreach (var m in new ManifestStore(nodes).ReadAll()) m.Signal("KILL") /* its start time guards against a reused pid */;
+            NodeCleanup.KillNodesBelow(temp.Path);
         }
         output.WriteLine(text);
         Assert.True(code == 0, text);

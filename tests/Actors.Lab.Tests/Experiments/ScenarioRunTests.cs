@@ -77,8 +77,7 @@ public sealed class ScenarioRunTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var nodes in Directory.Exists(runs) ? Directory.EnumerateDirectories(runs, "nodes", SearchOption.AllDirectories) : [])
-                foreach (var m in new ManifestStore(nodes).ReadAll()) m.Signal("KILL") /* its start time guards against a reused pid */;
+            NodeCleanup.KillNodesBelow(runs);
         }
     }
 

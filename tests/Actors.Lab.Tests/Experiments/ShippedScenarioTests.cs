@@ -160,8 +160,7 @@ public sealed class ShippedScenarioTests(ITestOutputHelper output)
         finally
         {
             // Whatever happened, no node of the run outlives the test.
-            foreach (var manifests in Directory.EnumerateDirectories(temp.Path, "nodes", SearchOption.AllDirectories))
-                foreach (var m in new ManifestStore(manifests).ReadAll()) m.Signal("KILL") /* its start time guards against a reused pid */;
+            NodeCleanup.KillNodesBelow(temp.Path);
         }
         output.WriteLine(text);
         var bundle = Directory.EnumerateDirectories(Path.Combine(temp.Path, name)).Single();
