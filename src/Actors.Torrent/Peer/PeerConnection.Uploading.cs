@@ -31,12 +31,16 @@ public sealed partial class PeerConnection
             return Drop($"more than {MaxPeerRequests} requests queued");
         _peerRequests.Enqueue(request);
         TickFast(true);
-        PumpUploads();
+        // Requests come in batches (one read of the socket decodes dozens): reading waits for the
+        // whole batch, so storage gets one ReadBlocks for all of them (see Handle).
+        if (_handlingBatch) _pumpAfterBatch = true;
+        else PumpUploads();
         return true;
     }
 
     private void PumpUploads()
     {
+        List<StorageActor.BlockAt>? reads = null;
         // Reads in flight count as queued blocks: their data will be written soon.
         while ((!_amChoking || _allowedFast.Count > 0) && _readsInFlight < MaxReadsInFlight && _blocksQueued + _readsInFlight < MaxBlocksQueued
                && _peerRequests.Count > 0)
@@ -55,13 +59,15 @@ public sealed partial class PeerConnection
                 if (!urgent && RareRequestFirst()) continue;
                 if (!Timers.IsTimerActive(UploadReady.Instance))
                     Timers.StartSingleTimer(UploadReady.Instance, UploadReady.Instance, wait);
-                return;
+                break;
             }
             _peerRequests.Dequeue();
             _context.Upload.Take(next.Length);
             _readsInFlight++;
-            _context.Storage.Tell(new StorageActor.ReadBlock(next.Index, next.Begin, next.Length));
+            (reads ??= []).Add(new StorageActor.BlockAt(next.Index, next.Begin, next.Length));
         }
+        // One message for all of them: storage reads blocks that follow each other at once.
+        if (reads is not null) _context.Storage.Tell(new StorageActor.ReadBlocks(reads));
     }
 
     /// <summary>
@@ -87,20 +93,36 @@ public sealed partial class PeerConnection
         return true;
     }
 
-    private void OnBlockRead(StorageActor.BlockRead read)
+    private void OnBlocksRead(StorageActor.BlocksRead answer)
     {
-        _readsInFlight--;
-        if (!_amChoking || _allowedFast.Contains(read.Index))
+        _readsInFlight -= answer.Read.Count + answer.Failed.Count;
+        if (answer.Failed.Count > 0)
         {
-            _blocksQueued++;
-            _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Count), read.Data));
-            Flush();
-            _context.TorrentActor.Tell(new BlockUploaded(read.Data.Count));
+            foreach (var read in answer.Read) ArrayPool<byte>.Shared.Return(read.Data.Array!);
+            var failed = answer.Failed[0];
+            Drop($"cannot read piece {failed.Index}: {failed.Reason}");
+            return;
         }
-        else
+        var uploaded = 0;
+        foreach (var read in answer.Read)
         {
-            ArrayPool<byte>.Shared.Return(read.Data.Array!);
-            RejectIfFast(read.Index, read.Begin, read.Data.Count);
+            if (!_amChoking || _allowedFast.Contains(read.Index))
+            {
+                _blocksQueued++;
+                _outbox.Enqueue(new Outgoing(WireEncoder.PieceHeader(read.Index, read.Begin, read.Data.Count), read.Data));
+                uploaded += read.Data.Count;
+            }
+            else
+            {
+                ArrayPool<byte>.Shared.Return(read.Data.Array!);
+                RejectIfFast(read.Index, read.Begin, read.Data.Count);
+            }
+        }
+        // The blocks travel together (Flush batches the outbox) and are counted once.
+        if (uploaded > 0)
+        {
+            Flush();
+            _context.TorrentActor.Tell(new BlockUploaded(uploaded));
         }
         PumpUploads();
     }

@@ -17,7 +17,7 @@ namespace Actors.Torrent.Peer;
 /// (BEP 6) and the extension protocol (BEP 10: ut_metadata, ut_pex) when the peer sets their bits:
 /// connecting (outbound) → handshaking → awaiting the torrent's welcome → connected.
 /// Keeps a pipeline of block requests whose depth follows the peer's rate, serves the peer's
-/// requests from storage with up to <see cref="MaxReadsInFlight"/> reads outstanding and at most
+/// requests from storage with up to <see cref="MaxReadsInFlight"/> blocks being read (asked for together) and at most
 /// <see cref="MaxBlocksQueued"/> blocks read but not yet acknowledged by the socket, and never has
 /// more than <see cref="MaxWritesInFlight"/> unacknowledged writes (each up to <see cref="MaxBatchBytes"/>). Reading is paused while the download
 /// cap is in debt. Any protocol violation closes the connection.
@@ -33,7 +33,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 {
     private const int MaxWritesInFlight = 4;
     private const int MaxBatchBytes = 128 * 1024;
-    private const int MaxReadsInFlight = 4;
+    private const int MaxReadsInFlight = 8;
     private const int MaxBlocksQueued = 16;
     private const int MaxPeerRequests = 512;
     private const int MinDepth = 4, InitialDepth = 16, MaxDepth = 128;
@@ -80,7 +80,10 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     private PieceSet _ourPieces = new(0);
     private bool _amChoking = true, _amInterested;
     private readonly Queue<WireMessage.Request> _peerRequests = new();
+    // Blocks asked of storage and not yet answered.
     private int _readsInFlight;
+    // Handling the messages of one read: the peer's requests are sent to storage after the last.
+    private bool _handlingBatch, _pumpAfterBatch;
 
     // Their side.
     private PieceSet _peerPieces;
@@ -208,12 +211,7 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
             // (BEP 16) learns from it that we fetched what it showed us, and shows the next piece.
             Send(WireEncoder.Encode(new WireMessage.Have(h.Index)));
         });
-        Receive<StorageActor.BlockRead>(OnBlockRead);
-        Receive<StorageActor.BlockReadFailed>(failed =>
-        {
-            _readsInFlight--;
-            Drop($"cannot read piece {failed.Index}: {failed.Reason}");
-        });
+        Receive<StorageActor.BlocksRead>(OnBlocksRead);
         Receive<UploadReady>(_ => PumpUploads());
         Receive<SendPex>(OnSendPex);
         Receive<Tick>(_ => OnTick());
@@ -240,10 +238,22 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 
     private void Handle(IReadOnlyList<WireMessage> messages)
     {
-        foreach (var message in messages)
+        var open = true;
+        _handlingBatch = true;
+        try
         {
-            if (!Handle(message)) return;
+            foreach (var message in messages)
+            {
+                if (!Handle(message)) { open = false; break; }
+            }
         }
+        finally
+        {
+            _handlingBatch = false;
+        }
+        var pump = _pumpAfterBatch;
+        _pumpAfterBatch = false;
+        if (open && pump) PumpUploads();
     }
 
     /// <returns>false when the connection was dropped.</returns>

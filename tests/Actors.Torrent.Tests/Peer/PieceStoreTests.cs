@@ -98,4 +98,32 @@ public sealed class PieceStoreTests : IDisposable
         using var store = PieceStore.Open(torrent, _temp.Combine("src"));
         Assert.Throws<ArgumentOutOfRangeException>(() => store.ReadBlock(torrent.PieceCount - 1, 0, 16384));
     }
+
+    [Fact]
+    public void Consecutive_blocks_read_together_match_the_files_within_one_file_and_across_files()
+    {
+        var torrent = MultiFile(out var contents);
+        var all = contents["album/a.bin"].Concat(contents["album/sub/b.bin"]).Concat(contents["album/sub/c.bin"]).ToArray();
+        using var store = PieceStore.Open(torrent, _temp.Combine("src"));
+        // (piece, begin, block lengths): inside b.bin (one scatter read); from a.bin into b.bin
+        // (buffer by buffer); the last bytes of the torrent, ending in c.bin.
+        foreach (var (index, begin, lengths) in new[]
+                 {
+                     (1, 0, new[] { 4096, 4096, 1000 }),
+                     (0, 8_000, new[] { 1_000, 2_000, 3_000 }),
+                     (torrent.PieceCount - 1, 0, new[] { torrent.PieceSize(torrent.PieceCount - 1) - 10, 10 }),
+                 })
+        {
+            var buffers = lengths.Select(n => new Memory<byte>(new byte[n])).ToArray();
+            store.ReadBlocks(index, begin, buffers);
+            var offset = (long)index * torrent.PieceLength + begin;
+            foreach (var buffer in buffers)
+            {
+                Assert.Equal(all.AsSpan((int)offset, buffer.Length).ToArray(), buffer.ToArray());
+                offset += buffer.Length;
+            }
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            store.ReadBlocks(torrent.PieceCount - 1, 0, [new byte[16384], new byte[16384]]));
+    }
 }

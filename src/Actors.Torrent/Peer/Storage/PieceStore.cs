@@ -119,6 +119,33 @@ public sealed class PieceStore : IDisposable
     /// <summary>Reads the block at <paramref name="begin"/> of piece <paramref name="index"/> into all of <paramref name="into"/>.</summary>
     public void ReadBlock(int index, int begin, Span<byte> into) => Read((long)index * _torrent.PieceLength + begin, into);
 
+    /// <summary>
+    /// Reads consecutive blocks, the first at <paramref name="begin"/> of piece <paramref name="index"/>,
+    /// each filling all of its buffer. Within one file that is one scatter read (<c>preadv</c>); a run
+    /// that crosses files, or a short read, falls back to one read per buffer.
+    /// </summary>
+    public void ReadBlocks(int index, int begin, IReadOnlyList<Memory<byte>> buffers)
+    {
+        var offset = (long)index * _torrent.PieceLength + begin;
+        var total = 0;
+        foreach (var buffer in buffers) total += buffer.Length;
+        var filled = 0;
+        using (var segments = Segments(offset, total).GetEnumerator())
+        {
+            if (segments.MoveNext() && segments.Current.Count == total)
+                filled = (int)RandomAccess.Read(_handles[segments.Current.File], buffers, segments.Current.FileOffset);
+        }
+        if (filled == total) return;
+        // What the scatter read did not fill (or the run crosses files): buffer by buffer.
+        var at = 0;
+        foreach (var buffer in buffers)
+        {
+            var done = Math.Clamp(filled - at, 0, buffer.Length);
+            if (done < buffer.Length) Read(offset + at + done, buffer.Span[done..]);
+            at += buffer.Length;
+        }
+    }
+
     /// <summary>Writes a piece (verified by the caller). Existing files must have been judged by <see cref="CheckExisting"/> first.</summary>
     public void WritePiece(int index, ReadOnlySpan<byte> data)
     {
