@@ -45,6 +45,9 @@ public sealed class HttpRequestDecoder
     /// </summary>
     public bool RequestStarted => _state != State.RequestLine || _input.Count > 0;
 
+    /// <summary>Gives the input buffer's array back to the pool: call once the connection is over (nothing decodes after).</summary>
+    public void Release() => _input.Release();
+
     public void Feed(ReadOnlySpan<byte> data)
     {
         if (_state == State.Failed) return;

@@ -142,7 +142,11 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    protected override void PostStop() => _file?.Dispose();
+    protected override void PostStop()
+    {
+        _file?.Dispose();
+        _decoder.Release();
+    }
 
     // ---- Dispatch: one switch per phase, no handler table ------------------------------------
 
