@@ -130,8 +130,14 @@ public sealed class ProcessReportTests : InProcessLab
         while (DateTime.UtcNow < deadline)
         {
             root = JsonDocument.Parse(await Http.GetStringAsync(new Uri(Lab, "api/status"))).RootElement;
+            // Every report in, not only some: the leecher's report alone already lists three peers,
+            // the seeder among them seen but not reported (no completion yet), and the callee's
+            // report alone already makes the call (with its own figures).
             if (root.GetProperty("swarms").GetArrayLength() == 1 && root.GetProperty("calls").GetArrayLength() == 1
-                && root.GetProperty("swarms")[0].GetProperty("peers").GetArrayLength() == 3) break;
+                && root.GetProperty("swarms")[0].GetProperty("peers").GetArrayLength() == 3
+                && root.GetProperty("swarms")[0].GetProperty("peers").EnumerateArray().Count(p => p.GetProperty("reported").GetBoolean()) == 2
+                && root.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("name").GetString() is "caller-alice" or "caller-bob") == 2
+                && root.GetProperty("calls")[0].GetProperty("rttMs") is { ValueKind: JsonValueKind.Number } rtt && rtt.GetDouble() == 321) break;
             await Task.Delay(200);
         }
         var swarm = root.GetProperty("swarms")[0];
