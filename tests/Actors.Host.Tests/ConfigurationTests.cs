@@ -2,6 +2,7 @@ using Actors.Host.Cli;
 using Actors.Host.Hosting;
 using Actors.Host.Roles;
 using Actors.Net.Mailboxes;
+using Actors.Net.Sockets;
 using Actors.Net.Udp;
 using Actors.Torrent.Tracker;
 using Xunit;
@@ -99,5 +100,25 @@ public sealed class ConfigurationTests
         // Every read is copied into a new array of up to a frame (Akka.IO 1.5.73); at 85,000 bytes
         // or more each would be a large object, freed only by a full collection (config/relay.conf).
         Assert.True(ConfigLoader.Load(["relay"], "", null).GetByteSize("akka.io.tcp.maximum-frame-size") < 85_000);
+    }
+
+    [Fact]
+    public void Only_the_relay_runs_socket_completions_inline_and_an_explicit_variable_wins()
+    {
+        const string variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        foreach (var role in new[] { "relay", "web", "tracker", "peer", "rendezvous", "caller", "lab", "seed" })
+        {
+            var environment = new Dictionary<string, string>();
+            var inline = InlineSocketCompletions.Apply(ConfigLoader.Load([role], "", null), name => environment.GetValueOrDefault(name), (name, value) => environment[name] = value);
+            Assert.Equal(role == "relay", inline);
+            Assert.Equal(role == "relay" ? "1" : null, environment.GetValueOrDefault(variable));
+        }
+        // Set by hand either way: left as it is, and reported as it is.
+        foreach (var (explicitValue, expected) in new[] { ("0", false), ("1", true) })
+        {
+            var environment = new Dictionary<string, string> { [variable] = explicitValue };
+            Assert.Equal(expected, InlineSocketCompletions.Apply(ConfigLoader.Load(["relay"], "", null), name => environment.GetValueOrDefault(name), (name, value) => environment[name] = value));
+            Assert.Equal(explicitValue, environment[variable]);
+        }
     }
 }

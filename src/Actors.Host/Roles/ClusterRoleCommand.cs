@@ -1,5 +1,6 @@
 using Actors.Host.Cli;
 using Actors.Host.Hosting;
+using Actors.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -40,6 +41,8 @@ public abstract class ClusterRoleCommand : IRoleCommand
     public Task<int> RunAsync(ParsedArguments args)
     {
         var config = ConfigLoader.Load(ConfigFiles, args.ToHocon(), args.Value(CommonOptions.Config));
+        // Before any socket exists: .NET reads it when its socket engine starts.
+        InlineSocketCompletions.Apply(config);
         var dataRole = UsesDistributedData ? config.GetString("akka.cluster.distributed-data.role", "") : "";
         IReadOnlyList<string> roles = string.IsNullOrEmpty(dataRole) ? [Name] : [Name, dataRole];
         return ClusterNode.RunAsync(roles, config, Prepare(config), RejoinWhenDowned);
