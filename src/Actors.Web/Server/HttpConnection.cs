@@ -48,19 +48,15 @@ namespace Actors.Web.Server;
 /// (the Lab's Server-Sent Events): the connection then belongs to that stream (<see cref="Streaming"/>)
 /// until it ends, and closes.
 /// </para>
-/// Files: this one (requests, timeouts, closing), <c>.Writing</c> (responses and streams, paced by acks).
+/// Files: this one (requests, closing), <c>.Timeouts</c> (one deadline, one lazily re-armed timer), <c>.Writing</c> (responses and streams, paced by acks).
 /// </summary>
 public sealed partial class HttpConnection : ActorBase, IWithTimers
 {
     // Streaming: the connection belongs to a streamed response until it ends. Closed: Close or
     // Abort was sent, waiting for Akka.IO's ConnectionClosed (or the write timeout).
     private enum Phase { Idle, AwaitingHandler, Writing, Streaming, Closed }
-    private enum Deadline { None, Idle, Header, Handler, Write }
 
     private sealed class WriteAck : Akka.IO.Tcp.Event { public static readonly WriteAck Instance = new(); }
-    private sealed class Tick { public static readonly Tick Instance = new(); }
-
-    private static readonly TimeSpan HandlerTimeout = TimeSpan.FromSeconds(10);
 
     private readonly IActorRef _connection;
     private readonly IPEndPoint _remote;
@@ -96,12 +92,6 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
     // and the _written value at each acked write whose ack has not come back yet (oldest first).
     private long _written, _confirmed, _lastAckMark;
     private readonly Queue<long> _ackMarks = new(4);
-
-    // Timeouts: one deadline at a time and one timer that is only re-armed when the deadline moves
-    // earlier than the moment it will fire (moving it later costs nothing: the tick re-arms).
-    private Deadline _deadline = Deadline.None;
-    private long _deadlineAt;
-    private long _tickAt = long.MaxValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -139,8 +129,6 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         // second scheduler operation per connection. A tick before the deadline only re-arms.
         ArmTick(Min(Min(_settings.IdleTimeout, _settings.HeaderTimeout), Min(HandlerTimeout, _settings.WriteTimeout)));
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     protected override void PostStop()
     {
@@ -282,61 +270,6 @@ public sealed partial class HttpConnection : ActorBase, IWithTimers
         foreach (var (name, value) in reply.Headers ?? [])
             plan.Head.Header(name, value);
         StartResponse(request, plan, close: !request.KeepAlive);
-    }
-
-    // ---- Timeouts ----------------------------------------------------------------------------
-
-    private void SetDeadline(Deadline deadline, TimeSpan timeout)
-    {
-        _deadline = deadline;
-        _deadlineAt = TimestampAfter(timeout);
-        if (_deadlineAt < _tickAt) ArmTick(timeout);
-    }
-
-    private static long TimestampAfter(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-
-    private void ArmTick(TimeSpan delay)
-    {
-        _tickAt = TimestampAfter(delay);
-        Timers.StartSingleTimer(Tick.Instance, Tick.Instance, delay);
-    }
-
-    /// <summary>A tick before the deadline (it moved later since the timer was set) re-arms for the rest: true when it did.</summary>
-    private bool RearmedBeforeDeadline()
-    {
-        _tickAt = long.MaxValue;
-        var now = Stopwatch.GetTimestamp();
-        if (now >= _deadlineAt) return false;
-        ArmTick(TimeSpan.FromSeconds((double)(_deadlineAt - now) / Stopwatch.Frequency));
-        return true;
-    }
-
-    private void OnTick()
-    {
-        if (RearmedBeforeDeadline()) return;
-        switch (_deadline)
-        {
-            case Deadline.Idle when _phase == Phase.Idle:
-                // Idle keep-alive connection: close quietly, as nginx and Kestrel do.
-                Close();
-                break;
-            case Deadline.Header when _phase == Phase.Idle:
-                Log.Info("{0} sent no complete request header within {1}: 408", Endpoints.Format(_remote), _settings.HeaderTimeout);
-                StartResponse(null, ResponsePlan.Error(408), close: true);
-                break;
-            case Deadline.Handler when _phase == Phase.AwaitingHandler:
-                StartResponse(_request, ResponsePlan.Error(503), close: true);
-                break;
-            case Deadline.Write when Unconfirmed > 0:
-                Log.Info("{0} stopped reading for {1}: aborting", Endpoints.Format(_remote), _settings.WriteTimeout);
-                Abort();
-                break;
-            default:
-                // The deadline belonged to a phase already left; keep a timer running regardless.
-                SetDeadline(_phase == Phase.Idle ? Deadline.Idle : Deadline.Write,
-                    _phase == Phase.Idle ? _settings.IdleTimeout : _settings.WriteTimeout);
-                break;
-        }
     }
 
     // ---- Closing and events common to every state ------------------------------------------
