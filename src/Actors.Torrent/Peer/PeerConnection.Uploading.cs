@@ -31,10 +31,9 @@ public sealed partial class PeerConnection
             return Drop($"more than {MaxPeerRequests} requests queued");
         _peerRequests.Enqueue(request);
         TickFast(true);
-        // Requests come in batches (one read of the socket decodes dozens): reading waits for the
-        // whole batch, so storage gets one ReadBlocks for all of them (see Handle).
-        if (_handlingBatch) _pumpAfterBatch = true;
-        else PumpUploads();
+        // Requests come in batches (one read of the socket decodes dozens): storage is asked once
+        // the whole read is handled, one ReadBlocks for all of them (see Handle).
+        _requestsArrived = true;
         return true;
     }
 

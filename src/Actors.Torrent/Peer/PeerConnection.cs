@@ -82,8 +82,8 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
     private readonly Queue<WireMessage.Request> _peerRequests = new();
     // Blocks asked of storage and not yet answered.
     private int _readsInFlight;
-    // Handling the messages of one read: the peer's requests are sent to storage after the last.
-    private bool _handlingBatch, _pumpAfterBatch;
+    // The messages of one read brought requests: storage is asked after the last of them.
+    private bool _requestsArrived;
 
     // Their side.
     private PieceSet _peerPieces;
@@ -238,22 +238,12 @@ public sealed partial class PeerConnection : ReceiveActor, IWithTimers
 
     private void Handle(IReadOnlyList<WireMessage> messages)
     {
-        var open = true;
-        _handlingBatch = true;
-        try
+        _requestsArrived = false;
+        foreach (var message in messages)
         {
-            foreach (var message in messages)
-            {
-                if (!Handle(message)) { open = false; break; }
-            }
+            if (!Handle(message)) return;
         }
-        finally
-        {
-            _handlingBatch = false;
-        }
-        var pump = _pumpAfterBatch;
-        _pumpAfterBatch = false;
-        if (open && pump) PumpUploads();
+        if (_requestsArrived) PumpUploads();
     }
 
     /// <returns>false when the connection was dropped.</returns>

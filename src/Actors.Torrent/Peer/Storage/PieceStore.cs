@@ -117,7 +117,10 @@ public sealed class PieceStore : IDisposable
     }
 
     /// <summary>Reads the block at <paramref name="begin"/> of piece <paramref name="index"/> into all of <paramref name="into"/>.</summary>
-    public void ReadBlock(int index, int begin, Span<byte> into) => Read((long)index * _torrent.PieceLength + begin, into);
+    public void ReadBlock(int index, int begin, Span<byte> into) => Read(OffsetOf(index, begin), into);
+
+    /// <summary>Where byte <paramref name="begin"/> of piece <paramref name="index"/> lies in the torrent's data.</summary>
+    public long OffsetOf(int index, int begin) => (long)index * _torrent.PieceLength + begin;
 
     /// <summary>
     /// Reads consecutive blocks, the first at <paramref name="begin"/> of piece <paramref name="index"/>,
@@ -126,7 +129,7 @@ public sealed class PieceStore : IDisposable
     /// </summary>
     public void ReadBlocks(int index, int begin, IReadOnlyList<Memory<byte>> buffers)
     {
-        var offset = (long)index * _torrent.PieceLength + begin;
+        var offset = OffsetOf(index, begin);
         var total = 0;
         foreach (var buffer in buffers) total += buffer.Length;
         var filled = 0;

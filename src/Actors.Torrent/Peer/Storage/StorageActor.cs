@@ -142,8 +142,7 @@ public sealed class StorageActor : ReceiveActor
     }
 
     private bool Follows(BlockAt previous, BlockAt next) =>
-        (long)previous.Index * _torrent.PieceLength + previous.Begin + previous.Length
-        == (long)next.Index * _torrent.PieceLength + next.Begin;
+        _store.OffsetOf(previous.Index, previous.Begin) + previous.Length == _store.OffsetOf(next.Index, next.Begin);
 
     // Our IOException messages name the file already; the system's (disk full, permission) get what we were doing.
     private static T Fatal<T>(string doing, Func<T> action)
