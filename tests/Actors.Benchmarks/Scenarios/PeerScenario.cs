@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -64,9 +65,12 @@ public sealed partial class PeerScenario(BenchOptions options)
         // seeder → leecher; "ours" seeds ours.bin, aria2 seeds aria2.bin (separate swarms).
         var pairs = new[] { ("ours", "ours"), ("aria2", "aria2"), ("ours", "aria2"), ("aria2", "ours") };
         var samples = pairs.ToDictionary(p => p, _ => new List<double>());
-        // On a shared machine wall time is noisy; the seeder's CPU time per GiB is not.
-        var seederCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
-        var leecherCpuPerGiB = new Dictionary<string, List<double>> { ["ours"] = [], ["aria2"] = [] };
+        // On a shared machine wall time is noisy; the seeder's CPU time per GiB is not. User and
+        // system time are kept apart: the system time is mostly the kernel's copies (socket, page
+        // cache), whose cost here depends on the machine's memory state (SettleMemory), so the
+        // user time is the figure least moved by what ran before.
+        var seederCpuPerGiB = new Dictionary<string, List<CpuTime>> { ["ours"] = [], ["aria2"] = [] };
+        var leecherCpuPerGiB = new Dictionary<string, List<CpuTime>> { ["ours"] = [], ["aria2"] = [] };
         var clean = true;
         for (var round = 1; round <= options.Rounds; round++)
         {
@@ -75,15 +79,16 @@ public sealed partial class PeerScenario(BenchOptions options)
             {
                 var (torrent, name) = seeder == "ours" ? (oursTorrent.Path, "ours.bin") : (aria2Torrent.Path, "aria2.bin");
                 var outDir = temp.CreateSubdirectory($"pair-{seeder}-{leecherKind}-{round}");
+                SettleMemory(temp.Path, size);
                 using var leecher = leecherKind == "ours"
                     ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"], timed: true)
                     : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent], timed: true);
                 var seederProcess = seeder == "ours" ? ourSeeder : aria2Seeder;
-                var cpuBefore = CpuSeconds(seederProcess);
+                var cpuBefore = CpuTimeOf(seederProcess);
                 var watch = Stopwatch.StartNew();
                 var exited = await leecher.WaitForExitAsync(PairTimeout, lab.Cancel);
                 watch.Stop();
-                var seederCpu = CpuSeconds(seederProcess) - cpuBefore;
+                var seederCpu = CpuTimeOf(seederProcess) - cpuBefore;
                 var file = Path.Combine(outDir, name);
                 var label = $"{seeder} → {leecherKind}";
                 if (!exited || leecher.ExitCode != 0 || !File.Exists(file) || new FileInfo(file).Length != size)
@@ -94,23 +99,28 @@ public sealed partial class PeerScenario(BenchOptions options)
                 else
                 {
                     var mbps = size / 1e6 / watch.Elapsed.TotalSeconds;
+                    var perGiB = (double)(1L << 30) / size;
                     samples[(seeder, leecherKind)].Add(mbps);
-                    seederCpuPerGiB[seeder].Add(seederCpu * (1L << 30) / size);
-                    var leecherCpu = Lab.ChildrenCpuSeconds(leecher);
-                    if (leecherCpu is { } cpu) leecherCpuPerGiB[leecherKind].Add(cpu * (1L << 30) / size);
-                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu:F2} CPU s, leecher {(leecherCpu is { } c ? c.ToString("F2", CultureInfo.InvariantCulture) : "?")} CPU s)");
+                    seederCpuPerGiB[seeder].Add(seederCpu * perGiB);
+                    var leecherCpu = Lab.ChildrenCpuTime(leecher);
+                    if (leecherCpu is { } cpu) leecherCpuPerGiB[leecherKind].Add(cpu * perGiB);
+                    Console.WriteLine($"  round {round}: {label,-15} {mbps,8:F1} MB/s  ({watch.Elapsed.TotalSeconds:F2} s; seeder used {seederCpu} CPU s, leecher {(leecherCpu is { } c ? c.ToString() : "?")} CPU s)");
                 }
                 Directory.Delete(outDir, recursive: true);
             }
         }
-        Console.WriteLine("pair medians (MB = 10^6 bytes):");
+        Console.WriteLine("pair medians (MB = 10^6 bytes; CPU s as user + system = total):");
         foreach (var pair in pairs.Where(p => samples[p].Count > 0))
             Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
         foreach (var (seeder, cpu) in seederCpuPerGiB.Where(c => c.Value.Count > 0))
-            Console.WriteLine($"  {seeder} seeder: {Stats.Median(cpu):F2} CPU s per GiB uploaded");
+            Console.WriteLine($"  {seeder} seeder: {CpuTime.Median(cpu)} CPU s per GiB uploaded");
         // The whole leecher process: start-up, announce, download, verification (ours: its JIT too).
         foreach (var (leecher, cpu) in leecherCpuPerGiB.Where(c => c.Value.Count > 0))
-            Console.WriteLine($"  {leecher} leecher: {Stats.Median(cpu):F2} CPU s per GiB downloaded (its whole process)");
+            Console.WriteLine($"  {leecher} leecher: {CpuTime.Median(cpu)} CPU s per GiB downloaded (its whole process)");
+        if (seederCpuPerGiB["ours"].Count > 0 && seederCpuPerGiB["aria2"].Count > 0)
+            Console.WriteLine($"  seeder ours/aria2: {Ratio(seederCpuPerGiB)}");
+        if (leecherCpuPerGiB["ours"].Count > 0 && leecherCpuPerGiB["aria2"].Count > 0)
+            Console.WriteLine($"  leecher ours/aria2: {Ratio(leecherCpuPerGiB)}");
         if (samples[("ours", "ours")].Count > 0 && samples[("aria2", "aria2")].Count > 0)
             Console.WriteLine($"  ours/aria2 (pair against pair) = {Stats.Median(samples[("ours", "ours")]) / Stats.Median(samples[("aria2", "aria2")]):F2}");
         Console.WriteLine();
@@ -211,20 +221,58 @@ public sealed partial class PeerScenario(BenchOptions options)
                   $"and the ratio an underestimate) to the last leecher done (t={end:F1} s): {end - firstUp.T:F1} s = {(end - firstUp.T) / bound:F2} × the bound"));
     }
 
-    /// <summary>User + system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
-    private static double CpuSeconds(ChildProcess process)
+    /// <summary>User + system CPU seconds of a running process.</summary>
+    private static double CpuSeconds(ChildProcess process) => CpuTimeOf(process).Total;
+
+    /// <summary>User and system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
+    private static CpuTime CpuTimeOf(ChildProcess process)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{process.Id}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            return new CpuTime(long.Parse(fields[11], CultureInfo.InvariantCulture) / 100.0, long.Parse(fields[12], CultureInfo.InvariantCulture) / 100.0);
         }
         catch (IOException)
         {
-            return double.NaN;
+            return new CpuTime(double.NaN, double.NaN);
         }
     }
+
+    private static string Ratio(Dictionary<string, List<CpuTime>> cpu)
+    {
+        var (ours, aria2) = (CpuTime.Median(cpu["ours"]), CpuTime.Median(cpu["aria2"]));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{ours.Total / aria2.Total:F2}× in total, {ours.User / aria2.User:F2}× in user time, {ours.System / aria2.System:F2}× in system time");
+    }
+
+    /// <summary>
+    /// Gives every leecher the same start: no writeback in progress and memory that was just in use.
+    /// In this virtual machine a copy into the page cache costs far more in two cases, both measured
+    /// by hand with the same 1 GiB of <c>pwrite</c>s and with our leecher:
+    /// <list type="bullet">
+    /// <item>memory not used lately (the host takes back what the guest frees): 0.2–0.3 s of system
+    /// time right after another process freed 1 GiB, 1.9–3.6 s after a pause;</item>
+    /// <item>writeback under way (earlier files still being flushed to disk): our leecher took
+    /// 1.5–2.1 s of system time with 2 GiB dirty when it started, 0.9 s with none.</item>
+    /// </list>
+    /// So it flushes what earlier steps wrote (the seeds, the previous outputs), then writes and
+    /// deletes a file of the download's size (deleted before any of it is written back). Without
+    /// this, a leecher's system time told what ran before it more than what it did itself.
+    /// </summary>
+    private static void SettleMemory(string dir, long size)
+    {
+        Sync();
+        var path = Path.Combine(dir, "page-cache-churn.bin");
+        var buffer = new byte[1 << 20];
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+            for (long written = 0; written < size; written += buffer.Length)
+                file.Write(buffer, 0, (int)Math.Min(buffer.Length, size - written));
+        File.Delete(path);
+    }
+
+    [DllImport("libc", EntryPoint = "sync")]
+    private static extern void Sync();
 
     private static void WriteRandom(string path, long size)
     {
@@ -254,7 +302,7 @@ public sealed partial class PeerScenario(BenchOptions options)
     {
         public CancellationToken Cancel => cancel;
 
-        /// <param name="timed">Run it under bash, whose <c>times</c> then reports the CPU it used (<see cref="ChildrenCpuSeconds"/>).</param>
+        /// <param name="timed">Run it under bash, whose <c>times</c> then reports the CPU it used (<see cref="ChildrenCpuTime"/>).</param>
         public ChildProcess Actors(string name, string[] args, bool timed = false) =>
             Start(name, "dotnet", [actorsDll, .. args], Path.GetDirectoryName(actorsDll), timed);
 
@@ -274,14 +322,14 @@ public sealed partial class PeerScenario(BenchOptions options)
                 ? ChildProcess.Start(name, "bash", ["-c", "\"$0\" \"$@\"; status=$?; times >&2; exit $status", file, .. args], workingDirectory)
                 : ChildProcess.Start(name, file, args, workingDirectory);
 
-        /// <summary>CPU seconds (user + system) of a process started with <c>timed</c>, once it exited; null when bash did not report them.</summary>
-        public static double? ChildrenCpuSeconds(ChildProcess process)
+        /// <summary>CPU seconds (user and system) of a process started with <c>timed</c>, once it exited; null when bash did not report them.</summary>
+        public static CpuTime? ChildrenCpuTime(ChildProcess process)
         {
             // `times` prints two lines, "0m0.003s 0m0.001s" (the shell), then the children's.
             var lines = TimesLine().Matches(process.StandardError);
             if (lines.Count < 2) return null;
             var children = lines[^1];
-            return Seconds(children.Groups[1].Value, children.Groups[2].Value) + Seconds(children.Groups[3].Value, children.Groups[4].Value);
+            return new CpuTime(Seconds(children.Groups[1].Value, children.Groups[2].Value), Seconds(children.Groups[3].Value, children.Groups[4].Value));
 
             static double Seconds(string minutes, string seconds) =>
                 int.Parse(minutes, CultureInfo.InvariantCulture) * 60 + double.Parse(seconds, CultureInfo.InvariantCulture);
@@ -318,4 +366,19 @@ public sealed partial class PeerScenario(BenchOptions options)
             }
         }
     }
+}
+
+/// <summary>User and system CPU seconds of a process (or per GiB, scaled).</summary>
+internal readonly record struct CpuTime(double User, double System)
+{
+    public double Total => User + System;
+
+    public static CpuTime operator -(CpuTime a, CpuTime b) => new(a.User - b.User, a.System - b.System);
+    public static CpuTime operator *(CpuTime a, double factor) => new(a.User * factor, a.System * factor);
+
+    /// <summary>Medians taken apart (so user + system of the result need not be one run's).</summary>
+    public static CpuTime Median(IReadOnlyList<CpuTime> times) =>
+        new(Stats.Median(times.Select(t => t.User).ToList()), Stats.Median(times.Select(t => t.System).ToList()));
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{User:F2} + {System:F2} = {Total:F2}");
 }
