@@ -99,7 +99,7 @@ public sealed partial class SwarmRegistry
         foreach (var (address, stream) in _streams.Where(s => !next.Nodes.Contains(s.Key)).ToList())
         {
             _streams.Remove(address);
-            if (stream.InFlightId != 0) CompleteInFlight(stream);
+            while (stream.InFlight.TryDequeue(out var batch)) Complete(batch);
             foreach (var waiter in stream.Waiters) Acknowledged(waiter);
         }
         // Forwards waiting on a node that no longer owns their partition go to the new owner.

@@ -12,7 +12,8 @@ public sealed partial class SwarmRegistry
 {
     private void ScheduleReplicaFlush(Address to, ReplicaStream stream)
     {
-        if (stream.InFlightId != 0) return; // the acknowledgement sends what collected meanwhile
+        // At the bound, an acknowledgement sends what collected meanwhile.
+        if (stream.InFlight.Count >= _settings.ReplicaBatchesInFlight) return;
         if (stream.Changes.Count >= _settings.ReplicaBatchMax) { Flush(stream); return; }
         if (stream.FlushScheduled) return;
         stream.FlushScheduled = true;
@@ -24,7 +25,7 @@ public sealed partial class SwarmRegistry
     {
         if (!_streams.TryGetValue(flush.To, out var stream)) return;
         stream.FlushScheduled = false;
-        if (stream.InFlightId == 0) Flush(stream);
+        if (stream.InFlight.Count < _settings.ReplicaBatchesInFlight) Flush(stream);
     }
 
     private void Flush(ReplicaStream stream)
@@ -34,17 +35,17 @@ public sealed partial class SwarmRegistry
         // them in order, so the acknowledgement of the last covers all. They leave at once, in one
         // remote message with what this node had queued for that registry: with two nodes each
         // streaming to the other, its acknowledgement of their batch rides with our batch.
-        stream.InFlightPartitions.Clear();
-        foreach (var change in stream.Changes) stream.InFlightPartitions.Add(_store.PartitionOf(change.InfoHash));
+        var batch = new InFlightBatch(stream.Waiters, NowMs());
+        foreach (var change in stream.Changes) batch.Partitions.Add(_store.PartitionOf(change.InfoHash));
         foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
         {
-            stream.InFlightId = ++_nextId;
-            Send(stream.To, new ReplicaBatch(stream.InFlightId, chunk));
+            batch.LastId = ++_nextId;
+            Send(stream.To, new ReplicaBatch(batch.LastId, chunk));
         }
         OnFlushOutbox(new FlushOutbox(stream.To));
         stream.Changes = [];
-        (stream.InFlight, stream.Waiters) = (stream.Waiters, stream.InFlight);
-        stream.SentAt = NowMs();
+        stream.Waiters = [];
+        stream.InFlight.Enqueue(batch);
     }
 
     /// <summary>
@@ -60,8 +61,16 @@ public sealed partial class SwarmRegistry
     private void OnReplicaAck(ReplicaAck ack)
     {
         var holder = Sender.Path.Address;
-        if (!_streams.TryGetValue(holder, out var stream) || stream.InFlightId != ack.Id) return;
-        CompleteInFlight(stream);
+        if (!_streams.TryGetValue(holder, out var stream)) return;
+        // Acknowledgements come in the order the batches left (one remoting link, applied in
+        // order); one for a batch already given up on (timed out) matches none still in flight.
+        var completed = false;
+        while (stream.InFlight.TryPeek(out var batch) && batch.LastId <= ack.Id)
+        {
+            Complete(stream.InFlight.Dequeue());
+            completed = true;
+        }
+        if (!completed) return;
         Flush(stream);
         if (stream.Unconfirmed.Count > 0) Repair(holder, stream);
     }
@@ -74,9 +83,12 @@ public sealed partial class SwarmRegistry
     private void TimedOut(Address holder, ReplicaStream stream)
     {
         _log.Warning("Holder {0} did not acknowledge within {1}; answering {2} announces from this node's copy alone (handed to it once it answers)",
-            holder, _settings.WriteTimeout, stream.InFlight.Count);
-        stream.Unconfirmed.UnionWith(stream.InFlightPartitions);
-        CompleteInFlight(stream);
+            holder, _settings.WriteTimeout, stream.InFlight.Sum(b => b.Waiters.Count));
+        while (stream.InFlight.TryDequeue(out var batch))
+        {
+            stream.Unconfirmed.UnionWith(batch.Partitions);
+            Complete(batch);
+        }
         Flush(stream);
     }
 
@@ -96,29 +108,33 @@ public sealed partial class SwarmRegistry
         stream.Unconfirmed.Clear();
     }
 
-    private void CompleteInFlight(ReplicaStream stream)
+    /// <summary>The holder holds the batch's changes (or was given up on): its announces may be answered.</summary>
+    private void Complete(InFlightBatch batch)
     {
-        stream.InFlightId = 0;
-        var done = stream.InFlight;
-        stream.InFlight = [];
-        foreach (var waiter in done) Acknowledged(waiter);
-        done.Clear();
-        stream.InFlight = done;
+        foreach (var waiter in batch.Waiters) Acknowledged(waiter);
     }
 
-    /// <summary>Changes for one other holder node: those collecting, and the batch in flight with the announces waiting for it.</summary>
+    /// <summary>
+    /// Changes for one other holder node: those collecting with the announces waiting for them,
+    /// and the batches in flight (at most replica-batches-in-flight), oldest first.
+    /// </summary>
     private sealed class ReplicaStream(IActorRef to)
     {
         public IActorRef To { get; } = to;
         public List<PeerChange> Changes { get; set; } = [];
         public List<Waiter> Waiters { get; set; } = [];
-        public List<Waiter> InFlight { get; set; } = [];
-        /// <summary>Partitions of the changes in flight.</summary>
-        public HashSet<int> InFlightPartitions { get; } = [];
+        public Queue<InFlightBatch> InFlight { get; } = new();
         /// <summary>Partitions whose batches timed out: handed to the holder when it acknowledges again.</summary>
         public HashSet<int> Unconfirmed { get; } = [];
-        public long InFlightId { get; set; }
-        public long SentAt { get; set; }
         public bool FlushScheduled { get; set; }
+    }
+
+    /// <summary>A batch sent and not yet acknowledged: the id its acknowledgement carries, the announces it answers, the partitions it touched.</summary>
+    private sealed class InFlightBatch(List<Waiter> waiters, long sentAt)
+    {
+        public List<Waiter> Waiters { get; } = waiters;
+        public long SentAt { get; } = sentAt;
+        public long LastId { get; set; }
+        public HashSet<int> Partitions { get; } = [];
     }
 }

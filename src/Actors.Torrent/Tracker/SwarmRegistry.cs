@@ -361,7 +361,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
         }
         // A holder slow or cut off (until the cluster says so): answer from this copy.
         foreach (var (address, stream) in _streams)
-            if (stream.InFlightId != 0 && now - stream.SentAt > (long)_settings.WriteTimeout.TotalMilliseconds)
+            if (stream.InFlight.TryPeek(out var oldest) && now - oldest.SentAt > (long)_settings.WriteTimeout.TotalMilliseconds)
                 TimedOut(address, stream);
         foreach (var gather in _scrapes.Values.Where(g => now - g.StartedAt > (long)_settings.WriteTimeout.TotalMilliseconds).ToList())
             Finish(gather);

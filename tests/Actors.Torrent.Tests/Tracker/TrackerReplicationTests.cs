@@ -47,7 +47,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     public void The_owner_answers_after_its_backup_acknowledges_batches_what_arrives_meanwhile_and_refuses_beyond_the_bound()
     {
         // A write-timeout no loaded machine reaches: the answers must come from the acks, not the timer.
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2, WriteTimeout = TimeSpan.FromSeconds(30) });
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { MaxPendingAnnounces = 2, ReplicaBatchesInFlight = 1, WriteTimeout = TimeSpan.FromSeconds(30) });
         var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
 
         registry.Tell(new Announce(Request(owned[0], "one", 1)));
@@ -70,6 +70,34 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
         // B received A's registry as a remote sender: the batches crossed remoting (and the serializer).
         Assert.Equal(Cluster.Get(Sys).SelfAddress, probe.LastSender.Path.Address);
+    }
+
+    [Fact]
+    public void Batches_leave_without_waiting_for_the_one_before_up_to_the_bound_and_each_announce_is_answered_on_its_own_batchs_ack()
+    {
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { ReplicaBatchesInFlight = 2, WriteTimeout = TimeSpan.FromSeconds(30) });
+        var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
+        var remoting = TimeSpan.FromSeconds(10);
+
+        registry.Tell(new Announce(Request(owned[0], "one", 1)));
+        var first = probe.ExpectMsg<ReplicaBatch>(remoting);
+        registry.Tell(new Announce(Request(owned[1], "two", 2)));
+        var second = probe.ExpectMsg<ReplicaBatch>(remoting); // left with the first still out
+        Assert.Equal(Id20.FromHex(Peer("two")), Assert.Single(second.Changes).PeerId);
+        registry.Tell(new Announce(Request(owned[2], "three", 3)));
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // two out: the third waits
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // and nothing is answered yet
+
+        standIn.Tell(new StandIn.Send(new ReplicaAck(first.Id)));
+        Assert.Equal(Peer("one"), ExpectMsg<Announced>(remoting).Request.PeerId);
+        var third = probe.ExpectMsg<ReplicaBatch>(remoting); // the ack made room
+        Assert.Equal(Id20.FromHex(Peer("three")), Assert.Single(third.Changes).PeerId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // "two" waits for its own batch's ack
+
+        standIn.Tell(new StandIn.Send(new ReplicaAck(second.Id)));
+        Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
+        standIn.Tell(new StandIn.Send(new ReplicaAck(third.Id)));
+        Assert.Equal(Peer("three"), ExpectMsg<Announced>(remoting).Request.PeerId);
     }
 
     [Fact]
@@ -140,7 +168,8 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     [Fact]
     public void A_burst_of_replica_changes_leaves_in_few_remote_messages_each_far_below_the_remoting_frame()
     {
-        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { SyncReplication = false });
+        // One batch in flight, so that the burst collects behind it.
+        var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { SyncReplication = false, ReplicaBatchesInFlight = 1 });
         var owned = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress));
         var answers = CreateTestProbe(); // async: answered at once, not read
 
