@@ -256,9 +256,10 @@ public sealed partial class PeerScenario(BenchOptions options)
     /// <item>writeback under way (earlier files still being flushed to disk): our leecher took
     /// 1.5–2.1 s of system time with 2 GiB dirty when it started, 0.9 s with none.</item>
     /// </list>
-    /// So it flushes what earlier steps wrote (the seeds, the previous outputs), then writes and
-    /// deletes a file of the download's size (deleted before any of it is written back). Without
-    /// this, a leecher's system time told what ran before it more than what it did itself.
+    /// So it flushes what earlier steps wrote (the seeds, the previous outputs), then writes a file
+    /// of the download's size and deletes it at once. That takes what ran before out of the
+    /// comparison as far as it can; it did not bring our leecher's system time in the runner down
+    /// to the by-hand figure (src/Actors.Torrent/Peer/README.md), so read the user time.
     /// </summary>
     private static void SettleMemory(string dir, long size)
     {
