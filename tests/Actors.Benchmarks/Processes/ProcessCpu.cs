@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Actors.Benchmarks.Processes;
 
 /// <summary>
-/// CPU seconds (user + system) a process and its live descendants have used, from /proc: a
+/// CPU seconds (user and system) a process and its live descendants have used, from /proc: a
 /// per-request cost that a loaded, shared machine does not blur the way wall-clock rates are
 /// blurred. Descendants count because nginx serves from worker processes under its master.
 /// </summary>
@@ -11,9 +11,13 @@ public static class ProcessCpu
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux ABI .NET runs on
 
-    public static double Seconds(int pid)
+    /// <summary>User + system seconds; 0 for a process that is gone.</summary>
+    public static double Seconds(int pid) => Times(pid).Total;
+
+    /// <summary>User and system seconds apart; 0 for a process that is gone.</summary>
+    public static CpuTime Times(int pid)
     {
-        var total = 0L;
+        long user = 0, system = 0;
         var parents = ParentsById();
         var tree = new HashSet<int> { pid };
         // Descendants: repeat until no new child turns up (the tree is shallow: nginx master → workers).
@@ -23,8 +27,13 @@ public static class ProcessCpu
             foreach (var (child, parent) in parents)
                 if (tree.Contains(parent) && tree.Add(child)) added = true;
         }
-        foreach (var id in tree) total += Ticks(id);
-        return total / TicksPerSecond;
+        foreach (var id in tree)
+        {
+            if (Fields(id) is not { } fields) continue;
+            user += long.Parse(fields[11], CultureInfo.InvariantCulture);
+            system += long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        return new CpuTime(user / TicksPerSecond, system / TicksPerSecond);
     }
 
     private static Dictionary<int, int> ParentsById()
@@ -37,12 +46,6 @@ public static class ProcessCpu
             if (fields is not null) parents[id] = int.Parse(fields[1], CultureInfo.InvariantCulture);
         }
         return parents;
-    }
-
-    private static long Ticks(int pid)
-    {
-        var fields = Fields(pid);
-        return fields is null ? 0 : long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 
     /// <summary>The fields of /proc/PID/stat after "(comm)": [0] state, [1] ppid, ..., [11] utime, [12] stime.</summary>

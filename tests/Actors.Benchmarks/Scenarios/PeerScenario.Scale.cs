@@ -56,9 +56,9 @@ public sealed partial class PeerScenario
             }
             // Idle: everyone announced and connected to whoever it found; nobody has anything.
             await Task.Delay(idleSettle, cancel);
-            var idleBefore = leechers.Select(l => CpuSeconds(l.Process)).ToArray();
+            var idleBefore = leechers.Select(l => ProcessCpu.Seconds(l.Process.Id)).ToArray();
             await Task.Delay(IdleWindow, cancel);
-            var idleCpu = leechers.Select((l, i) => CpuSeconds(l.Process) - idleBefore[i]).Sum();
+            var idleCpu = leechers.Select((l, i) => ProcessCpu.Seconds(l.Process.Id) - idleBefore[i]).Sum();
             var idleRss = leechers.Sum(l => Sampler.RssKiB(l.Process.Id));
             var idleSockets = leechers.Sum(l => Sampler.Sockets(l.Process.Id));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

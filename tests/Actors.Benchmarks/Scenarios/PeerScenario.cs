@@ -84,11 +84,11 @@ public sealed partial class PeerScenario(BenchOptions options)
                     ? lab.Actors("ours leecher", ["peer", "get", torrent, "--out", outDir, "--host", "127.0.0.1"], timed: true)
                     : lab.Aria2("aria2 leecher", ["--seed-time=0", $"--dir={outDir}", torrent], timed: true);
                 var seederProcess = seeder == "ours" ? ourSeeder : aria2Seeder;
-                var cpuBefore = CpuTimeOf(seederProcess);
+                var cpuBefore = ProcessCpu.Times(seederProcess.Id);
                 var watch = Stopwatch.StartNew();
                 var exited = await leecher.WaitForExitAsync(PairTimeout, lab.Cancel);
                 watch.Stop();
-                var seederCpu = CpuTimeOf(seederProcess) - cpuBefore;
+                var seederCpu = ProcessCpu.Times(seederProcess.Id) - cpuBefore;
                 var file = Path.Combine(outDir, name);
                 var label = $"{seeder} → {leecherKind}";
                 if (!exited || leecher.ExitCode != 0 || !File.Exists(file) || new FileInfo(file).Length != size)
@@ -109,14 +109,14 @@ public sealed partial class PeerScenario(BenchOptions options)
                 Directory.Delete(outDir, recursive: true);
             }
         }
-        Console.WriteLine("pair medians (MB = 10^6 bytes; CPU s as user + system = total):");
+        Console.WriteLine("pair medians (MB = 10^6 bytes):");
         foreach (var pair in pairs.Where(p => samples[p].Count > 0))
             Console.WriteLine($"  {pair.Item1 + " → " + pair.Item2,-15} {Stats.Median(samples[pair]),8:F1} MB/s");
         foreach (var (seeder, cpu) in seederCpuPerGiB.Where(c => c.Value.Count > 0))
-            Console.WriteLine($"  {seeder} seeder: {CpuTime.Median(cpu)} CPU s per GiB uploaded");
+            Console.WriteLine($"  {seeder} seeder: {CpuMedians.Of(cpu)} CPU s per GiB uploaded");
         // The whole leecher process: start-up, announce, download, verification (ours: its JIT too).
         foreach (var (leecher, cpu) in leecherCpuPerGiB.Where(c => c.Value.Count > 0))
-            Console.WriteLine($"  {leecher} leecher: {CpuTime.Median(cpu)} CPU s per GiB downloaded (its whole process)");
+            Console.WriteLine($"  {leecher} leecher: {CpuMedians.Of(cpu)} CPU s per GiB downloaded (its whole process)");
         if (seederCpuPerGiB["ours"].Count > 0 && seederCpuPerGiB["aria2"].Count > 0)
             Console.WriteLine($"  seeder ours/aria2: {Ratio(seederCpuPerGiB)}");
         if (leecherCpuPerGiB["ours"].Count > 0 && leecherCpuPerGiB["aria2"].Count > 0)
@@ -221,27 +221,9 @@ public sealed partial class PeerScenario(BenchOptions options)
                   $"and the ratio an underestimate) to the last leecher done (t={end:F1} s): {end - firstUp.T:F1} s = {(end - firstUp.T) / bound:F2} × the bound"));
     }
 
-    /// <summary>User + system CPU seconds of a running process.</summary>
-    private static double CpuSeconds(ChildProcess process) => CpuTimeOf(process).Total;
-
-    /// <summary>User and system CPU seconds of a running process, from /proc (Linux; 100 ticks per second).</summary>
-    private static CpuTime CpuTimeOf(ChildProcess process)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return new CpuTime(long.Parse(fields[11], CultureInfo.InvariantCulture) / 100.0, long.Parse(fields[12], CultureInfo.InvariantCulture) / 100.0);
-        }
-        catch (IOException)
-        {
-            return new CpuTime(double.NaN, double.NaN);
-        }
-    }
-
     private static string Ratio(Dictionary<string, List<CpuTime>> cpu)
     {
-        var (ours, aria2) = (CpuTime.Median(cpu["ours"]), CpuTime.Median(cpu["aria2"]));
+        var (ours, aria2) = (CpuMedians.Of(cpu["ours"]), CpuMedians.Of(cpu["aria2"]));
         return string.Create(CultureInfo.InvariantCulture,
             $"{ours.Total / aria2.Total:F2}× in total, {ours.User / aria2.User:F2}× in user time, {ours.System / aria2.System:F2}× in system time");
     }
@@ -367,19 +349,4 @@ public sealed partial class PeerScenario(BenchOptions options)
             }
         }
     }
-}
-
-/// <summary>User and system CPU seconds of a process (or per GiB, scaled).</summary>
-internal readonly record struct CpuTime(double User, double System)
-{
-    public double Total => User + System;
-
-    public static CpuTime operator -(CpuTime a, CpuTime b) => new(a.User - b.User, a.System - b.System);
-    public static CpuTime operator *(CpuTime a, double factor) => new(a.User * factor, a.System * factor);
-
-    /// <summary>Medians taken apart (so user + system of the result need not be one run's).</summary>
-    public static CpuTime Median(IReadOnlyList<CpuTime> times) =>
-        new(Stats.Median(times.Select(t => t.User).ToList()), Stats.Median(times.Select(t => t.System).ToList()));
-
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{User:F2} + {System:F2} = {Total:F2}");
 }
