@@ -5,8 +5,8 @@ namespace Actors.Net.Sockets;
 /// <summary>
 /// Lets .NET run socket completions on its epoll thread instead of queueing each one to the thread
 /// pool (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>), for a process whose socket
-/// completions only tell an actor: Akka.IO's are a <c>Tell</c> to the connection actor, which runs
-/// on the actors' own threads anyway, so the thread-pool hop was one more wake-up per socket event
+/// completions only tell an actor: Akka.IO's are a <c>Tell</c> to the connection actor, which is
+/// scheduled on its dispatcher anyway, so the thread-pool hop was one more wake-up per socket event
 /// and nothing else. Per role, from <c>actors.net.inline-socket-completions</c> (config/cluster.conf,
 /// on for the relay: its small media frames are a socket event each; src/Actors.Calls/README.md).
 /// <para>
