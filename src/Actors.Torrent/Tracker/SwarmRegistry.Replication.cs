@@ -35,8 +35,7 @@ public sealed partial class SwarmRegistry
         // them in order, so the acknowledgement of the last covers all. They leave at once, in one
         // remote message with what this node had queued for that registry: with two nodes each
         // streaming to the other, its acknowledgement of their batch rides with our batch.
-        var batch = new InFlightBatch(stream.Waiters, NowMs());
-        foreach (var change in stream.Changes) batch.Partitions.Add(_store.PartitionOf(change.InfoHash));
+        var batch = new InFlightBatch(stream.Changes, stream.Waiters, NowMs());
         foreach (var chunk in stream.Changes.Chunk(_settings.ReplicaBatchMax))
         {
             batch.LastId = ++_nextId;
@@ -86,7 +85,7 @@ public sealed partial class SwarmRegistry
             holder, _settings.WriteTimeout, stream.InFlight.Sum(b => b.Waiters.Count));
         while (stream.InFlight.TryDequeue(out var batch))
         {
-            stream.Unconfirmed.UnionWith(batch.Partitions);
+            foreach (var change in batch.Changes) stream.Unconfirmed.Add(_store.PartitionOf(change.InfoHash));
             Complete(batch);
         }
         Flush(stream);
@@ -129,12 +128,15 @@ public sealed partial class SwarmRegistry
         public bool FlushScheduled { get; set; }
     }
 
-    /// <summary>A batch sent and not yet acknowledged: the id its acknowledgement carries, the announces it answers, the partitions it touched.</summary>
-    private sealed class InFlightBatch(List<Waiter> waiters, long sentAt)
+    /// <summary>
+    /// A batch sent and not yet acknowledged: the id its acknowledgement carries, the announces it
+    /// answers, and its changes, whose partitions are looked up only if the batch times out.
+    /// </summary>
+    private sealed class InFlightBatch(List<PeerChange> changes, List<Waiter> waiters, long sentAt)
     {
+        public List<PeerChange> Changes { get; } = changes;
         public List<Waiter> Waiters { get; } = waiters;
         public long SentAt { get; } = sentAt;
         public long LastId { get; set; }
-        public HashSet<int> Partitions { get; } = [];
     }
 }
