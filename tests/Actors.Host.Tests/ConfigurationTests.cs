@@ -103,6 +103,24 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void Every_role_runs_its_actors_on_dotnet_s_thread_pool_whose_idle_workers_do_not_spin()
+    {
+        // The two go together (src/Actors.Net/README.md, "Threads that sleep"): either alone was
+        // measured without a gain, Akka's fork-join threads spin whatever the runtime says.
+        foreach (var role in new[] { "seed", "web", "tracker", "peer", "rendezvous", "relay", "caller", "lab", "agent" })
+        {
+            var config = ConfigLoader.Load([role], "", null);
+            foreach (var dispatcher in new[] { "default-dispatcher", "default-blocking-io-dispatcher" })
+                Assert.Equal("default-executor", config.GetString($"akka.actor.{dispatcher}.executor"));
+        }
+        // actors.runtimeconfig.json, built from Actors.Host.csproj and copied beside the tests.
+        var runtimeConfig = Path.Combine(AppContext.BaseDirectory, "actors.runtimeconfig.json");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
+        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+
+    [Fact]
     public void Only_the_relay_runs_socket_completions_inline_and_an_explicit_variable_wins()
     {
         const string variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
