@@ -9,9 +9,10 @@ namespace Actors.Web.Server;
 /// Decides how to answer a GET or HEAD for a file under the document root: 200, 206, 304, 301 to
 /// the slash form of a directory, 404, 416, and the method errors (405 with Allow, 501). Pure apart
 /// from reading file metadata, so it is tested without sockets. Without a root (a node that only
-/// serves routes, like a tracker) every file is 404.
+/// serves routes, like a tracker) every file is 404. Small files come from the <see cref="FileCache"/>
+/// when one is given.
 /// </summary>
-public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
+public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileCache? cache = null)
 {
     private static readonly HashSet<string> KnownMethods =
         ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
@@ -35,7 +36,13 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
                 return ResponsePlan.Error(501);
         }
 
-        if (root is null || !root.TryResolve(request.Path, out var fullPath))
+        if (root is null)
+            return ResponsePlan.Error(404, sendBody);
+        // A cached file was reached through this same path when it was read (the root's walk
+        // included); the cache checks that it is still that file.
+        if (cache is not null && cache.TryGet(request.Path, out var cached))
+            return PlanFile(request, cached, sendBody);
+        if (!root.TryResolve(request.Path, out var fullPath))
             return ResponsePlan.Error(404, sendBody);
 
         // One stat answers the common case (a file); a directory costs a second one.
@@ -51,32 +58,37 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
                 return moved;
             }
             var index = Path.Combine(fullPath, "index.html");
-            if (File.Exists(index))
-                return PlanFile(request, new FileInfo(index), sendBody);
+            var indexFile = new FileInfo(index);
+            if (indexFile.Exists)
+                return PlanFile(request, Represent(request, indexFile), sendBody);
             return directoryListing
                 ? ResponsePlan.Bytes(200, "text/html; charset=utf-8", DirectoryListing(request.Path, fullPath), sendBody)
                 : ResponsePlan.Error(404, sendBody);
         }
 
-        return file.Exists ? PlanFile(request, file, sendBody) : ResponsePlan.Error(404, sendBody);
+        return file.Exists ? PlanFile(request, Represent(request, file), sendBody) : ResponsePlan.Error(404, sendBody);
     }
 
-    private static ResponsePlan PlanFile(HttpRequest request, FileInfo file, bool sendBody)
+    // A GET of a small settled file fills the cache; HEAD and the rest only read its metadata.
+    private FileRepresentation Represent(HttpRequest request, FileInfo file) =>
+        (cache is not null && request.Method == "GET" ? cache.TryAdd(request.Path, file, DateTime.UtcNow) : null)
+        ?? FileRepresentation.Of(file);
+
+    private static ResponsePlan PlanFile(HttpRequest request, FileRepresentation file, bool sendBody)
     {
         var length = file.Length;
-        // HTTP dates have one-second resolution: compare and send the truncated time.
-        var lastModified = TruncateToSeconds(file.LastWriteTimeUtc);
-        var etag = EntityTag.For(length, lastModified);
+        var lastModified = file.LastModified;
+        var etag = file.ETag;
         HttpResponseHead Head(int status) => new HttpResponseHead(status)
-            .Header("Content-Type", MimeTypes.ForExtension(file.Name))
-            .Header("Last-Modified", HttpDate.Format(lastModified))
+            .Header("Content-Type", file.ContentType)
+            .Header("Last-Modified", file.LastModifiedText)
             .Header("ETag", etag)
             .Header("Accept-Ranges", "bytes");
 
         if (NotModified(request, etag, lastModified))
         {
             var notModified = new HttpResponseHead(304)
-                .Header("Last-Modified", HttpDate.Format(lastModified))
+                .Header("Last-Modified", file.LastModifiedText)
                 .Header("ETag", etag);
             return new ResponsePlan(notModified, 304, default, null, false);
         }
@@ -90,14 +102,18 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
                 var partial = Head(206)
                     .Header("Content-Range", range.ContentRange(length))
                     .Header("Content-Length", range.Length.ToString(CultureInfo.InvariantCulture));
-                return new ResponsePlan(partial, 206, default, new FileSlice(file.FullName, range.Start, range.Length), sendBody);
+                return file.Content is { } bytes
+                    ? new ResponsePlan(partial, 206, bytes.AsMemory((int)range.Start, (int)range.Length), null, sendBody)
+                    : new ResponsePlan(partial, 206, default, new FileSlice(file.FullPath, range.Start, range.Length), sendBody);
             case ByteRangeResult.Unsatisfiable:
                 var unsatisfiable = ResponsePlan.Error(416, sendBody);
                 unsatisfiable.Head.Header("Content-Range", ByteRange.UnsatisfiedContentRange(length));
                 return unsatisfiable;
             default:
                 var whole = Head(200).Header("Content-Length", length.ToString(CultureInfo.InvariantCulture));
-                return new ResponsePlan(whole, 200, default, new FileSlice(file.FullName, 0, length), sendBody);
+                return file.Content is { } all
+                    ? new ResponsePlan(whole, 200, all, null, sendBody)
+                    : new ResponsePlan(whole, 200, default, new FileSlice(file.FullPath, 0, length), sendBody);
         }
     }
 
@@ -121,9 +137,6 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing)
         if (ifRange.StartsWith('"')) return ifRange == etag;
         return HttpDate.TryParse(ifRange, out var date) && date == lastModified;
     }
-
-    private static DateTimeOffset TruncateToSeconds(DateTime utc) =>
-        new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
     private static byte[] DirectoryListing(string requestPath, string directory)
     {

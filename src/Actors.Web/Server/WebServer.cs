@@ -18,7 +18,10 @@ public sealed class WebServer : ReceiveActor
 
     public WebServer(WebServerSettings settings, IReadOnlyList<HttpRoute> routes)
     {
-        var files = new StaticFiles(settings.Root is null ? null : new DocumentRoot(settings.Root), settings.DirectoryListing);
+        var cache = settings.Root is not null && settings.FileCacheBytes > 0
+            ? new FileCache(settings.FileCacheBytes, maxFileBytes: settings.ChunkSize)
+            : null;
+        var files = new StaticFiles(settings.Root is null ? null : new DocumentRoot(settings.Root), settings.DirectoryListing, cache);
         var listener = Context.ActorOf(TcpServer.Props(
             new TcpServerSettings(settings.Host, settings.Port, settings.MaxConnections, PullMode: true),
             (connection, remote, _) => HttpConnection.Props(connection, remote, settings, files, routes)), "listener");

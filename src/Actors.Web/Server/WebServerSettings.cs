@@ -14,4 +14,5 @@ public sealed record WebServerSettings(
     TimeSpan WriteTimeout,
     int ChunkSize,
     bool DirectoryListing,
-    bool AccessLog);
+    bool AccessLog,
+    long FileCacheBytes = 0);

@@ -29,6 +29,7 @@ public static class WebServerSettingsReader
             WriteTimeout: read.Duration("write-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1)),
             ChunkSize: (int)read.Bytes("chunk-size", 1024, 16 << 20),
             DirectoryListing: read.Bool("directory-listing"),
-            AccessLog: read.Bool("access-log"));
+            AccessLog: read.Bool("access-log"),
+            FileCacheBytes: read.Bytes("file-cache-size", 0, 1L << 32));
     }
 }

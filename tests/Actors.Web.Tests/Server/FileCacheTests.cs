@@ -1,0 +1,219 @@
+using System.Net;
+using System.Text;
+using Actors.Web.Http;
+using Actors.Web.Server;
+using Xunit;
+
+namespace Actors.Web.Tests.Server;
+
+/// <summary>
+/// Small files served from memory: read once, checked with a stat on every request, never served
+/// after the file changed, never more than the capacity, never a way out of the document root.
+/// </summary>
+public sealed class FileCacheTests : IDisposable
+{
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("actors-file-cache-");
+    private readonly DirectoryInfo _outside = Directory.CreateTempSubdirectory("actors-file-cache-outside-");
+    private static readonly DateTime LongAgo = new(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+
+    public void Dispose()
+    {
+        _root.Delete(recursive: true);
+        _outside.Delete(recursive: true);
+    }
+
+    private string Write(string name, string content, DateTime? lastWrite = null)
+    {
+        var path = Path.Combine(_root.FullName, name);
+        File.WriteAllText(path, content);
+        File.SetLastWriteTimeUtc(path, lastWrite ?? LongAgo);
+        return path;
+    }
+
+    private (StaticFiles Files, FileCache Cache) Server(long capacity = 1 << 20, long maxFile = 64 * 1024)
+    {
+        var cache = new FileCache(capacity, maxFile);
+        return (new StaticFiles(new DocumentRoot(_root.FullName), directoryListing: false, cache), cache);
+    }
+
+    private static HttpRequest Get(string target, string method = "GET", params (string Name, string Value)[] headers)
+    {
+        var fields = new HttpHeaders();
+        foreach (var (name, value) in headers) fields.Add(name, value);
+        return new HttpRequest(method, target, Actors.Web.Http.HttpVersion.Http11, fields, []);
+    }
+
+    private static string BodyOf(ResponsePlan plan)
+    {
+        if (plan.File is { } slice)
+        {
+            using var stream = File.OpenRead(slice.Path);
+            var bytes = new byte[slice.Length];
+            stream.Position = slice.Offset;
+            stream.ReadExactly(bytes);
+            return Encoding.UTF8.GetString(bytes);
+        }
+        return Encoding.UTF8.GetString(plan.Body.Span);
+    }
+
+    [Fact]
+    public void A_settled_small_file_is_read_once_and_then_served_from_memory_while_it_is_unchanged()
+    {
+        Write("page.html", "<p>hello</p>");
+        var (files, cache) = Server();
+
+        var first = files.Plan(Get("/page.html"));
+        Assert.Equal(200, first.Status);
+        Assert.Null(first.File); // the bytes read to fill the cache are the ones sent
+        Assert.Equal("<p>hello</p>", BodyOf(first));
+        Assert.Equal(1, cache.Count);
+        Assert.Equal(0, cache.Hits);
+
+        var second = files.Plan(Get("/page.html"));
+        Assert.Equal("<p>hello</p>", BodyOf(second));
+        Assert.Equal(1, cache.Hits);
+        Assert.Equal(first.Head.Encode(), second.Head.Encode()); // same type, length and validators
+    }
+
+    [Fact]
+    public void A_file_changed_on_disk_is_read_again_whether_its_length_or_only_its_time_changed()
+    {
+        var path = Write("doc.txt", "version 1");
+        var (files, cache) = Server();
+        Assert.Equal("version 1", BodyOf(files.Plan(Get("/doc.txt"))));
+
+        Write("doc.txt", "version two");
+        Assert.Equal("version two", BodyOf(files.Plan(Get("/doc.txt"))));
+
+        // Same length, a different time (to the nanosecond the stat reports).
+        File.WriteAllText(path, "version 3!!");
+        File.SetLastWriteTimeUtc(path, LongAgo.AddTicks(1));
+        Assert.Equal("version 3!!", BodyOf(files.Plan(Get("/doc.txt"))));
+        Assert.Equal(0, cache.Hits);
+    }
+
+    [Fact]
+    public void A_file_modified_within_the_settle_time_is_never_kept_so_a_same_tick_rewrite_is_seen()
+    {
+        // Two writes of the same length within one tick of the file system's clock leave size and
+        // time unchanged: the cache must not have kept the first.
+        var justNow = DateTime.UtcNow;
+        var path = Write("racy.txt", "AAAA", justNow);
+        var (files, cache) = Server();
+        Assert.Equal("AAAA", BodyOf(files.Plan(Get("/racy.txt"))));
+        Assert.Equal(0, cache.Count);
+
+        File.WriteAllText(path, "BBBB");
+        File.SetLastWriteTimeUtc(path, justNow);
+        Assert.Equal("BBBB", BodyOf(files.Plan(Get("/racy.txt"))));
+    }
+
+    [Fact]
+    public void A_cached_file_that_is_deleted_is_404()
+    {
+        var path = Write("gone.txt", "here");
+        var (files, cache) = Server();
+        files.Plan(Get("/gone.txt"));
+        Assert.Equal(1, cache.Count);
+
+        File.Delete(path);
+        Assert.Equal(404, files.Plan(Get("/gone.txt")).Status);
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void A_cached_file_swapped_for_a_link_out_of_the_root_is_refused_not_served()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need privileges there
+        var path = Write("link.txt", "inside");
+        var secret = Path.Combine(_outside.FullName, "secret.txt");
+        File.WriteAllText(secret, "secret outside the root");
+        var (files, _) = Server();
+        Assert.Equal("inside", BodyOf(files.Plan(Get("/link.txt"))));
+
+        File.Delete(path);
+        File.CreateSymbolicLink(path, secret);
+        var plan = files.Plan(Get("/link.txt"));
+        Assert.Equal(404, plan.Status);
+        Assert.DoesNotContain("secret", BodyOf(plan));
+    }
+
+    [Fact]
+    public void A_mode_change_drops_the_entry()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var path = Write("mode.txt", "x");
+        var (files, cache) = Server();
+        files.Plan(Get("/mode.txt"));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead);
+        files.Plan(Get("/mode.txt"));
+        Assert.Equal(0, cache.Hits);
+    }
+
+    [Fact]
+    public void Range_and_head_requests_are_answered_from_the_cached_bytes()
+    {
+        Write("digits.txt", "0123456789");
+        var (files, cache) = Server();
+        files.Plan(Get("/digits.txt"));
+
+        var partial = files.Plan(Get("/digits.txt", headers: ("Range", "bytes=2-5")));
+        Assert.Equal(206, partial.Status);
+        Assert.Equal("2345", BodyOf(partial));
+
+        var head = files.Plan(Get("/digits.txt", "HEAD"));
+        Assert.Equal(200, head.Status);
+        Assert.False(head.SendBody);
+        Assert.Equal(10, head.BodyLength);
+        Assert.Equal(2, cache.Hits);
+    }
+
+    [Fact]
+    public void Files_larger_than_the_limit_are_served_from_disk()
+    {
+        Write("big.txt", new string('b', 200));
+        var (files, cache) = Server(maxFile: 100);
+        var plan = files.Plan(Get("/big.txt"));
+        Assert.NotNull(plan.File);
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void The_cache_never_holds_more_than_its_capacity_and_keeps_what_is_in_use()
+    {
+        const int capacity = 8 * (1000 + FileCache.EntryOverhead);
+        var (files, cache) = Server(capacity);
+        for (var i = 0; i < 40; i++)
+        {
+            Write($"f{i}.txt", new string((char)('a' + i % 26), 1000));
+            Assert.Equal(new string((char)('a' + i % 26), 1000), BodyOf(files.Plan(Get($"/f{i}.txt"))));
+            // f0 is asked for between every other file: the sweep keeps it.
+            Assert.Equal(new string('a', 1000), BodyOf(files.Plan(Get("/f0.txt"))));
+            Assert.InRange(cache.Bytes, 0, capacity);
+        }
+        Assert.InRange(cache.Count, 2, 8);
+        var hitsBefore = cache.Hits;
+        files.Plan(Get("/f0.txt"));
+        Assert.Equal(hitsBefore + 1, cache.Hits);
+    }
+}
+
+/// <summary>The cache inside a running server: a changed file is served at once.</summary>
+public sealed class FileCacheServerTests : WebServerHarness
+{
+    [Fact]
+    public async Task A_server_with_a_file_cache_serves_a_file_changed_on_disk_at_once()
+    {
+        var path = WriteFile("news.txt", "old news");
+        File.SetLastWriteTimeUtc(path, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var port = await StartServer(Settings(Root.FullName) with { FileCacheBytes = 1 << 20 });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = Timeout };
+
+        Assert.Equal("old news", await client.GetStringAsync("news.txt"));
+        Assert.Equal("old news", await client.GetStringAsync("news.txt"));
+        File.WriteAllText(path, "new news!");
+        Assert.Equal("new news!", await client.GetStringAsync("news.txt"));
+        using var missing = await client.GetAsync("nothing.txt");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+}
