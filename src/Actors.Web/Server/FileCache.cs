@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Actors.Web.Http;
+using Actors.Web.Telemetry;
 
 namespace Actors.Web.Server;
 
@@ -76,6 +77,7 @@ public sealed class FileCache
         }
         entry.Used = true;
         Interlocked.Increment(ref _hits);
+        WebMetrics.FileCacheHits.Add(1);
         representation = entry.Representation;
         return true;
     }

@@ -11,6 +11,9 @@ public static class WebMetrics
     public static readonly Counter<long> Requests =
         Meter.CreateCounter<long>("actors.web.requests", "{request}", "HTTP requests answered, by status class");
 
+    public static readonly Counter<long> FileCacheHits =
+        Meter.CreateCounter<long>("actors.web.file_cache.hits", "{request}", "static file requests answered from memory (Server/FileCache.cs)");
+
     private static readonly string[] Classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
     public static void Answered(int status) =>
