@@ -25,7 +25,8 @@ public sealed record FileRepresentation(
 /// <summary>
 /// Small files held in memory, shared by every connection of one server: a request for one costs
 /// a <c>stat</c> instead of the document root's walk and an open, lock, read, unlock and close (about
-/// an eighth of a static file's CPU with a connection per request; src/Actors.Web/README.md).
+/// an eighth of a static file's CPU with a connection per request; src/Actors.Net/README.md, "Small
+/// files from memory").
 /// <para>
 /// A cached file is served only while its size, modification time (to the nanosecond) and mode are
 /// what they were when it was read, checked on every request, so a changed file is never served

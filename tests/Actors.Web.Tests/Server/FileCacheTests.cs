@@ -139,7 +139,7 @@ public sealed class FileCacheTests : IDisposable
     }
 
     [Fact]
-    public void A_mode_change_drops_the_entry()
+    public void A_mode_change_makes_the_file_be_read_again()
     {
         if (OperatingSystem.IsWindows()) return;
         var path = Write("mode.txt", "x");
