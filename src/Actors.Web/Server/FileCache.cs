@@ -14,11 +14,12 @@ public sealed record FileRepresentation(
 {
     public static FileRepresentation Of(FileInfo file, byte[]? content = null)
     {
-        // HTTP dates have one-second resolution: compare and send the truncated time.
+        // HTTP dates have one-second resolution: compare and send the truncated time. The entity
+        // tag takes the whole time, so two versions of one length written within a second differ.
         var utc = file.LastWriteTimeUtc;
         var lastModified = new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
         return new FileRepresentation(file.FullName, file.Length, MimeTypes.ForExtension(file.Name), lastModified,
-            HttpDate.Format(lastModified), EntityTag.For(file.Length, lastModified), content);
+            HttpDate.Format(lastModified), EntityTag.For(file.Length, new DateTimeOffset(utc, TimeSpan.Zero)), content);
     }
 }
 

@@ -56,6 +56,9 @@ public sealed class FileCacheTests : IDisposable
         return Encoding.UTF8.GetString(plan.Body.Span);
     }
 
+    private static string HeaderOf(ResponsePlan plan, string name) =>
+        plan.Head.ToString().Split("\r\n").Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..];
+
     [Fact]
     public void A_settled_small_file_is_read_once_and_then_served_from_memory_while_it_is_unchanged()
     {
@@ -90,6 +93,24 @@ public sealed class FileCacheTests : IDisposable
         File.SetLastWriteTimeUtc(path, LongAgo.AddTicks(1));
         Assert.Equal("version 3!!", BodyOf(files.Plan(Get("/doc.txt"))));
         Assert.Equal(0, cache.Hits);
+    }
+
+    [Fact]
+    public void Two_versions_of_one_length_written_within_a_second_have_different_entity_tags()
+    {
+        // A strong validator changes whenever the bytes do (RFC 9110 §8.8.1): the tag cannot be
+        // built from the one-second HTTP date alone.
+        var second = new DateTime(2021, 5, 6, 7, 8, 9, DateTimeKind.Utc);
+        var path = Write("same-second.txt", "AAAA", second.AddMilliseconds(100));
+        var files = new StaticFiles(new DocumentRoot(_root.FullName), directoryListing: false);
+        var first = files.Plan(Get("/same-second.txt"));
+        var etag = HeaderOf(first, "ETag");
+
+        File.WriteAllText(path, "BBBB");
+        File.SetLastWriteTimeUtc(path, second.AddMilliseconds(600));
+        var revalidated = files.Plan(Get("/same-second.txt", headers: ("If-None-Match", etag)));
+        Assert.Equal(200, revalidated.Status);
+        Assert.Equal("BBBB", BodyOf(revalidated));
     }
 
     [Fact]
