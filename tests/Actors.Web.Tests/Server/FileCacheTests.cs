@@ -219,6 +219,83 @@ public sealed class FileCacheTests : IDisposable
     }
 }
 
+/// <summary>Many connections at once: the cache is one object every connection actor consults on its own thread.</summary>
+public sealed class FileCacheConcurrencyTests : IDisposable
+{
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("actors-file-cache-threads-");
+
+    public void Dispose() => _root.Delete(recursive: true);
+
+    [Theory]
+    [InlineData(3)] // room for half the files: the sweep runs while others read
+    [InlineData(12)] // room for all: nothing is evicted, so a stale entry would stay to the end
+    public async Task Readers_on_many_threads_while_files_change_see_only_whole_versions_and_the_last_one_at_the_end(int room)
+    {
+        // Each version of a file has its own length and its own (old) time, so every rewrite is a
+        // change the stat can see.
+        const int files = 6, versions = 40, readers = 4;
+        static string Version(int file, int version) => new((char)('a' + file), 100 + version * 7);
+        var stamp = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (var f = 0; f < files; f++)
+        {
+            var path = Path.Combine(_root.FullName, $"f{f}.txt");
+            File.WriteAllText(path, Version(f, 0));
+            File.SetLastWriteTimeUtc(path, stamp);
+        }
+        long capacity = room * (400 + FileCache.EntryOverhead);
+        var cache = new FileCache(capacity, 64 * 1024);
+        var staticFiles = new StaticFiles(new DocumentRoot(_root.FullName), directoryListing: false, cache);
+        var written = Enumerable.Range(0, files).Select(f => new HashSet<string> { Version(f, 0) }).ToArray();
+        var lockWritten = new object();
+        using var writing = new CancellationTokenSource();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        // Every file cached at its first version before anything changes.
+        for (var f = 0; f < files; f++)
+            staticFiles.Plan(new HttpRequest("GET", $"/f{f}.txt", Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), []));
+        if (room >= files) Assert.Equal(files, cache.Count);
+        else Assert.InRange(cache.Count, 1, files - 1);
+
+        var readerTasks = Enumerable.Range(0, readers).Select(r => Task.Run(() =>
+        {
+            var random = new Random(r);
+            for (var i = 0; i < 20_000 && !writing.IsCancellationRequested; i++)
+            {
+                var f = random.Next(files);
+                var plan = staticFiles.Plan(new HttpRequest("GET", $"/f{f}.txt", Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), []));
+                if (plan.File is not null) continue; // read from disk this time (not settled, or evicted meanwhile)
+                var body = Encoding.UTF8.GetString(plan.Body.Span);
+                lock (lockWritten)
+                    if (!written[f].Contains(body)) errors.Enqueue($"f{f}: a body that was never a whole version ({body.Length} bytes)");
+                if (cache.Bytes > capacity) errors.Enqueue($"cache holds {cache.Bytes} bytes, capacity {capacity}");
+            }
+        })).ToArray();
+
+        for (var v = 1; v < versions; v++)
+            for (var f = 0; f < files; f++)
+            {
+                var path = Path.Combine(_root.FullName, $"f{f}.txt");
+                lock (lockWritten) written[f].Add(Version(f, v));
+                // Written beside and renamed over, as deploy tools do: a reader opens the old or the new file, never half of one.
+                var temp = path + ".new";
+                File.WriteAllText(temp, Version(f, v));
+                File.SetLastWriteTimeUtc(temp, stamp.AddSeconds(v));
+                File.Move(temp, path, overwrite: true);
+            }
+        writing.CancelAfter(TimeSpan.FromMilliseconds(200));
+        await Task.WhenAll(readerTasks).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(errors);
+        for (var f = 0; f < files; f++)
+        {
+            var plan = staticFiles.Plan(new HttpRequest("GET", $"/f{f}.txt", Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), []));
+            var body = plan.File is { } slice ? File.ReadAllText(slice.Path) : Encoding.UTF8.GetString(plan.Body.Span);
+            Assert.Equal(Version(f, versions - 1), body);
+        }
+        Assert.InRange(cache.Bytes, 0, capacity);
+    }
+}
+
 /// <summary>The cache inside a running server: a changed file is served at once.</summary>
 public sealed class FileCacheServerTests : WebServerHarness
 {
