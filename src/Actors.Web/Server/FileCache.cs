@@ -9,8 +9,8 @@ namespace Actors.Web.Server;
 /// cached, its bytes. Built once per cached file, or per request for a file that is not.
 /// </summary>
 public sealed record FileRepresentation(
-    string FullPath, long Length, string ContentType, DateTimeOffset LastModified, string LastModifiedText, string ETag,
-    byte[]? Content)
+    string FullPath, long Length, DateTime LastWriteUtc, string ContentType, DateTimeOffset LastModified, string LastModifiedText,
+    string ETag, byte[]? Content)
 {
     public static FileRepresentation Of(FileInfo file, byte[]? content = null)
     {
@@ -18,7 +18,7 @@ public sealed record FileRepresentation(
         // tag takes the whole time, so two versions of one length written within a second differ.
         var utc = file.LastWriteTimeUtc;
         var lastModified = new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
-        return new FileRepresentation(file.FullName, file.Length, MimeTypes.ForExtension(file.Name), lastModified,
+        return new FileRepresentation(file.FullName, file.Length, utc, MimeTypes.ForExtension(file.Name), lastModified,
             HttpDate.Format(lastModified), EntityTag.For(file.Length, new DateTimeOffset(utc, TimeSpan.Zero)), content);
     }
 }
@@ -90,6 +90,8 @@ public sealed class FileCache
     /// </summary>
     public FileRepresentation? TryAdd(string requestPath, FileInfo file, DateTime utcNow)
     {
+        // A link's FileInfo describes the link, not the file: those are served from disk (StaticFiles).
+        if ((file.Attributes & FileAttributes.ReparsePoint) != 0) return null;
         if (file.Length > MaxFileBytes || utcNow - file.LastWriteTimeUtc < SettleTime) return null;
         var stamp = FileStamp.Of(file);
         var content = new byte[file.Length];
@@ -170,7 +172,7 @@ public sealed class FileCache
 
         /// <summary>One <c>stat</c> (FileInfo reads them all at once); false for a file that is gone or no longer a file.</summary>
         public bool Matches(FileInfo now) =>
-            now.Exists && now.Length == Length && now.LastWriteTimeUtc == LastWriteUtc && ModeOf(now) == Mode;
+            now.Exists && (now.Attributes & FileAttributes.ReparsePoint) == 0 && now.Length == Length && now.LastWriteTimeUtc == LastWriteUtc && ModeOf(now) == Mode;
 
         private static int ModeOf(FileInfo file) => OperatingSystem.IsWindows() ? (int)file.Attributes : (int)file.UnixFileMode;
     }

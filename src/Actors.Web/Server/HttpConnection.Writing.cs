@@ -88,7 +88,7 @@ public sealed partial class HttpConnection
     // ---- Writing a response ----------------------------------------------------------------
 
     /// <summary>Writes the head and as much of the body as the budget allows; finishes at once when all of it was handed over.</summary>
-    private void StartResponse(HttpRequest? request, ResponsePlan plan, bool close)
+    private void StartResponse(HttpRequest? request, ResponsePlan plan, bool close, bool replanned = false)
     {
         if (request is null) _startedAt = Stopwatch.GetTimestamp();
         _request = request;
@@ -114,6 +114,18 @@ public sealed partial class HttpConnection
                 // The file vanished or became unreadable between planning and opening.
                 Log.Warning("Cannot open {0}: {1}", slice.Path, ex.Message);
                 StartResponse(request, ResponsePlan.Error(ex is UnauthorizedAccessException ? 403 : 404), close);
+                return;
+            }
+            if (!slice.Describes(_file))
+            {
+                // Renamed over or rewritten between the stat that built the head and this open:
+                // answer from what is there now, once; a file that keeps changing gets a 503.
+                _file.Dispose();
+                _file = null;
+                if (request is not null && !replanned)
+                    StartResponse(request, _files.Plan(request), close, replanned: true);
+                else
+                    StartResponse(request, ResponsePlan.Error(503), close);
                 return;
             }
             _fileNext = slice.Offset;

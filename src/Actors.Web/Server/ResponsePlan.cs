@@ -1,9 +1,23 @@
+using Microsoft.Win32.SafeHandles;
 using Actors.Web.Http;
 
 namespace Actors.Web.Server;
 
-/// <summary>A part of a file to send as the body, read from disk chunk by chunk as the client takes it.</summary>
-public sealed record FileSlice(string Path, long Offset, long Length);
+/// <summary>
+/// A part of a file to send as the body, read from disk chunk by chunk as the client takes it.
+/// <paramref name="FileLength"/> and <paramref name="LastWriteUtc"/> are what the head was built
+/// from (a stat by path, before the file is opened).
+/// </summary>
+public sealed record FileSlice(string Path, long Offset, long Length, long FileLength, DateTime LastWriteUtc)
+{
+    /// <summary>
+    /// Whether an open file is still the one the head describes: a file renamed over or rewritten
+    /// between the stat and the open has another length or time, and its bytes must not go out
+    /// under the old head's Content-Length and ETag.
+    /// </summary>
+    public bool Describes(SafeFileHandle opened) =>
+        RandomAccess.GetLength(opened) == FileLength && File.GetLastWriteTimeUtc(opened) == LastWriteUtc;
+}
 
 /// <summary>
 /// What to answer: the status and headers, plus either a small in-memory body or a file slice.

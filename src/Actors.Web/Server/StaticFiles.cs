@@ -60,13 +60,33 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileC
             var index = Path.Combine(fullPath, "index.html");
             var indexFile = new FileInfo(index);
             if (indexFile.Exists)
-                return PlanFile(request, Represent(request, indexFile), sendBody);
+                return ThroughLink(indexFile, out var indexTarget)
+                    ? indexTarget is null ? ResponsePlan.Error(404, sendBody) : PlanFile(request, FileRepresentation.Of(indexTarget), sendBody)
+                    : PlanFile(request, Represent(request, indexFile), sendBody);
             return directoryListing
                 ? ResponsePlan.Bytes(200, "text/html; charset=utf-8", DirectoryListing(request.Path, fullPath), sendBody)
                 : ResponsePlan.Error(404, sendBody);
         }
 
-        return file.Exists ? PlanFile(request, Represent(request, file), sendBody) : ResponsePlan.Error(404, sendBody);
+        if (!file.Exists)
+            return ResponsePlan.Error(404, sendBody);
+        if (ThroughLink(file, out var target))
+            return target is null ? ResponsePlan.Error(404, sendBody) : PlanFile(request, FileRepresentation.Of(target), sendBody);
+        return PlanFile(request, Represent(request, file), sendBody);
+    }
+
+    /// <summary>
+    /// A FileInfo of a symbolic link describes the link itself (its length is the target's path),
+    /// so a file reached through a link is described by its final target (the document root has
+    /// checked that it stays inside). Such a file is not cached: the link may be pointed elsewhere
+    /// while the old target stays unchanged, and a stat of the path would not see it.
+    /// </summary>
+    private static bool ThroughLink(FileInfo file, out FileInfo? target)
+    {
+        target = null;
+        if ((file.Attributes & FileAttributes.ReparsePoint) == 0) return false;
+        target = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } final ? final : null;
+        return true;
     }
 
     // A GET of a small settled file fills the cache; HEAD and the rest only read its metadata.
@@ -104,7 +124,7 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileC
                     .Header("Content-Length", range.Length.ToString(CultureInfo.InvariantCulture));
                 return file.Content is { } bytes
                     ? new ResponsePlan(partial, 206, bytes.AsMemory((int)range.Start, (int)range.Length), null, sendBody)
-                    : new ResponsePlan(partial, 206, default, new FileSlice(file.FullPath, range.Start, range.Length), sendBody);
+                    : new ResponsePlan(partial, 206, default, new FileSlice(file.FullPath, range.Start, range.Length, length, file.LastWriteUtc), sendBody);
             case ByteRangeResult.Unsatisfiable:
                 var unsatisfiable = ResponsePlan.Error(416, sendBody);
                 unsatisfiable.Head.Header("Content-Range", ByteRange.UnsatisfiedContentRange(length));
@@ -113,7 +133,7 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileC
                 var whole = Head(200).Header("Content-Length", length.ToString(CultureInfo.InvariantCulture));
                 return file.Content is { } all
                     ? new ResponsePlan(whole, 200, all, null, sendBody)
-                    : new ResponsePlan(whole, 200, default, new FileSlice(file.FullPath, 0, length), sendBody);
+                    : new ResponsePlan(whole, 200, default, new FileSlice(file.FullPath, 0, length, length, file.LastWriteUtc), sendBody);
         }
     }
 

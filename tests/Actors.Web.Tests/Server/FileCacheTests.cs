@@ -160,6 +160,23 @@ public sealed class FileCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_link_pointed_at_another_file_serves_the_new_target_at_once()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        Write("one.txt", "first target");
+        Write("two.txt", "second target");
+        var link = Path.Combine(_root.FullName, "current.txt");
+        File.CreateSymbolicLink(link, Path.Combine(_root.FullName, "one.txt"));
+        var (files, cache) = Server();
+        Assert.Equal("first target", BodyOf(files.Plan(Get("/current.txt"))));
+        Assert.Equal(0, cache.Count); // through a link: from disk, every time
+
+        File.Delete(link);
+        File.CreateSymbolicLink(link, Path.Combine(_root.FullName, "two.txt"));
+        Assert.Equal("second target", BodyOf(files.Plan(Get("/current.txt"))));
+    }
+
+    [Fact]
     public void A_mode_change_makes_the_file_be_read_again()
     {
         if (OperatingSystem.IsWindows()) return;
@@ -299,6 +316,37 @@ public sealed class FileCacheConcurrencyTests : IDisposable
 /// <summary>The cache inside a running server: a changed file is served at once.</summary>
 public sealed class FileCacheServerTests : WebServerHarness
 {
+    [Fact]
+    public void A_planned_slice_no_longer_describes_a_file_renamed_over_before_it_was_opened()
+    {
+        // The head is built from a stat by path, the body read from the file opened afterwards:
+        // between the two a deploy may rename a new version over it.
+        var path = WriteFile("deploy.txt", "version 1");
+        var files = new StaticFiles(new DocumentRoot(Root.FullName), directoryListing: false);
+        var slice = files.Plan(new HttpRequest("GET", "/deploy.txt", Actors.Web.Http.HttpVersion.Http11, new HttpHeaders(), [])).File!;
+        using (var same = File.OpenHandle(path))
+            Assert.True(slice.Describes(same));
+
+        var next = WriteFile("deploy.txt.new", "version 2, longer");
+        File.Move(next, path, overwrite: true);
+        using var replaced = File.OpenHandle(path);
+        Assert.False(slice.Describes(replaced));
+    }
+
+    [Fact]
+    public async Task A_file_reached_through_a_link_inside_the_root_is_served_whole()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // Longer than the link's own length (its target's path), which FileInfo reports for a link:
+        // the head once said that length and the body was cut to it.
+        var content = "through a link " + new string('x', 300);
+        WriteFile("target.txt", content);
+        File.CreateSymbolicLink(Path.Combine(Root.FullName, "link.txt"), Path.Combine(Root.FullName, "target.txt"));
+        var port = await StartServer(Settings(Root.FullName) with { FileCacheBytes = 1 << 20 });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = Timeout };
+        Assert.Equal(content, await client.GetStringAsync("link.txt"));
+    }
+
     [Fact]
     public async Task A_server_with_a_file_cache_serves_a_file_changed_on_disk_at_once()
     {
