@@ -60,20 +60,19 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileC
             var index = Path.Combine(fullPath, "index.html");
             var indexFile = new FileInfo(index);
             if (indexFile.Exists)
-                return ThroughLink(indexFile, out var indexTarget)
-                    ? indexTarget is null ? ResponsePlan.Error(404, sendBody) : PlanFile(request, FileRepresentation.Of(indexTarget), sendBody)
-                    : PlanFile(request, Represent(request, indexFile), sendBody);
+                return PlanExisting(request, indexFile, sendBody);
             return directoryListing
                 ? ResponsePlan.Bytes(200, "text/html; charset=utf-8", DirectoryListing(request.Path, fullPath), sendBody)
                 : ResponsePlan.Error(404, sendBody);
         }
 
-        if (!file.Exists)
-            return ResponsePlan.Error(404, sendBody);
-        if (ThroughLink(file, out var target))
-            return target is null ? ResponsePlan.Error(404, sendBody) : PlanFile(request, FileRepresentation.Of(target), sendBody);
-        return PlanFile(request, Represent(request, file), sendBody);
+        return file.Exists ? PlanExisting(request, file, sendBody) : ResponsePlan.Error(404, sendBody);
     }
+
+    private ResponsePlan PlanExisting(HttpRequest request, FileInfo file, bool sendBody) =>
+        !ThroughLink(file, out var target) ? PlanFile(request, Represent(request, file), sendBody)
+        : target is null ? ResponsePlan.Error(404, sendBody) // a dangling link
+        : PlanFile(request, FileRepresentation.Of(target), sendBody);
 
     /// <summary>
     /// A FileInfo of a symbolic link describes the link itself (its length is the target's path),
