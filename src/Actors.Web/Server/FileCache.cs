@@ -71,8 +71,8 @@ public sealed class FileCache
     /// </summary>
     public FileRepresentation? TryAdd(string requestPath, FileInfo file, DateTime utcNow)
     {
-        // A link's FileInfo describes the link, not the file: those are served from disk (StaticFiles).
-        if ((file.Attributes & FileAttributes.ReparsePoint) != 0) return null;
+        // Files reached through a link are served from disk (StaticFiles).
+        if (FileRepresentation.IsLink(file)) return null;
         if (file.Length > MaxFileBytes || utcNow - file.LastWriteTimeUtc < SettleTime) return null;
         var stamp = FileStamp.Of(file);
         var content = new byte[file.Length];
@@ -153,7 +153,7 @@ public sealed class FileCache
 
         /// <summary>One <c>stat</c> (FileInfo reads them all at once); false for a file that is gone or no longer a file.</summary>
         public bool Matches(FileInfo now) =>
-            now.Exists && (now.Attributes & FileAttributes.ReparsePoint) == 0 && now.Length == Length && now.LastWriteTimeUtc == LastWriteUtc && ModeOf(now) == Mode;
+            now.Exists && !FileRepresentation.IsLink(now) && now.Length == Length && now.LastWriteTimeUtc == LastWriteUtc && ModeOf(now) == Mode;
 
         private static int ModeOf(FileInfo file) => OperatingSystem.IsWindows() ? (int)file.Attributes : (int)file.UnixFileMode;
     }

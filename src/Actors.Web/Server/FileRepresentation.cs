@@ -10,6 +10,13 @@ public sealed record FileRepresentation(
     string FullPath, long Length, DateTime LastWriteUtc, string ContentType, DateTimeOffset LastModified, string LastModifiedText,
     string ETag, byte[]? Content)
 {
+    /// <summary>
+    /// Whether a FileInfo describes a symbolic link rather than a file: then its length is the
+    /// target's path and its times the link's own, so it must not describe the file's bytes.
+    /// Read from the stat FileInfo already made (no system call).
+    /// </summary>
+    public static bool IsLink(FileInfo file) => (file.Attributes & FileAttributes.ReparsePoint) != 0;
+
     public static FileRepresentation Of(FileInfo file, byte[]? content = null)
     {
         // HTTP dates have one-second resolution: compare and send the truncated time. The entity

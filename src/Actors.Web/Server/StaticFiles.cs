@@ -75,15 +75,15 @@ public sealed class StaticFiles(DocumentRoot? root, bool directoryListing, FileC
         : PlanFile(request, FileRepresentation.Of(target), sendBody);
 
     /// <summary>
-    /// A FileInfo of a symbolic link describes the link itself (its length is the target's path),
-    /// so a file reached through a link is described by its final target (the document root has
-    /// checked that it stays inside). Such a file is not cached: the link may be pointed elsewhere
-    /// while the old target stays unchanged, and a stat of the path would not see it.
+    /// A file reached through a link is described by its final target (the document root has
+    /// checked that it stays inside; <see cref="FileRepresentation.IsLink"/> says why). Such a
+    /// file is not cached: the link may be pointed elsewhere while the old target stays
+    /// unchanged, and a stat of the path would not see it.
     /// </summary>
     private static bool ThroughLink(FileInfo file, out FileInfo? target)
     {
         target = null;
-        if ((file.Attributes & FileAttributes.ReparsePoint) == 0) return false;
+        if (!FileRepresentation.IsLink(file)) return false;
         target = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } final ? final : null;
         return true;
     }
