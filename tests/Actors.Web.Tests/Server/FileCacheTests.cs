@@ -313,7 +313,10 @@ public sealed class FileCacheConcurrencyTests : IDisposable
     }
 }
 
-/// <summary>The cache inside a running server: a changed file is served at once.</summary>
+/// <summary>
+/// Files whose stat and bytes might disagree: a slice planned before a rename-over, a file behind
+/// a link, a cached file changed on disk (the last two through a running server).
+/// </summary>
 public sealed class FileCacheServerTests : WebServerHarness
 {
     [Fact]
