@@ -64,25 +64,58 @@ public sealed class RelayedCallLoad(IPEndPoint rendezvous, string secret, string
     /// relayed calls set up and under the same load. Throws (InvalidOperationException, IOException,
     /// SocketException, TimeoutException) when the calls cannot be set up.
     /// </summary>
-    public async Task<StepResult> StepAsync(int calls, MediaShape shape, TimeSpan warmUp, TimeSpan measure, CancellationToken cancel)
+    public Task<StepResult> StepAsync(int calls, MediaShape shape, TimeSpan warmUp, TimeSpan measure, CancellationToken cancel) =>
+        StepAsync(calls, shape, warmUp, measure, RelayedPairsAsync, cancel);
+
+    /// <summary>
+    /// One step against any way of joining two ends (a relay of ours, or another one for
+    /// comparison): <paramref name="calls"/> direct pairs under the load, then the pairs
+    /// <paramref name="join"/> sets up under the same load. <paramref name="join"/> returns every
+    /// pair it made or throws having disposed them.
+    /// </summary>
+    public static async Task<StepResult> StepAsync(int calls, MediaShape shape, TimeSpan warmUp, TimeSpan measure,
+        Func<int, CancellationToken, Task<List<(TcpClient A, TcpClient B)>>> join, CancellationToken cancel)
     {
         var direct = await DirectPairsAsync(calls, cancel);
         MediaLoad.Result baseline;
         try { baseline = await MediaLoad.RunAsync(direct, shape, warmUp, measure, cancel); }
         finally { foreach (var (a, b) in direct) { a.Dispose(); b.Dispose(); } }
 
-        var relayed = new List<(TcpClient, TcpClient)>();
+        var setup = Stopwatch.StartNew();
+        var joined = await join(calls, cancel);
         try
         {
-            var setup = Stopwatch.StartNew();
-            foreach (var batch in Enumerable.Range(0, calls).Chunk(SetupBatch))
-                relayed.AddRange(await Task.WhenAll(batch.Select(_ => CallAsync(cancel))));
             var setupSeconds = setup.Elapsed.TotalSeconds;
             var from = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)warmUp.TotalMilliseconds;
-            var result = await MediaLoad.RunAsync(relayed, shape, warmUp, measure, cancel);
+            var result = await MediaLoad.RunAsync(joined, shape, warmUp, measure, cancel);
             return new StepResult(calls, setupSeconds, baseline, result, from, from + (long)measure.TotalMilliseconds);
         }
-        finally { foreach (var (a, b) in relayed) { a.Dispose(); b.Dispose(); } }
+        finally { foreach (var (a, b) in joined) { a.Dispose(); b.Dispose(); } }
+    }
+
+    private async Task<List<(TcpClient A, TcpClient B)>> RelayedPairsAsync(int calls, CancellationToken cancel)
+    {
+        var relayed = new List<(TcpClient A, TcpClient B)>();
+        try
+        {
+            foreach (var batch in Enumerable.Range(0, calls).Chunk(SetupBatch))
+            {
+                var placed = batch.Select(_ => CallAsync(cancel)).ToArray();
+                try { relayed.AddRange(await Task.WhenAll(placed)); }
+                catch
+                {
+                    // The calls of this batch that did get through are disposed with the rest.
+                    relayed.AddRange(placed.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+                    throw;
+                }
+            }
+            return relayed;
+        }
+        catch
+        {
+            foreach (var (a, b) in relayed) { a.Dispose(); b.Dispose(); }
+            throw;
+        }
     }
 
     private static async Task<List<(TcpClient, TcpClient)>> DirectPairsAsync(int count, CancellationToken cancel)

@@ -14,7 +14,8 @@ namespace Actors.Benchmarks.Scenarios;
 /// Calls on loopback: one <c>actors rendezvous</c> and one <c>actors relay</c> process.
 /// (a) relay throughput for one call against socat relaying the same bytes (MB/s, ratio);
 /// (b) concurrent relayed calls at 50 frames/s each, stepped up until the p99 added latency
-/// (relayed p99 − direct-loopback p99, same load, same run) exceeds 10 ms;
+/// (relayed p99 − direct-loopback p99, same load, same run) exceeds 10 ms, and the same steps
+/// through socat with a process per call;
 /// (c) call setup time per path, from the callers' own JSON reports.
 /// </summary>
 public sealed class CallsScenario(BenchOptions options)
@@ -59,7 +60,7 @@ public sealed class CallsScenario(BenchOptions options)
 
         var table = new ResultTable("measurement", "ours", "reference", "ratio / note");
         await ThroughputAsync(socat, table, cancel);
-        var clean = await ConcurrencyAsync(maxCalls, table, cancel);
+        var clean = await ConcurrencyAsync(socat, maxCalls, table, cancel);
         // For the setup times' second unreachable pair: protocol version 1, never asked to punch.
         var noPunchConf = Path.Combine(temp.Path, "no-punch.conf");
         File.WriteAllText(noPunchConf, "actors.caller.hole-punch = off\n");
@@ -148,37 +149,54 @@ public sealed class CallsScenario(BenchOptions options)
 
     // ---- (b) concurrent calls -----------------------------------------------------------
 
-    private async Task<bool> ConcurrencyAsync(int maxCalls, ResultTable table, CancellationToken cancel)
+    private async Task<bool> ConcurrencyAsync(string socat, int maxCalls, ResultTable table, CancellationToken cancel)
     {
-        var measure = options.Duration;
         Console.WriteLine($"(b) concurrent relayed calls, {MediaShape.Voice.FramesPerSecond} frames/s of {MediaShape.Voice.FrameBytes} B each way per call; per step: the same load over " +
-                          $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {measure.TotalSeconds:F0} s measured");
+                          $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s measured; " +
+                          "then the same steps through socat (a process per call), what this machine allows a relay written in C");
+        var ours = await HeldCallsAsync("ours", maxCalls, (calls, ct) => _load.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration, ct), cancel);
+        var theirs = await SocatHeldCallsAsync(socat, maxCalls, cancel);
+        string Held(CallsHeld h) => h.Calls?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0];
+        var note = (ours.Calls, theirs.Calls) is ({ } o, { } t) ? $"ours/socat {(double)o / t:F2}" : "";
+        if (ours.Over != "") note += $"; ours at {ours.Over}";
+        if (theirs.Over != "") note += $"; socat at {theirs.Over}";
+        table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", Held(ours), "socat " + Held(theirs) + (theirs.Calls == maxCalls || ours.Calls == maxCalls ? $" (step bound {maxCalls})" : ""), note.TrimStart(';', ' '));
+        return ours.Clean && theirs.Clean;
+    }
+
+    /// <summary>The most calls a relay held within the latency budget, and the step that broke it.</summary>
+    private sealed record CallsHeld(int? Calls, string Over, bool Clean);
+
+    /// <summary>
+    /// Steps up through <see cref="Steps"/> until the added p99 exceeds the budget or frames are
+    /// lost, then tries once halfway between the last step that held and that one.
+    /// </summary>
+    private async Task<CallsHeld> HeldCallsAsync(string who, int maxCalls, Func<int, CancellationToken, Task<StepResult>> step, CancellationToken cancel)
+    {
+        Console.WriteLine($"  {who}:");
         Console.WriteLine($"  {"calls",6} {"base p50",9} {"base p99",9} {"relay p50",10} {"relay p99",10} {"added p99",10} {"delivered",10}");
         int? carried = null;
-        var clean = true;
-        double lastAdded = double.NaN;
         string over = "";
         var steps = new Queue<int>(Steps.Where(s => s <= maxCalls));
         var refined = false;
         while (steps.TryDequeue(out var calls))
         {
-            StepResult step;
+            StepResult result;
             try
             {
-                step = await _load.StepAsync(calls, MediaShape.Voice, WarmUp, measure, cancel);
+                result = await step(calls, cancel);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or SocketException or TimeoutException)
             {
                 Console.WriteLine($"  {calls,6} could not set up {calls} relayed calls: {e.Message}");
-                clean = false;
-                break;
+                return new CallsHeld(carried, $"{calls} calls: not set up", Clean: false);
             }
-            var (baseline, result) = (step.Direct, step.Relayed);
-            lastAdded = result.P99Ms - baseline.P99Ms;
-            Console.WriteLine($"  {calls,6} {baseline.P50Ms,7:F2}ms {baseline.P99Ms,7:F2}ms {result.P50Ms,8:F2}ms {result.P99Ms,8:F2}ms {lastAdded,8:F2}ms {result.DeliveredRatio,10:P2}");
-            if (lastAdded > LatencyBudgetMs || result.DeliveredRatio < 0.99)
+            var (baseline, relayed) = (result.Direct, result.Relayed);
+            var added = relayed.P99Ms - baseline.P99Ms;
+            Console.WriteLine($"  {calls,6} {baseline.P50Ms,7:F2}ms {baseline.P99Ms,7:F2}ms {relayed.P50Ms,8:F2}ms {relayed.P99Ms,8:F2}ms {added,8:F2}ms {relayed.DeliveredRatio,10:P2}");
+            if (added > LatencyBudgetMs || relayed.DeliveredRatio < 0.99)
             {
-                over = $"{calls} calls: added p99 {lastAdded:F1} ms, delivered {result.DeliveredRatio:P1}";
+                over = $"{calls} calls: added p99 {added:F1} ms, delivered {relayed.DeliveredRatio:P1}";
                 // Over budget: try once halfway between the last step that held and this one.
                 if (refined || carried is not { } held || calls - held < 20) break;
                 refined = true;
@@ -190,9 +208,51 @@ public sealed class CallsScenario(BenchOptions options)
             carried = calls;
             await Task.Delay(1000, cancel); // the relay closes the last step's sessions
         }
-        table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", carried?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0],
-            "step bound " + maxCalls, carried == maxCalls ? "bound reached" : over);
-        return clean;
+        return new CallsHeld(carried, over, Clean: true);
+    }
+
+    /// <summary>
+    /// The same steps through <c>socat TCP-LISTEN:…,fork</c>: one socat process per call copying
+    /// between the caller's connection and the callee's (a sink we accept from), with poll and
+    /// read/write in C. Its figure is the ceiling this machine and this load generator leave a relay.
+    /// </summary>
+    private async Task<CallsHeld> SocatHeldCallsAsync(string socat, int maxCalls, CancellationToken cancel)
+    {
+        using var sink = new TcpListener(IPAddress.Loopback, 0);
+        sink.Start(maxCalls);
+        var front = Ports.FindFree();
+        using var relay = ChildProcess.Start("socat", socat, [$"TCP-LISTEN:{front},bind=127.0.0.1,reuseaddr,fork,backlog=128,nodelay",
+            $"TCP:127.0.0.1:{((IPEndPoint)sink.LocalEndpoint).Port},nodelay"]);
+        if (await Ports.WaitUntilListeningAsync(front, relay, TimeSpan.FromSeconds(10), cancel) is { } why)
+            throw new SetupException($"socat did not start: {why}\n{relay.RecentOutput}");
+        // The probe connection above made socat fork a child that dials the sink: take it and let both go.
+        using (var probe = await sink.AcceptTcpClientAsync(cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancel)) { }
+
+        async Task<List<(TcpClient A, TcpClient B)>> Join(int calls, CancellationToken ct)
+        {
+            var pairs = new List<(TcpClient A, TcpClient B)>();
+            try
+            {
+                for (var i = 0; i < calls; i++)
+                {
+                    // One at a time, so the connection accepted is the one socat forked for this client.
+                    var client = new TcpClient { NoDelay = true };
+                    pairs.Add((client, client)); // disposed once if the accept fails
+                    await client.ConnectAsync(IPAddress.Loopback, front, ct);
+                    var callee = await sink.AcceptTcpClientAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+                    callee.NoDelay = true;
+                    pairs[^1] = (client, callee);
+                }
+                return pairs;
+            }
+            catch
+            {
+                foreach (var (a, b) in pairs) { a.Dispose(); if (!ReferenceEquals(a, b)) b.Dispose(); }
+                throw;
+            }
+        }
+
+        return await HeldCallsAsync("socat", maxCalls, (calls, ct) => RelayedCallLoad.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration, Join, ct), cancel);
     }
 
     // ---- (c) setup time per path ------------------------------------------------------
