@@ -76,11 +76,7 @@ public sealed class RelayedCallLoad(IPEndPoint rendezvous, string secret, string
     public static async Task<StepResult> StepAsync(int calls, MediaShape shape, TimeSpan warmUp, TimeSpan measure,
         Func<int, CancellationToken, Task<List<(TcpClient A, TcpClient B)>>> join, CancellationToken cancel)
     {
-        var direct = await DirectPairsAsync(calls, cancel);
-        MediaLoad.Result baseline;
-        try { baseline = await MediaLoad.RunAsync(direct, shape, warmUp, measure, cancel); }
-        finally { foreach (var (a, b) in direct) { a.Dispose(); b.Dispose(); } }
-
+        var baseline = await DirectAsync(calls, shape, warmUp, measure, cancel);
         var setup = Stopwatch.StartNew();
         var joined = await join(calls, cancel);
         try
@@ -91,6 +87,17 @@ public sealed class RelayedCallLoad(IPEndPoint rendezvous, string secret, string
             return new StepResult(calls, setupSeconds, baseline, result, from, from + (long)measure.TotalMilliseconds);
         }
         finally { foreach (var (a, b) in joined) { a.Dispose(); b.Dispose(); } }
+    }
+
+    /// <summary>
+    /// The load over <paramref name="calls"/> direct loopback socket pairs: the baseline of a step,
+    /// and on its own what the load generator and the machine manage with no relay in between.
+    /// </summary>
+    public static async Task<MediaLoad.Result> DirectAsync(int calls, MediaShape shape, TimeSpan warmUp, TimeSpan measure, CancellationToken cancel)
+    {
+        var direct = await DirectPairsAsync(calls, cancel);
+        try { return await MediaLoad.RunAsync(direct, shape, warmUp, measure, cancel); }
+        finally { foreach (var (a, b) in direct) { a.Dispose(); b.Dispose(); } }
     }
 
     private async Task<List<(TcpClient A, TcpClient B)>> RelayedPairsAsync(int calls, CancellationToken cancel)

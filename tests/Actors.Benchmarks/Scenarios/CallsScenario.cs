@@ -23,6 +23,8 @@ public sealed class CallsScenario(BenchOptions options)
     private const double LatencyBudgetMs = 10;
     private const string Secret = "bench-secret";
     private static readonly int[] Steps = [50, 100, 200, 400, 800, 1600];
+    /// <summary>The direct pairs' steps go on to the issue's goal of 5,000 calls.</summary>
+    private static readonly int[] DirectSteps = [200, 400, 800, 1600, 3200, 5000];
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
 
     private int _rendezvousPort;
@@ -154,6 +156,7 @@ public sealed class CallsScenario(BenchOptions options)
         Console.WriteLine($"(b) concurrent relayed calls, {MediaShape.Voice.FramesPerSecond} frames/s of {MediaShape.Voice.FrameBytes} B each way per call; per step: the same load over " +
                           $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s measured; " +
                           "then the same steps through socat (a process per call), what this machine allows a relay written in C");
+        var machine = await DirectHeldCallsAsync(cancel);
         var ours = await HeldCallsAsync("ours", maxCalls, (calls, ct) => _load.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration, ct), cancel);
         var theirs = await SocatHeldCallsAsync(socat, maxCalls, cancel);
         string Held(CallsHeld h) => h.Calls?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0];
@@ -161,7 +164,29 @@ public sealed class CallsScenario(BenchOptions options)
         if (ours.Over != "") note += $"; ours at {ours.Over}";
         if (theirs.Over != "") note += $"; socat at {theirs.Over}";
         table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", Held(ours), "socat " + Held(theirs) + (theirs.Calls == maxCalls || ours.Calls == maxCalls ? $" (step bound {maxCalls})" : ""), note.TrimStart(';', ' '));
+        table.Add("calls over direct loopback pairs (no relay), p99 < 10 ms", "", Held(machine), "the load generator and this machine alone" + (machine.Over != "" ? $"; at {machine.Over}" : ""));
         return ours.Clean && theirs.Clean;
+    }
+
+    /// <summary>
+    /// The ceiling of any relay measured here: the same load over direct loopback pairs, no relay,
+    /// stepped up (through <see cref="DirectSteps"/>) until its own p99 exceeds the budget. The
+    /// load generator shares the 2 cores with the relay it measures.
+    /// </summary>
+    private async Task<CallsHeld> DirectHeldCallsAsync(CancellationToken cancel)
+    {
+        Console.WriteLine("  direct pairs alone (no relay):");
+        Console.WriteLine($"  {"calls",6} {"p50",9} {"p99",9} {"delivered",10}");
+        int? held = null;
+        foreach (var calls in DirectSteps)
+        {
+            var result = await RelayedCallLoad.DirectAsync(calls, MediaShape.Voice, WarmUp, options.Duration, cancel);
+            Console.WriteLine($"  {calls,6} {result.P50Ms,7:F2}ms {result.P99Ms,7:F2}ms {result.DeliveredRatio,10:P2}");
+            if (result.P99Ms > LatencyBudgetMs || result.DeliveredRatio < 0.99)
+                return new CallsHeld(held, $"{calls} calls: p99 {result.P99Ms:F1} ms, delivered {result.DeliveredRatio:P1}", Clean: true);
+            held = calls;
+        }
+        return new CallsHeld(held, "", Clean: true);
     }
 
     /// <summary>The most calls a relay held within the latency budget, and the step that broke it.</summary>
