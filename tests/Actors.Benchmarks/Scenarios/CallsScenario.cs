@@ -155,7 +155,7 @@ public sealed class CallsScenario(BenchOptions options)
     {
         Console.WriteLine($"(b) concurrent relayed calls, {MediaShape.Voice.FramesPerSecond} frames/s of {MediaShape.Voice.FrameBytes} B each way per call; per step: the same load over " +
                           $"direct loopback pairs (baseline), then through the relay; {WarmUp.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s measured; " +
-                          "then the same steps through socat (a process per call), what this machine allows a relay written in C");
+                          "then the same steps through socat (a process per call, in C)");
         var machine = await DirectHeldCallsAsync(cancel);
         var ours = await HeldCallsAsync("ours", maxCalls, (calls, ct) => _load.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration, ct), cancel);
         var theirs = await SocatHeldCallsAsync(socat, maxCalls, cancel);
@@ -239,7 +239,7 @@ public sealed class CallsScenario(BenchOptions options)
     /// <summary>
     /// The same steps through <c>socat TCP-LISTEN:…,fork</c>: one socat process per call copying
     /// between the caller's connection and the callee's (a sink we accept from), with poll and
-    /// read/write in C. Its figure is the ceiling this machine and this load generator leave a relay.
+    /// read/write in C: the reference for our relay.
     /// </summary>
     private async Task<CallsHeld> SocatHeldCallsAsync(string socat, int maxCalls, CancellationToken cancel)
     {
