@@ -125,19 +125,32 @@ public sealed class RelayedCallLoad(IPEndPoint rendezvous, string secret, string
         }
     }
 
-    private static async Task<List<(TcpClient, TcpClient)>> DirectPairsAsync(int count, CancellationToken cancel)
+    private static async Task<List<(TcpClient A, TcpClient B)>> DirectPairsAsync(int count, CancellationToken cancel)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start(count);
-        var pairs = new List<(TcpClient, TcpClient)>();
+        return await PairsAsync(count, (IPEndPoint)listener.LocalEndpoint, listener, cancel);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> pairs of connected sockets, each made by dialing
+    /// <paramref name="dial"/> and taking the next connection <paramref name="arrivals"/> accepts:
+    /// directly (<paramref name="dial"/> is that listener) or through something that carries each
+    /// connection on to it (socat, for comparison). One pair at a time, so the connection accepted
+    /// is the one just dialed; a connection that does not arrive within 10 s is a TimeoutException.
+    /// On failure every socket made so far is disposed.
+    /// </summary>
+    public static async Task<List<(TcpClient A, TcpClient B)>> PairsAsync(int count, IPEndPoint dial, TcpListener arrivals, CancellationToken cancel)
+    {
+        var pairs = new List<(TcpClient A, TcpClient B)>();
         try
         {
             for (var i = 0; i < count; i++)
             {
                 var client = new TcpClient { NoDelay = true };
                 pairs.Add((client, client)); // disposed once if the accept fails
-                await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, cancel);
-                var server = await listener.AcceptTcpClientAsync(cancel);
+                await client.ConnectAsync(dial, cancel);
+                var server = await arrivals.AcceptTcpClientAsync(cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancel);
                 server.NoDelay = true;
                 pairs[^1] = (client, server);
             }

@@ -253,31 +253,8 @@ public sealed class CallsScenario(BenchOptions options)
         // The probe connection above made socat fork a child that dials the sink: take it and let both go.
         using (var probe = await sink.AcceptTcpClientAsync(cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancel)) { }
 
-        async Task<List<(TcpClient A, TcpClient B)>> Join(int calls, CancellationToken ct)
-        {
-            var pairs = new List<(TcpClient A, TcpClient B)>();
-            try
-            {
-                for (var i = 0; i < calls; i++)
-                {
-                    // One at a time, so the connection accepted is the one socat forked for this client.
-                    var client = new TcpClient { NoDelay = true };
-                    pairs.Add((client, client)); // disposed once if the accept fails
-                    await client.ConnectAsync(IPAddress.Loopback, front, ct);
-                    var callee = await sink.AcceptTcpClientAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
-                    callee.NoDelay = true;
-                    pairs[^1] = (client, callee);
-                }
-                return pairs;
-            }
-            catch
-            {
-                foreach (var (a, b) in pairs) { a.Dispose(); if (!ReferenceEquals(a, b)) b.Dispose(); }
-                throw;
-            }
-        }
-
-        return await HeldCallsAsync("socat", maxCalls, (calls, ct) => RelayedCallLoad.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration, Join, ct), cancel);
+        return await HeldCallsAsync("socat", maxCalls, (calls, ct) => RelayedCallLoad.StepAsync(calls, MediaShape.Voice, WarmUp, options.Duration,
+            (n, c) => RelayedCallLoad.PairsAsync(n, new IPEndPoint(IPAddress.Loopback, front), sink, c), ct), cancel);
     }
 
     // ---- (c) setup time per path ------------------------------------------------------

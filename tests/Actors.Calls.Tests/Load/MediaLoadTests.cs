@@ -42,6 +42,64 @@ public sealed class MediaLoadTests
         }
     }
 
+    /// <summary>
+    /// What the benchmark's socat steps rely on: through something that dials the sink anew for
+    /// every connection (as <c>socat TCP-LISTEN:…,fork</c> does), each pair joins the connection
+    /// dialed to the one the sink accepted for it, never another pair's.
+    /// </summary>
+    [Fact]
+    public async Task Pairs_made_through_a_forwarder_join_each_dialed_connection_to_its_own_arrival()
+    {
+        using var sink = new TcpListener(IPAddress.Loopback, 0);
+        sink.Start();
+        using var front = new TcpListener(IPAddress.Loopback, 0);
+        front.Start();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var forwarded = new List<TcpClient>();
+        var forwarder = Task.Run(async () =>
+        {
+            // Each connection accepted is carried on by a task of its own that dials the sink after
+            // a pause, shorter for later ones, as forked relays race: had the pairs been dialed
+            // all at once, their arrivals would come back in the reverse order.
+            var carriers = new List<Task>();
+            for (var i = 0; i < 5; i++)
+            {
+                var inbound = await front.AcceptTcpClientAsync(stop.Token);
+                var pause = TimeSpan.FromMilliseconds((5 - i) * 30);
+                carriers.Add(Task.Run(async () =>
+                {
+                    await Task.Delay(pause, stop.Token);
+                    var outbound = new TcpClient();
+                    lock (forwarded) forwarded.AddRange([inbound, outbound]);
+                    await outbound.ConnectAsync((IPEndPoint)sink.LocalEndpoint, stop.Token);
+                    _ = inbound.GetStream().CopyToAsync(outbound.GetStream(), stop.Token);
+                    _ = outbound.GetStream().CopyToAsync(inbound.GetStream(), stop.Token);
+                }));
+            }
+            await Task.WhenAll(carriers);
+        });
+        List<(TcpClient A, TcpClient B)> pairs = [];
+        try
+        {
+            pairs = await RelayedCallLoad.PairsAsync(5, (IPEndPoint)front.LocalEndpoint, sink, stop.Token);
+            await forwarder.WaitAsync(stop.Token);
+            Assert.Equal(5, pairs.Count);
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                byte[] sent = [(byte)i, (byte)(i * 7), 42], received = new byte[3];
+                await pairs[i].A.GetStream().WriteAsync(sent, stop.Token);
+                await pairs[i].B.GetStream().ReadExactlyAsync(received, stop.Token);
+                Assert.Equal(sent, received);
+            }
+        }
+        finally
+        {
+            foreach (var (a, b) in pairs) { a.Dispose(); b.Dispose(); }
+            lock (forwarded) foreach (var client in forwarded) client.Dispose();
+            stop.Cancel();
+        }
+    }
+
     [Theory]
     [InlineData(0, 172)]
     [InlineData(1001, 172)]
