@@ -160,12 +160,29 @@ public sealed class ScenarioCluster : IDisposable
         catch (IOException) { return ""; }
     }
 
+    /// <summary>How long <see cref="Dispose"/> waits for the processes it killed to be gone.</summary>
+    private static readonly TimeSpan GoneTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Kills every process of the run and returns once none is left (or after <see cref="GoneTimeout"/>).
+    /// A killed process takes a moment to go (its threads end, its memory is unmapped: longer on a
+    /// loaded machine), and the lab may have written a restarted node's new pid just before it was
+    /// killed itself; so the manifests are read again until none names a live process. Without the
+    /// wait a run could exit with a node still ending, which its caller would count as left running.
+    /// </summary>
     public void Dispose()
     {
-        foreach (var manifest in _manifests.ReadAll())
+        var watch = Stopwatch.StartNew();
+        while (true)
         {
-            manifest.Signal("CONT");
-            manifest.Signal("KILL");
+            var alive = _manifests.ReadAll().Where(m => m.State() != ProcessState.Gone).ToList();
+            if (alive.Count == 0 || watch.Elapsed > GoneTimeout) break;
+            foreach (var manifest in alive)
+            {
+                manifest.Signal("CONT");
+                manifest.Signal("KILL");
+            }
+            Thread.Sleep(20);
         }
         Lab?.Dispose();
     }
