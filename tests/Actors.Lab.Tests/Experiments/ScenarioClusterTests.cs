@@ -7,12 +7,12 @@ namespace Actors.Lab.Tests.Experiments;
 /// <summary>The teardown every scenario, sweep and experiment run ends with.</summary>
 public sealed class ScenarioClusterTests
 {
-    private const long Held = 256L << 20;
+    private const long Held = 32L << 20;
 
     /// <summary>
     /// A run that has torn down leaves nothing running, not even a process still on its way out:
     /// the Ctrl-C test (<see cref="ShippedScenarioTests"/>) once found a killed node alive right
-    /// after the run exited. A process holding a few hundred MiB takes milliseconds to end after
+    /// after the run exited. A process holding tens of MiB takes a millisecond or more to end after
     /// SIGKILL (its memory is unmapped), so killing and returning at once leaves these two running.
     /// </summary>
     [FactRequiringTools("perl")]
