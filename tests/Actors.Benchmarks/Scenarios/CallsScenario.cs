@@ -161,9 +161,10 @@ public sealed class CallsScenario(BenchOptions options)
         var theirs = await SocatHeldCallsAsync(socat, maxCalls, cancel);
         string Held(CallsHeld h) => h.Calls?.ToString(CultureInfo.InvariantCulture) ?? "< " + Steps[0];
         var note = (ours.Calls, theirs.Calls) is ({ } o, { } t) ? $"ours/socat {(double)o / t:F2}" : "";
-        if (ours.Over != "") note += $"; ours at {ours.Over}";
-        if (theirs.Over != "") note += $"; socat at {theirs.Over}";
-        table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", Held(ours), "socat " + Held(theirs) + (theirs.Calls == maxCalls || ours.Calls == maxCalls ? $" (step bound {maxCalls})" : ""), note.TrimStart(';', ' '));
+        // Each side's note: the step that broke it, or that it held the largest step measured.
+        note += ours.Calls == maxCalls ? $"; ours held the step bound {maxCalls}" : ours.Over != "" ? $"; ours at {ours.Over}" : "";
+        note += theirs.Calls == maxCalls ? $"; socat held the step bound {maxCalls}" : theirs.Over != "" ? $"; socat at {theirs.Over}" : "";
+        table.Add("relayed calls at 50 frames/s, p99 added < 10 ms", Held(ours), "socat " + Held(theirs), note.TrimStart(';', ' '));
         table.Add("calls over direct loopback pairs (no relay), p99 < 10 ms", "", Held(machine), "the load generator and this machine alone" + (machine.Over != "" ? $"; at {machine.Over}" : ""));
         return ours.Clean && theirs.Clean;
     }
