@@ -18,6 +18,7 @@ public sealed class LabCluster : IDisposable
     public ActorsProcess Lab { get; private set; } = null!;
     public int TrackerHttpPort { get; private set; }
     private readonly List<ActorsProcess> _processes = [];
+    private readonly Dictionary<ActorsProcess, string> _names = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(15) };
 
     public string Manifests => Path.Combine(Directory, "nodes");
@@ -79,6 +80,7 @@ public sealed class LabCluster : IDisposable
     {
         var process = new ActorsProcess(args);
         _processes.Add(process);
+        _names[process] = name;
         // With its start time, as run-cluster writes it: the lab, and Dispose below, never signal a
         // reused pid (pid_max is 32,768 here, and a test run starts thousands of threads and processes).
         new ManifestStore(manifests).Write(new NodeManifest(name, process.Id, ["dotnet", ActorsProcess.ActorsDll, .. args],
@@ -124,8 +126,11 @@ public sealed class LabCluster : IDisposable
             await Task.Delay(250);
         }
         // Every node's state too: a node gone without a word (its pid reused and killed?) shows here.
-        var nodes = string.Join(", ", _processes.Select(p => $"pid {p.Id} {(p.HasExited ? "exited" : "running")}"));
-        throw new TimeoutException($"not {string.Join("|", statuses)} within {timeout}; last {last}; processes: {nodes}\nlab output:\n{Lab.Output}");
+        var nodes = string.Join(", ", _processes.Select(p => $"{_names[p]} pid {p.Id} {(p.HasExited ? "exited" : "running")}"));
+        // The other nodes' last lines: why a node the lab expected exited (it downed itself?) is there.
+        var tails = string.Concat(_processes.Where(p => p != Lab).Select(p =>
+            $"\n{_names[p]}'s last lines:\n{string.Join('\n', p.Lines.TakeLast(40))}"));
+        throw new TimeoutException($"not {string.Join("|", statuses)} within {timeout}; last {last}; processes: {nodes}\nlab output:\n{Lab.Output}{tails}");
     }
 
     /// <summary>Runs <c>actors lab ARGS --lab URL</c> (the token only when given) and returns its exit code and output.</summary>

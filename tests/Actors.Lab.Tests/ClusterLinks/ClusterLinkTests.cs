@@ -38,6 +38,26 @@ public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
         {{ClusterLinkFaults.TransportHocon}}
         """).WithFallback(ConfigurationFactory.ParseString(ClusterLinksSerializer.Hocon));
 
+    /// <summary>
+    /// The same nodes with config/cluster.conf's failure detector and split-brain resolver, as
+    /// every shipped node runs them (the gossip and leader intervals stay short, as above).
+    /// </summary>
+    private static Config ShippedResolverConfig()
+    {
+        var shipped = Actors.Host.Hosting.ConfigLoader.Load(["seed"], "", null);
+        string Setting(string path) => shipped.GetString(path, null) ?? throw new InvalidOperationException($"config/cluster.conf has no {path}");
+        return ConfigurationFactory.ParseString($$"""
+            akka.cluster {
+              split-brain-resolver {
+                active-strategy = {{Setting("akka.cluster.split-brain-resolver.active-strategy")}}
+                stable-after = {{Setting("akka.cluster.split-brain-resolver.stable-after")}}
+                down-all-when-unstable = {{Setting("akka.cluster.split-brain-resolver.down-all-when-unstable")}}
+              }
+              failure-detector { heartbeat-interval = 1s, acceptable-heartbeat-pause = {{Setting("akka.cluster.failure-detector.acceptable-heartbeat-pause")}} }
+            }
+            """).WithFallback(NodeConfig(TimeSpan.FromSeconds(1)));
+    }
+
     /// <summary>Three members, all Up as seen by each; disposing terminates them.</summary>
     private sealed class ThreeNodes : IAsyncDisposable
     {
@@ -153,6 +173,55 @@ public sealed class ClusterLinkTests : Akka.TestKit.Xunit2.TestKit
         Assert.All(states, s => Assert.Empty(s.State!.Blocked));
         await AllUp(nodes.A, 2);
         Assert.True(downedAfter < TimeSpan.FromSeconds(45), $"downed after {downedAfter}");
+    }
+
+    /// <summary>
+    /// What a loaded machine does to a lab's cluster: one node stalls (SIGSTOP, a long GC) and,
+    /// while the resolver waits for the view to be stable, the two others miss each other's
+    /// heartbeats for a moment. That second change comes more than Akka's default
+    /// down-all-when-unstable (3/4 of stable-after: 5.25 s) after the first unreachability, and
+    /// with the default the resolver downs every node, the two survivors included. With
+    /// cluster.conf's settings only the stalled node goes.
+    /// </summary>
+    [Fact]
+    public async Task A_brief_cut_between_the_majority_while_one_node_is_cut_off_downs_only_that_node()
+    {
+        await using var nodes = new ThreeNodes(ShippedResolverConfig());
+        await AllUp(nodes.A, 3);
+        var a = nodes.Address(nodes.A);
+        var b = nodes.Address(nodes.B);
+        var c = nodes.Address(nodes.C);
+        async Task Tell(ActorSystem node, IClusterLinksMessage request) =>
+            Assert.IsType<ClusterLinkState>(await node.ActorSelection("/user/" + ClusterLinkFaults.ActorName).Ask(request, AskTimeout));
+        bool Unreachable(ActorSystem observer, string address) =>
+            Cluster.Get(observer).State.Unreachable.Any(m => m.Address.ToString() == address);
+
+        await Tell(nodes.C, new BlockTraffic([a, b], BlockDirection.Both));
+        var started = DateTime.UtcNow;
+        await AwaitAssertAsync(() => Assert.True(Unreachable(nodes.A, c)), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
+        var firstChange = DateTime.UtcNow;
+        _output.WriteLine($"C unreachable on A after {(firstChange - started).TotalSeconds:F1} s");
+
+        // Two seconds later A and B lose each other until A notices, then hear each other again.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Tell(nodes.A, new BlockTraffic([b], BlockDirection.Both));
+        await AwaitAssertAsync(() => Assert.True(Unreachable(nodes.A, b)), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
+        await Tell(nodes.A, new HealTraffic([b]));
+        await AwaitAssertAsync(() => Assert.False(Unreachable(nodes.A, b)), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
+        _output.WriteLine($"A and B reachable again {(DateTime.UtcNow - firstChange).TotalSeconds:F1} s after the first unreachability");
+
+        // C, alone, downs itself; A and B remove it and stay (with Akka's default a down-all
+        // stops them 12.25 s after the first change, before the view is stable for 7 s).
+        await nodes.C.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(40));
+        await AwaitAssertAsync(() =>
+        {
+            Assert.False(nodes.A.WhenTerminated.IsCompleted, "A was downed");
+            Assert.False(nodes.B.WhenTerminated.IsCompleted, "B was downed");
+            var members = Cluster.Get(nodes.A).State.Members;
+            Assert.Equal(new[] { a, b }.Order(), members.Select(m => m.Address.ToString()).Order());
+            Assert.All(members, m => Assert.Equal(MemberStatus.Up, m.Status));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        _output.WriteLine($"C downed and removed, A and B up, {(DateTime.UtcNow - firstChange).TotalSeconds:F1} s after the first unreachability");
     }
 
     [Fact]
