@@ -90,6 +90,8 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
             }, cancellationToken);
 
             PrintSummary(runs);
+            await MeasureVisibilityAsync(runs.First(r => r.Name == OursTwoNodes), script, synchronous: true, cancellationToken);
+            await MeasureVisibilityAsync(runs.First(r => r.Name == OursTwoNodesAsync), script, synchronous: false, cancellationToken);
             await MeasureFailoverAsync(runs.First(r => r.Name == OursTwoNodes), lossExpected: false, cancellationToken);
             await MeasureFailoverAsync(runs.First(r => r.Name == OursTwoNodesAsync), lossExpected: true, cancellationToken);
             return Targets.AllClean(runs);
@@ -147,6 +149,39 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         catch (HttpRequestException e)
         {
             pair.Flag($"failover check failed: {e.Message}");
+            Console.WriteLine($"  failed: {e.Message}");
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>
+    /// How soon the other node of <paramref name="pair"/> sees an announce one node answered
+    /// (VisibilityProbe), idle and then under the rounds' load. With synchronous replication it must
+    /// see every one at the first look (the answer waits for its copy): a miss flags the run.
+    /// </summary>
+    private async Task MeasureVisibilityAsync(TargetRun pair, string script, bool synchronous, CancellationToken cancellationToken)
+    {
+        if (!pair.IsAvailable) return;
+        Console.WriteLine($"an announce answered by one node of {pair.Name}, seen by the other (a swarm of its own per probe; scrape on the other node every 1 ms from the answer):");
+        try
+        {
+            var idle = await VisibilityProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(3), workers: 1, cancellationToken);
+            Console.WriteLine($"  idle: {idle}");
+            var load = Load with { Duration = TimeSpan.FromSeconds(8), LuaScript = script };
+            var wrk = tools.Wrk.RunAcrossAsync(pair.Server!.UrlsFor("/"), load, cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var loaded = await VisibilityProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(6), workers: 4, cancellationToken);
+            var result = await wrk;
+            Console.WriteLine($"  under wrk -t{load.Threads} -c{load.Connections} ({result.RequestsPerSecond:N0} announces/s): {loaded}");
+            foreach (var (when, probe) in new[] { ("idle", idle), ("under load", loaded) })
+            {
+                if (synchronous && probe.SeenAtFirstLook < probe.Probes)
+                    pair.Flag($"{when}: {probe.Probes - probe.SeenAtFirstLook} answered announces not yet on the other holder (synchronous replication)");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
+        {
+            pair.Flag($"visibility probe failed: {e.Message}");
             Console.WriteLine($"  failed: {e.Message}");
         }
         Console.WriteLine();
