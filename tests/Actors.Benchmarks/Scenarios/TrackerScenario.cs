@@ -117,11 +117,14 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         new("ours", ct => actors.StartTrackerAsync(ct)),
         new(OursTwoNodes, ct => actors.StartTrackerPairAsync(ct)),
         new(OursTwoNodesAsync, ct => actors.StartTrackerPairAsync(ct, ["--replication", "async"])),
+        new(OursTwoLoneNodes, actors.StartTwoLoneTrackersAsync),
         new("opentracker", ct => OpenTrackerServer.StartAsync(openTrackerChroot, ct)),
     ];
 
     private const string OursTwoNodes = "ours x2";
     private const string OursTwoNodesAsync = "ours x2 async";
+    /// <summary>Two unclustered nodes on the machine: what co-location costs, with no replication.</summary>
+    private const string OursTwoLoneNodes = "ours 2 lone";
     private const string Peers = "peers";
     private const string Resident = "RSS bytes";
     private const string BytesPerPeer = "bytes/peer";
@@ -204,7 +207,7 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
                 run.Flag($"fill: {e.Message}");
                 return;
             }
-            peers = await TrackerProbe.CountPeersAsync(run.Server!.BaseUrls[0], infoHashes, cancellationToken) ?? 0;
+            peers = await CountPeersAsync(run, infoHashes, cancellationToken) ?? 0;
             Console.WriteLine($"  fill {run.Name,-12} {peers,12:N0} peers");
             if (peers >= options.FillPeers) return;
         }
@@ -214,7 +217,7 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
     /// <summary>After a round: peers held (scrape) and resident memory per node, and memory per peer since start.</summary>
     private async Task ProbeAsync(TargetRun run, InfoHashSet infoHashes, CancellationToken cancellationToken)
     {
-        var peers = await TrackerProbe.CountPeersAsync(run.Server!.BaseUrls[0], infoHashes, cancellationToken);
+        var peers = await CountPeersAsync(run, infoHashes, cancellationToken);
         var resident = run.Server!.ProcessIds.Select(TrackerProbe.ResidentBytes).ToList();
         if (peers is not { } count || resident.Any(r => r is null))
         {
@@ -229,6 +232,22 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         run.AddSample(BytesPerPeer, perPeer);
         var nodes = string.Join(" + ", resident.Select(r => $"{r!.Value / 1e6:N0}"));
         Console.WriteLine($"           {run.Name,-12} {count,12:N0} peers  RSS {nodes} MB  {perPeer:N0} B/peer (largest node's growth since start / peers)");
+    }
+
+    /// <summary>
+    /// Peers the target holds: a clustered pair holds every peer on each node, so one node's scrape
+    /// counts them all; two lone nodes hold what each was sent, so theirs are added.
+    /// </summary>
+    private static async Task<long?> CountPeersAsync(TargetRun run, InfoHashSet infoHashes, CancellationToken cancellationToken)
+    {
+        if (run.Name != OursTwoLoneNodes) return await TrackerProbe.CountPeersAsync(run.Server!.BaseUrls[0], infoHashes, cancellationToken);
+        long total = 0;
+        foreach (var url in run.Server!.BaseUrls)
+        {
+            if (await TrackerProbe.CountPeersAsync(url, infoHashes, cancellationToken) is not { } count) return null;
+            total += count;
+        }
+        return total;
     }
 
     private static double? Last(TargetRun run, string metric) =>
@@ -293,6 +312,14 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
         foreach (var twoNodes in runs.Where(r => r.Name is OursTwoNodes or OursTwoNodesAsync))
             Console.WriteLine($"{twoNodes.Name}/{oneNode.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoNodes.Median(AnnounceRate), oneNode.Median(AnnounceRate)))}"
                 + $", RSS of the largest node {ResultTable.Ratio(Stats.Ratio(Last(twoNodes, Resident), Last(oneNode, Resident)))}");
+        // Two nodes on one machine pay for sharing it (two runtimes on the same cores) as well as for
+        // clustering. Against two lone nodes on the same machine only the clustering is left: the
+        // share of a lone node's rate that each node keeps once nodes have machines of their own.
+        var twoLone = runs.First(r => r.Name == OursTwoLoneNodes);
+        Console.WriteLine($"{twoLone.Name}/{oneNode.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoLone.Median(AnnounceRate), oneNode.Median(AnnounceRate)))} (what co-location costs)");
+        foreach (var twoNodes in runs.Where(r => r.Name is OursTwoNodes or OursTwoNodesAsync))
+            Console.WriteLine($"{twoNodes.Name}/{twoLone.Name}: announces/s {ResultTable.Ratio(Stats.Ratio(twoNodes.Median(AnnounceRate), twoLone.Median(AnnounceRate)))}, "
+                + $"CPU per announce {ResultTable.Ratio(Stats.Ratio(twoLone.Median(CpuPerAnnounce), twoNodes.Median(CpuPerAnnounce)))} (what clustering costs, co-location aside)");
         Console.WriteLine();
         Targets.PrintUnavailableAndProblems(runs);
     }

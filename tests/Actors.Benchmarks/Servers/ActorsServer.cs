@@ -55,6 +55,27 @@ public sealed class ActorsServer(string? actorsDll, string? whyMissing)
         StartAsync("ours (peer seed)", ["peer", "seed", torrent, "--data", dataDirectory], cancellationToken);
 
     /// <summary>
+    /// Two `actors tracker` nodes that know nothing of each other (each its own one-node cluster):
+    /// the cost of running two nodes on one machine, without any replication, for the pair to be
+    /// read against.
+    /// </summary>
+    public async Task<RunningServer> StartTwoLoneTrackersAsync(CancellationToken cancellationToken)
+    {
+        var nodes = new List<RunningServer>();
+        try
+        {
+            foreach (var name in new[] { "ours 2 lone (node 1)", "ours 2 lone (node 2)" })
+                nodes.Add(await StartAsync(name, ["tracker"], cancellationToken));
+            return RunningServer.Combine(nodes);
+        }
+        catch
+        {
+            foreach (var node in nodes) node.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Two `actors tracker` nodes in one cluster, ready when a peer announced to the first node is
     /// handed out by the second. Both join a third member, an `actors seed`, as run-cluster does:
     /// with two members, keep-majority SBR downs the survivor of a kill -9 whenever the killed
