@@ -42,6 +42,8 @@ public sealed partial class SwarmRegistry
             Send(stream.To, new ReplicaBatch(batch.LastId, chunk));
         }
         OnFlushOutbox(new FlushOutbox(stream.To));
+        TrackerMetrics.ReplicaBatches.Add(1);
+        TrackerMetrics.ReplicaChanges.Add(stream.Changes.Count);
         stream.Changes = [];
         stream.Waiters = [];
         stream.InFlight.Enqueue(batch);
@@ -64,9 +66,12 @@ public sealed partial class SwarmRegistry
         // Acknowledgements come in the order the batches left (one remoting link, applied in
         // order); one for a batch already given up on (timed out) matches none still in flight.
         var completed = false;
+        var now = NowMs();
         while (stream.InFlight.TryPeek(out var batch) && batch.LastId <= ack.Id)
         {
             Complete(stream.InFlight.Dequeue());
+            TrackerMetrics.ReplicaAcknowledged.Add(1);
+            TrackerMetrics.ReplicaAckWait.Add(now - batch.SentAt);
             completed = true;
         }
         if (!completed) return;
@@ -87,6 +92,7 @@ public sealed partial class SwarmRegistry
         {
             foreach (var change in batch.Changes) stream.Unconfirmed.Add(_store.PartitionOf(change.InfoHash));
             Complete(batch);
+            TrackerMetrics.ReplicaTimeouts.Add(1);
         }
         Flush(stream);
     }

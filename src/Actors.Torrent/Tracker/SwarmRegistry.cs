@@ -163,6 +163,7 @@ public sealed partial class SwarmRegistry : ReceiveActor, IWithTimers
             var id = ++_nextId;
             _forwards[id] = new PendingForward(request, replyTo, correlation, owner, partition, NowMs());
             _forwarded++;
+            TrackerMetrics.Forwards.Add(1);
             Send(registry, new ForwardedAnnounce(id, request));
             return;
         }

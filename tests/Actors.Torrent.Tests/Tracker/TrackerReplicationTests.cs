@@ -78,6 +78,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings() with { ReplicaBatchesInFlight = 2, WriteTimeout = TimeSpan.FromSeconds(30) });
         var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
         var remoting = TimeSpan.FromSeconds(10);
+        using var metrics = new CounterSums(Actors.Torrent.Telemetry.TrackerMetrics.MeterName);
 
         registry.Tell(new Announce(Request(owned[0], "one", 1)));
         var first = probe.ExpectMsg<ReplicaBatch>(remoting);
@@ -98,6 +99,36 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         Assert.Equal(Peer("two"), ExpectMsg<Announced>(remoting).Request.PeerId);
         standIn.Tell(new StandIn.Send(new ReplicaAck(third.Id)));
         Assert.Equal(Peer("three"), ExpectMsg<Announced>(remoting).Request.PeerId);
+
+        // The stream's counters (other tests in this process may add to them: lower bounds). The
+        // three batches waited at least 400, 700 and 300 ms for their acknowledgements above.
+        Assert.True(metrics["actors.tracker.replica.batches"] >= 3, metrics.ToString());
+        Assert.True(metrics["actors.tracker.replica.changes"] >= 3, metrics.ToString());
+        Assert.True(metrics["actors.tracker.replica.acknowledged"] >= 3, metrics.ToString());
+        Assert.True(metrics["actors.tracker.replica.ack_wait"] >= 1_000, metrics.ToString());
+    }
+
+    /// <summary>Sums every long measurement of one meter's instruments by name, from creation to disposal.</summary>
+    private sealed class CounterSums : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _sums = new();
+
+        public CounterSums(string meter)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == meter) listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => _sums.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value));
+            _listener.Start();
+        }
+
+        public long this[string instrument] => _sums.GetValueOrDefault(instrument);
+
+        public override string ToString() => string.Join(", ", _sums.OrderBy(p => p.Key).Select(p => $"{p.Key} = {p.Value}"));
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
@@ -128,6 +159,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
     {
         var (registry, standIn, probe, placement, nodeB) = StartPair(TrackerActorTests.Settings() with { Replicas = 1 });
         var foreign = Enumerable.Range(0, 500).Select(Hash).First(h => placement.Owner(Partition(h)).Equals(nodeB));
+        using var metrics = new CounterSums(Actors.Torrent.Telemetry.TrackerMetrics.MeterName);
 
         registry.Tell(new Announce(Request(foreign, "asker", 7)));
         var forwarded = probe.ExpectMsg<ForwardedAnnounce>(TimeSpan.FromSeconds(5));
@@ -142,6 +174,7 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         var status = ExpectMsg<RegistryStatus>();
         Assert.Equal((0L, 1L), (status.Peers, status.Forwarded)); // not a holder: no copy here
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // forwarded once, nothing more
+        Assert.True(metrics["actors.tracker.forwards"] >= 1, metrics.ToString());
     }
 
     [Fact]
@@ -151,9 +184,11 @@ public sealed class TrackerReplicationTests() : TestKit(TrackerActorTests.NodeCo
         // announce answered from A's copy alone after write-timeout (2 s).
         var (registry, standIn, probe, placement, _) = StartPair(TrackerActorTests.Settings());
         var owned = Enumerable.Range(0, 500).Select(Hash).Where(h => placement.Owner(Partition(h)).Equals(Cluster.Get(Sys).SelfAddress)).ToList();
+        using var metrics = new CounterSums(Actors.Torrent.Telemetry.TrackerMetrics.MeterName);
         registry.Tell(new Announce(Request(owned[0], "lost", 1)));
         probe.ExpectMsg<ReplicaBatch>(TimeSpan.FromSeconds(5)); // never acknowledged
         Assert.Equal(Peer("lost"), ExpectMsg<Announced>(TimeSpan.FromSeconds(10)).Request.PeerId);
+        Assert.True(metrics["actors.tracker.replica.timeouts"] >= 1, metrics.ToString());
 
         // The holder acknowledges the next batch: the partition answered without it is handed to it.
         registry.Tell(new Announce(Request(owned[1], "later", 2)));
