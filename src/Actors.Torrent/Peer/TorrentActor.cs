@@ -151,7 +151,7 @@ public sealed partial class TorrentActor : ReceiveActor, IWithTimers, IWithStash
     protected override void PreStart()
     {
         if (_ticks.IsNobody()) _ticks = Context.ActorOf(TickWheel.Props(TickSlot), "ticks");
-        _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory, _ticks), "storage");
+        _storage = Context.ActorOf(StorageActor.Props(_settings.Torrent, _settings.Directory, _ticks, _budget.ExhaustionLog), "storage");
         if (_http.IsNobody() && _settings.UseTrackers) _http = Context.ActorOf(HttpClientActor.Props(), "http");
         _context = new ConnectionContext(_settings.Torrent, _settings.PeerId, Self, _storage,
             new TokenBucket(_settings.MaxUploadRate), new TokenBucket(_settings.MaxDownloadRate))

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Actors.Net.Logging;
 using Actors.Net.Scheduling;
 using Actors.Net.Supervision;
 using Actors.Torrent.Metainfo;
@@ -13,9 +14,11 @@ namespace Actors.Torrent.Peer.Storage;
 /// Runs on Akka's blocking-I/O dispatcher: SHA-1 and disk I/O never hold the threads of the
 /// connection actors. Storage that cannot be opened, read at start or written (read-only
 /// folder, full disk, a file refused or deleted under us) is fatal for the torrent: it throws
-/// <see cref="StorageFailedException"/>, which <see cref="FailurePolicy"/> escalates.
+/// <see cref="StorageFailedException"/>, which <see cref="FailurePolicy"/> escalates. One cause is
+/// not: a process out of descriptors (EMFILE, ENFILE) cannot open the files *yet*; storage tries
+/// again, backing off, and keeps the torrent's requests until they are open.
 /// </summary>
-public sealed class StorageActor : ReceiveActor
+public sealed class StorageActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     /// <summary>Hash what is already on disk; answered with <see cref="PiecesChecked"/>.</summary>
     public sealed class CheckPieces { public static readonly CheckPieces Instance = new(); private CheckPieces() { } }
@@ -56,6 +59,11 @@ public sealed class StorageActor : ReceiveActor
     public sealed class StorageFailedException(string message, Exception? inner = null) : FatalRoleException(message, inner);
 
     private sealed class CheckFiles { public static readonly CheckFiles Instance = new(); }
+    private sealed class RetryOpen { public static readonly RetryOpen Instance = new(); }
+
+    /// <summary>The first wait before opening the files again when descriptors ran out; it doubles up to <see cref="MaxOpenBackoff"/>.</summary>
+    public static readonly TimeSpan FirstOpenBackoff = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxOpenBackoff = TimeSpan.FromSeconds(16);
 
     /// <summary>How often a seeding torrent (which writes nothing) checks that its files are still there.</summary>
     public static readonly TimeSpan FileCheckInterval = TimeSpan.FromSeconds(2);
@@ -64,20 +72,70 @@ public sealed class StorageActor : ReceiveActor
     private readonly string _directory;
     private readonly IActorRef _ticks;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly LogEvery _exhaustionLog;
+    private readonly Func<TorrentMetainfo, string, PieceStore> _open;
+    private TimeSpan _openBackoff;
     private PieceStore _store = null!;
 
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <param name="ticks">The process's <see cref="TickWheel"/>: the periodic file check.</param>
-    public static Props Props(TorrentMetainfo torrent, string directory, IActorRef ticks) =>
-        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory, ticks)).WithDispatcher(Dispatcher);
+    /// <param name="exhaustionLog">
+    /// The process's count of "out of descriptors" warnings (its connection budget's), so that
+    /// dials, binds and file opens that fail for that one reason log one line per interval together.
+    /// </param>
+    /// <param name="open">How the files are opened (tests); <see cref="PieceStore.Open"/> by default.</param>
+    public static Props Props(TorrentMetainfo torrent, string directory, IActorRef ticks, LogEvery? exhaustionLog = null,
+        Func<TorrentMetainfo, string, PieceStore>? open = null) =>
+        Akka.Actor.Props.Create(() => new StorageActor(torrent, directory, ticks, exhaustionLog, open)).WithDispatcher(Dispatcher);
 
     /// <summary>Akka's dispatcher for blocking work; config/cluster.conf gives it threads of its own.</summary>
     public const string Dispatcher = "akka.actor.default-blocking-io-dispatcher";
 
-    public StorageActor(TorrentMetainfo torrent, string directory, IActorRef ticks)
+    public StorageActor(TorrentMetainfo torrent, string directory, IActorRef ticks, LogEvery? exhaustionLog, Func<TorrentMetainfo, string, PieceStore>? open)
     {
         _torrent = torrent;
         _directory = directory;
         _ticks = ticks;
+        _exhaustionLog = exhaustionLog ?? new LogEvery(TimeSpan.FromSeconds(10));
+        _open = open ?? PieceStore.Open;
+        Receive<RetryOpen>(_ => TryOpen());
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    protected override void PreStart() => TryOpen();
+
+    private void TryOpen()
+    {
+        try
+        {
+            _store = Fatal("cannot open the torrent's files", () => _open(_torrent, _directory));
+        }
+        catch (StorageFailedException ex) when (IsOutOfDescriptors(ex))
+        {
+            _openBackoff = _openBackoff == TimeSpan.Zero ? FirstOpenBackoff : TimeSpan.FromTicks(Math.Min(MaxOpenBackoff.Ticks, _openBackoff.Ticks * 2));
+            if (_exhaustionLog.ShouldLog(out var count))
+                _log.Warning("{0}: {1}; retrying in {2:F0} s ({3} such failures since the last warning)", _torrent.Name, ex.Message, _openBackoff.TotalSeconds, count);
+            Timers.StartSingleTimer(RetryOpen.Instance, RetryOpen.Instance, _openBackoff);
+            return;
+        }
+        _log.Info("Storage for {0} at {1}", _torrent.Name, _store.Root);
+        // On the process's wheel: 1,000 torrents' checks come in a few batches per second, not 500 wake-ups.
+        _ticks.Tell(new TickWheel.Subscribe(Self, CheckFiles.Instance, FileCheckInterval));
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// The process, not the disk, is out of something that comes back: file descriptors (EMFILE,
+    /// ENFILE: .NET's IOException carries the errno as its HResult on Unix).
+    /// </summary>
+    public static bool IsOutOfDescriptors(Exception ex) =>
+        ex is IOException { HResult: 24 or 23 } || ex.InnerException is { } inner && IsOutOfDescriptors(inner);
+
+    private void Ready()
+    {
         Receive<CheckPieces>(_ => Sender.Tell(new PiecesChecked(Fatal("cannot use the existing files", () => _store.CheckExisting()))));
         Receive<StorePiece>(Store);
         Receive<ReadBlocks>(Read);
@@ -86,14 +144,6 @@ public sealed class StorageActor : ReceiveActor
             if (_store.MissingFile() is { } missing)
                 throw new StorageFailedException($"'{missing}' vanished while the torrent was using it");
         });
-    }
-
-    protected override void PreStart()
-    {
-        _store = Fatal("cannot open the torrent's files", () => PieceStore.Open(_torrent, _directory));
-        _log.Info("Storage for {0} at {1}", _torrent.Name, _store.Root);
-        // On the process's wheel: 1,000 torrents' checks come in a few batches per second, not 500 wake-ups.
-        _ticks.Tell(new TickWheel.Subscribe(Self, CheckFiles.Instance, FileCheckInterval));
     }
 
     protected override void PostStop() => _store?.Dispose();
