@@ -17,8 +17,10 @@ namespace Actors.Lab.Links;
 /// </summary>
 public sealed class LinkConnection : ReceiveActor, IWithTimers
 {
-    /// <summary>From the <see cref="LinkProxy"/>: the link's toxics now.</summary>
-    public sealed record ToxicsChanged(IReadOnlyList<Toxic> Toxics);
+    /// <summary>From the <see cref="LinkProxy"/>: the link's toxics now; answered with <see cref="ToxicsApplied"/>.</summary>
+    public sealed record ToxicsChanged(IReadOnlyList<Toxic> Toxics, long Change = 0);
+    /// <summary>The change is in force: every byte this connection reads from now on meets the new toxics.</summary>
+    public sealed record ToxicsApplied(long Change);
 
     private sealed class UpAck : Tcp.Event { public static readonly UpAck Instance = new(); }
     private sealed class DownAck : Tcp.Event { public static readonly DownAck Instance = new(); }
@@ -125,6 +127,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         });
         Receive<ToxicsChanged>(changed =>
         {
+            Sender.Tell(new ToxicsApplied(changed.Change));
             _toxics = changed.Toxics;
             if (_toxics.Any(t => t.Kind is ToxicKind.Down)) Abort("the link is down");
         });
@@ -146,7 +149,11 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         Receive<UpAck>(_ => Written(_up));
         Receive<DownAck>(_ => Written(_down));
         Receive<Wake>(wake => Pump(wake.Stream == ToxicStream.Upstream ? _up : _down));
-        Receive<ToxicsChanged>(changed => ApplyToxics(changed.Toxics));
+        Receive<ToxicsChanged>(changed =>
+        {
+            Sender.Tell(new ToxicsApplied(changed.Change));
+            ApplyToxics(changed.Toxics);
+        });
         Receive<StallExpired>(stall => Close($"stalled for the {stall.Toxic} toxic's timeout"));
         Receive<ResetDue>(reset => Abort($"{reset.Toxic} toxic"));
         Receive<Tcp.PeerClosed>(_ =>
@@ -180,6 +187,7 @@ public sealed class LinkConnection : ReceiveActor, IWithTimers
         Receive<Tcp.PeerClosed>(_ => { });
         Receive<Tcp.ConnectionClosed>(_ => { if (--_openSockets <= 0) Context.Stop(Self); });
         Receive<CloseTimeout>(_ => Context.Stop(Self));
+        Receive<ToxicsChanged>(changed => Sender.Tell(new ToxicsApplied(changed.Change))); // nothing flows any more
         ReceiveAny(_ => { });
     }
 

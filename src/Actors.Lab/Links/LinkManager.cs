@@ -191,8 +191,8 @@ public sealed partial class LinkManager : ReceiveActor
     private void ChangeToxics(Link link, List<Toxic> toxics, string change, bool reply = true)
     {
         link.Toxics = toxics;
-        link.Proxy.Tell(new LinkProxy.SetToxics(toxics.ToList()));
-        if (reply) Sender.Tell(link.Status());
+        // Answered by the proxy once the link's open connections have the change in force.
+        link.Proxy.Tell(new LinkProxy.SetToxics(toxics.ToList(), reply ? Sender : null, reply ? link.Status() : null));
         Publish(link, change);
     }
 

@@ -9,17 +9,31 @@ namespace Actors.Lab.Links;
 /// <summary>
 /// One link: binds its listen endpoint through Akka.IO and gives every accepted connection a
 /// <see cref="LinkConnection"/> child that connects it to the target. Holds the link's toxics and
-/// passes every change to the live connections at once. Started and stopped by the
+/// passes every change to the live connections, answering the change once each of them has it in
+/// force (bytes sent after the answer meet the new toxics). Started and stopped by the
 /// <see cref="LinkManager"/>, which it tells <see cref="Started"/> or <see cref="StartFailed"/>.
 /// </summary>
-public sealed class LinkProxy : ReceiveActor
+public sealed class LinkProxy : ReceiveActor, IWithTimers
 {
     /// <summary>To the parent once bound, with the endpoint actually bound.</summary>
     public sealed record Started(string Name, EndPoint Listen);
     /// <summary>To the parent when the bind failed; the proxy stops.</summary>
     public sealed record StartFailed(string Name, string Reason);
-    /// <summary>From the parent: the link's toxics now.</summary>
-    public sealed record SetToxics(IReadOnlyList<Toxic> Toxics);
+    /// <summary>
+    /// From the parent: the link's toxics now. <paramref name="Reply"/> goes to
+    /// <paramref name="ReplyTo"/> once every live connection applied them (or after
+    /// <see cref="ApplyTimeout"/>: a connection ending meanwhile never answers).
+    /// </summary>
+    public sealed record SetToxics(IReadOnlyList<Toxic> Toxics, IActorRef? ReplyTo = null, object? Reply = null);
+
+    public static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(2);
+
+    private sealed record PendingChange(IActorRef? ReplyTo, object? Reply, HashSet<IActorRef> Waiting);
+    private sealed record ChangeTimedOut(long Change);
+    private readonly Dictionary<long, PendingChange> _pending = [];
+    private long _lastChange;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private readonly string _name;
     private readonly EndPoint _listen;
@@ -62,6 +76,12 @@ public sealed class LinkProxy : ReceiveActor
             return Directive.Stop;
         });
 
+    private void Answer(long change)
+    {
+        Timers.Cancel(change);
+        if (_pending.Remove(change, out var pending)) pending.ReplyTo?.Tell(pending.Reply);
+    }
+
     private void Binding()
     {
         Receive<UnhandledMessage>(unhandled => _droppedAccepts.Hold(unhandled));
@@ -81,7 +101,11 @@ public sealed class LinkProxy : ReceiveActor
             Context.Parent.Tell(new StartFailed(_name, $"cannot listen on {Endpoints.Format(_listen)}: {failed.CauseString}"));
             Context.Stop(Self);
         });
-        Receive<SetToxics>(set => _toxics = set.Toxics);
+        Receive<SetToxics>(set =>
+        {
+            _toxics = set.Toxics; // no connection yet: in force at once
+            set.ReplyTo?.Tell(set.Reply);
+        });
     }
 
     private void Bound()
@@ -92,8 +116,24 @@ public sealed class LinkProxy : ReceiveActor
         Receive<SetToxics>(set =>
         {
             _toxics = set.Toxics;
-            var changed = new LinkConnection.ToxicsChanged(_toxics);
-            foreach (var child in Context.GetChildren()) child.Tell(changed);
+            var change = ++_lastChange;
+            var children = Context.GetChildren().ToHashSet();
+            if (children.Count == 0)
+            {
+                set.ReplyTo?.Tell(set.Reply);
+                return;
+            }
+            _pending[change] = new PendingChange(set.ReplyTo, set.Reply, children);
+            var changed = new LinkConnection.ToxicsChanged(_toxics, change);
+            foreach (var child in children) child.Tell(changed);
+            Timers.StartSingleTimer(change, new ChangeTimedOut(change), ApplyTimeout);
         });
+        Receive<LinkConnection.ToxicsApplied>(applied =>
+        {
+            if (!_pending.TryGetValue(applied.Change, out var pending)) return;
+            pending.Waiting.Remove(Sender);
+            if (pending.Waiting.Count == 0) Answer(applied.Change);
+        });
+        Receive<ChangeTimedOut>(timedOut => Answer(timedOut.Change));
     }
 }
