@@ -66,7 +66,12 @@ public sealed class LinkProxy : ReceiveActor, IWithTimers
         Context.System.Tcp().Tell(new Tcp.Bind(Self, _listen, backlog: 128, pullMode: true));
     }
 
-    protected override void PostStop() => _listener.Tell(Tcp.Unbind.Instance);
+    protected override void PostStop()
+    {
+        _listener.Tell(Tcp.Unbind.Instance);
+        // A change still waiting for its connections is answered: they are going with the link.
+        foreach (var pending in _pending.Values) pending.ReplyTo?.Tell(pending.Reply);
+    }
 
     // A failing connection actor is stopped (its PostStop resets both sockets); the link carries on.
     protected override SupervisorStrategy SupervisorStrategy() =>

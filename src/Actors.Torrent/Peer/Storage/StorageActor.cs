@@ -132,7 +132,9 @@ public sealed class StorageActor : ReceiveActor, IWithUnboundedStash, IWithTimer
     /// ENFILE: .NET's IOException carries the errno as its HResult on Unix).
     /// </summary>
     public static bool IsOutOfDescriptors(Exception ex) =>
-        ex is IOException { HResult: 24 or 23 } || ex.InnerException is { } inner && IsOutOfDescriptors(inner);
+        ex is IOException { HResult: Emfile or Enfile } || ex.InnerException is { } inner && IsOutOfDescriptors(inner);
+
+    private const int Emfile = 24, Enfile = 23; // errno on Linux (and macOS)
 
     private void Ready()
     {
