@@ -172,8 +172,17 @@ public sealed class TrackerScenario(BenchOptions options, Tools tools)
             Console.WriteLine($"  idle: {idle}");
             var load = Load with { Duration = TimeSpan.FromSeconds(8), LuaScript = script };
             var wrk = tools.Wrk.RunAcrossAsync(pair.Server!.UrlsFor("/"), load, cancellationToken);
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            var loaded = await VisibilityProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(6), workers: 4, cancellationToken);
+            VisibilityProbe.Result loaded;
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                loaded = await VisibilityProbe.RunAsync(pair.Server!, TimeSpan.FromSeconds(6), workers: 4, cancellationToken);
+            }
+            finally
+            {
+                // A failed probe still waits for wrk (8 s at most): the next measurement starts on a quiet machine.
+                await Task.WhenAny(wrk);
+            }
             var result = await wrk;
             Console.WriteLine($"  under wrk -t{load.Threads} -c{load.Connections} ({result.RequestsPerSecond:N0} announces/s): {loaded}");
             foreach (var (when, probe) in new[] { ("idle", idle), ("under load", loaded) })
